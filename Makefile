@@ -1,0 +1,56 @@
+# QSMO Performance Platform — the commands a newcomer needs.
+#   make up      start Kafka, the store and every service in the background (.local/)
+#   make down    stop all of it          make clean   also delete .local/ data
+#   make test    run the whole suite on its own ports (needs nothing running)
+#   make lint    ruff, mypy, import contracts           make bench   benchmarks → docs/benchmarks.md
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+STACK  := deploy/local/qsmo_stack.py
+SERVICES ?= all
+PYTEST_ARGS ?=
+
+.PHONY: install up down clean status test unit lint format bench
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+up: install
+	$(BIN)/python $(STACK) up --services $(SERVICES)
+
+down:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python $(STACK) down; else $(PYTHON) $(STACK) down; fi
+
+status:
+	@$(PYTHON) $(STACK) status
+
+clean: down
+	rm -rf .local
+
+test: install
+	$(BIN)/python $(STACK) prepare
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python $(STACK) prepare
+	$(BIN)/python -m bench

@@ -1,0 +1,61 @@
+"""Messages on the platform's Kafka topics, each with a ``schema_version``.
+
+``PerformanceEvent`` is FRAMEWORK.md's *Events* section as a model: one observation pushed by a
+QSMO system. ``AcceptedEvent`` is what ingest publishes on ``qsmo.events.v1`` once the event
+has passed validation: the event plus when and in which request ingest accepted it.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+EVENT_SCHEMA_VERSION: Literal[1] = 1
+
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+]
+"""A catalog id: lower-case letters, digits and dashes (``financial-management``)."""
+
+EventId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:/@+=-]+$")
+]
+"""A client-chosen event id: 1–128 printable characters without spaces (a UUID is ideal)."""
+
+AttributeName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+]
+AttributeValue = Annotated[str, StringConstraints(max_length=1024)] | bool | int | float
+
+MAX_ATTRIBUTES = 50
+
+
+class PerformanceEvent(BaseModel):
+    """One observation of one measure for one QSMO (FRAMEWORK.md *Events*).
+
+    ``event_id`` is the idempotency key: it counts at most once, forever (first one wins).
+    Types are strict: a number must be a JSON number, a timestamp an RFC 3339 string with
+    an offset. Catalog rules (known measure, value range, time window) are checked by
+    ``shared.domain.validation``, not here.
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = EVENT_SCHEMA_VERSION
+    event_id: EventId
+    qsmo: Identifier
+    measure: Identifier
+    value: float
+    occurred_at: AwareDatetime
+    agency: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    source: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    attributes: Annotated[
+        dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)
+    ] = Field(default_factory=dict)
+
+
+class AcceptedEvent(PerformanceEvent):
+    """A ``PerformanceEvent`` as published by ingest on ``qsmo.events.v1``."""
+
+    ingested_at: datetime
+    request_id: str

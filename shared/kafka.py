@@ -1,0 +1,59 @@
+"""Kafka client factories with the platform's delivery settings."""
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared import topics
+
+
+def create_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
+    """A producer that a send is durable once acknowledged: ``acks=all``, idempotent."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": bootstrap,
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "compression_type": None,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": 15_000,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+def create_consumer(bootstrap: str, *topic_names: str, group_id: str | None, **overrides: Any) -> AIOKafkaConsumer:
+    """A consumer that never commits on its own: the caller commits after durable effects."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": bootstrap,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        "max_poll_records": 2000,
+        "session_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 1_000,
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(*topic_names, **options)
+
+
+async def ensure_topics(bootstrap: str, partitions: int, names: tuple[str, ...] = topics.ALL_TOPICS) -> list[str]:
+    """Create the platform's topics that do not exist yet; returns the names it created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass
+        return missing
+    finally:
+        await admin.close()
