@@ -11,7 +11,7 @@ STACK  := deploy/local/qsmo_stack.py
 SERVICES ?= all
 PYTEST_ARGS ?=
 
-.PHONY: install up down clean status test unit lint format bench
+.PHONY: install up down clean status keys test unit lint format bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -27,6 +27,9 @@ up: install
 
 down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python $(STACK) down; else $(PYTHON) $(STACK) down; fi
+
+keys: install
+	$(BIN)/python $(STACK) keys
 
 status:
 	@$(PYTHON) $(STACK) status

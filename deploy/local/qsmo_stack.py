@@ -445,13 +445,16 @@ def print_summary(stack: Stack, services: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down", "status", "clean", "prepare"])
+    parser.add_argument("command", choices=["up", "down", "status", "clean", "prepare", "keys"])
     parser.add_argument("--home", type=Path, default=REPO / ".local")
     parser.add_argument("--services", default="all", help="all, none, or a comma-separated list")
     args = parser.parse_args(argv)
     stack = Stack.at(args.home)
     try:
-        if args.command == "prepare":
+        if args.command == "keys":
+            made = stack.ensure_api_keys()
+            log(f"{'wrote new' if made else 'kept the'} development keys in {stack.plaintext_keys_file}")
+        elif args.command == "prepare":
             ensure_kafka_jars()
             ensure_ferretdb_binary()
         elif args.command == "up":

@@ -1,0 +1,79 @@
+"""Shared benchmark plumbing: a private local stack, repeated runs, medians and ratios."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "deploy" / "local"))
+
+import qsmo_stack  # noqa: E402
+
+RESULTS_DIR = REPO / ".local" / "bench-results"
+
+
+@dataclass
+class Figure:
+    """One measured quantity over several runs, optionally against a same-run baseline."""
+
+    name: str
+    unit: str
+    runs: list[float]
+    baseline_name: str | None = None
+    baseline_runs: list[float] = field(default_factory=list)
+    higher_is_better: bool = True
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def baseline_median(self) -> float | None:
+        return statistics.median(self.baseline_runs) if self.baseline_runs else None
+
+    @property
+    def ratio(self) -> float | None:
+        base = self.baseline_median
+        return self.median / base if base else None
+
+    def line(self) -> str:
+        text = f"{self.name}: median {self.median:,.1f} {self.unit} (min {min(self.runs):,.1f}, max {max(self.runs):,.1f}, n={len(self.runs)})"
+        if self.baseline_name and self.baseline_median is not None:
+            text += f" | baseline {self.baseline_name}: {self.baseline_median:,.1f} {self.unit} | ratio {self.ratio:.2f}"
+        return text
+
+
+def report(benchmark: str, figures: list[Figure]) -> None:
+    """Print the figures and save them as JSON for ``python -m bench`` to render."""
+    print(f"== {benchmark}")
+    for figure in figures:
+        print("  " + figure.line())
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / f"{benchmark}.json").write_text(
+        json.dumps([{**asdict(f), "median": f.median, "ratio": f.ratio} for f in figures], indent=2)
+    )
+
+
+@contextmanager
+def private_stack(kafka: bool = True, mongo: bool = True) -> Iterator[qsmo_stack.Stack]:
+    """Kafka and/or FerretDB on free ports in a temporary home, stopped afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="bench-", dir=REPO / ".local"))
+    stack = qsmo_stack.Stack.with_free_ports(home)
+    stack.die_with_parent = True
+    try:
+        stack.ensure_api_keys()
+        if mongo:
+            stack.start_mongo()
+        if kafka:
+            stack.start_kafka()
+            stack.create_topics()
+        yield stack
+    finally:
+        stack.down()
