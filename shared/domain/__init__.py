@@ -1,0 +1,11 @@
+"""The pure domain core of the QSMO performance platform: stdlib and pydantic only.
+
+- ``catalog`` / ``measures``: the framework catalog as validated values;
+- ``fiscal``: the federal fiscal calendar and reporting periods;
+- ``summaries``: exact, mergeable per-day summaries and period values;
+- ``phases``, ``overrides``, ``scoring``: phase gating, admin overrides and scorecards;
+- ``validation``: catalog rules for one observation, as actionable field errors.
+
+Nothing here does I/O or reads the clock: time is always an argument
+(``tests/unit/domain/test_purity.py`` keeps it so).
+"""
