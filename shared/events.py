@@ -59,3 +59,58 @@ class AcceptedEvent(PerformanceEvent):
 
     ingested_at: datetime
     request_id: str
+
+
+class PeriodRef(BaseModel):
+    """A fiscal period a value belongs to (``fiscal_year`` or ``fiscal_quarter``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["fiscal_year", "fiscal_quarter", "day"]
+    label: str
+    fiscal_year: int
+    fiscal_quarter: int | None = None
+    start: datetime
+    end: datetime
+
+
+class MeasureValueChanged(BaseModel):
+    """A measure's value for one QSMO and fiscal period is now ``value`` (``qsmo.measure-values.v1``).
+
+    Carries the whole state, not a delta, so a redelivered or repeated message is harmless.
+    Published twice per change: ``scope="qsmo"`` keyed by the QSMO (one scorecard writer per
+    QSMO) and ``scope="government"`` keyed ``government`` (one writer of the government-wide
+    scorecards).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = 1
+    scope: Literal["qsmo", "government"]
+    qsmo: str
+    measure: str
+    period: PeriodRef
+    aggregation: str
+    value: float | None
+    count: int
+    summary: dict[str, object]
+    restated: bool
+    restated_count: int
+    source_event_count: int
+    last_occurred_at: datetime | None
+    last_ingested_at: datetime | None
+    changed_at: datetime
+
+
+class DeadLetter(BaseModel):
+    """A message the measures service could not process (``qsmo.events.dlq.v1``)."""
+
+    schema_version: Literal[1] = 1
+    reason: str
+    code: str
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    payload_base64: str
+    dead_lettered_at: datetime

@@ -1,0 +1,1 @@
+"""The platform's services: ingest, measures, scorecard, notifications."""

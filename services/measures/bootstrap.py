@@ -1,0 +1,109 @@
+"""Composition root of the measures service: settings → clients → adapters → consumer."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from prometheus_client import CollectorRegistry
+
+from services.measures.consumer import EventsConsumer
+from services.measures.decoding import RawRecord
+from services.measures.handlers import BatchReport, process_batch
+from services.measures.metrics import MeasuresMetrics
+from services.measures.publisher import KafkaValuePublisher
+from services.measures.repository import MongoMeasureRepository
+from services.measures.settings import MeasuresSettings
+from shared.catalog import load_catalog
+from shared.kafka import create_consumer, create_producer
+from shared.mongo import create_mongo_client
+from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MeasuresService:
+    """Everything the running service holds; ``start``/``stop`` bracket its life."""
+
+    settings: MeasuresSettings
+    platform: PlatformSettings
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    mongo: Any = None
+    producer: AIOKafkaProducer | None = None
+    repository: MongoMeasureRepository = field(init=False)
+    consumer: EventsConsumer | None = None
+    task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.metrics = MeasuresMetrics(self.registry)
+        self.catalog = load_catalog()
+        self.mongo = create_mongo_client(self.platform.mongo_url)
+        self.repository = MongoMeasureRepository(self.mongo[self.platform.mongo_db])
+
+    async def start(self) -> None:
+        await self.repository.create_indexes()
+        self.producer = create_producer(self.platform.kafka_bootstrap)
+        await self.producer.start()
+        publisher = KafkaValuePublisher(
+            self.producer, self.settings.values_topic, self.settings.dlq_topic
+        )
+
+        async def process(records: Sequence[RawRecord], now: datetime) -> BatchReport:
+            return await process_batch(
+                records,
+                repository=self.repository,
+                publisher=publisher,
+                catalog=self.catalog,
+                now=now,
+            )
+
+        self.consumer = EventsConsumer(
+            create_consumer(
+                self.platform.kafka_bootstrap,
+                group_id=self.settings.group_id,
+                max_poll_records=self.settings.max_batch_records,
+            ),
+            self.settings.events_topic,
+            process,
+            self.metrics,
+            max_records=self.settings.max_batch_records,
+            poll_timeout_ms=self.settings.poll_timeout_ms,
+            retry_backoff_s=self.settings.retry_backoff_s,
+        )
+        self.task = asyncio.create_task(self.consumer.run(), name="measures-consumer")
+        self.task.add_done_callback(_log_exit)
+
+    def check_running(self) -> None:
+        if (
+            self.task is None
+            or self.task.done()
+            or self.consumer is None
+            or not self.consumer.started
+        ):
+            raise RuntimeError("the Kafka consumer is not running")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.producer is not None:
+            await self.producer.stop()
+        await self.mongo.close()
+
+
+def _log_exit(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the consumer stopped", exc_info=task.exception())
+
+
+def build(
+    settings: MeasuresSettings | None = None, platform: PlatformSettings | None = None
+) -> MeasuresService:
+    """The service from ``QSMO_*`` and ``QSMO_MEASURES_*`` settings; nothing connects yet."""
+    return MeasuresService(settings or MeasuresSettings(), platform or PlatformSettings())

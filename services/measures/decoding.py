@@ -1,0 +1,89 @@
+"""Turning Kafka records into accepted events, or into dead letters with a reason."""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from shared.codecs import decode
+from shared.domain.catalog import Catalog
+from shared.domain.validation import validate_observation
+from shared.events import EVENT_SCHEMA_VERSION, AcceptedEvent, DeadLetter
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """The parts of a Kafka record the service reads (so tests need no broker)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+class PoisonMessageError(Exception):
+    """A record that can never be processed; ``code`` says why."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def decode_event(record: RawRecord, catalog: Catalog) -> AcceptedEvent:
+    """The record's event, checked again against the catalog; raises ``PoisonMessageError``.
+
+    ``now`` for the future-timestamp rule is the event's own ``ingested_at``, so the verdict
+    is the same on every replay. The QSMO was authorised by ingest and may be one an admin
+    added after the catalog shipped, so it is not checked here.
+    """
+    if record.value is None:
+        raise PoisonMessageError("empty", "the record has no value")
+    version = _schema_version(record.value)
+    if version != EVENT_SCHEMA_VERSION:
+        raise PoisonMessageError(
+            "schema_version", f"schema_version {version!r} is not {EVENT_SCHEMA_VERSION}"
+        )
+    try:
+        event = decode(AcceptedEvent, record.value)
+    except ValidationError as error:
+        raise PoisonMessageError("invalid", f"not an AcceptedEvent: {error.errors()[:3]}") from None
+    problems = validate_observation(
+        catalog,
+        qsmo=event.qsmo,
+        measure=event.measure,
+        value=event.value,
+        occurred_at=event.occurred_at,
+        now=event.ingested_at,
+        known_qsmos=[event.qsmo],
+    )
+    if problems:
+        raise PoisonMessageError("validation", "; ".join(p.message for p in problems))
+    return event
+
+
+def _schema_version(payload: bytes) -> object:
+    try:
+        parsed = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PoisonMessageError("undecodable", f"not JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise PoisonMessageError("undecodable", "not a JSON object")
+    return parsed.get("schema_version")
+
+
+def dead_letter(record: RawRecord, poison: PoisonMessageError, now: datetime) -> DeadLetter:
+    """The DLQ message for a poison record: reason and original bytes."""
+    return DeadLetter(
+        reason=poison.reason[:2000],
+        code=poison.code,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key.decode(errors="replace") if record.key else None,
+        payload_base64=base64.b64encode(record.value or b"").decode(),
+        dead_lettered_at=now,
+    )

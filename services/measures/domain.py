@@ -1,0 +1,223 @@
+"""The measures service's pure core: folding a batch of counted events into period states.
+
+Every (QSMO, measure) pair is one Kafka partition key, so all of a pair's events arrive on one
+partition, in offset order, and each state document below has exactly one writer. Each state
+remembers the highest offset folded into it (``applied_offset``): after a crash or a
+rebalance the same events come again, and a state skips every event at or below its mark. That
+makes a replay exactly-once per document without transactions (which the store lacks).
+
+States: one per (QSMO, measure, period) for the fiscal year, fiscal quarter and UTC day of the
+event (``PeriodState``), and one per (QSMO, measure) stream (``StreamState``) holding the
+latest ``occurred_at`` seen. The stream state is saved *after* the period states, so a stream
+mark at or past an offset proves every period state has that offset too.
+
+An event is *restated* in a period when the stream had already seen an event at or after the
+period's end: it changes a value that was reported as final. It is counted as usual (late data
+is data quality, not an error) and ``restated_count`` goes up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from shared.domain.fiscal import (
+    Period,
+    PeriodKind,
+    day_period,
+    fiscal_quarter_of,
+    fiscal_quarter_period,
+    fiscal_year_period,
+    to_utc,
+)
+from shared.domain.summaries import EMPTY, Summary, fold
+
+NOTHING_APPLIED = -1
+
+
+@dataclass(frozen=True)
+class CountedEvent:
+    """An accepted event that counts (not a duplicate), with its Kafka position."""
+
+    event_id: str
+    qsmo: str
+    measure: str
+    value: float
+    occurred_at: datetime
+    ingested_at: datetime
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class PeriodState:
+    """The rolling summary of one (QSMO, measure, period), and the offset folded last."""
+
+    qsmo: str
+    measure: str
+    period: Period
+    fiscal_year: int
+    fiscal_quarter: int | None
+    summary: Summary = EMPTY
+    restated_count: int = 0
+    applied_offset: int = NOTHING_APPLIED
+    partition: int = -1
+    last_ingested_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return period_key(self.qsmo, self.measure, self.period)
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """What a (QSMO, measure) stream has seen: its newest ``occurred_at`` and last offset."""
+
+    qsmo: str
+    measure: str
+    max_occurred_at: datetime | None = None
+    applied_offset: int = NOTHING_APPLIED
+    partition: int = -1
+    event_count: int = 0
+    last_ingested_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return stream_key(self.qsmo, self.measure)
+
+
+@dataclass
+class BatchPlan:
+    """What a batch changes: new states to save and what to report about it."""
+
+    periods: dict[str, PeriodState] = field(default_factory=dict)
+    """Period states that folded at least one new event, by key."""
+    streams: dict[str, StreamState] = field(default_factory=dict)
+    """Stream states that moved, by key."""
+    touched: dict[str, PeriodState] = field(default_factory=dict)
+    """Every period state the batch's events belong to (also those already applied), current."""
+    folded: dict[str, int] = field(default_factory=dict)
+    """Events newly folded per period key."""
+    restated: set[str] = field(default_factory=set)
+    """Period keys that received a restating event in this batch."""
+    newly_counted: list[CountedEvent] = field(default_factory=list)
+    """Events counted for the first time (not already applied before a crash)."""
+    late_events: int = 0
+    """Newly counted events older than their stream's newest ``occurred_at``."""
+
+
+def period_key(qsmo: str, measure: str, period: Period) -> str:
+    """Document key of a period state: ``qsmo|measure|kind|label``."""
+    return f"{qsmo}|{measure}|{period.kind.value}|{period.label}"
+
+
+def stream_key(qsmo: str, measure: str) -> str:
+    """Document key of a stream state: ``qsmo|measure`` (the Kafka key)."""
+    return f"{qsmo}|{measure}"
+
+
+def periods_of(occurred_at: datetime) -> tuple[tuple[Period, int, int | None], ...]:
+    """The fiscal year, fiscal quarter and UTC day containing ``occurred_at``.
+
+    Each comes with its fiscal year and (for quarters and days) fiscal quarter.
+    """
+    utc = to_utc(occurred_at)
+    fiscal_year, quarter = fiscal_quarter_of(utc)
+    return (
+        (fiscal_year_period(fiscal_year), fiscal_year, None),
+        (fiscal_quarter_period(fiscal_year, quarter), fiscal_year, quarter),
+        (day_period(utc.date()), fiscal_year, quarter),
+    )
+
+
+def keys_of(events: Iterable[CountedEvent]) -> tuple[set[str], set[str]]:
+    """The period keys and stream keys a batch of events needs loaded."""
+    period_keys: set[str] = set()
+    stream_keys: set[str] = set()
+    for event in events:
+        stream_keys.add(stream_key(event.qsmo, event.measure))
+        for period, _, _ in periods_of(event.occurred_at):
+            period_keys.add(period_key(event.qsmo, event.measure, period))
+    return period_keys, stream_keys
+
+
+def plan_batch(
+    events: Iterable[CountedEvent],
+    periods: Mapping[str, PeriodState],
+    streams: Mapping[str, StreamState],
+) -> BatchPlan:
+    """Fold ``events`` (in offset order per partition) into the loaded states.
+
+    ``periods`` and ``streams`` hold the stored states of the batch's keys (missing = new).
+    Events at or below a state's ``applied_offset`` are skipped for that state only, so a
+    batch replayed after a crash at any point ends in the same states as one clean run.
+    """
+    plan = BatchPlan()
+    current_periods = dict(periods)
+    current_streams = dict(streams)
+    for event in events:
+        skey = stream_key(event.qsmo, event.measure)
+        stream = current_streams.get(skey) or StreamState(event.qsmo, event.measure)
+        newly = _fold_into_periods(plan, current_periods, stream, event)
+        if event.offset > stream.applied_offset:
+            current_streams[skey] = plan.streams[skey] = _advance(stream, event)
+            if newly:
+                plan.newly_counted.append(event)
+                if (
+                    stream.max_occurred_at is not None
+                    and event.occurred_at < stream.max_occurred_at
+                ):
+                    plan.late_events += 1
+    return plan
+
+
+def _fold_into_periods(
+    plan: BatchPlan,
+    current: dict[str, PeriodState],
+    stream: StreamState,
+    event: CountedEvent,
+) -> bool:
+    newly = False
+    for period, fiscal_year, quarter in periods_of(event.occurred_at):
+        key = period_key(event.qsmo, event.measure, period)
+        state = current.get(key) or PeriodState(
+            event.qsmo, event.measure, period, fiscal_year, quarter
+        )
+        if event.offset > state.applied_offset:
+            restating = stream.max_occurred_at is not None and stream.max_occurred_at >= period.end
+            state = replace(
+                state,
+                summary=fold(state.summary, event.value, event.occurred_at, event.offset),
+                restated_count=state.restated_count + int(restating),
+                applied_offset=event.offset,
+                partition=event.partition,
+                last_ingested_at=_later(state.last_ingested_at, event.ingested_at),
+            )
+            current[key] = plan.periods[key] = state
+            plan.folded[key] = plan.folded.get(key, 0) + 1
+            if restating:
+                plan.restated.add(key)
+            newly = True
+        plan.touched[key] = state
+    return newly
+
+
+def _advance(stream: StreamState, event: CountedEvent) -> StreamState:
+    return replace(
+        stream,
+        max_occurred_at=_later(stream.max_occurred_at, event.occurred_at),
+        applied_offset=event.offset,
+        partition=event.partition,
+        event_count=stream.event_count + 1,
+        last_ingested_at=_later(stream.last_ingested_at, event.ingested_at),
+    )
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
+
+
+def is_published_period(state: PeriodState) -> bool:
+    """Fiscal-year and fiscal-quarter values are announced on Kafka; day states are not."""
+    return state.period.kind in (PeriodKind.FISCAL_YEAR, PeriodKind.FISCAL_QUARTER)

@@ -1,0 +1,62 @@
+"""Prometheus metrics of the measures service (``qsmo_measures_…``)."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class MeasuresMetrics:
+    """Every metric the service exports, registered in the service's own registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "qsmo_measures_events_total",
+            "Events read, by outcome: counted, duplicate, late (also counted), dead_lettered.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "qsmo_measures_dead_letters_total",
+            "Records sent to the DLQ, by reason code.",
+            ["code"],
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "qsmo_measures_batch_records",
+            "Records per processed batch.",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "qsmo_measures_batch_duration_seconds",
+            "Time to make a batch durable and publish it.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.event_to_value = Histogram(
+            "qsmo_measures_event_to_value_seconds",
+            "From ingest accepting an event to its value being durable.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.values_published = Counter(
+            "qsmo_measures_value_changes_published_total",
+            "MeasureValueChanged messages published.",
+            registry=registry,
+        )
+        self.batch_failures = Counter(
+            "qsmo_measures_batch_failures_total",
+            "Batches that failed and were retried.",
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "qsmo_measures_consumer_lag_messages",
+            "Messages behind the partition's end.",
+            ["partition"],
+            registry=registry,
+        )
+        self.last_commit = Gauge(
+            "qsmo_measures_last_commit_timestamp_seconds",
+            "Unix time of the last successful commit.",
+            registry=registry,
+        )
