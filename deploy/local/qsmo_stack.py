@@ -25,9 +25,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_DIR = Path(__file__).resolve().parent
@@ -310,13 +314,13 @@ class Stack:
     def kafka_ready(self) -> bool:
         if not self.running("kafka") or not port_open(self.ports["kafka"]):
             return False
-        return asyncio.run(_kafka_answers(self.kafka_bootstrap))
+        return run_async(lambda: _kafka_answers(self.kafka_bootstrap))
 
     def create_topics(self) -> None:
         from shared.kafka import ensure_topics
 
         partitions = int(os.environ.get("QSMO_TOPIC_PARTITIONS", "6"))
-        created = asyncio.run(ensure_topics(self.kafka_bootstrap, partitions))
+        created = run_async(lambda: ensure_topics(self.kafka_bootstrap, partitions))
         if created:
             log(f"created topics {', '.join(created)} ({partitions} partitions each)")
 
@@ -404,6 +408,17 @@ class _suppress_lookup:
 
     def __exit__(self, kind: object, value: object, traceback: object) -> bool:
         return isinstance(value, ProcessLookupError | PermissionError)
+
+
+def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion, also when called from inside a running event loop
+    (a test fixture): then on a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 async def _kafka_answers(bootstrap: str) -> bool:

@@ -1,0 +1,113 @@
+"""The composition root: settings, key ring, catalog, publisher and app, wired once.
+
+``create_app()`` with no arguments builds the production app from the environment; tests
+pass an ``InMemoryEventPublisher``, their own settings, keys or clock. Nothing connects
+until the app's lifespan starts (the publisher connects then, or keeps trying).
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.ingest import openapi
+from services.ingest.app import CSV_PATH, EVENTS_PATH, install_error_handlers, router
+from services.ingest.handlers import IngestContext
+from services.ingest.metrics import IngestMetrics
+from services.ingest.ports import Clock, EventPublisher, SystemClock
+from services.ingest.publisher import KafkaEventPublisher
+from services.ingest.rate_limit import RateLimiter
+from services.ingest.request_context import RequestContextMiddleware
+from services.ingest.runtime import IngestRuntime
+from services.ingest.settings import IngestSettings
+from shared.api_keys import ApiKeyRing, load_api_keys
+from shared.catalog import load_catalog
+from shared.domain.catalog import Catalog
+from shared.kafka import create_producer
+from shared.observability import health_router
+from shared.settings import PlatformSettings
+
+DESCRIPTION = """QSMO systems push performance events here. Every request is all or nothing:
+`202` means Kafka has stored every event; any other answer means none is reported accepted.
+Retry 429, 503 and network errors with the same event_ids (an event_id counts once, forever).
+See docs/ingest.md."""
+
+
+def create_app(
+    settings: IngestSettings | None = None,
+    platform: PlatformSettings | None = None,
+    *,
+    publisher: EventPublisher | None = None,
+    key_ring: ApiKeyRing | None = None,
+    catalog: Catalog | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The ingest app; what is not given is built from ``QSMO_*`` settings and the catalog.
+
+    Reads the API-key file now, so a broken one stops the service at start with a message
+    naming the fix (``shared.api_keys.ApiKeyFileError``).
+    """
+    settings = settings or IngestSettings()
+    platform = platform or PlatformSettings()
+    catalog = catalog or load_catalog()
+    registry = CollectorRegistry()
+    metrics = IngestMetrics(registry, catalog.qsmo_ids)
+    publisher = publisher or kafka_publisher(settings, platform, metrics)
+    runtime = IngestRuntime(
+        settings=settings,
+        key_ring=key_ring or load_api_keys(platform.api_keys_file),
+        context=IngestContext(
+            catalog=catalog,
+            publisher=publisher,
+            limiter=RateLimiter(settings.rate_per_s, settings.burst),
+            clock=clock or SystemClock(),
+            retry_after_s=settings.retry_after_s,
+            known_qsmos=catalog.qsmo_ids,
+        ),
+        publisher=publisher,
+        registry=registry,
+        metrics=metrics,
+    )
+    return _assemble(runtime)
+
+
+def kafka_publisher(
+    settings: IngestSettings, platform: PlatformSettings, metrics: IngestMetrics
+) -> KafkaEventPublisher:
+    """The real publisher: the platform's idempotent ``acks=all`` producer."""
+    return KafkaEventPublisher(
+        lambda: create_producer(platform.kafka_bootstrap, linger_ms=settings.linger_ms),
+        topic=settings.topic,
+        timeout_s=settings.publish_timeout_s,
+        reconnect_s=settings.reconnect_s,
+        on_error=metrics.producer_error,
+    )
+
+
+def _assemble(runtime: IngestRuntime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.publisher.start()
+        try:
+            yield
+        finally:
+            await runtime.publisher.stop()
+
+    app = FastAPI(
+        title="QSMO ingest API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.include_router(router)
+    app.include_router(health_router(runtime.registry, {"kafka": runtime.publisher.check_ready}))
+    install_error_handlers(app)
+    openapi.install(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=runtime.metrics,
+        routes=frozenset({EVENTS_PATH, CSV_PATH}),
+    )
+    return app

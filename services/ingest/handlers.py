@@ -1,0 +1,197 @@
+"""``accept_events``: authorize → throttle → validate the whole request → publish → result.
+
+All or nothing: either every event of the request is acknowledged by Kafka and reported
+accepted, or the request is refused (``services.ingest.errors``) and none is reported
+accepted. No FastAPI here; the clock, the catalog and the publisher come in as arguments.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import TypeAdapter
+
+from services.ingest.errors import (
+    ForbiddenError,
+    InvalidEventsError,
+    ThrottledError,
+    UnavailableError,
+)
+from services.ingest.ports import Clock, EventPublisher, PublishUnavailableError
+from services.ingest.rate_limit import RateLimiter
+from services.ingest.schemas import ErrorDetail
+from services.ingest.validation import Submission
+from shared.api_keys import Principal, Role
+from shared.domain.catalog import Catalog
+from shared.domain.validation import validate_observation
+from shared.events import AcceptedEvent, PerformanceEvent
+
+MAX_DETAILS = 1000
+"""Error entries listed in one answer; a fully broken 1000-event batch stays readable."""
+
+_ACCEPTED_EVENTS = TypeAdapter(list[AcceptedEvent])
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    """What ``accept_events`` works with: built once by the composition root."""
+
+    catalog: Catalog
+    publisher: EventPublisher
+    limiter: RateLimiter
+    clock: Clock
+    retry_after_s: int
+    known_qsmos: tuple[str, ...] | None = None
+    """QSMO ids events may name; None means the catalog's list."""
+
+
+@dataclass(frozen=True)
+class AcceptedBatch:
+    """The outcome of an accepted request: ids in request order."""
+
+    request_id: str
+    event_ids: tuple[str, ...]
+
+
+async def accept_events(
+    submission: Submission, principal: Principal, request_id: str, context: IngestContext
+) -> AcceptedBatch:
+    """Publish every event of ``submission`` or none; raise the reason for refusing.
+
+    Raises ``ForbiddenError`` (an event for a QSMO the key may not publish for), ``ThrottledError``
+    (the key's token bucket lacks one token per event), ``InvalidEventsError`` (type errors,
+    catalog rules, repeated event_ids) or ``UnavailableError`` (Kafka did not acknowledge
+    every event in time; some may have been written, which event_ids make harmless).
+    """
+    authorize(submission, principal)
+    decision = context.limiter.take(principal.key_id, len(submission), context.clock.monotonic())
+    if not decision.allowed:
+        raise ThrottledError(
+            f"key '{principal.key_id}' is over its rate of {context.limiter.rate_per_s:g} "
+            f"events/s (burst {context.limiter.burst}); retry in {decision.retry_after_s} s "
+            "with the same event_ids.",
+            retry_after_s=decision.retry_after_s,
+        )
+    now = context.clock.now()
+    events = validated_events(submission, context.catalog, now, context.known_qsmos)
+    accepted = _ACCEPTED_EVENTS.validate_python(
+        [{**event.__dict__, "ingested_at": now, "request_id": request_id} for event in events]
+    )
+    try:
+        await context.publisher.publish(accepted)
+    except PublishUnavailableError as error:
+        raise UnavailableError(
+            f"the event store did not confirm the events in time ({error}); none is "
+            f"accepted. Retry in {context.retry_after_s} s with the same event_ids.",
+            retry_after_s=context.retry_after_s,
+        ) from None
+    return AcceptedBatch(request_id, tuple(event.event_id for event in events))
+
+
+def authorize(submission: Submission, principal: Principal) -> None:
+    """Refuse the request if the key may not publish one of its events (viewers: none)."""
+    if principal.role is Role.VIEWER:
+        raise ForbiddenError(
+            f"key '{principal.key_id}' is a viewer key; it may read but not publish."
+        )
+    details = [
+        ErrorDetail(
+            index=index,
+            line=submission.line_of(index),
+            event_id=submission.event_ids[index],
+            field="qsmo",
+            code="qsmo_not_allowed",
+            message=f"this key may publish only for QSMO '{principal.qsmo}', not '{qsmo}'.",
+        )
+        for index, qsmo in enumerate(submission.qsmos)
+        if qsmo is not None and not principal.may_publish_for(qsmo)
+    ]
+    if details:
+        raise ForbiddenError(
+            f"key '{principal.key_id}' may publish only for QSMO '{principal.qsmo}'; "
+            f"{len(details)} event(s) name another QSMO. Nothing was accepted.",
+            details[:MAX_DETAILS],
+        )
+
+
+def validated_events(
+    submission: Submission,
+    catalog: Catalog,
+    now: datetime,
+    known_qsmos: Sequence[str] | None = None,
+) -> list[PerformanceEvent]:
+    """The events if all pass every rule, else ``InvalidEventsError`` listing every problem."""
+    problems = list(submission.problems)
+    for index, event in enumerate(submission.events):
+        if event is None:
+            continue
+        problems += [
+            ErrorDetail(
+                index=index,
+                event_id=event.event_id,
+                field=error.field,
+                code=str(error.code),
+                message=error.message,
+            )
+            for error in validate_observation(
+                catalog,
+                qsmo=event.qsmo,
+                measure=event.measure,
+                value=event.value,
+                occurred_at=event.occurred_at,
+                now=now,
+                known_qsmos=known_qsmos,
+            )
+        ]
+    problems += duplicate_ids(submission.event_ids)
+    if problems:
+        raise _invalid(submission, problems)
+    return [event for event in submission.events if event is not None]
+
+
+def duplicate_ids(event_ids: Sequence[str | None]) -> list[ErrorDetail]:
+    """An entry for every repeat of an event_id within one request (the first is fine).
+
+    Downstream, a repeated event_id is ignored, so a second, different event under the
+    same id in one request would be lost silently; we refuse it instead.
+    """
+    first_seen: dict[str, int] = {}
+    details = []
+    for index, event_id in enumerate(event_ids):
+        if event_id is None:
+            continue
+        first = first_seen.setdefault(event_id, index)
+        if first != index:
+            message = (
+                f"event_id '{event_id}' is already used by event {first} of this request; "
+                "every event needs its own event_id (remove the repeat or give it a new id)."
+            )
+            details.append(
+                ErrorDetail(
+                    index=index,
+                    event_id=event_id,
+                    field="event_id",
+                    code="duplicate_event_id",
+                    message=message,
+                )
+            )
+    return details
+
+
+def _invalid(submission: Submission, problems: list[ErrorDetail]) -> InvalidEventsError:
+    bad = len({p.index for p in problems})
+    problems.sort(key=lambda p: p.index if p.index is not None else -1)
+    shown = [
+        p.model_copy(update={"line": submission.line_of(p.index)}) if p.index is not None else p
+        for p in problems[:MAX_DETAILS]
+    ]
+    more = (
+        f" (the first {MAX_DETAILS} of {len(problems)} problems are listed)"
+        if len(problems) > MAX_DETAILS
+        else ""
+    )
+    return InvalidEventsError(
+        f"{bad} of {len(submission)} event(s) are invalid, so none was accepted; fix the "
+        f"problems listed{more} and send the whole request again.",
+        shown,
+    )
