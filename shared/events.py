@@ -114,3 +114,104 @@ class DeadLetter(BaseModel):
     key: str | None
     payload_base64: str
     dead_lettered_at: datetime
+
+
+StatusName = Literal["GREEN", "AMBER", "RED", "NO_DATA"]
+
+
+class StatusTransition(BaseModel):
+    """One status that changed in a scorecard recompute."""
+
+    model_config = ConfigDict(frozen=True)
+
+    level: Literal["measure", "dimension", "overall"]
+    dimension: str | None = None
+    measure: str | None = None
+    from_status: StatusName
+    to_status: StatusName
+    from_score: float | None = None
+    """Old score (dimension/overall, 0–100) or value (measure)."""
+    to_score: float | None = None
+    target: float | None = None
+
+
+class MeasureQuality(BaseModel):
+    """Data quality of one measure in one scorecard: how fresh and how restated it is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    measure: str
+    dimension: str
+    status: StatusName
+    value: float | None
+    target: float | None
+    event_count: int
+    restated_count: int
+    last_event_at: datetime | None
+    last_ingested_at: datetime | None
+    reporting_frequency_days: int
+    stale: bool
+
+
+class ScorecardChanged(BaseModel):
+    """A scorecard got a new version (``qsmo.scorecards.v1``, keyed by scorecard id).
+
+    ``scorecard_id`` is ``FY<year>|<qsmo>`` or ``FY<year>|government``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = 1
+    scorecard_id: str
+    fiscal_year: int
+    qsmo: str | None
+    version: int
+    phase: int
+    computed_at: datetime
+    cause: Literal["new_data", "restatement", "framework_change"]
+    overall_score: float | None
+    overall_status: StatusName
+    transitions: list[StatusTransition]
+    measures: list[MeasureQuality]
+
+
+class FrameworkChanged(BaseModel):
+    """An audited admin change to the framework (``qsmo.framework.v1``).
+
+    ``kind``: ``target``, ``weight``, ``baseline``, ``dimension_adopted`` or ``qsmo_added``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = 1
+    change_id: str
+    kind: Literal["target", "weight", "baseline", "dimension_adopted", "qsmo_added"]
+    qsmo: str | None = None
+    measure: str | None = None
+    dimension: str | None = None
+    fiscal_year: int | None = None
+    value: float | None = None
+    phase: int | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+    actor: str
+    reason: str
+    changed_at: datetime
+
+
+class NotificationRaised(BaseModel):
+    """A notification the notifications service raised (``qsmo.notifications.v1``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = 1
+    notification_id: str
+    rule: str
+    severity: Literal["info", "warning", "critical"]
+    state: Literal["raised", "resolved"]
+    qsmo: str | None
+    dimension: str | None = None
+    measure: str | None = None
+    fiscal_year: int | None = None
+    message: str
+    links: dict[str, str] = Field(default_factory=dict)
+    raised_at: datetime

@@ -60,7 +60,7 @@ class Framework(CatalogModel):
     def _dimensions_by_id(self) -> Mapping[str, Dimension]:
         return {d.id: d for d in self.dimensions}
 
-    @property
+    @cached_property
     def measure_ids(self) -> tuple[str, ...]:
         """Measure ids in catalog order."""
         return tuple(m.id for m in self.measures)
@@ -161,7 +161,7 @@ class Catalog(CatalogModel):
         """Framework versions keyed by their ``version`` id."""
         return {f.version: f for f in self.frameworks}
 
-    @property
+    @cached_property
     def qsmo_ids(self) -> tuple[str, ...]:
         """QSMO ids in catalog order."""
         return tuple(q.id for q in self.qsmos)
