@@ -100,24 +100,66 @@ def ensure_kafka_jars() -> None:
     stamp.write_text(digest)
 
 
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+# FerretDB 1.24's SQLite backend pushes `{_id: <string>}` filters down as
+# `_ferretdb_sjson->'$._id' = ?`, but builds the _id index on `_ferretdb_sjson->"_id"`:
+# SQLite cannot use the index for the other spelling, so every lookup, update and delete by
+# _id scans the whole table (18 ms at 20k documents, growing). The patch makes the query use
+# the index's own expression (0.6 ms at any size). Same JSON value, same semantics.
+FERRETDB_PATCH = (
+    "internal/backends/sqlite/metadata/metadata.go",
+    "IDColumn = DefaultColumn + \"->'$._id'\"",
+    """IDColumn = DefaultColumn + `->"_id"`""",
+)
+
+
 def ensure_ferretdb_binary() -> None:
-    """Build the FerretDB wrapper from the Go module proxy into the cache (once)."""
+    """Build the FerretDB wrapper, with the _id-index patch, into the cache (once)."""
     source = LOCAL_DIR / "ferretdb"
-    digest = hashlib.sha256(
-        b"".join((source / name).read_bytes() for name in ("go.mod", "go.sum", "main.go"))
-    ).hexdigest()
+    inputs = b"".join((source / name).read_bytes() for name in ("go.mod", "go.sum", "main.go"))
+    digest = hashlib.sha256(inputs + repr(FERRETDB_PATCH).encode()).hexdigest()
     stamp = FERRETDB_BIN.with_suffix(".sha256")
     if FERRETDB_BIN.exists() and stamp.exists() and stamp.read_text() == digest:
         return
     go = require_tool("go", "build FerretDB (Go 1.24+)")
     log(f"building FerretDB from the Go module proxy into {FERRETDB_BIN} (first run only)")
-    FERRETDB_BIN.parent.mkdir(parents=True, exist_ok=True)
+    work = FERRETDB_BIN.parent
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-    result = subprocess.run([go, "build", "-o", str(FERRETDB_BIN), "."], cwd=source, env=env,
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise StackError(f"go build of FerretDB failed:\n{result.stderr[-3000:]}")
+    patched = _patched_ferretdb_source(go, source, work / "src", env)
+    build = work / "build"
+    shutil.rmtree(build, ignore_errors=True)
+    build.mkdir(parents=True)
+    for name in ("go.mod", "go.sum", "main.go"):
+        shutil.copy(source / name, build / name)
+    _go(go, ["mod", "edit", f"-replace={FERRETDB_MODULE}={patched}"], build, env)
+    _go(go, ["build", "-o", str(FERRETDB_BIN) + ".new", "."], build, env)
+    os.replace(str(FERRETDB_BIN) + ".new", FERRETDB_BIN)  # atomic, even while the old one runs
     stamp.write_text(digest)
+
+
+def _patched_ferretdb_source(go: str, wrapper: Path, target: Path, env: dict[str, str]) -> Path:
+    words = (wrapper / "go.mod").read_text().split()
+    version = words[words.index(FERRETDB_MODULE) + 1]
+    info = json.loads(_go(go, ["mod", "download", "-json", f"{FERRETDB_MODULE}@{version}"], wrapper, env))
+    if target.exists():
+        subprocess.run(["chmod", "-R", "u+w", str(target)], check=True)
+        shutil.rmtree(target)
+    shutil.copytree(info["Dir"], target)
+    subprocess.run(["chmod", "-R", "u+w", str(target)], check=True)  # the module cache is read-only
+    relative, before, after = FERRETDB_PATCH
+    file = target / relative
+    text = file.read_text()
+    if text.count(before) != 1:
+        raise StackError(f"the FerretDB _id-index patch no longer applies to {relative} ({version})")
+    file.write_text(text.replace(before, after))
+    return target
+
+
+def _go(go: str, args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run([go, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise StackError(f"go {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
 
 
 # ---------------------------------------------------------------- processes
