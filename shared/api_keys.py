@@ -18,7 +18,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 
 class Role(StrEnum):
@@ -48,7 +55,9 @@ class ApiKeyEntry(BaseModel):
         if self.role is Role.PUBLISHER and not self.qsmo:
             raise ValueError("a publisher key needs 'qsmo': the QSMO id it may publish for")
         if self.role is not Role.PUBLISHER and self.qsmo is not None:
-            raise ValueError(f"only publisher keys are scoped to a QSMO; remove 'qsmo' from this {self.role} key")
+            raise ValueError(
+                f"only publisher keys are scoped to a QSMO; remove 'qsmo' from this {self.role} key"
+            )
         return self
 
 
@@ -66,7 +75,9 @@ class ApiKeyFile(BaseModel):
             for entry in self.keys:
                 value = getattr(entry, attribute)
                 if value in seen:
-                    raise ValueError(f"two keys share the {attribute} {value[:12]}…; each must be unique")
+                    raise ValueError(
+                        f"two keys share the {attribute} {value[:12]}…; each must be unique"
+                    )
                 seen.add(value)
         return self
 
@@ -153,7 +164,9 @@ def generate_development_keys(qsmos: list[str]) -> tuple[dict[str, object], ApiK
         ApiKeyEntry(id="dev-admin", sha256=hash_key(admin), role=Role.ADMIN),
         ApiKeyEntry(id="dev-viewer", sha256=hash_key(viewer), role=Role.VIEWER),
         *(
-            ApiKeyEntry(id=f"dev-publisher-{qsmo}", sha256=hash_key(key), role=Role.PUBLISHER, qsmo=qsmo)
+            ApiKeyEntry(
+                id=f"dev-publisher-{qsmo}", sha256=hash_key(key), role=Role.PUBLISHER, qsmo=qsmo
+            )
             for qsmo, key in publishers.items()
         ),
     ]

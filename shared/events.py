@@ -49,9 +49,9 @@ class PerformanceEvent(BaseModel):
     occurred_at: AwareDatetime
     agency: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     source: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    attributes: Annotated[
-        dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)
-    ] = Field(default_factory=dict)
+    attributes: Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)] = (
+        Field(default_factory=dict)
+    )
 
 
 class AcceptedEvent(PerformanceEvent):
@@ -75,7 +75,7 @@ class PeriodRef(BaseModel):
 
 
 class MeasureValueChanged(BaseModel):
-    """A measure's value for one QSMO and fiscal period is now ``value`` (``qsmo.measure-values.v1``).
+    """A measure's value for a QSMO and fiscal period is now ``value`` (measure-values topic).
 
     Carries the whole state, not a delta, so a redelivered or repeated message is harmless.
     Published twice per change: ``scope="qsmo"`` keyed by the QSMO (one scorecard writer per

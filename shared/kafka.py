@@ -1,5 +1,6 @@
 """Kafka client factories with the platform's delivery settings."""
 
+import contextlib
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -24,7 +25,9 @@ def create_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(**options)
 
 
-def create_consumer(bootstrap: str, *topic_names: str, group_id: str | None, **overrides: Any) -> AIOKafkaConsumer:
+def create_consumer(
+    bootstrap: str, *topic_names: str, group_id: str | None, **overrides: Any
+) -> AIOKafkaConsumer:
     """A consumer that never commits on its own: the caller commits after durable effects."""
     options: dict[str, Any] = {
         "bootstrap_servers": bootstrap,
@@ -40,7 +43,9 @@ def create_consumer(bootstrap: str, *topic_names: str, group_id: str | None, **o
     return AIOKafkaConsumer(*topic_names, **options)
 
 
-async def ensure_topics(bootstrap: str, partitions: int, names: tuple[str, ...] = topics.ALL_TOPICS) -> list[str]:
+async def ensure_topics(
+    bootstrap: str, partitions: int, names: tuple[str, ...] = topics.ALL_TOPICS
+) -> list[str]:
     """Create the platform's topics that do not exist yet; returns the names it created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000)
     await admin.start()
@@ -48,12 +53,13 @@ async def ensure_topics(bootstrap: str, partitions: int, names: tuple[str, ...] 
         existing = set(await admin.list_topics())
         missing = [name for name in names if name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing]
+                    [
+                        NewTopic(name, num_partitions=partitions, replication_factor=1)
+                        for name in missing
+                    ]
                 )
-            except TopicAlreadyExistsError:
-                pass
         return missing
     finally:
         await admin.close()

@@ -1,5 +1,7 @@
 """The async MongoDB client factory (PyMongo's native ``AsyncMongoClient``; Motor is EOL)."""
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -35,3 +37,23 @@ async def bulk_write_chunked(collection: Any, operations: list[Any]) -> None:
     """``bulk_write`` in commands of at most ``UPDATE_BATCH_LIMIT`` statements, unordered."""
     for start in range(0, len(operations), UPDATE_BATCH_LIMIT):
         await collection.bulk_write(operations[start : start + UPDATE_BATCH_LIMIT], ordered=False)
+
+
+async def find_by_ids(
+    collection: Any, ids: Iterable[str], concurrency: int = 8
+) -> list[dict[str, Any]]:
+    """The documents with these ``_id`` values, by one point lookup each.
+
+    FerretDB 1.24 answers ``{_id: {$in: [...]}}`` with a scan of the whole collection, but a
+    single ``{_id: value}`` with the _id index (see deploy/local/qsmo_stack.py); MongoDB is
+    fast either way. Lookups run ``concurrency`` at a time.
+    """
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(document_id: str) -> dict[str, Any] | None:
+        async with limit:
+            found: dict[str, Any] | None = await collection.find_one({"_id": document_id})
+            return found
+
+    results = await asyncio.gather(*(one(i) for i in ids))
+    return [document for document in results if document is not None]

@@ -74,6 +74,7 @@ class MeasuresService:
             max_records=self.settings.max_batch_records,
             poll_timeout_ms=self.settings.poll_timeout_ms,
             retry_backoff_s=self.settings.retry_backoff_s,
+            on_rebalance=self.repository.forget_cached_states,
         )
         self.task = asyncio.create_task(self.consumer.run(), name="measures-consumer")
         self.task.add_done_callback(_log_exit)

@@ -25,14 +25,18 @@ BatchProcessor = Callable[[Sequence[RawRecord], datetime], Awaitable[BatchReport
 
 
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, lock: asyncio.Lock) -> None:
+    def __init__(self, lock: asyncio.Lock, on_rebalance: Callable[[], None]) -> None:
         self._lock = lock
+        self._on_rebalance = on_rebalance
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self._lock:  # the batch in flight finishes and commits first
+            self._on_rebalance()
             log.info("partitions revoked", extra={"partitions": [tp.partition for tp in revoked]})
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        async with self._lock:
+            self._on_rebalance()
         log.info("partitions assigned", extra={"partitions": [tp.partition for tp in assigned]})
 
 
@@ -49,6 +53,7 @@ class EventsConsumer:
         max_records: int,
         poll_timeout_ms: int,
         retry_backoff_s: float,
+        on_rebalance: Callable[[], None] = lambda: None,
     ) -> None:
         self._consumer = consumer
         self._topic = topic
@@ -58,11 +63,14 @@ class EventsConsumer:
         self._poll_timeout_ms = poll_timeout_ms
         self._retry_backoff_s = retry_backoff_s
         self._lock = asyncio.Lock()
+        self._on_rebalance = on_rebalance
         self.started = False
 
     async def run(self) -> None:
         """Start the consumer and process batches until cancelled."""
-        self._consumer.subscribe([self._topic], listener=_WaitForBatch(self._lock))
+        self._consumer.subscribe(
+            [self._topic], listener=_WaitForBatch(self._lock, self._on_rebalance)
+        )
         await self._consumer.start()
         self.started = True
         try:
@@ -91,6 +99,7 @@ class EventsConsumer:
             except Exception:
                 log.exception("batch failed; it will be retried", extra={"records": len(records)})
                 self._metrics.batch_failures.inc()
+                self._on_rebalance()  # state caches may hold writes of the failed batch
                 for tp, rs in batch.items():
                     self._consumer.seek(tp, rs[0].offset)
                 await asyncio.sleep(self._retry_backoff_s)

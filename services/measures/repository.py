@@ -1,5 +1,8 @@
 """Storage adapters of the measures service: MongoDB (real) and in memory (unit tests).
 
+The MongoDB adapter caches the states it has seen: as the single writer of its partitions'
+documents it only needs the store to read a state once.
+
 Both pass ``tests/contract/test_measure_repository.py``.
 """
 
@@ -12,7 +15,7 @@ from pymongo.errors import BulkWriteError
 from services.measures import documents as docs
 from services.measures.domain import PeriodState, StreamState
 from services.measures.ports import PositionedEvent
-from shared.mongo import bulk_write_chunked
+from shared.mongo import bulk_write_chunked, find_by_ids
 
 DUPLICATE_KEY = 11000
 INSERT_CHUNK = 1000
@@ -23,6 +26,11 @@ class MongoMeasureRepository:
 
     def __init__(self, database: Any) -> None:
         self._db = database
+        # States this instance wrote or read, valid while it keeps its partitions (it is their
+        # only writer). Updated only after a write succeeded, so the cache is never ahead of
+        # the store; a cache behind it is harmless (a replay folds the same events again).
+        self._periods: dict[str, PeriodState] = {}
+        self._streams: dict[str, StreamState] = {}
 
     async def create_indexes(self) -> None:
         """Indexes for the read side: period lookups and day-range scans."""
@@ -54,30 +62,33 @@ class MongoMeasureRepository:
 
     async def _stored_positions(self, events: Sequence[PositionedEvent]) -> set[tuple[int, int]]:
         ids = sorted({item.event.event_id for item in events})
-        cursor = self._db[docs.EVENTS].find({"_id": {"$in": ids}}, {"kafka": 1})
-        return {(d["kafka"]["partition"], d["kafka"]["offset"]) async for d in cursor}
+        stored = await find_by_ids(self._db[docs.EVENTS], ids)
+        return {(d["kafka"]["partition"], d["kafka"]["offset"]) for d in stored}
 
     async def load_periods(self, keys: Collection[str]) -> Mapping[str, PeriodState]:
-        found = await self._find(docs.PERIODS, keys)
-        return {d["_id"]: docs.period_state(d) for d in found}
+        missing = [k for k in keys if k not in self._periods]
+        for document in await find_by_ids(self._db[docs.PERIODS], sorted(missing)):
+            self._periods[document["_id"]] = docs.period_state(document)
+        return {k: self._periods[k] for k in keys if k in self._periods}
 
     async def load_streams(self, keys: Collection[str]) -> Mapping[str, StreamState]:
-        found = await self._find(docs.STREAMS, keys)
-        return {d["_id"]: docs.stream_state(d) for d in found}
-
-    async def _find(self, collection: str, keys: Collection[str]) -> list[dict[str, Any]]:
-        if not keys:
-            return []
-        found: list[dict[str, Any]] = (
-            await self._db[collection].find({"_id": {"$in": sorted(keys)}}).to_list()
-        )
-        return found
+        missing = [k for k in keys if k not in self._streams]
+        for document in await find_by_ids(self._db[docs.STREAMS], sorted(missing)):
+            self._streams[document["_id"]] = docs.stream_state(document)
+        return {k: self._streams[k] for k in keys if k in self._streams}
 
     async def save_periods(self, states: Collection[PeriodState]) -> None:
         await self._replace_all(docs.PERIODS, [docs.period_document(s) for s in states])
+        self._periods.update((s.key, s) for s in states)
 
     async def save_streams(self, states: Collection[StreamState]) -> None:
         await self._replace_all(docs.STREAMS, [docs.stream_document(s) for s in states])
+        self._streams.update((s.key, s) for s in states)
+
+    def forget_cached_states(self) -> None:
+        """Drop the cache: on every rebalance, since another instance may have written since."""
+        self._periods.clear()
+        self._streams.clear()
 
     async def _replace_all(self, collection: str, documents: list[dict[str, Any]]) -> None:
         operations = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in documents]

@@ -1,0 +1,73 @@
+"""An independent reference: values computed straight from the events a test sent."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from shared.domain.fiscal import fiscal_year_of
+from shared.events import AcceptedEvent
+
+MEASURES = {"customer-engagement": "sum", "customer-satisfaction": "mean", "return-on-investment": "latest"}
+QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
+INGESTED = datetime(2025, 11, 1, tzinfo=UTC)
+
+
+def reference_values(events: list[AcceptedEvent]) -> dict[tuple[str | None, str, int], tuple[float, int]]:
+    """(qsmo or None, measure, fiscal year) → (value, count), first event_id wins."""
+    seen: set[str] = set()
+    groups: dict[tuple[str, str, int], list[AcceptedEvent]] = defaultdict(list)
+    for event in events:
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
+        groups[(event.qsmo, event.measure, fiscal_year_of(event.occurred_at))].append(event)
+    result: dict[tuple[str | None, str, int], tuple[float, int]] = {}
+    for (qsmo, measure, year), group in groups.items():
+        result[(qsmo, measure, year)] = (_value(MEASURES[measure], group), len(group))
+    for measure, aggregation in MEASURES.items():
+        for year in {k[2] for k in groups}:
+            parts = [(q, g) for (q, m, y), g in groups.items() if m == measure and y == year]
+            if not parts:
+                continue
+            if aggregation == "latest":
+                latest = [_value("latest", g) for _, g in parts]
+                value = sum(latest) / len(latest)
+            else:
+                value = _value(aggregation, [e for _, g in parts for e in g])
+            result[(None, measure, year)] = (value, sum(len(g) for _, g in parts))
+    return result
+
+
+def _value(aggregation: str, group: list[AcceptedEvent]) -> float:
+    if aggregation == "sum":
+        return math.fsum(e.value for e in group)
+    if aggregation == "mean":
+        return math.fsum(e.value for e in group) / len(group)
+    return max(group, key=lambda e: e.occurred_at).value
+
+
+def stream(count: int, seed: int, duplicate_share: float = 0.05, late_share: float = 0.10) -> list[AcceptedEvent]:
+    """``count`` events over FY2023–FY2025 in mostly time order, with client resends
+    (same event again) and late events (backdated into an earlier quarter)."""
+    rng = random.Random(seed)
+    start = datetime(2022, 10, 1, tzinfo=UTC)
+    span = (datetime(2025, 9, 30, tzinfo=UTC) - start).total_seconds()
+    events: list[AcceptedEvent] = []
+    for i in range(count):
+        if events and rng.random() < duplicate_share:
+            events.append(rng.choice(events[-200:]))
+            continue
+        at = start + timedelta(seconds=span * i / count, microseconds=i)
+        if rng.random() < late_share:
+            at -= timedelta(days=rng.randint(40, 400), microseconds=-1)
+            at = max(at, start + timedelta(microseconds=i))
+        measure = rng.choice(list(MEASURES))
+        value = round(rng.uniform(1, 5), 2) if measure == "customer-satisfaction" else float(rng.randint(0, 100))
+        events.append(AcceptedEvent(
+            event_id=f"s{seed}-{i}", qsmo=rng.choice(QSMOS), measure=measure, value=value,
+            occurred_at=at, ingested_at=INGESTED, request_id=f"r{i // 100}",
+        ))
+    return events
