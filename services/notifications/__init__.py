@@ -1,0 +1,1 @@
+"""Notifications service: rules over scorecards and dead letters, stored notifications, webhooks."""

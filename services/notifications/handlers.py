@@ -1,0 +1,300 @@
+"""The notification engine: records or a sweep → signals (pure) → conditions → effects → store.
+
+Order of writes, so that a crash at any point replays to the same end state: notifications,
+outbox and deliveries first (idempotent by their deterministic ids), then the rule state
+(conditions, freshness, windows), then the outbox is published. The consumer commits the
+batch's offsets only after ``process`` returned. A lock makes batches and sweeps take turns:
+one writer of the rule state per process.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+
+from services.notifications.delivery import delivery_id, matches, notification_event, webhook_body
+from services.notifications.metrics import NotificationsMetrics
+from services.notifications.models import Delivery, Notification
+from services.notifications.ports import (
+    NotificationPublisher,
+    NotificationStore,
+    PendingDelivery,
+    RawRecord,
+)
+from services.notifications.rules import (
+    Effect,
+    Raised,
+    Resolved,
+    Signal,
+    Suppressed,
+    settle,
+    step,
+)
+from services.notifications.signals import (
+    Freshness,
+    Names,
+    freshness_of,
+    newer_freshness,
+    scorecard_signals,
+    stale_signal,
+)
+from services.notifications.surges import (
+    SurgeWindow,
+    prune,
+    qsmo_of,
+    record_letter,
+    surge_cap,
+    surge_signal,
+)
+from shared.codecs import decode
+from shared.events import DeadLetter, ScorecardChanged
+
+log = logging.getLogger(__name__)
+OUTBOX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Topics to tell records apart, and the rules' knobs."""
+
+    scorecards_topic: str
+    dlq_topic: str
+    cooldown: timedelta
+    surge_threshold: int
+    surge_window: timedelta
+    max_attempts: int
+
+
+@dataclass
+class Outcome:
+    """What a batch or sweep did (for tests and logs)."""
+
+    raised: list[Notification] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    suppressed: int = 0
+    deliveries: int = 0
+    published: int = 0
+
+
+def _millis(now: datetime) -> datetime:
+    """BSON dates keep milliseconds: truncate so stored and in-memory values agree."""
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class NotificationEngine:
+    """Applies the rules to records and sweeps and makes their effects durable."""
+
+    def __init__(
+        self,
+        store: NotificationStore,
+        publisher: NotificationPublisher,
+        names: Names,
+        settings: RuleSettings,
+        metrics: NotificationsMetrics,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._names = names
+        self._settings = settings
+        self._metrics = metrics
+        self._lock = asyncio.Lock()
+        self.on_deliveries: list[asyncio.Event] = []
+        """Events set when new deliveries were stored (the dispatcher waits on one)."""
+
+    async def process(self, records: Sequence[RawRecord], now: datetime) -> Outcome:
+        """Apply a batch of scorecard and dead-letter records (in offset order per partition)."""
+        now = _millis(now)
+        async with self._lock:
+            scorecards, letters = self._decode(records)
+            signals: list[Signal] = [
+                s for m in scorecards for s in scorecard_signals(m, self._names)
+            ]
+            freshness = await self._fold_freshness(scorecards)
+            signals += [stale_signal(f, now, self._names) for f in freshness]
+            windows = await self._fold_letters(letters, now)
+            signals += [self._surge(w, now) for w in windows]
+            outcome = await self._apply(signals, now, settle_all=False)
+            await self._store.save_freshness(freshness)
+            await self._store.save_surge_windows(windows)
+            outcome.published = await self._flush_outbox()
+            return outcome
+
+    async def sweep(self, now: datetime) -> Outcome:
+        """Re-judge stale measures and dead-letter windows at ``now``; resolve conditions
+        that stayed clear for the cooldown; publish what the outbox still holds."""
+        now = _millis(now)
+        async with self._lock:
+            freshness = (await self._store.load_freshness(None)).values()
+            signals: list[Signal] = [stale_signal(f, now, self._names) for f in freshness]
+            stored = (await self._store.load_surge_windows(None)).values()
+            windows = [prune(w, now, self._settings.surge_window) for w in stored]
+            signals += [self._surge(w, now) for w in windows]
+            outcome = await self._apply(signals, now, settle_all=True)
+            await self._store.save_surge_windows(
+                [w for w, s in zip(windows, stored, strict=True) if w != s]
+            )
+            outcome.published = await self._flush_outbox()
+            return outcome
+
+    def _decode(
+        self, records: Sequence[RawRecord]
+    ) -> tuple[list[ScorecardChanged], list[DeadLetter]]:
+        scorecards: list[ScorecardChanged] = []
+        letters: list[DeadLetter] = []
+        for record in records:
+            try:
+                if record.value is None:
+                    raise ValueError("empty record")
+                if record.topic == self._settings.dlq_topic:
+                    letters.append(decode(DeadLetter, record.value))
+                    self._metrics.records.labels("dead_letter").inc()
+                else:
+                    scorecards.append(decode(ScorecardChanged, record.value))
+                    self._metrics.records.labels("scorecard").inc()
+            except (ValidationError, ValueError) as error:
+                self._metrics.records.labels("undecodable").inc()
+                log.warning(
+                    "skipped an undecodable record",
+                    extra={
+                        "topic": record.topic,
+                        "offset": record.offset,
+                        "error": str(error)[:300],
+                    },
+                )
+        return scorecards, letters
+
+    async def _fold_freshness(self, scorecards: list[ScorecardChanged]) -> list[Freshness]:
+        updates = [f for m in scorecards for f in freshness_of(m)]
+        merged = await self._store.load_freshness({f.key for f in updates})
+        changed: dict[str, Freshness] = {}
+        for update in updates:
+            kept = newer_freshness(merged.get(update.key), update)
+            merged[update.key] = changed[update.key] = kept
+        return list(changed.values())
+
+    async def _fold_letters(self, letters: list[DeadLetter], now: datetime) -> list[SurgeWindow]:
+        if not letters:
+            return []
+        attributed = [(qsmo_of(letter), letter) for letter in letters]
+        windows = await self._store.load_surge_windows(
+            {SurgeWindow(qsmo=q).key for q, _ in attributed}
+        )
+        cap = surge_cap(self._settings.surge_threshold)
+        touched: dict[str, SurgeWindow] = {}
+        for qsmo, letter in attributed:
+            key = SurgeWindow(qsmo=qsmo).key
+            reason = f"{letter.code}: {letter.reason}"
+            window = record_letter(windows.get(key), qsmo, letter.dead_lettered_at, reason, cap)
+            windows[key] = touched[key] = window
+        return [prune(w, now, self._settings.surge_window) for w in touched.values()]
+
+    def _surge(self, window: SurgeWindow, now: datetime) -> Signal:
+        s = self._settings
+        return surge_signal(window, now, s.surge_threshold, s.surge_window, self._names)
+
+    async def _apply(self, signals: list[Signal], now: datetime, *, settle_all: bool) -> Outcome:
+        conditions = await self._store.load_conditions({s.key for s in signals})
+        if settle_all:
+            conditions = {**await self._store.open_conditions(), **conditions}
+        before = dict(conditions)
+        effects: list[Effect] = []
+        for signal in signals:
+            conditions[signal.key], produced = step(
+                conditions.get(signal.key), signal, now, self._settings.cooldown
+            )
+            effects += produced
+        if settle_all:
+            for key, condition in list(conditions.items()):
+                conditions[key], produced = settle(condition, now, self._settings.cooldown)
+                effects += produced
+        outcome = await self._make_durable(effects, now)
+        changed = [c for k, c in conditions.items() if before.get(k) != c]
+        await self._store.save_conditions(changed)
+        return outcome
+
+    async def _make_durable(self, effects: list[Effect], now: datetime) -> Outcome:
+        outcome = Outcome()
+        raised = [e.notification for e in effects if isinstance(e, Raised)]
+        await self._store.save_notifications(raised)
+        resolved_ids: list[str] = []
+        for effect in effects:
+            if isinstance(effect, Resolved):
+                await self._store.update_notifications(
+                    effect.notification_ids,
+                    {
+                        "state": "resolved",
+                        "resolved_at": effect.at,
+                        "resolution_message": effect.message,
+                        "suppressed_flaps": effect.suppressed_flaps,
+                    },
+                )
+                resolved_ids += effect.notification_ids
+                self._metrics.resolved.labels(effect.rule).inc()
+            elif isinstance(effect, Suppressed):
+                await self._store.update_notifications(
+                    effect.notification_ids, {"suppressed_flaps": effect.suppressed_flaps}
+                )
+                self._metrics.suppressed.labels(effect.rule).inc()
+                outcome.suppressed += 1
+        changed = raised + await self._store.load_notifications(resolved_ids)
+        await self._store.add_outbox([notification_event(n) for n in changed])
+        deliveries = await self._deliveries(changed, now)
+        await self._store.add_deliveries(deliveries)
+        for notification in raised:
+            self._metrics.raised.labels(notification.rule, notification.severity).inc()
+            log.info(
+                "notification raised",
+                extra={"notification_id": notification.id, "rule": notification.rule},
+            )
+        if deliveries:
+            for event in self.on_deliveries:
+                event.set()
+        outcome.raised, outcome.resolved = raised, resolved_ids
+        outcome.deliveries = len(deliveries)
+        return outcome
+
+    async def _deliveries(
+        self, notifications: list[Notification], now: datetime
+    ) -> list[PendingDelivery]:
+        if not notifications:
+            return []
+        subscriptions = await self._store.subscriptions()
+        pending: list[PendingDelivery] = []
+        for notification in notifications:
+            event = notification_event(notification)
+            for subscription in subscriptions:
+                if not matches(subscription, notification):
+                    continue
+                identifier = delivery_id(notification.id, notification.state, subscription.id)
+                delivery = Delivery(
+                    id=identifier,
+                    notification_id=notification.id,
+                    notification_state=notification.state,
+                    subscription_id=subscription.id,
+                    qsmo=notification.qsmo,
+                    url=subscription.url,
+                    status="pending",
+                    attempts=0,
+                    max_attempts=self._settings.max_attempts,
+                    created_at=now,
+                    updated_at=now,
+                    next_attempt_at=now,
+                )
+                pending.append(
+                    PendingDelivery(delivery, webhook_body(event, identifier, subscription.id))
+                )
+        return pending
+
+    async def _flush_outbox(self) -> int:
+        published = 0
+        while events := await self._store.outbox(OUTBOX_BATCH):
+            await self._publisher.publish(events)
+            await self._store.remove_outbox(events)
+            published += len(events)
+            self._metrics.published.inc(len(events))
+            if len(events) < OUTBOX_BATCH:
+                break
+        return published

@@ -1,0 +1,95 @@
+"""The notifications service's values as the read model and the gateway see them.
+
+Plain frozen pydantic models, no I/O: a stored notification, a subscription (never with its
+secret), a delivery and a page of any of them.
+"""
+
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["info", "warning", "critical"]
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+NotificationState = Literal["raised", "resolved"]
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+Level = Literal["measure", "dimension", "overall"]
+
+
+class Notification(BaseModel):
+    """A raised notification; ``state`` turns ``resolved`` when its condition clears."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    rule: str
+    severity: Severity
+    state: NotificationState
+    qsmo: str | None
+    dimension: str | None = None
+    measure: str | None = None
+    fiscal_year: int | None = None
+    scorecard_id: str | None = None
+    level: Level | None = None
+    message: str
+    links: dict[str, str] = Field(default_factory=dict)
+    raised_at: datetime
+    resolved_at: datetime | None = None
+    resolution_message: str | None = None
+    suppressed_flaps: int = 0
+    """Re-raises of the condition within the cooldown that were suppressed."""
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+class Subscription(BaseModel):
+    """Who hears which notifications, and where. The secret is never part of this model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    qsmo: str | None
+    dimension: str | None = None
+    measure: str | None = None
+    min_severity: Severity = "warning"
+    channel: Literal["webhook"] = "webhook"
+    url: str
+    created_at: datetime
+    created_by: str
+
+
+class Delivery(BaseModel):
+    """One notification state sent to one subscription: pending → delivered or failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    """The ``X-QSMO-Delivery-Id``: the same on every attempt (receivers deduplicate on it)."""
+    notification_id: str
+    notification_state: NotificationState
+    subscription_id: str
+    qsmo: str | None
+    url: str
+    status: DeliveryStatus
+    attempts: int
+    max_attempts: int
+    last_error: str | None = None
+    last_status_code: int | None = None
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a newest-first list; pass ``end_cursor`` as ``after`` for the next one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[ItemT]
+    end_cursor: str | None
+    has_next_page: bool

@@ -1,0 +1,40 @@
+"""Settings of the notifications service (prefix ``QSMO_NOTIFICATIONS_``)."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared import topics
+from shared.settings import ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):
+    """Topics, rule thresholds, delivery policy and the webhook SSRF switch."""
+
+    model_config = SettingsConfigDict(env_prefix="QSMO_NOTIFICATIONS_", extra="ignore", frozen=True)
+
+    port: int = Field(default=8004, ge=1, le=65535)
+    group_id: str = "notifications"
+    scorecards_topic: str = topics.SCORECARDS
+    dlq_topic: str = topics.EVENTS_DLQ
+    notifications_topic: str = topics.NOTIFICATIONS
+    max_batch_records: int = Field(default=500, ge=1, le=10_000)
+    poll_timeout_ms: int = Field(default=500, ge=10)
+    retry_backoff_s: float = Field(default=1.0, gt=0)
+    """Pause before retrying a batch whose store or broker write failed."""
+
+    cooldown_s: float = Field(default=900.0, ge=0)
+    """A condition must stay clear this long to resolve; a re-raise sooner is a suppressed flap."""
+    sweep_interval_s: float = Field(default=60.0, gt=0)
+    """How often stale measures, dead-letter windows and clearing conditions are re-checked."""
+    dead_letter_surge_threshold: int = Field(default=20, ge=1, le=100_000)
+    dead_letter_surge_window_s: float = Field(default=600.0, gt=0)
+
+    delivery_max_attempts: int = Field(default=6, ge=1, le=50)
+    delivery_backoff_base_s: float = Field(default=2.0, gt=0)
+    delivery_backoff_max_s: float = Field(default=300.0, gt=0)
+    delivery_timeout_s: float = Field(default=10.0, gt=0)
+    delivery_concurrency: int = Field(default=16, ge=1, le=1000)
+    delivery_poll_s: float = Field(default=5.0, gt=0)
+    """Longest idle wait of the dispatcher between looks for due deliveries."""
+    allow_private_webhooks: bool = False
+    """Allow loopback/private webhook targets (tests and local stacks only)."""
