@@ -75,6 +75,7 @@ class MeasuresService:
             poll_timeout_ms=self.settings.poll_timeout_ms,
             retry_backoff_s=self.settings.retry_backoff_s,
             on_rebalance=self.repository.forget_cached_states,
+            on_assigned=self.repository.warm,
         )
         self.task = asyncio.create_task(self.consumer.run(), name="measures-consumer")
         self.task.add_done_callback(_log_exit)

@@ -25,9 +25,15 @@ BatchProcessor = Callable[[Sequence[RawRecord], datetime], Awaitable[BatchReport
 
 
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, lock: asyncio.Lock, on_rebalance: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        lock: asyncio.Lock,
+        on_rebalance: Callable[[], None],
+        on_assigned: Callable[[list[int]], Awaitable[None]],
+    ) -> None:
         self._lock = lock
         self._on_rebalance = on_rebalance
+        self._on_assigned = on_assigned
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self._lock:  # the batch in flight finishes and commits first
@@ -37,6 +43,7 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         async with self._lock:
             self._on_rebalance()
+            await self._on_assigned([tp.partition for tp in assigned])
         log.info("partitions assigned", extra={"partitions": [tp.partition for tp in assigned]})
 
 
@@ -54,6 +61,7 @@ class EventsConsumer:
         poll_timeout_ms: int,
         retry_backoff_s: float,
         on_rebalance: Callable[[], None] = lambda: None,
+        on_assigned: Callable[[list[int]], Awaitable[None]] | None = None,
     ) -> None:
         self._consumer = consumer
         self._topic = topic
@@ -64,12 +72,13 @@ class EventsConsumer:
         self._retry_backoff_s = retry_backoff_s
         self._lock = asyncio.Lock()
         self._on_rebalance = on_rebalance
+        self._on_assigned = on_assigned or _nothing
         self.started = False
 
     async def run(self) -> None:
         """Start the consumer and process batches until cancelled."""
         self._consumer.subscribe(
-            [self._topic], listener=_WaitForBatch(self._lock, self._on_rebalance)
+            [self._topic], listener=_WaitForBatch(self._lock, self._on_rebalance, self._on_assigned)
         )
         await self._consumer.start()
         self.started = True
@@ -99,12 +108,22 @@ class EventsConsumer:
             except Exception:
                 log.exception("batch failed; it will be retried", extra={"records": len(records)})
                 self._metrics.batch_failures.inc()
-                self._on_rebalance()  # state caches may hold writes of the failed batch
+                await self._reset_state()
                 for tp, rs in batch.items():
                     self._consumer.seek(tp, rs[0].offset)
                 await asyncio.sleep(self._retry_backoff_s)
                 return
             self._observe(report, time.perf_counter() - started)
+
+    async def _reset_state(self) -> None:
+        """After a failed batch: drop cached state and reload it (if the store answers)."""
+        self._on_rebalance()
+        try:
+            await self._on_assigned([tp.partition for tp in self._consumer.assignment()])
+        except Exception:
+            log.warning(
+                "could not reload state after a failed batch; will look keys up", exc_info=True
+            )
 
     def _observe(self, report: BatchReport, seconds: float) -> None:
         metrics = self._metrics
@@ -129,6 +148,10 @@ class EventsConsumer:
                 continue
             position = await self._consumer.position(tp)
             self._metrics.lag.labels(str(tp.partition)).set(max(0, highwater - position))
+
+
+async def _nothing(_: list[int]) -> None:
+    return None
 
 
 def _raw(record: ConsumerRecord) -> RawRecord:

@@ -42,14 +42,14 @@ def decode_event(record: RawRecord, catalog: Catalog) -> AcceptedEvent:
     """
     if record.value is None:
         raise PoisonMessageError("empty", "the record has no value")
-    version = _schema_version(record.value)
-    if version != EVENT_SCHEMA_VERSION:
-        raise PoisonMessageError(
-            "schema_version", f"schema_version {version!r} is not {EVENT_SCHEMA_VERSION}"
-        )
     try:
         event = decode(AcceptedEvent, record.value)
     except ValidationError as error:
+        version = _schema_version(record.value)  # only parsed again to explain the failure
+        if version != EVENT_SCHEMA_VERSION:
+            raise PoisonMessageError(
+                "schema_version", f"schema_version {version!r} is not {EVENT_SCHEMA_VERSION}"
+            ) from None
         raise PoisonMessageError("invalid", f"not an AcceptedEvent: {error.errors()[:3]}") from None
     problems = validate_observation(
         catalog,

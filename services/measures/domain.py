@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from shared.domain.fiscal import (
     Period,
@@ -122,12 +123,17 @@ def periods_of(occurred_at: datetime) -> tuple[tuple[Period, int, int | None], .
 
     Each comes with its fiscal year and (for quarters and days) fiscal quarter.
     """
-    utc = to_utc(occurred_at)
-    fiscal_year, quarter = fiscal_quarter_of(utc)
+    return _periods_of_day(to_utc(occurred_at).date())
+
+
+@lru_cache(maxsize=4096)
+def _periods_of_day(day: date) -> tuple[tuple[Period, int, int | None], ...]:
+    # Every instant of a UTC day lies in the same fiscal year and quarter.
+    fiscal_year, quarter = fiscal_quarter_of(datetime(day.year, day.month, day.day, tzinfo=UTC))
     return (
         (fiscal_year_period(fiscal_year), fiscal_year, None),
         (fiscal_quarter_period(fiscal_year, quarter), fiscal_year, quarter),
-        (day_period(utc.date()), fiscal_year, quarter),
+        (day_period(day), fiscal_year, quarter),
     )
 
 

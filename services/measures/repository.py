@@ -31,6 +31,7 @@ class MongoMeasureRepository:
         # the store; a cache behind it is harmless (a replay folds the same events again).
         self._periods: dict[str, PeriodState] = {}
         self._streams: dict[str, StreamState] = {}
+        self._complete = False
 
     async def create_indexes(self) -> None:
         """Indexes for the read side: period lookups and day-range scans."""
@@ -65,34 +66,77 @@ class MongoMeasureRepository:
         stored = await find_by_ids(self._db[docs.EVENTS], ids)
         return {(d["kafka"]["partition"], d["kafka"]["offset"]) for d in stored}
 
+    async def warm(self, partitions: Collection[int]) -> None:
+        """Load every state of these partitions (just assigned to this instance).
+
+        Afterwards the cache holds all the states this instance may write, so a key missing
+        from it is missing from the store: no lookup per new key (a day's first event).
+        """
+        self.forget_cached_states()
+        query = {"partition": {"$in": sorted(partitions)}}
+        async for document in self._db[docs.PERIODS].find(query):
+            self._periods[document["_id"]] = docs.period_state(document)
+        async for document in self._db[docs.STREAMS].find(query):
+            self._streams[document["_id"]] = docs.stream_state(document)
+        self._complete = True
+
     async def load_periods(self, keys: Collection[str]) -> Mapping[str, PeriodState]:
-        missing = [k for k in keys if k not in self._periods]
+        missing = [] if self._complete else [k for k in keys if k not in self._periods]
         for document in await find_by_ids(self._db[docs.PERIODS], sorted(missing)):
             self._periods[document["_id"]] = docs.period_state(document)
         return {k: self._periods[k] for k in keys if k in self._periods}
 
     async def load_streams(self, keys: Collection[str]) -> Mapping[str, StreamState]:
-        missing = [k for k in keys if k not in self._streams]
+        missing = [] if self._complete else [k for k in keys if k not in self._streams]
         for document in await find_by_ids(self._db[docs.STREAMS], sorted(missing)):
             self._streams[document["_id"]] = docs.stream_state(document)
         return {k: self._streams[k] for k in keys if k in self._streams}
 
     async def save_periods(self, states: Collection[PeriodState]) -> None:
-        await self._replace_all(docs.PERIODS, [docs.period_document(s) for s in states])
+        documents = [docs.period_document(s) for s in states]
+        await self._write(docs.PERIODS, documents, stored=self._periods)
         self._periods.update((s.key, s) for s in states)
 
     async def save_streams(self, states: Collection[StreamState]) -> None:
-        await self._replace_all(docs.STREAMS, [docs.stream_document(s) for s in states])
+        documents = [docs.stream_document(s) for s in states]
+        await self._write(docs.STREAMS, documents, stored=self._streams)
         self._streams.update((s.key, s) for s in states)
+
+    async def _write(
+        self, collection: str, documents: list[dict[str, Any]], stored: Mapping[str, object]
+    ) -> None:
+        """Insert the documents this writer has never seen stored, replace the others.
+
+        Every key of a batch was looked up just before (``load_*``), so a key missing from the
+        cache is missing from the store too; inserting is ~20× cheaper than an upsert on
+        FerretDB. Should an insert still collide, that document is replaced instead.
+        """
+        new = [d for d in documents if d["_id"] not in stored]
+        known = [d for d in documents if d["_id"] in stored]
+        collided = await self._insert_new(collection, new)
+        operations = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in known + collided]
+        await bulk_write_chunked(self._db[collection], operations)
+
+    async def _insert_new(
+        self, collection: str, documents: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        collided: list[dict[str, Any]] = []
+        for start in range(0, len(documents), INSERT_CHUNK):
+            chunk = documents[start : start + INSERT_CHUNK]
+            try:
+                await self._db[collection].insert_many(chunk, ordered=False)
+            except BulkWriteError as error:
+                for failure in error.details["writeErrors"]:
+                    if failure["code"] != DUPLICATE_KEY:
+                        raise
+                    collided.append(chunk[failure["index"]])
+        return collided
 
     def forget_cached_states(self) -> None:
         """Drop the cache: on every rebalance, since another instance may have written since."""
         self._periods.clear()
         self._streams.clear()
-
-    async def _replace_all(self, collection: str, documents: list[dict[str, Any]]) -> None:
-        operations = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in documents]
-        await bulk_write_chunked(self._db[collection], operations)
+        self._complete = False
 
     async def ping(self) -> None:
         await self._db.command("ping")

@@ -1,0 +1,196 @@
+"""Measures service: events/s from a pre-filled topic to durable values, against raw consume.
+
+Figures (each the median of RUNS runs, a fresh consumer group and database per run):
+- the real service (``python -m services.measures``, one instance) draining EVENTS events
+  from a 6-partition topic into FerretDB;
+- baseline: a bare aiokafka consumer reading the same topic (``getmany``, no processing);
+- the same handler in-process with the in-memory repository, to separate the store's share;
+- event-to-value latency p50/p99 at a steady 1,000 events/s (from the service's histogram).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from bench.harness import Figure, private_stack, qsmo_stack, report
+from services.measures.decoding import RawRecord
+from services.measures.handlers import process_batch
+from services.measures.publisher import InMemoryValuePublisher
+from services.measures.repository import InMemoryMeasureRepository
+from shared.catalog import load_catalog
+from shared.codecs import encode
+from shared.events import AcceptedEvent
+from shared.kafka import create_consumer, create_producer, ensure_topics
+from shared.mongo import create_mongo_client
+from shared.topics import event_key
+
+EVENTS = int(os.environ.get("QSMO_BENCH_MEASURES_EVENTS", "200000"))
+RUNS = int(os.environ.get("QSMO_BENCH_RUNS", "3"))
+CATALOG = load_catalog()
+
+
+def _events(count: int, now: datetime) -> list[AcceptedEvent]:
+    """A realistic mix: every QSMO and measure, timestamps over the last 90 days."""
+    rng = random.Random(1)
+    framework = CATALOG.framework()
+    measures = [m for m in framework.measures]
+    qsmos = CATALOG.qsmo_ids
+    events = []
+    for i in range(count):
+        measure = rng.choice(measures)
+        low = measure.value_range.min
+        high = measure.value_range.max if measure.value_range.max is not None else 1000
+        events.append(AcceptedEvent(
+            event_id=f"b-{i}", qsmo=rng.choice(qsmos), measure=measure.id,
+            value=round(rng.uniform(low, high), 2),
+            occurred_at=now - timedelta(seconds=rng.uniform(0, 90 * 86400)),
+            ingested_at=now, request_id="bench",
+        ))
+    return events
+
+
+async def _fill(bootstrap: str, topic: str, events: list[AcceptedEvent]) -> None:
+    await ensure_topics(bootstrap, 6, names=(topic,))
+    producer = create_producer(bootstrap, linger_ms=20)
+    await producer.start()
+    try:
+        for start in range(0, len(events), 5000):
+            chunk = events[start : start + 5000]
+            futures = [await producer.send(topic, encode(e), key=event_key(e.qsmo, e.measure)) for e in chunk]
+            await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def _raw_consume_rate(bootstrap: str, topic: str, total: int) -> float:
+    consumer = create_consumer(bootstrap, topic, group_id=f"raw-{uuid.uuid4().hex[:6]}")
+    await consumer.start()
+    try:
+        seen, started = 0, time.perf_counter()
+        while seen < total:
+            batch = await consumer.getmany(timeout_ms=500, max_records=2000)
+            seen += sum(len(records) for records in batch.values())
+        return total / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+async def _in_memory_rate(bootstrap: str, topic: str, total: int) -> float:
+    """The handler with in-memory adapters, fed by a real consumer (no store)."""
+    consumer = create_consumer(bootstrap, topic, group_id=f"mem-{uuid.uuid4().hex[:6]}")
+    repository, publisher = InMemoryMeasureRepository(), InMemoryValuePublisher()
+    await consumer.start()
+    try:
+        seen, started = 0, time.perf_counter()
+        while seen < total:
+            batch = await consumer.getmany(timeout_ms=500, max_records=2000)
+            records = [RawRecord(r.topic, r.partition, r.offset, r.key, r.value) for rs in batch.values() for r in rs]
+            if records:
+                await process_batch(records, repository=repository, publisher=publisher,
+                                    catalog=CATALOG, now=datetime.now(UTC))
+            seen += len(records)
+        return total / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+async def _counted(mongo_url: str, database: str) -> int:
+    client = create_mongo_client(mongo_url)
+    try:
+        streams = await client[database]["measure_streams"].find({}, {"event_count": 1}).to_list()
+        return sum(s["event_count"] for s in streams)
+    finally:
+        await client.close()
+
+
+async def _service_rate(stack: qsmo_stack.Stack, topic: str, total: int, run: int) -> float:
+    database = f"bench_{uuid.uuid4().hex[:6]}"
+    env = {"QSMO_MONGO_DB": database, "QSMO_MEASURES_EVENTS_TOPIC": topic,
+           "QSMO_MEASURES_GROUP_ID": f"bench-{database}", "QSMO_MEASURES_PORT": str(qsmo_stack.free_port())}
+    started = time.perf_counter()
+    stack.start_service("measures", extra_env=env, instance=f"-bench{run}")
+    try:
+        while await _counted(stack.mongo_url, database) < total:
+            await asyncio.sleep(0.5)
+        return total / (time.perf_counter() - started)
+    finally:
+        stack.stop(f"measures-bench{run}")
+
+
+def _quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """Prometheus-style histogram_quantile over cumulative (upper bound, count) buckets."""
+    total = buckets[-1][1]
+    rank, lower, below = q * total, 0.0, 0.0
+    for upper, count in buckets:
+        if count >= rank:
+            if upper == float("inf"):
+                return lower
+            return lower + (upper - lower) * (rank - below) / max(count - below, 1e-9)
+        lower, below = upper, count
+    return lower
+
+
+async def _steady_latency(stack: qsmo_stack.Stack, seconds: float = 20) -> tuple[float, float]:
+    topic = f"bench.steady.{uuid.uuid4().hex[:6]}"
+    await ensure_topics(stack.kafka_bootstrap, 6, names=(topic,))
+    port = qsmo_stack.free_port()
+    env = {"QSMO_MONGO_DB": f"steady_{uuid.uuid4().hex[:6]}", "QSMO_MEASURES_EVENTS_TOPIC": topic,
+           "QSMO_MEASURES_GROUP_ID": f"steady-{port}", "QSMO_MEASURES_PORT": str(port)}
+    stack.start_service("measures", extra_env=env, instance="-steady")
+    producer = create_producer(stack.kafka_bootstrap, linger_ms=1)
+    await producer.start()
+    try:
+        rng, sent, started = random.Random(2), 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            now = datetime.now(UTC)
+            for event in _events(50, now):
+                event = event.model_copy(update={"event_id": f"s-{sent}", "ingested_at": now})
+                await producer.send(topic, encode(event), key=event_key(event.qsmo, event.measure))
+                sent += 1
+            await asyncio.sleep(max(0.0, started + sent / 1000 - time.perf_counter()))
+        await producer.flush()
+        await asyncio.sleep(3)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()  # noqa: S310
+    finally:
+        await producer.stop()
+        stack.stop("measures-steady")
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith("qsmo_measures_event_to_value_seconds_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            buckets.append((float(bound), float(line.rsplit(" ", 1)[1])))
+    _ = rng
+    return _quantile(buckets, 0.5) * 1000, _quantile(buckets, 0.99) * 1000
+
+
+def main() -> None:
+    with private_stack() as stack:
+        topic = f"bench.events.{uuid.uuid4().hex[:6]}"
+        print(f"   filling {topic} with {EVENTS:,} events …", flush=True)
+        asyncio.run(_fill(stack.kafka_bootstrap, topic, _events(EVENTS, datetime.now(UTC))))
+        service, raw, memory = [], [], []
+        for run in range(RUNS):
+            raw.append(asyncio.run(_raw_consume_rate(stack.kafka_bootstrap, topic, EVENTS)))
+            service.append(asyncio.run(_service_rate(stack, topic, EVENTS, run)))
+            memory.append(asyncio.run(_in_memory_rate(stack.kafka_bootstrap, topic, EVENTS)))
+            print(f"   run {run + 1}: service {service[-1]:,.0f}/s, raw {raw[-1]:,.0f}/s, in-memory {memory[-1]:,.0f}/s", flush=True)
+        latencies = [asyncio.run(_steady_latency(stack)) for _ in range(RUNS)]
+    report("measures_throughput", [
+        Figure(f"measures service, {EVENTS:,} events to durable values (FerretDB)", "events/s", service,
+               "raw aiokafka consume", raw),
+        Figure("measures handler with the in-memory repository", "events/s", memory, "raw aiokafka consume", raw),
+        Figure("event-to-value latency p50 at 1,000 events/s", "ms", [p50 for p50, _ in latencies],
+               higher_is_better=False),
+        Figure("event-to-value latency p99 at 1,000 events/s", "ms", [p99 for _, p99 in latencies],
+               higher_is_better=False),
+    ])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The scorecard service: balanced scorecards per QSMO and government-wide, with history."""

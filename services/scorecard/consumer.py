@@ -1,0 +1,235 @@
+"""The Kafka loop: value changes and framework changes → recomputes, one writer per scorecard.
+
+One consumer group reads ``qsmo.measure-values.v1`` and ``qsmo.framework.v1``. The owner of a
+values partition owns every scorecard whose key (QSMO id, or ``government``) hashes to it —
+the same murmur2 partitioner the measures service's producer uses. Framework changes are
+applied from the audit log (the source of truth), by each owner for its own partitions, with
+a per-partition watermark of the log sequence applied; a ``FrameworkChanged`` message only
+makes the reading instance look at once instead of at its next periodic check.
+
+As in the measures consumer, a rebalance waits for the batch in flight, only partitions still
+assigned are processed, and offsets are committed after every effect is durable; a failed
+batch is sought back and retried after a pause.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from pydantic import ValidationError
+
+from services.scorecard.framework import FrameworkState, fold
+from services.scorecard.framework_log import InMemoryFrameworkLog, MongoFrameworkLog
+from services.scorecard.handlers import (
+    ScorecardContext,
+    apply_framework_changes,
+    process_values,
+)
+from services.scorecard.metrics import STATUSES, ScorecardMetrics
+from shared.codecs import decode
+from shared.events import MeasureValueChanged
+
+log = logging.getLogger(__name__)
+
+Batch = dict[TopicPartition, list[ConsumerRecord]]
+
+
+class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: "ScorecardConsumer") -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        async with self._owner.lock:  # the batch in flight finishes and commits first
+            self._owner.forget_watermarks()
+            log.info("partitions revoked", extra={"partitions": [str(tp) for tp in revoked]})
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self._owner.forget_watermarks()
+        log.info("partitions assigned", extra={"partitions": [str(tp) for tp in assigned]})
+
+
+class ScorecardConsumer:
+    """Runs the handlers on batches of both topics until stopped."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        context: ScorecardContext,
+        framework_log: MongoFrameworkLog | InMemoryFrameworkLog,
+        metrics: ScorecardMetrics,
+        *,
+        values_topic: str,
+        framework_topic: str,
+        max_records: int,
+        poll_timeout_ms: int,
+        retry_backoff_s: float,
+        framework_check_s: float,
+        status_refresh_s: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._consumer = consumer
+        self._context = context
+        self._log = framework_log
+        self._metrics = metrics
+        self._values_topic = values_topic
+        self._framework_topic = framework_topic
+        self._max_records = max_records
+        self._poll_timeout_ms = poll_timeout_ms
+        self._retry_backoff_s = retry_backoff_s
+        self._framework_check_s = framework_check_s
+        self._status_refresh_s = status_refresh_s
+        self._clock = clock
+        self.lock = asyncio.Lock()
+        self.started = False
+        self.framework = FrameworkState()
+        self._marks: dict[str, int] | None = None
+        self._next_check = 0.0
+        self._next_status = 0.0
+
+    def forget_watermarks(self) -> None:
+        """Reload the partition watermarks before the next framework check (rebalance)."""
+        self._marks = None
+        self._next_check = 0.0
+
+    async def run(self) -> None:
+        """Start the consumer and process batches until cancelled."""
+        topics = [self._values_topic, self._framework_topic]
+        self._consumer.subscribe(topics, listener=_WaitForBatch(self))
+        await self._consumer.start()
+        self.started = True
+        try:
+            while True:
+                batch = await self._consumer.getmany(
+                    timeout_ms=self._poll_timeout_ms, max_records=self._max_records
+                )
+                await self.handle(batch)
+                await self._update_lag()
+                await self._refresh_status_gauge()
+        finally:
+            self.started = False
+            await self._consumer.stop()
+
+    async def handle(self, batch: Batch) -> None:
+        """Process one polled batch (possibly empty: the framework check still runs)."""
+        async with self.lock:
+            owned = self._consumer.assignment()
+            batch = {tp: records for tp, records in batch.items() if tp in owned and records}
+            try:
+                now = self._clock()
+                woken = any(tp.topic == self._framework_topic for tp in batch)
+                await self._apply_framework(now, force=woken)
+                await self._apply_values(batch, now)
+                if batch:
+                    await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
+                    self._metrics.last_commit.set(time.time())
+            except Exception:
+                log.exception("batch failed; it will be retried")
+                self._metrics.batch_failures.inc()
+                self.forget_watermarks()
+                for tp, records in batch.items():
+                    self._consumer.seek(tp, records[0].offset)
+                await asyncio.sleep(self._retry_backoff_s)
+
+    async def _apply_values(self, batch: Batch, now: datetime) -> None:
+        messages: list[MeasureValueChanged] = []
+        for tp, records in batch.items():
+            kind = "values" if tp.topic == self._values_topic else "framework"
+            if kind == "framework":
+                self._metrics.messages.labels(kind, "used").inc(len(records))
+                continue
+            for record in records:
+                try:
+                    messages.append(decode(MeasureValueChanged, record.value or b""))
+                except ValidationError as error:
+                    log.warning(
+                        "undecodable value message skipped",
+                        extra={
+                            "partition": tp.partition,
+                            "offset": record.offset,
+                            "error": str(error)[:300],
+                        },
+                    )
+                    self._metrics.messages.labels(kind, "undecodable").inc()
+        if not messages:
+            return
+        started = time.perf_counter()
+        report = await process_values(
+            messages, context=self._context, state=self.framework, now=now
+        )
+        self._metrics.observe("data", report, time.perf_counter() - started)
+        self._metrics.messages.labels("values", "used").inc(report.messages - report.ignored)
+        self._metrics.messages.labels("values", "ignored").inc(report.ignored)
+
+    async def _apply_framework(self, now: datetime, *, force: bool) -> None:
+        """Read new audit-log entries; recompute owned scorecards for every pending change."""
+        if not force and self._marks is not None and time.monotonic() < self._next_check:
+            return
+        self._next_check = time.monotonic() + self._framework_check_s
+        self.framework = fold(await self._log.after(self.framework.seq), self.framework)
+        self._metrics.framework_seq.set(self.framework.seq)
+        partitions = self._owned_value_partitions()
+        keys = {p: f"{self._values_topic}|{p}" for p in partitions}
+        if self._marks is None:
+            self._marks = dict(await self._context.repository.load_watermarks(keys.values()))
+        marks = self._marks
+        pending = {p for p, key in keys.items() if marks.get(key, 0) < self.framework.seq}
+        if not pending:
+            return
+        started = time.perf_counter()
+        for mark in sorted({marks.get(keys[p], 0) for p in pending}):
+            group = {p for p in pending if marks.get(keys[p], 0) == mark}
+            report = await apply_framework_changes(
+                self.framework.changes_after(mark),
+                owns=self._owned_by(group),
+                context=self._context,
+                state=self.framework,
+                now=now,
+            )
+            self._metrics.observe("framework", report, time.perf_counter() - started)
+        done = {keys[p]: self.framework.seq for p in pending}
+        await self._context.repository.save_watermarks(done)
+        marks.update(done)
+
+    def _owned_by(self, partitions: set[int]) -> Callable[[str], bool]:
+        def owns(owner: str) -> bool:
+            return self.partition_of(owner) in partitions
+
+        return owns
+
+    def _owned_value_partitions(self) -> list[int]:
+        return sorted(
+            tp.partition for tp in self._consumer.assignment() if tp.topic == self._values_topic
+        )
+
+    def partition_of(self, owner: str) -> int:
+        """The values partition of a scorecard owner's key (as the producer computes it)."""
+        partitions = sorted(self._consumer.partitions_for_topic(self._values_topic) or ())
+        if not partitions:
+            raise RuntimeError(f"no partition metadata for {self._values_topic}")
+        partition: int = DefaultPartitioner()(owner.encode(), partitions, partitions)
+        return partition
+
+    async def _update_lag(self) -> None:
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await self._consumer.position(tp)
+            self._metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+
+    async def _refresh_status_gauge(self) -> None:
+        if time.monotonic() < self._next_status:
+            return
+        self._next_status = time.monotonic() + self._status_refresh_s
+        try:
+            counts = await self._context.repository.count_by_status()
+        except Exception:  # a gauge is not worth failing the loop for
+            log.warning("counting scorecards by status failed", exc_info=True)
+            return
+        for status in STATUSES:
+            self._metrics.by_status.labels(status).set(counts.get(status, 0))

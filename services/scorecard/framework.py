@@ -1,0 +1,117 @@
+"""Admin framework changes folded into the state scoring uses (pure).
+
+The audit log is a sequence of ``FrameworkChanged`` records numbered 1, 2, 3 … (``seq``);
+``fold`` replays it into ``Overrides`` and the QSMOs added at run time. ``affected_owners``
+says which scorecards a change can alter.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from services.scorecard.views import GOVERNMENT
+from shared.domain.catalog import Qsmo
+from shared.domain.overrides import NO_OVERRIDES, Overrides
+from shared.events import FrameworkChanged
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RecordedChange:
+    """A framework change and its position in the audit log (1-based)."""
+
+    seq: int
+    change: FrameworkChanged
+
+
+@dataclass(frozen=True)
+class FrameworkState:
+    """Every change up to ``seq`` applied: the overrides and the QSMOs added by admins."""
+
+    seq: int = 0
+    overrides: Overrides = NO_OVERRIDES
+    added_qsmos: tuple[Qsmo, ...] = ()
+    changes: tuple[RecordedChange, ...] = field(default=(), repr=False)
+
+    def changes_after(self, seq: int) -> tuple[RecordedChange, ...]:
+        """The recorded changes with a sequence number above ``seq``."""
+        return tuple(r for r in self.changes if r.seq > seq)
+
+
+def _with(overrides: Overrides, **changed: Any) -> Overrides:
+    return replace(overrides, **changed)
+
+
+def apply_change(state: FrameworkState, recorded: RecordedChange) -> FrameworkState:
+    """``state`` with one more change; changes at or below ``state.seq`` are ignored.
+
+    Raises ValueError for a change that lacks the fields its ``kind`` needs.
+    """
+    if recorded.seq <= state.seq:
+        return state
+    change, overrides = recorded.change, state.overrides
+    added = state.added_qsmos
+    if change.kind == "target":
+        value, measure = _required(change.value, "value"), _required(change.measure, "measure")
+        if change.qsmo is None:
+            overrides = _with(overrides, targets={**overrides.targets, measure: value})
+        else:
+            qsmo_targets = {**overrides.qsmo_targets, (change.qsmo, measure): value}
+            overrides = _with(overrides, qsmo_targets=qsmo_targets)
+    elif change.kind == "weight":
+        value = _required(change.value, "value")
+        if change.measure is not None:
+            weights = {**overrides.measure_weights, change.measure: value}
+            overrides = _with(overrides, measure_weights=weights)
+        else:
+            dimension = _required(change.dimension, "dimension")
+            weights = {**overrides.dimension_weights, dimension: value}
+            overrides = _with(overrides, dimension_weights=weights)
+    elif change.kind == "baseline":
+        key = (change.qsmo, _required(change.measure, "measure"))
+        baselines = {**overrides.baselines, key: _required(change.value, "value")}
+        overrides = _with(overrides, baselines=baselines)
+    elif change.kind == "dimension_adopted":
+        adopted = {
+            **overrides.adopted_dimensions,
+            _required(change.dimension, "dimension"): _required(change.phase, "phase"),
+        }
+        overrides = _with(overrides, adopted_dimensions=adopted)
+    else:
+        qsmo = Qsmo(
+            id=_required(change.qsmo, "qsmo"),
+            name=change.details.get("name", ""),
+            lead_agency=change.details.get("lead_agency", ""),
+        )
+        added = (*added, qsmo)
+    return FrameworkState(recorded.seq, overrides, added, (*state.changes, recorded))
+
+
+def _required(value: T | None, name: str) -> T:
+    if value is None:
+        raise ValueError(f"framework change lacks {name}")
+    return value
+
+
+def fold(records: Iterable[RecordedChange], state: FrameworkState | None = None) -> FrameworkState:
+    """``state`` (default: no changes) with ``records`` applied in sequence order."""
+    current = state or FrameworkState()
+    for recorded in sorted(records, key=lambda r: r.seq):
+        current = apply_change(current, recorded)
+    return current
+
+
+def affected_owners(change: FrameworkChanged) -> frozenset[str] | None:
+    """The scorecard owners a change can alter; None: every owner.
+
+    A per-QSMO target or baseline touches that QSMO only; a government-wide baseline only the
+    government-wide scorecards; a new QSMO only its own (it may have data already).
+    """
+    if change.kind in ("target", "baseline") and change.qsmo is not None:
+        return frozenset({change.qsmo})
+    if change.kind == "baseline":
+        return frozenset({GOVERNMENT})
+    if change.kind == "qsmo_added" and change.qsmo is not None:
+        return frozenset({change.qsmo})
+    return None

@@ -1,0 +1,213 @@
+"""Handlers: value changes or framework changes → recompute the affected scorecards once each.
+
+``process_values``: keep the fiscal-year messages whose state differs from the stored one, find
+every scorecard they touch (a baseline year's value also moves the later years' baselines),
+recompute each once from the owner's inputs, store a version when the content changed, publish
+it, and store the new input states last.
+``apply_framework_changes``: the same for every scorecard an admin change can alter, limited
+to the owners the caller owns. The caller commits Kafka offsets only after these return.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.scorecard.changes import changed_message, transitions
+from services.scorecard.domain import compute_scorecard, next_version, qsmo_of
+from services.scorecard.framework import FrameworkState, RecordedChange, affected_owners
+from services.scorecard.inputs import InputState, input_from_message
+from services.scorecard.ports import ScorecardPublisher, ScorecardRepository, StoredVersion
+from services.scorecard.views import Cause, CauseDetail, scorecard_id
+from shared.domain.catalog import Framework
+from shared.domain.phases import baseline_fiscal_year
+from shared.events import MeasureValueChanged
+
+ScorecardKey = tuple[str, int]
+"""``(owner, fiscal_year)``: owner is a QSMO id or ``government``."""
+
+
+@dataclass
+class Trigger:
+    """Why one scorecard is recomputed: changed inputs, late ones, admin changes."""
+
+    measures: set[str] = field(default_factory=set)
+    restated: set[str] = field(default_factory=set)
+    framework_changes: list[str] = field(default_factory=list)
+
+    @property
+    def cause(self) -> Cause:
+        if self.framework_changes:
+            return "framework_change"
+        return "restatement" if self.restated else "new_data"
+
+    def detail(self) -> CauseDetail:
+        return CauseDetail(
+            measures=tuple(sorted(self.measures)),
+            restated_measures=tuple(sorted(self.restated)),
+            framework_changes=tuple(self.framework_changes),
+        )
+
+
+@dataclass
+class RecomputeReport:
+    """What one handler call did, for metrics and logs."""
+
+    messages: int = 0
+    ignored: int = 0
+    recomputed: int = 0
+    versions: list[StoredVersion] = field(default_factory=list)
+    published: int = 0
+
+
+@dataclass(frozen=True)
+class ScorecardContext:
+    """The ports and the framework the handlers work with."""
+
+    repository: ScorecardRepository
+    publisher: ScorecardPublisher
+    framework: Framework
+
+
+def latest_inputs(
+    messages: Sequence[MeasureValueChanged], framework: Framework
+) -> tuple[dict[str, InputState], dict[str, bool]]:
+    """The last fiscal-year state per input key, and whether any message for it was late.
+
+    Quarter and day messages and measures the framework does not know are left out.
+    """
+    states: dict[str, InputState] = {}
+    restated: dict[str, bool] = defaultdict(bool)
+    for message in messages:
+        if not drives_scorecards(message, framework):
+            continue
+        state = input_from_message(message)
+        states[state.key] = state
+        restated[state.key] |= message.restated
+    return states, restated
+
+
+def drives_scorecards(message: MeasureValueChanged, framework: Framework) -> bool:
+    """True for a fiscal-year value of a measure the framework knows."""
+    return message.period.kind == "fiscal_year" and message.measure in framework.measure_ids
+
+
+async def process_values(
+    messages: Sequence[MeasureValueChanged],
+    *,
+    context: ScorecardContext,
+    state: FrameworkState,
+    now: datetime,
+) -> RecomputeReport:
+    """Apply a batch of ``MeasureValueChanged`` messages (in offset order per partition)."""
+    framework, repository = context.framework, context.repository
+    batch, restated = latest_inputs(messages, framework)
+    ignored = sum(1 for m in messages if not drives_scorecards(m, framework))
+    if not batch:
+        return RecomputeReport(messages=len(messages), ignored=ignored)
+    owners = {s.owner for s in batch.values()}
+    stored = {s.key: s for s in await repository.load_inputs(owners)}
+    # A redelivered state changes nothing and causes nothing.
+    changed = {k: s for k, s in batch.items() if k not in stored or not s.same_state(stored[k])}
+    inputs = {**stored, **changed}
+    years: dict[str, set[int]] = defaultdict(set)
+    for item in inputs.values():
+        years[item.owner].add(item.fiscal_year)
+    triggers: dict[ScorecardKey, Trigger] = defaultdict(Trigger)
+    for key, item in changed.items():
+        touched = {item.fiscal_year}
+        if item.fiscal_year == _baseline_year(framework, state, item.measure):
+            touched |= {y for y in years[item.owner] if y > item.fiscal_year}
+        for year in touched:
+            trigger = triggers[(item.owner, year)]
+            trigger.measures.add(item.measure)
+            if restated[key]:
+                trigger.restated.add(item.measure)
+    report = await _recompute(triggers, list(inputs.values()), context, state, now)
+    # Saved last: until then a replay still sees these inputs as changed and recomputes.
+    await repository.save_inputs(list(changed.values()))
+    report.messages, report.ignored = len(messages), ignored
+    return report
+
+
+def _baseline_year(framework: Framework, state: FrameworkState, measure: str) -> int | None:
+    return baseline_fiscal_year(framework.measure(measure), framework, state.overrides)
+
+
+async def apply_framework_changes(
+    changes: Sequence[RecordedChange],
+    *,
+    owns: Callable[[str], bool],
+    context: ScorecardContext,
+    state: FrameworkState,
+    now: datetime,
+) -> RecomputeReport:
+    """Recompute every scorecard the ``changes`` can alter whose owner ``owns`` accepts.
+
+    "Every scorecard" is every (owner, fiscal year) with stored inputs.
+    """
+    if not changes:
+        return RecomputeReport()
+    scopes = [affected_owners(r.change) for r in changes]
+    owners = None if any(s is None for s in scopes) else set().union(*(s or () for s in scopes))
+    scorecards = {k for k in await context.repository.scorecards_of(owners) if owns(k[0])}
+    if not scorecards:
+        return RecomputeReport()
+    inputs = await context.repository.load_inputs({owner for owner, _ in scorecards})
+    triggers: dict[ScorecardKey, Trigger] = {}
+    for owner, year in scorecards:
+        ids = [
+            r.change.change_id
+            for r, scope in zip(changes, scopes, strict=True)
+            if scope is None or owner in scope
+        ]
+        triggers[(owner, year)] = Trigger(framework_changes=ids)
+    return await _recompute(triggers, inputs, context, state, now)
+
+
+async def _recompute(
+    triggers: Mapping[ScorecardKey, Trigger],
+    inputs: Sequence[InputState],
+    context: ScorecardContext,
+    state: FrameworkState,
+    now: datetime,
+) -> RecomputeReport:
+    by_owner: dict[str, list[InputState]] = defaultdict(list)
+    for item in inputs:
+        by_owner[item.owner].append(item)
+    ids = {scorecard_id(year, qsmo_of(owner)): (owner, year) for owner, year in triggers}
+    latest = await context.repository.load_latest(ids)
+    report = RecomputeReport(recomputed=len(ids))
+    unpublished: list[StoredVersion] = []
+    for sid, (owner, year) in sorted(ids.items()):
+        previous = latest.get(sid)
+        if previous is not None and not previous.published:
+            unpublished.append(previous.stored)  # a crash came between store and announce
+        fresh = compute_scorecard(
+            context.framework,
+            state.overrides,
+            owner=owner,
+            fiscal_year=year,
+            inputs=by_owner[owner],
+            computed_at=now,
+        )
+        trigger = triggers[(owner, year)]
+        before = None if previous is None else previous.stored.view
+        version = next_version(
+            fresh, before, cause=trigger.cause, detail=trigger.detail(), framework_seq=state.seq
+        )
+        if version is not None:
+            report.versions.append(StoredVersion(version, tuple(transitions(before, version))))
+    await context.repository.insert_versions(report.versions)
+    newer = {s.view.scorecard_id for s in report.versions}
+    await context.repository.save_current(
+        [*report.versions, *(s for s in unpublished if s.view.scorecard_id not in newer)]
+    )
+    announce = [*unpublished, *report.versions]
+    if announce:
+        await context.publisher.publish([changed_message(s.view, s.transitions) for s in announce])
+        await context.repository.mark_published(
+            {s.view.scorecard_id: s.view.version for s in announce}
+        )
+    report.published = len(announce)
+    return report
