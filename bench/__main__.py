@@ -11,7 +11,11 @@ SKIP = {"harness", "report"}
 
 
 def main() -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name not in SKIP and not m.name.startswith("_"))
+    names = sorted(
+        m.name
+        for m in pkgutil.iter_modules(bench.__path__)
+        if m.name not in SKIP and not m.name.startswith("_")
+    )
     wanted = sys.argv[1:] or names
     for name in wanted:
         started = time.monotonic()

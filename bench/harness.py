@@ -44,9 +44,11 @@ class Figure:
         return self.median / base if base else None
 
     def line(self) -> str:
-        text = f"{self.name}: median {self.median:,.1f} {self.unit} (min {min(self.runs):,.1f}, max {max(self.runs):,.1f}, n={len(self.runs)})"
+        spread = f"min {min(self.runs):,.1f}, max {max(self.runs):,.1f}, n={len(self.runs)}"
+        text = f"{self.name}: median {self.median:,.1f} {self.unit} ({spread})"
         if self.baseline_name and self.baseline_median is not None:
-            text += f" | baseline {self.baseline_name}: {self.baseline_median:,.1f} {self.unit} | ratio {self.ratio:.2f}"
+            baseline = f"{self.baseline_median:,.1f} {self.unit}"
+            text += f" | baseline {self.baseline_name}: {baseline} | ratio {self.ratio:.2f}"
         return text
 
 

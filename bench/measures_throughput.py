@@ -46,12 +46,17 @@ def _events(count: int, now: datetime) -> list[AcceptedEvent]:
         measure = rng.choice(measures)
         low = measure.value_range.min
         high = measure.value_range.max if measure.value_range.max is not None else 1000
-        events.append(AcceptedEvent(
-            event_id=f"b-{i}", qsmo=rng.choice(qsmos), measure=measure.id,
-            value=round(rng.uniform(low, high), 2),
-            occurred_at=now - timedelta(seconds=rng.uniform(0, 90 * 86400)),
-            ingested_at=now, request_id="bench",
-        ))
+        events.append(
+            AcceptedEvent(
+                event_id=f"b-{i}",
+                qsmo=rng.choice(qsmos),
+                measure=measure.id,
+                value=round(rng.uniform(low, high), 2),
+                occurred_at=now - timedelta(seconds=rng.uniform(0, 90 * 86400)),
+                ingested_at=now,
+                request_id="bench",
+            )
+        )
     return events
 
 
@@ -62,7 +67,10 @@ async def _fill(bootstrap: str, topic: str, events: list[AcceptedEvent]) -> None
     try:
         for start in range(0, len(events), 5000):
             chunk = events[start : start + 5000]
-            futures = [await producer.send(topic, encode(e), key=event_key(e.qsmo, e.measure)) for e in chunk]
+            futures = [
+                await producer.send(topic, encode(e), key=event_key(e.qsmo, e.measure))
+                for e in chunk
+            ]
             await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -90,10 +98,19 @@ async def _in_memory_rate(bootstrap: str, topic: str, total: int) -> float:
         seen, started = 0, time.perf_counter()
         while seen < total:
             batch = await consumer.getmany(timeout_ms=500, max_records=2000)
-            records = [RawRecord(r.topic, r.partition, r.offset, r.key, r.value) for rs in batch.values() for r in rs]
+            records = [
+                RawRecord(r.topic, r.partition, r.offset, r.key, r.value)
+                for rs in batch.values()
+                for r in rs
+            ]
             if records:
-                await process_batch(records, repository=repository, publisher=publisher,
-                                    catalog=CATALOG, now=datetime.now(UTC))
+                await process_batch(
+                    records,
+                    repository=repository,
+                    publisher=publisher,
+                    catalog=CATALOG,
+                    now=datetime.now(UTC),
+                )
             seen += len(records)
         return total / (time.perf_counter() - started)
     finally:
@@ -111,12 +128,16 @@ async def _counted(mongo_url: str, database: str) -> int:
 
 async def _service_rate(stack: qsmo_stack.Stack, topic: str, total: int, run: int) -> float:
     database = f"bench_{uuid.uuid4().hex[:6]}"
-    env = {"QSMO_MONGO_DB": database, "QSMO_MEASURES_EVENTS_TOPIC": topic,
-           "QSMO_MEASURES_GROUP_ID": f"bench-{database}", "QSMO_MEASURES_PORT": str(qsmo_stack.free_port())}
+    env = {
+        "QSMO_MONGO_DB": database,
+        "QSMO_MEASURES_EVENTS_TOPIC": topic,
+        "QSMO_MEASURES_GROUP_ID": f"bench-{database}",
+        "QSMO_MEASURES_PORT": str(qsmo_stack.free_port()),
+    }
     started = time.perf_counter()
     stack.start_service("measures", extra_env=env, instance=f"-bench{run}")
     try:
-        while await _counted(stack.mongo_url, database) < total:
+        while await _counted(stack.mongo_url, database) < total:  # noqa: ASYNC110 (polls the store)
             await asyncio.sleep(0.5)
         return total / (time.perf_counter() - started)
     finally:
@@ -140,8 +161,12 @@ async def _steady_latency(stack: qsmo_stack.Stack, seconds: float = 20) -> tuple
     topic = f"bench.steady.{uuid.uuid4().hex[:6]}"
     await ensure_topics(stack.kafka_bootstrap, 6, names=(topic,))
     port = qsmo_stack.free_port()
-    env = {"QSMO_MONGO_DB": f"steady_{uuid.uuid4().hex[:6]}", "QSMO_MEASURES_EVENTS_TOPIC": topic,
-           "QSMO_MEASURES_GROUP_ID": f"steady-{port}", "QSMO_MEASURES_PORT": str(port)}
+    env = {
+        "QSMO_MONGO_DB": f"steady_{uuid.uuid4().hex[:6]}",
+        "QSMO_MEASURES_EVENTS_TOPIC": topic,
+        "QSMO_MEASURES_GROUP_ID": f"steady-{port}",
+        "QSMO_MEASURES_PORT": str(port),
+    }
     stack.start_service("measures", extra_env=env, instance="-steady")
     producer = create_producer(stack.kafka_bootstrap, linger_ms=1)
     await producer.start()
@@ -156,7 +181,7 @@ async def _steady_latency(stack: qsmo_stack.Stack, seconds: float = 20) -> tuple
             await asyncio.sleep(max(0.0, started + sent / 1000 - time.perf_counter()))
         await producer.flush()
         await asyncio.sleep(3)
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()  # noqa: S310
+        text = await asyncio.to_thread(_get, f"http://127.0.0.1:{port}/metrics")
     finally:
         await producer.stop()
         stack.stop("measures-steady")
@@ -169,6 +194,11 @@ async def _steady_latency(stack: qsmo_stack.Stack, seconds: float = 20) -> tuple
     return _quantile(buckets, 0.5) * 1000, _quantile(buckets, 0.99) * 1000
 
 
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url) as response:
+        return str(response.read().decode())
+
+
 def main() -> None:
     with private_stack() as stack:
         topic = f"bench.events.{uuid.uuid4().hex[:6]}"
@@ -179,17 +209,42 @@ def main() -> None:
             raw.append(asyncio.run(_raw_consume_rate(stack.kafka_bootstrap, topic, EVENTS)))
             service.append(asyncio.run(_service_rate(stack, topic, EVENTS, run)))
             memory.append(asyncio.run(_in_memory_rate(stack.kafka_bootstrap, topic, EVENTS)))
-            print(f"   run {run + 1}: service {service[-1]:,.0f}/s, raw {raw[-1]:,.0f}/s, in-memory {memory[-1]:,.0f}/s", flush=True)
+            print(
+                f"   run {run + 1}: service {service[-1]:,.0f}/s, raw {raw[-1]:,.0f}/s, in-memory {memory[-1]:,.0f}/s",
+                flush=True,
+            )
         latencies = [asyncio.run(_steady_latency(stack)) for _ in range(RUNS)]
-    report("measures_throughput", [
-        Figure(f"measures service, {EVENTS:,} events to durable values (FerretDB)", "events/s", service,
-               "raw aiokafka consume", raw),
-        Figure("measures handler with the in-memory repository", "events/s", memory, "raw aiokafka consume", raw),
-        Figure("event-to-value latency p50 at 1,000 events/s", "ms", [p50 for p50, _ in latencies],
-               higher_is_better=False),
-        Figure("event-to-value latency p99 at 1,000 events/s", "ms", [p99 for _, p99 in latencies],
-               higher_is_better=False),
-    ])
+    report(
+        "measures_throughput",
+        [
+            Figure(
+                f"measures service, {EVENTS:,} events to durable values (FerretDB)",
+                "events/s",
+                service,
+                "raw aiokafka consume",
+                raw,
+            ),
+            Figure(
+                "measures handler with the in-memory repository",
+                "events/s",
+                memory,
+                "raw aiokafka consume",
+                raw,
+            ),
+            Figure(
+                "event-to-value latency p50 at 1,000 events/s",
+                "ms",
+                [p50 for p50, _ in latencies],
+                higher_is_better=False,
+            ),
+            Figure(
+                "event-to-value latency p99 at 1,000 events/s",
+                "ms",
+                [p99 for _, p99 in latencies],
+                higher_is_better=False,
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,12 @@ from shared.settings import PlatformSettings
 
 
 def test_defaults_point_at_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("QSMO_KAFKA_BOOTSTRAP", "QSMO_MONGO_URL", "QSMO_API_KEYS_FILE", "QSMO_ENVIRONMENT"):
+    for name in (
+        "QSMO_KAFKA_BOOTSTRAP",
+        "QSMO_MONGO_URL",
+        "QSMO_API_KEYS_FILE",
+        "QSMO_ENVIRONMENT",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = PlatformSettings()
     assert settings.kafka_bootstrap == "127.0.0.1:9092"

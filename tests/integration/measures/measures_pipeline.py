@@ -30,7 +30,9 @@ class Lane:
     @classmethod
     def new(cls) -> Lane:
         tag = uuid.uuid4().hex[:8]
-        return cls(f"t.events.{tag}", f"t.values.{tag}", f"t.dlq.{tag}", f"measures-{tag}", f"m_{tag}")
+        return cls(
+            f"t.events.{tag}", f"t.values.{tag}", f"t.dlq.{tag}", f"measures-{tag}", f"m_{tag}"
+        )
 
     def env(self, port: int) -> dict[str, str]:
         return {
@@ -52,12 +54,16 @@ def start_measures(stack: qsmo_stack.Stack, lane: Lane, instance: str) -> None:
     stack.start_service("measures", extra_env=lane.env(qsmo_stack.free_port()), instance=instance)
 
 
-async def produce(bootstrap: str, topic: str, events: list[AcceptedEvent], raw: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
+async def produce(
+    bootstrap: str, topic: str, events: list[AcceptedEvent], raw: list[tuple[bytes, bytes]] = ()
+) -> None:  # type: ignore[assignment]
     """Publish events keyed ``qsmo|measure`` (and raw key/value pairs), waiting for acks."""
     producer = create_producer(bootstrap)
     await producer.start()
     try:
-        futures = [await producer.send(topic, encode(e), key=event_key(e.qsmo, e.measure)) for e in events]
+        futures = [
+            await producer.send(topic, encode(e), key=event_key(e.qsmo, e.measure)) for e in events
+        ]
         futures += [await producer.send(topic, value, key=key) for key, value in raw]
         await asyncio.gather(*futures)
     finally:

@@ -10,12 +10,18 @@ from datetime import UTC, datetime, timedelta
 from shared.domain.fiscal import fiscal_year_of
 from shared.events import AcceptedEvent
 
-MEASURES = {"customer-engagement": "sum", "customer-satisfaction": "mean", "return-on-investment": "latest"}
+MEASURES = {
+    "customer-engagement": "sum",
+    "customer-satisfaction": "mean",
+    "return-on-investment": "latest",
+}
 QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
 INGESTED = datetime(2025, 11, 1, tzinfo=UTC)
 
 
-def reference_values(events: list[AcceptedEvent]) -> dict[tuple[str | None, str, int], tuple[float, int]]:
+def reference_values(
+    events: list[AcceptedEvent],
+) -> dict[tuple[str | None, str, int], tuple[float, int]]:
     """(qsmo or None, measure, fiscal year) → (value, count), first event_id wins."""
     seen: set[str] = set()
     groups: dict[tuple[str, str, int], list[AcceptedEvent]] = defaultdict(list)
@@ -49,7 +55,9 @@ def _value(aggregation: str, group: list[AcceptedEvent]) -> float:
     return max(group, key=lambda e: e.occurred_at).value
 
 
-def stream(count: int, seed: int, duplicate_share: float = 0.05, late_share: float = 0.10) -> list[AcceptedEvent]:
+def stream(
+    count: int, seed: int, duplicate_share: float = 0.05, late_share: float = 0.10
+) -> list[AcceptedEvent]:
     """``count`` events over FY2023–FY2025 in mostly time order, with client resends
     (same event again) and late events (backdated into an earlier quarter)."""
     rng = random.Random(seed)
@@ -65,9 +73,20 @@ def stream(count: int, seed: int, duplicate_share: float = 0.05, late_share: flo
             at -= timedelta(days=rng.randint(40, 400), microseconds=-1)
             at = max(at, start + timedelta(microseconds=i))
         measure = rng.choice(list(MEASURES))
-        value = round(rng.uniform(1, 5), 2) if measure == "customer-satisfaction" else float(rng.randint(0, 100))
-        events.append(AcceptedEvent(
-            event_id=f"s{seed}-{i}", qsmo=rng.choice(QSMOS), measure=measure, value=value,
-            occurred_at=at, ingested_at=INGESTED, request_id=f"r{i // 100}",
-        ))
+        value = (
+            round(rng.uniform(1, 5), 2)
+            if measure == "customer-satisfaction"
+            else float(rng.randint(0, 100))
+        )
+        events.append(
+            AcceptedEvent(
+                event_id=f"s{seed}-{i}",
+                qsmo=rng.choice(QSMOS),
+                measure=measure,
+                value=value,
+                occurred_at=at,
+                ingested_at=INGESTED,
+                request_id=f"r{i // 100}",
+            )
+        )
     return events

@@ -29,7 +29,9 @@ async def _mismatches(client: Any, lane: Lane, sent: list[AcceptedEvent]) -> lis
     for (qsmo, measure, year), (value, count) in sorted(reference_values(sent).items(), key=str):
         reading = await reader.fiscal_value(qsmo, measure, Aggregation(MEASURES[measure]), year)
         if (reading.value, reading.summary.count) != (value, count):
-            problems.append(f"{qsmo} {measure} FY{year}: got {reading.value}/{reading.summary.count}, want {value}/{count}")
+            problems.append(
+                f"{qsmo} {measure} FY{year}: got {reading.value}/{reading.summary.count}, want {value}/{count}"
+            )
     return problems
 
 
@@ -38,10 +40,23 @@ async def test_known_events_give_exact_values_for_every_aggregation_and_period(
 ) -> None:
     lane = Lane.new()
     await lane.create_topics(kafka_bootstrap)
+
     def ev(i: str, qsmo: str, measure: str, value: float, at: datetime) -> AcceptedEvent:
-        return AcceptedEvent(event_id=i, qsmo=qsmo, measure=measure, value=value, occurred_at=at,
-                             ingested_at=datetime(2025, 11, 1, tzinfo=UTC), request_id="r")
-    jan, feb, nov = datetime(2025, 1, 10, tzinfo=UTC), datetime(2025, 2, 10, tzinfo=UTC), datetime(2024, 11, 5, tzinfo=UTC)
+        return AcceptedEvent(
+            event_id=i,
+            qsmo=qsmo,
+            measure=measure,
+            value=value,
+            occurred_at=at,
+            ingested_at=datetime(2025, 11, 1, tzinfo=UTC),
+            request_id="r",
+        )
+
+    jan, feb, nov = (
+        datetime(2025, 1, 10, tzinfo=UTC),
+        datetime(2025, 2, 10, tzinfo=UTC),
+        datetime(2024, 11, 5, tzinfo=UTC),
+    )
     events = [
         ev("a1", "cybersecurity", "customer-engagement", 10, jan),
         ev("a2", "cybersecurity", "customer-engagement", 5, nov),
@@ -60,9 +75,13 @@ async def test_known_events_give_exact_values_for_every_aggregation_and_period(
     try:
         await eventually(lambda: _at_least(client, lane, 9), 60, "9 counted events")
         reader = MeasureValuesReader(client[lane.database])
+
         async def value(qsmo: str | None, measure: str, quarter: int | None = None) -> Any:
-            reading = await reader.fiscal_value(qsmo, measure, Aggregation(MEASURES[measure]), 2025, quarter)
+            reading = await reader.fiscal_value(
+                qsmo, measure, Aggregation(MEASURES[measure]), 2025, quarter
+            )
             return reading.value, reading.summary.count
+
         assert await value("cybersecurity", "customer-engagement") == (15, 2)
         assert await value("cybersecurity", "customer-engagement", 1) == (5, 1)
         assert await value("cybersecurity", "customer-engagement", 2) == (10, 1)
@@ -73,11 +92,26 @@ async def test_known_events_give_exact_values_for_every_aggregation_and_period(
         assert await value(None, "return-on-investment") == (21, 3)  # mean of latest: (12+30)/2
         assert await value("human-resources", "customer-engagement") == (None, 0)  # no data, not 0
         rolling = await reader.rolling_value(
-            "cybersecurity", "customer-engagement", Aggregation.SUM, datetime(2025, 1, 20, tzinfo=UTC), 30)
+            "cybersecurity",
+            "customer-engagement",
+            Aggregation.SUM,
+            datetime(2025, 1, 20, tzinfo=UTC),
+            30,
+        )
         assert (rolling.value, rolling.summary.count) == (10, 1)
-        months = await reader.series("cybersecurity", "customer-satisfaction", Aggregation.MEAN, 2025,
-                                     granularity=__import__("shared.domain.fiscal", fromlist=["PeriodKind"]).PeriodKind.MONTH)
-        assert [(m.period.label, m.value) for m in months if m.value is not None] == [("2025-01", 4.0), ("2025-02", 3.0)]
+        months = await reader.series(
+            "cybersecurity",
+            "customer-satisfaction",
+            Aggregation.MEAN,
+            2025,
+            granularity=__import__(
+                "shared.domain.fiscal", fromlist=["PeriodKind"]
+            ).PeriodKind.MONTH,
+        )
+        assert [(m.period.label, m.value) for m in months if m.value is not None] == [
+            ("2025-01", 4.0),
+            ("2025-02", 3.0),
+        ]
     finally:
         stack.stop("measures-exact")
         await client.close()
@@ -102,17 +136,23 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         start_measures(stack, lane, "-crash")
         thresholds = sorted(rng.sample(range(1_000, distinct - 2_000), 6))
         for threshold in thresholds:
-            await eventually(lambda t=threshold: _raw_at_least(client, lane, t), 120, f"{threshold} raw events")
+            await eventually(
+                lambda t=threshold: _raw_at_least(client, lane, t), 120, f"{threshold} raw events"
+            )
             await asyncio.sleep(rng.uniform(0, 0.3))  # a random instant inside the next batch
             stack.kill("measures-crash")
             kills += 1
             start_measures(stack, lane, "-crash")
         await producing
-        await eventually(lambda: _at_least(client, lane, distinct), 180, f"{distinct} counted events")
+        await eventually(
+            lambda: _at_least(client, lane, distinct), 180, f"{distinct} counted events"
+        )
         assert await _counted(client, lane) == distinct
         mismatches = await _mismatches(client, lane, sent)
-        print(f"\nmeasures crash test: {kills} SIGKILLs, {len(sent)} events sent, {distinct} distinct, "
-              f"{len(reference_values(sent))} values checked, {len(mismatches)} mismatches")
+        print(
+            f"\nmeasures crash test: {kills} SIGKILLs, {len(sent)} events sent, {distinct} distinct, "
+            f"{len(reference_values(sent))} values checked, {len(mismatches)} mismatches"
+        )
         assert kills >= 5
         assert mismatches == []
     finally:
@@ -146,7 +186,9 @@ async def test_two_instances_and_a_rebalance_mid_stream_give_the_exact_result(
         await produce(kafka_bootstrap, lane.events, sent[3_000:])
         await eventually(lambda: _raw_at_least(client, lane, 5_000), 120, "5,000 raw events")
         stack.stop("measures-one")  # leaves: the other takes every partition
-        await eventually(lambda: _at_least(client, lane, distinct), 180, f"{distinct} counted events")
+        await eventually(
+            lambda: _at_least(client, lane, distinct), 180, f"{distinct} counted events"
+        )
         assert await _counted(client, lane) == distinct
         assert await _mismatches(client, lane, sent) == []
     finally:
@@ -162,8 +204,12 @@ async def test_poison_messages_are_dead_lettered_and_do_not_block_the_partition(
     await lane.create_topics(kafka_bootstrap, partitions=1)
     good = stream(20, seed=5, duplicate_share=0, late_share=0)
     bad_version = json.loads(good[0].model_dump_json()) | {"schema_version": 9, "event_id": "v9"}
-    await produce(kafka_bootstrap, lane.events, good[:10], raw=[
-        (b"k", b"{ not json"), (b"k", json.dumps(bad_version).encode())])
+    await produce(
+        kafka_bootstrap,
+        lane.events,
+        good[:10],
+        raw=[(b"k", b"{ not json"), (b"k", json.dumps(bad_version).encode())],
+    )
     await produce(kafka_bootstrap, lane.events, good[10:])
     start_measures(stack, lane, "-dlq")
     client = create_mongo_client(stack.mongo_url)
@@ -172,13 +218,18 @@ async def test_poison_messages_are_dead_lettered_and_do_not_block_the_partition(
     try:
         await eventually(lambda: _at_least(client, lane, 20), 60, "20 good events counted")
         letters: list[DeadLetter] = []
+
         async def collect() -> bool:
             for records in (await consumer.getmany(timeout_ms=200)).values():
                 letters.extend(DeadLetter.model_validate_json(r.value) for r in records)
             return len(letters) >= 2
+
         await eventually(collect, 30, "two dead letters")
         assert sorted(letter.code for letter in letters) == ["schema_version", "undecodable"]
-        assert base64.b64decode(letters[0].payload_base64) in (b"{ not json", json.dumps(bad_version).encode())
+        assert base64.b64decode(letters[0].payload_base64) in (
+            b"{ not json",
+            json.dumps(bad_version).encode(),
+        )
         assert all(letter.topic == lane.events for letter in letters)
     finally:
         await consumer.stop()

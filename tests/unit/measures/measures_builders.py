@@ -9,10 +9,23 @@ TOPIC = "qsmo.events.v1"
 INGESTED = datetime(2025, 6, 1, tzinfo=UTC)
 
 
-def accepted(event_id: str, value: float, occurred_at: datetime, *, qsmo: str = "cybersecurity",
-             measure: str = "customer-engagement") -> AcceptedEvent:
-    return AcceptedEvent(event_id=event_id, qsmo=qsmo, measure=measure, value=value,
-                         occurred_at=occurred_at, ingested_at=INGESTED, request_id="r")
+def accepted(
+    event_id: str,
+    value: float,
+    occurred_at: datetime,
+    *,
+    qsmo: str = "cybersecurity",
+    measure: str = "customer-engagement",
+) -> AcceptedEvent:
+    return AcceptedEvent(
+        event_id=event_id,
+        qsmo=qsmo,
+        measure=measure,
+        value=value,
+        occurred_at=occurred_at,
+        ingested_at=INGESTED,
+        request_id="r",
+    )
 
 
 def record(event: AcceptedEvent, offset: int, partition: int = 0) -> RawRecord:

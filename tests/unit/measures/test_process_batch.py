@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from measures_builders import TOPIC, accepted, record
 
 from services.measures.decoding import RawRecord
 from services.measures.handlers import process_batch
@@ -16,17 +17,19 @@ from shared.catalog import load_catalog
 from shared.domain.catalog import Aggregation
 from shared.domain.summaries import Summary, value_of
 
-from measures_builders import TOPIC, accepted, record
-
 CATALOG = load_catalog()
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 JAN = datetime(2025, 1, 15, 12, tzinfo=UTC)  # FY2025 Q2
 
 
-async def _run(records: list[RawRecord], repo: Any = None, publisher: Any = None) -> tuple[Any, Any, Any]:
+async def _run(
+    records: list[RawRecord], repo: Any = None, publisher: Any = None
+) -> tuple[Any, Any, Any]:
     repo = repo or InMemoryMeasureRepository()
     publisher = publisher or InMemoryValuePublisher()
-    report = await process_batch(records, repository=repo, publisher=publisher, catalog=CATALOG, now=NOW)
+    report = await process_batch(
+        records, repository=repo, publisher=publisher, catalog=CATALOG, now=NOW
+    )
     return repo, publisher, report
 
 
@@ -39,15 +42,23 @@ Q2_KEY = "cybersecurity|customer-engagement|fiscal_quarter|FY2025 Q2"
 
 
 async def test_sums_land_in_year_quarter_and_day_and_duplicates_count_once() -> None:
-    events = [accepted("a", 3, JAN), accepted("b", 4, JAN + timedelta(days=1)), accepted("a", 100, JAN)]
+    events = [
+        accepted("a", 3, JAN),
+        accepted("b", 4, JAN + timedelta(days=1)),
+        accepted("a", 100, JAN),
+    ]
     repo, publisher, report = await _run([record(e, i) for i, e in enumerate(events)])
     assert (report.counted, report.duplicates) == (2, 1)
     assert value_of(_summary(repo, FY_KEY), Aggregation.SUM) == 7
     assert value_of(_summary(repo, Q2_KEY), Aggregation.SUM) == 7
     assert _summary(repo, "cybersecurity|customer-engagement|day|2025-01-15").count == 1
     scopes = sorted((c.scope, c.period.label, c.value) for c in publisher.values)
-    assert scopes == [("government", "FY2025", 7), ("government", "FY2025 Q2", 7),
-                      ("qsmo", "FY2025", 7), ("qsmo", "FY2025 Q2", 7)]
+    assert scopes == [
+        ("government", "FY2025", 7),
+        ("government", "FY2025 Q2", 7),
+        ("qsmo", "FY2025", 7),
+        ("qsmo", "FY2025 Q2", 7),
+    ]
 
 
 async def test_redelivered_batch_changes_nothing_but_republishes_the_state() -> None:
@@ -69,8 +80,11 @@ async def test_client_resend_at_a_new_offset_is_ignored_first_one_wins() -> None
 
 async def test_latest_takes_greatest_occurred_at_then_last_processed() -> None:
     measure = "return-on-investment"
-    events = [accepted("l1", 10, JAN, measure=measure), accepted("l2", 30, JAN - timedelta(days=3), measure=measure),
-              accepted("l3", 20, JAN, measure=measure)]
+    events = [
+        accepted("l1", 10, JAN, measure=measure),
+        accepted("l2", 30, JAN - timedelta(days=3), measure=measure),
+        accepted("l3", 20, JAN, measure=measure),
+    ]
     repo, _, _ = await _run([record(e, i) for i, e in enumerate(events)])
     summary = _summary(repo, f"cybersecurity|{measure}|fiscal_year|FY2025")
     assert value_of(summary, Aggregation.LATEST) == 20
@@ -88,11 +102,16 @@ async def test_an_event_for_an_earlier_period_is_counted_as_a_restatement() -> N
     assert restated == {"FY2024", "FY2024 Q3"}
 
 
-async def test_poison_messages_go_to_the_dead_letter_queue_and_good_ones_around_them_count() -> None:
+async def test_poison_messages_go_to_the_dead_letter_queue_and_good_ones_around_them_count() -> (
+    None
+):
     good = [record(accepted("g1", 1, JAN), 0), record(accepted("g2", 2, JAN), 4)]
     wrong_version = json.loads(accepted("v", 1, JAN).model_dump_json()) | {"schema_version": 2}
-    out_of_range = accepted("r", 1, JAN, measure="customer-satisfaction").model_dump_json().replace(
-        '"value":1.0', '"value":9.0')
+    out_of_range = (
+        accepted("r", 1, JAN, measure="customer-satisfaction")
+        .model_dump_json()
+        .replace('"value":1.0', '"value":9.0')
+    )
     poison = [
         RawRecord(TOPIC, 0, 1, b"k", b"\xff not json"),
         RawRecord(TOPIC, 0, 2, b"k", json.dumps(wrong_version).encode()),
@@ -136,9 +155,14 @@ class _CrashingRepository(InMemoryMeasureRepository):
 
 
 event_strategy = st.lists(
-    st.tuples(st.integers(0, 15), st.integers(0, 500), st.sampled_from(["customer-engagement", "return-on-investment"]),
-              st.integers(0, 40)),
-    min_size=1, max_size=40,
+    st.tuples(
+        st.integers(0, 15),
+        st.integers(0, 500),
+        st.sampled_from(["customer-engagement", "return-on-investment"]),
+        st.integers(0, 40),
+    ),
+    min_size=1,
+    max_size=40,
 )
 
 
@@ -150,7 +174,10 @@ async def test_a_crash_at_any_write_then_a_replay_equals_one_clean_run(
 ) -> None:
     start = datetime(2023, 9, 20, tzinfo=UTC)
     records = [
-        record(accepted(f"id{eid}", float(value % 100), start + timedelta(days=day), measure=measure), offset)
+        record(
+            accepted(f"id{eid}", float(value % 100), start + timedelta(days=day), measure=measure),
+            offset,
+        )
         for offset, (eid, day, measure, value) in enumerate(events)
     ]
     clean, _, _ = await _run(records)

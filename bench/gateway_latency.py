@@ -1,0 +1,267 @@
+"""GraphQL gateway latency at a steady 100 requests/s, against a bare strawberry baseline.
+
+A private Kafka and FerretDB; events for every QSMO and FY2024 measure go through the real
+measures and scorecard services (``python -m services.measures`` / ``services.scorecard``),
+which are stopped once the scorecards exist so they do not compete for the CPU. Then the real
+gateway (``python -m gateway``, as ``make up`` runs it) answers, per run:
+
+* ``scorecard(fiscalYear, qsmo)`` — one QSMO's scorecard with every dimension and measure;
+* ``scorecards(fiscalYear)`` — every QSMO side by side, same selection;
+* the baseline: a bare strawberry app on the same uvicorn answering ``{ ping }`` (a constant).
+
+Load is open-loop: request *i* is sent at ``start + i / 100 s`` whatever the answers, and its
+latency counts from that scheduled instant (no coordinated omission). Medians of 3 runs of
+``SECONDS`` seconds each; p50/p99 in milliseconds and the ratio of p50 to the baseline's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+
+from bench.harness import REPO, Figure, private_stack, qsmo_stack, report
+from shared import topics
+from shared.catalog import load_catalog
+from shared.codecs import encode
+from shared.events import AcceptedEvent
+from shared.kafka import create_producer
+
+RUNS = 3
+RATE = 100
+SECONDS = 10
+WARMUP = 200
+QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
+SELECTION = """overallScore overallStatus phase version computedAt
+  dimensions { id name score status weight measures { id name value target attainment status
+    weight active baseline change dataQuality { eventCount restatedCount lastEventAt stale } } }"""
+ONE = f'query One {{ scorecard(fiscalYear: 2024, qsmo: "cybersecurity") {{ {SELECTION} }} }}'
+ALL = f"query All {{ scorecards(fiscalYear: 2024) {{ qsmoId {SELECTION} }} }}"
+BARE = "query Bare { ping }"
+
+
+def events() -> list[AcceptedEvent]:
+    """Three events for every QSMO and every FY2024 measure of the default framework."""
+    framework = load_catalog().framework()
+    made: list[AcceptedEvent] = []
+    for qsmo in QSMOS:
+        for measure in framework.measures:
+            top = measure.value_range.max or measure.default_target * 2
+            for n in range(3):
+                made.append(
+                    AcceptedEvent(
+                        event_id=f"bench-{qsmo}-{measure.id}-{n}",
+                        qsmo=qsmo,
+                        measure=measure.id,
+                        value=round(min(top, measure.default_target * (0.8 + n / 10)), 2),
+                        occurred_at=datetime(2024, 2 + n, 10, tzinfo=UTC),
+                        ingested_at=datetime.now(UTC),
+                        request_id=f"bench-{uuid.uuid4().hex[:8]}",
+                    )
+                )
+    return made
+
+
+async def produce(bootstrap: str, batch: list[AcceptedEvent]) -> None:
+    producer = create_producer(bootstrap)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topics.EVENTS, encode(e), key=topics.event_key(e.qsmo, e.measure))
+            for e in batch
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def wait_for_scorecards(client: httpx.AsyncClient, url: str, key: str) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        response = await client.post(
+            url,
+            json={"query": "{ scorecards(fiscalYear: 2024) { qsmoId measures { value } } }"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        cards = response.json().get("data", {}).get("scorecards") or []
+        filled = [c for c in cards if sum(m["value"] is not None for m in c["measures"]) >= 13]
+        if len(filled) == len(QSMOS):
+            return
+        await asyncio.sleep(1)
+    raise RuntimeError("the scorecards were not built within 180 s; see the services' logs")
+
+
+async def steady_load(url: str, query: str, headers: dict[str, str], seconds: float) -> list[float]:
+    """Latencies (ms) of ``RATE`` requests/s for ``seconds``, open loop, on fresh connections."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        return await _load(client, url, query, headers, seconds)
+
+
+async def _load(
+    client: httpx.AsyncClient, url: str, query: str, headers: dict[str, str], seconds: float
+) -> list[float]:
+    body = json.dumps({"query": query}).encode()
+    send_headers = {**headers, "Content-Type": "application/json"}
+    latencies: list[float] = []
+    failures: list[str] = []
+
+    async def one(scheduled: float) -> None:
+        response = await client.post(url, content=body, headers=send_headers)
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+        if response.status_code != 200 or b'"errors"' in response.content:
+            failures.append(response.text[:200])
+
+    start = time.perf_counter() + 0.05
+    tasks = []
+    for i in range(int(RATE * seconds)):
+        scheduled = start + i / RATE
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed, e.g. {failures[0]}")
+    return latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def start_bare(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.gateway_latency", "--bare", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def wait_http(client: httpx.AsyncClient, url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get(url)).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within 60 s")
+
+
+async def measure(stack: qsmo_stack.Stack) -> list[Figure]:
+    keys = json.loads(stack.plaintext_keys_file.read_text())
+    viewer = {"Authorization": f"Bearer {keys['viewer']}"}
+    gateway_url = f"http://127.0.0.1:{stack.ports['gateway']}/graphql"
+    bare_port = qsmo_stack.free_port()
+    bare_url = f"http://127.0.0.1:{bare_port}/graphql"
+    bare = start_bare(bare_port)
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await wait_for_scorecards(client, gateway_url, keys["viewer"])
+            stack.stop("measures")
+            stack.stop("scorecard")
+            await wait_http(client, bare_url.replace("/graphql", "/health"))
+            for url, query, headers in (
+                (gateway_url, ONE, viewer),
+                (gateway_url, ALL, viewer),
+                (bare_url, BARE, {}),
+            ):
+                await steady_load(url, query, headers, WARMUP / RATE)
+            results: dict[str, list[list[float]]] = {"one": [], "all": [], "bare": []}
+            for _ in range(RUNS):
+                for name, url, query, headers in (
+                    ("one", gateway_url, ONE, viewer),
+                    ("all", gateway_url, ALL, viewer),
+                    ("bare", bare_url, BARE, {}),
+                ):
+                    results[name].append(await steady_load(url, query, headers, SECONDS))
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    p50 = {n: [percentile(r, 0.5) for r in runs] for n, runs in results.items()}
+    p99 = {n: [percentile(r, 0.99) for r in runs] for n, runs in results.items()}
+    lower = {"unit": "ms", "higher_is_better": False}
+    return [
+        Figure(
+            "scorecard(fiscalYear, qsmo) p50 @100 req/s",
+            runs=p50["one"],
+            baseline_name="bare strawberry { ping } p50",
+            baseline_runs=p50["bare"],
+            **lower,
+        ),
+        Figure(
+            "scorecard(fiscalYear, qsmo) p99 @100 req/s",
+            runs=p99["one"],
+            baseline_name="bare strawberry { ping } p99",
+            baseline_runs=p99["bare"],
+            **lower,
+        ),
+        Figure(
+            "scorecards(fiscalYear) p50 @100 req/s",
+            runs=p50["all"],
+            baseline_name="bare strawberry { ping } p50",
+            baseline_runs=p50["bare"],
+            **lower,
+        ),
+        Figure(
+            "scorecards(fiscalYear) p99 @100 req/s",
+            runs=p99["all"],
+            baseline_name="bare strawberry { ping } p99",
+            baseline_runs=p99["bare"],
+            **lower,
+        ),
+    ]
+
+
+def main() -> None:
+    with private_stack() as stack:
+        stack.start_service("measures")
+        stack.start_service("scorecard")
+        asyncio.run(produce(stack.kafka_bootstrap, events()))
+        stack.start_service("gateway")
+        figures = asyncio.run(measure(stack))
+    report("gateway_latency", figures)
+    one_p99 = statistics.median(figures[1].runs)
+    verdict = "meets" if one_p99 < 25 else "MISSES"
+    print(f"  one scorecard p99 {one_p99:.1f} ms {verdict} the 25 ms aim")
+
+
+def serve_bare(port: int) -> None:
+    """The baseline: strawberry on FastAPI and uvicorn, one constant field, nothing else."""
+    import strawberry
+    import uvicorn
+    from fastapi import FastAPI
+    from strawberry.fastapi import GraphQLRouter
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def ping(self) -> str:
+            return "pong"
+
+    app = FastAPI()
+    app.include_router(GraphQLRouter(strawberry.Schema(Query)), prefix="/graphql")
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--bare":
+        serve_bare(int(sys.argv[2]))
+    else:
+        main()
