@@ -1,0 +1,56 @@
+"""The reference for the chaos test: values and scorecards from the acknowledged events.
+
+Computed independently of the services' storage: plain folds of each fiscal year's events
+with the domain's exact summaries, then the domain's scoring (the binding rules)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from shared.domain.catalog import Framework
+from shared.domain.fiscal import fiscal_year_of
+from shared.domain.overrides import NO_OVERRIDES
+from shared.domain.scoring import ScorecardResult, score
+from shared.domain.summaries import EMPTY, Summary, fold, government_wide_value, value_of
+
+
+def reference_values(
+    events: list[dict[str, Any]], framework: Framework
+) -> dict[tuple[str | None, str, int], float]:
+    """(qsmo or None for government-wide, measure, fiscal year) → value."""
+    summaries: dict[tuple[str, str, int], Summary] = defaultdict(lambda: EMPTY)
+    for seq, event in enumerate(events):
+        at = datetime.fromisoformat(event["occurred_at"])
+        key = (event["qsmo"], event["measure"], fiscal_year_of(at))
+        summaries[key] = fold(summaries[key], float(event["value"]), at, seq)
+    values: dict[tuple[str | None, str, int], float] = {}
+    by_measure_year: dict[tuple[str, int], dict[str, Summary]] = defaultdict(dict)
+    for (qsmo, measure, year), summary in summaries.items():
+        aggregation = framework.measure(measure).aggregation
+        value = value_of(summary, aggregation)
+        assert value is not None
+        values[(qsmo, measure, year)] = value
+        by_measure_year[(measure, year)][qsmo] = summary
+    for (measure, year), per_qsmo in by_measure_year.items():
+        government = government_wide_value(per_qsmo, framework.measure(measure).aggregation)
+        assert government is not None
+        values[(None, measure, year)] = government
+    return values
+
+
+def reference_scorecards(
+    values: dict[tuple[str | None, str, int], float], framework: Framework, qsmos: tuple[str, ...]
+) -> dict[tuple[str | None, int], ScorecardResult]:
+    """Every (QSMO or government-wide, fiscal year) scorecard the values imply."""
+    years = {year for (_, _, year) in values}
+    cards = {}
+    for year in years:
+        for qsmo in (*qsmos, None):
+            measured = {m: v for (q, m, y), v in values.items() if q == qsmo and y == year}
+            if measured:
+                cards[(qsmo, year)] = score(
+                    framework, measured, fiscal_year=year, qsmo=qsmo, overrides=NO_OVERRIDES
+                )
+    return cards
