@@ -1,5 +1,6 @@
 # QSMO Performance Platform — the commands a newcomer needs.
 #   make up      start Kafka, the store and every service in the background (.local/)
+#                (and the event simulator; make up SIMULATE=0 starts without it)
 #   make down    stop all of it          make clean   also delete .local/ data
 #   make test    run the whole suite on its own ports (needs nothing running)
 #   make lint    ruff, mypy, import contracts           make bench   benchmarks → docs/benchmarks.md
@@ -9,6 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 STACK  := deploy/local/qsmo_stack.py
 SERVICES ?= all
+SIMULATE ?= 1
 PYTEST_ARGS ?=
 
 .PHONY: install up down clean status keys test unit lint format bench
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 up: install
-	$(BIN)/python $(STACK) up --services $(SERVICES)
+	SIMULATE=$(SIMULATE) $(BIN)/python $(STACK) up --services $(SERVICES)
 
 down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python $(STACK) down; else $(PYTHON) $(STACK) down; fi

@@ -162,6 +162,66 @@ def _go(go: str, args: list[str], cwd: Path, env: dict[str, str]) -> str:
     return result.stdout
 
 
+PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
+KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
+KUSTOMIZE_VERSION = "v5.5.0"
+KUSTOMIZE_BIN = CACHE / "kustomize" / f"kustomize-{KUSTOMIZE_VERSION}"
+
+
+def ensure_prometheus() -> str:
+    """The ``prometheus`` binary; installs Debian's package (with ``promtool``) when missing."""
+    if not (shutil.which("prometheus") and shutil.which("promtool")):
+        apt = require_tool("apt-get", "install Prometheus (Debian's 'prometheus' package)")
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        log("installing Debian's prometheus package (prometheus + promtool; first run only)")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        wait_lock = ["-o", "DPkg::Lock::Timeout=300"]
+        steps = ([*sudo, apt, "-q", *wait_lock, "update"],
+                 [*sudo, apt, "-y", "-q", *wait_lock, "install", "--no-install-recommends", "prometheus"])
+        for step in steps:
+            result = subprocess.run(step, env=env, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise StackError(
+                    f"could not install Prometheus ({' '.join(step)} exited {result.returncode}):\n"
+                    f"{result.stderr[-2000:]}\nInstall it yourself: sudo apt-get install prometheus")
+    return require_tool("prometheus", "collect the services' metrics")
+
+
+def ensure_kustomize() -> str:
+    """A pinned kustomize built from the Go module proxy into the cache (once)."""
+    if KUSTOMIZE_BIN.exists():
+        return str(KUSTOMIZE_BIN)
+    go = require_tool("go", "build kustomize (Go 1.24+)")
+    log(f"building kustomize {KUSTOMIZE_VERSION} from the Go module proxy (first run only)")
+    gobin = KUSTOMIZE_BIN.parent.resolve() / "gobin"
+    shutil.rmtree(gobin, ignore_errors=True)
+    _go(go, ["install", f"{KUSTOMIZE_MODULE}@{KUSTOMIZE_VERSION}"], REPO,
+        {**os.environ, "GOBIN": str(gobin), "CGO_ENABLED": "0"})
+    os.replace(gobin / "kustomize", KUSTOMIZE_BIN)
+    shutil.rmtree(gobin, ignore_errors=True)
+    return str(KUSTOMIZE_BIN)
+
+
+def render_prometheus_config(targets: dict[str, int], scrape_interval: str | None = None) -> str:
+    """deploy/prometheus/prometheus.yml with each job scraping ``127.0.0.1:<targets[job]>``.
+
+    Jobs missing from ``targets`` are dropped; the rule files are referenced by absolute path,
+    so the rendered file may live anywhere (the stack writes it under ``<home>/run``).
+    """
+    import yaml
+
+    config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+    config["rule_files"] = [str(PROMETHEUS_DIR / pattern) for pattern in config["rule_files"]]
+    if scrape_interval:
+        config["global"].update(scrape_interval=scrape_interval, evaluation_interval=scrape_interval)
+        config["global"].pop("scrape_timeout", None)
+    jobs = [job for job in config["scrape_configs"] if job["job_name"] in targets]
+    for job in jobs:
+        job["static_configs"] = [{"targets": [f"127.0.0.1:{targets[job['job_name']]}"]}]
+    config["scrape_configs"] = jobs
+    return str(yaml.safe_dump(config, sort_keys=False))
+
+
 # ---------------------------------------------------------------- processes
 
 
@@ -386,6 +446,24 @@ class Stack:
         finally:
             client.close()
 
+    def start_prometheus(self, targets: dict[str, int] | None = None, scrape_interval: str | None = None,
+                         instance: str = "", port: int | None = None, timeout_s: float = 60) -> None:
+        """Run Prometheus scraping ``targets`` (job → port; default: this stack's services)."""
+        binary = ensure_prometheus()
+        label = f"prometheus{instance}"
+        port = port or self.ports["prometheus"]
+        if port_open(port):
+            raise StackError(f"port {port} is taken, so Prometheus cannot listen there (Debian's own "
+                             "prometheus.service? `systemctl disable --now prometheus`)")
+        targets = targets or {name: self.ports[name] for name in self.existing_services()}
+        config = self.home / "run" / f"{label}.yml"
+        config.write_text(render_prometheus_config(targets, scrape_interval))
+        data = self.home / "data" / label
+        self.spawn(label, [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
+                           f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=15d"])
+        wait_until(lambda: self.running(label) and http_ok(f"http://127.0.0.1:{port}/-/ready"),
+                   timeout_s, f"Prometheus on port {port}", self.logs / f"{label}.log")
+
     def ensure_api_keys(self) -> bool:
         """Write development keys on first run; True when new ones were made."""
         if self.api_keys_file.exists() and self.plaintext_keys_file.exists():
@@ -417,9 +495,22 @@ class Stack:
         return [name for name, module in SERVICES
                 if (REPO / module.replace(".", "/") / "__main__.py").exists()]
 
+    def start_simulator(self, extra_args: list[str] | None = None) -> None:
+        """Run ``qsmo-sim`` against this stack's ingest in the background (log: simulator.log):
+        a short history backfill, then a live trickle, with the development publisher keys."""
+        if self.running("simulator"):
+            log("simulator already running")
+            return
+        argv = [sys.executable, "-m", "qsmo_client.simulator", "--keys-file", str(self.plaintext_keys_file),
+                "--ingest-url", f"http://127.0.0.1:{self.ports['ingest']}", *(extra_args or [])]
+        self.spawn("simulator", argv, env=self.service_env())
+        log(f"simulator started: history first, then live events (log {self.logs / 'simulator.log'})")
+
     def up(self, services: list[str]) -> None:
         self.ensure_api_keys()
-        for name, starter in (("mongo", self.start_mongo), ("kafka", self.start_kafka)):
+        starters = (("mongo", self.start_mongo), ("kafka", self.start_kafka),
+                    ("prometheus", self.start_prometheus))
+        for name, starter in starters:
             if self.running(name):
                 log(f"{name} already running")
             else:
@@ -432,8 +523,9 @@ class Stack:
     def down(self) -> None:
         names = [path.stem for path in (self.home / "run").glob("*.pid")]
         infra = {"kafka", "mongo", "prometheus"}
-        # Services first (they flush to Kafka and the store), then the infrastructure.
-        for name in sorted(names, key=lambda n: n in infra):
+        # The simulator first (it feeds ingest), then services (they flush to Kafka and the
+        # store), then the infrastructure.
+        for name in sorted(names, key=lambda n: (n in infra, n != "simulator")):
             self.stop(name)
 
 
@@ -495,7 +587,13 @@ def print_summary(stack: Stack, services: list[str]) -> None:
     urls = {"gateway": "/graphql", "ingest": "/docs"}
     for name in services:
         print(f"  {name:<10} http://127.0.0.1:{stack.ports[name]}{urls.get(name, '/metrics')}")
+    print(f"  Prometheus http://127.0.0.1:{stack.ports['prometheus']}  (rules: deploy/prometheus/rules)")
     print(f"  API keys   {stack.plaintext_keys_file}  (development keys; hashes in {stack.api_keys_file.name})")
+    if "gateway" in services:
+        print(f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  (paste the viewer key from the keys file)")
+    if stack.running("simulator"):
+        print(f"  simulator  sending events to ingest (log {stack.logs / 'simulator.log'}; "
+              "make up SIMULATE=0 starts without it)")
     print(f"  logs       {stack.logs}/")
     print("  stop with  make down")
 
@@ -514,6 +612,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "prepare":
             ensure_kafka_jars()
             ensure_ferretdb_binary()
+            ensure_prometheus()
+            ensure_kustomize()
         elif args.command == "up":
             available = stack.existing_services()
             wanted = available if args.services == "all" else [] if args.services == "none" else [
@@ -522,12 +622,14 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 raise StackError(f"unknown or not yet built services: {', '.join(sorted(unknown))}")
             stack.up(wanted)
+            if os.environ.get("SIMULATE", "1") != "0" and "ingest" in wanted:
+                stack.start_simulator()
             print_summary(stack, wanted)
         elif args.command == "down":
             stack.down()
             log("stopped")
         elif args.command == "status":
-            for name in ["mongo", "kafka", *(n for n, _ in SERVICES)]:
+            for name in ["mongo", "kafka", "prometheus", *(n for n, _ in SERVICES), "simulator"]:
                 print(f"{name:<14} {'running pid ' + str(stack.pid(name)) if stack.running(name) else 'stopped'}")
         elif args.command == "clean":
             stack.down()

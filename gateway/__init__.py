@@ -1,0 +1,1 @@
+"""The GraphQL gateway: one read-and-manage API over the platform (strawberry on FastAPI)."""

@@ -1,0 +1,102 @@
+"""The Analyze and Adjust steps: commentary on a measure and improvement actions.
+
+Plain values and rules, no I/O. The gateway owns these (collections ``gateway_commentary``
+and ``gateway_improvement_actions``); publishers write them for their own QSMO, admins for
+any. Times come in as arguments.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TEXT = 5000
+MAX_TITLE = 200
+
+
+class ActionStatus(StrEnum):
+    """Where an improvement action stands."""
+
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def closed(self) -> bool:
+        return self in (ActionStatus.DONE, ActionStatus.CANCELLED)
+
+
+class Commentary(BaseModel):
+    """A note on a measure's performance for a fiscal year (the Analyze step)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    qsmo: str
+    measure: str
+    fiscal_year: int
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    author: str
+    created_at: datetime
+
+
+class StatusChange(BaseModel):
+    """One status change of an action: who, when, from what to what, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    from_status: ActionStatus | None
+    to_status: ActionStatus
+    at: datetime
+    by: str
+    note: str | None = None
+
+
+class ImprovementAction(BaseModel):
+    """A corrective action for a measure (the Adjust step), with its status history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    qsmo: str
+    measure: str
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    owner: str = Field(min_length=1, max_length=MAX_TITLE)
+    due_date: date
+    status: ActionStatus = ActionStatus.OPEN
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    revision: int = 1
+    history: tuple[StatusChange, ...] = ()
+
+    def overdue(self, today: date) -> bool:
+        """Still open (or in progress) after its due date."""
+        return not self.status.closed and self.due_date < today
+
+    def with_status(
+        self, status: ActionStatus, at: datetime, by: str, note: str | None
+    ) -> "ImprovementAction":
+        """The action after a status change; ValueError if it already has that status."""
+        if status is self.status:
+            raise ValueError(f"the action is already {status.value}")
+        change = StatusChange(from_status=self.status, to_status=status, at=at, by=by, note=note)
+        return self.model_copy(
+            update={
+                "status": status,
+                "updated_at": at,
+                "revision": self.revision + 1,
+                "history": (*self.history, change),
+            }
+        )
+
+
+def clean_text(text: str, field: str, limit: int) -> str:
+    """``text`` stripped; ValueError naming ``field`` if empty or longer than ``limit``."""
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError(f"'{field}' must not be empty")
+    if len(stripped) > limit:
+        raise ValueError(f"'{field}' is {len(stripped)} characters; at most {limit} are allowed")
+    return stripped

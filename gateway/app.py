@@ -1,0 +1,88 @@
+"""The gateway's HTTP face: ``/graphql`` (queries, mutations, GraphiQL, websockets) and ops.
+
+Thin on purpose: the router runs the schema with a context built per request by
+``gateway.context.get_context``; websockets authenticate in ``connection_init``.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from gateway.auth import authorization_param, identify
+from gateway.context import GatewayContext, get_context
+from gateway.dashboard import mount_dashboard
+from gateway.runtime import GatewayRuntime
+from gateway.schema.build import build_schema
+from shared.observability import ReadinessCheck, health_router
+
+GRAPHQL_PATH = "/graphql"
+DESCRIPTION = """One GraphQL API over the QSMO performance platform: the framework, measure
+values, scorecards, notifications, commentary and improvement actions, with live updates over
+graphql-transport-ws. Every request needs an API key. See docs/graphql.md."""
+
+
+class GatewayRouter(GraphQLRouter[GatewayContext, None]):
+    """Authenticates websocket connections from their ``connection_init`` payload."""
+
+    async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = authorization_param(params)
+        if authorization is None and context.request is not None:
+            authorization = context.request.headers.get("authorization")
+        caller = identify(context.runtime.key_ring, authorization)
+        if caller.principal is None:
+            raise ConnectionRejectionError({"message": caller.problem or "unauthenticated"})
+        context.caller = caller
+        return {"keyId": caller.principal.key_id, "role": caller.principal.role.value}
+
+
+Lifecycle = Callable[[], Awaitable[None]]
+
+
+def assemble(
+    runtime: GatewayRuntime,
+    *,
+    on_start: Lifecycle | None = None,
+    on_stop: Lifecycle | None = None,
+    checks: Mapping[str, ReadinessCheck] | None = None,
+) -> FastAPI:
+    """The FastAPI app around ``runtime``; ``on_start``/``on_stop`` bracket its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if on_start is not None:
+            await on_start()
+        try:
+            yield
+        finally:
+            if on_stop is not None:
+                await on_stop()
+
+    settings = runtime.settings
+    schema = build_schema(runtime.limits, runtime.metrics)
+    router = GatewayRouter(
+        schema,
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+    )
+    app = FastAPI(
+        title="QSMO GraphQL gateway",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.schema = schema
+    app.include_router(router, prefix=GRAPHQL_PATH)
+    app.include_router(health_router(runtime.registry, checks or {}))
+    mount_dashboard(app)  # the dashboard page at / (gateway/dashboard, a client of /graphql)
+    return app

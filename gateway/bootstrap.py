@@ -1,0 +1,192 @@
+"""The composition root: settings → clients → adapters → runtime → app, wired once.
+
+``create_app()`` with no arguments builds the production app from ``QSMO_*`` and
+``QSMO_GATEWAY_*``; tests pass their own settings or keys. Nothing connects until the app's
+lifespan starts: then the live feed starts consuming and the framework-change producer
+connects (both keep retrying while Kafka is away), and the gateway's indexes are created.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from gateway.analysis_store import MongoAnalysisStore
+from gateway.app import assemble
+from gateway.caching import CachedFramework, CachedScorecards, ReadThrough
+from gateway.limits import Limits, catalog_list_sizes
+from gateway.live import LiveFeed
+from gateway.metrics import GatewayMetrics
+from gateway.runtime import GatewayRuntime
+from gateway.settings import GatewaySettings
+from services.measures.read_model import MeasureValuesReader
+from services.notifications.read_model import NotificationReader, SubscriptionStore
+from services.scorecard.framework_store import FrameworkStore
+from services.scorecard.read_model import ScorecardReader
+from shared.api_keys import ApiKeyRing, load_api_keys
+from shared.catalog import load_catalog
+from shared.codecs import encode
+from shared.domain.catalog import Catalog
+from shared.events import FrameworkChanged
+from shared.kafka import create_consumer, create_producer
+from shared.mongo import create_mongo_client
+from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+RETRY_S = 2.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FrameworkAnnouncer:
+    """Announces framework changes on Kafka once its producer has connected.
+
+    The framework store records a change before announcing it and only logs a failed
+    announcement (scorecard owners re-read the audit log), so this never blocks an admin.
+    """
+
+    def __init__(self, make_producer: Callable[[], AIOKafkaProducer], topic: str) -> None:
+        self._make_producer = make_producer
+        self._topic = topic
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._connect(), name="gateway-framework-producer")
+
+    async def _connect(self) -> None:
+        while True:
+            producer = self._make_producer()
+            try:
+                await producer.start()
+                self._producer = producer
+                return
+            except Exception as error:  # Kafka away: keep trying in the background
+                log.warning("framework producer cannot connect", extra={"error": str(error)})
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                await asyncio.sleep(RETRY_S)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def publish_framework_change(self, change: FrameworkChanged) -> None:
+        if self._producer is None:
+            raise RuntimeError("the Kafka producer is not connected yet")
+        key = (change.qsmo or "framework").encode()
+        await asyncio.wait_for(
+            await self._producer.send(self._topic, encode(change), key=key), timeout=10
+        )
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    platform: PlatformSettings | None = None,
+    *,
+    key_ring: ApiKeyRing | None = None,
+    catalog: Catalog | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+    mongo_client: Any | None = None,
+) -> FastAPI:
+    """The gateway app; reads the API-key file now, so a broken one stops the start.
+
+    ``app.state.runtime`` and ``app.state.schema`` are what it serves; ``mongo_client``
+    replaces the client made from ``QSMO_MONGO_URL`` (tests pass one with a command listener).
+    """
+    settings = settings or GatewaySettings()
+    platform = platform or PlatformSettings()
+    catalog = catalog or load_catalog()
+    key_ring = key_ring or load_api_keys(platform.api_keys_file)
+    registry = CollectorRegistry()
+    metrics = GatewayMetrics(registry)
+    mongo: Any = mongo_client or create_mongo_client(platform.mongo_url, appname="qsmo-gateway")
+    database = mongo[platform.mongo_db]
+    announcer = FrameworkAnnouncer(
+        lambda: create_producer(platform.kafka_bootstrap, linger_ms=0), settings.framework_topic
+    )
+    live = LiveFeed(
+        {
+            "scorecards": settings.scorecards_topic,
+            "notifications": settings.notifications_topic,
+            "framework": settings.framework_topic,
+        },
+        metrics,
+        queue_size=settings.subscriber_queue_size,
+        consumer_factory=lambda *names: create_consumer(
+            platform.kafka_bootstrap,
+            *names,
+            group_id=None,
+            auto_offset_reset="latest",
+            max_poll_records=500,
+        ),
+    )
+    analysis = MongoAnalysisStore(database)
+    scorecards = CachedScorecards(
+        ScorecardReader(database, catalog.framework()),
+        ReadThrough(settings.cache_ttl_s, live.is_positioned),
+    )
+    framework = CachedFramework(
+        FrameworkStore(database, announcer, catalog=catalog, clock=clock),
+        ReadThrough(settings.cache_ttl_s, live.is_positioned),
+    )
+    live.add_listener("scorecards", scorecards.changed)
+    live.add_listener("framework", framework.changed)
+    live.on_positioned(scorecards.clear)
+    live.on_positioned(framework.clear)
+    runtime = GatewayRuntime(
+        settings=settings,
+        limits=Limits.from_settings(settings, catalog_list_sizes(catalog)),
+        catalog=catalog,
+        key_ring=key_ring,
+        scorecards=scorecards,
+        framework=framework,
+        values=MeasureValuesReader(database),
+        notifications=NotificationReader(database, clock=clock),
+        subscriptions=SubscriptionStore(database, clock=clock),
+        analysis=analysis,
+        live=live,
+        metrics=metrics,
+        registry=registry,
+        clock=clock,
+    )
+    prepared: list[asyncio.Task[None]] = []
+
+    async def prepare_store() -> None:
+        while True:
+            try:
+                await analysis.create_indexes()
+                return
+            except Exception as error:  # store away: the gateway still answers what it can
+                log.warning("cannot create indexes yet", extra={"error": str(error)})
+                await asyncio.sleep(RETRY_S)
+
+    async def on_start() -> None:
+        prepared.append(asyncio.create_task(prepare_store(), name="gateway-indexes"))
+        await announcer.start()
+        await live.start()
+
+    async def on_stop() -> None:
+        for task in prepared:
+            task.cancel()
+        await live.stop()
+        await announcer.stop()
+        await mongo.close()
+
+    async def store_answers() -> None:
+        await mongo.admin.command("ping")
+
+    checks = {"store": store_answers, "live_feed": live.check_ready}
+    return assemble(runtime, on_start=on_start, on_stop=on_stop, checks=checks)

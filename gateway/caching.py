@@ -1,0 +1,192 @@
+"""Read-through caches of scorecards and of the framework state, invalidated by Kafka.
+
+A scorecard only changes when the scorecard service makes a new version, and it announces
+every version on ``qsmo.scorecards.v1``; the framework only changes through audited changes
+announced on ``qsmo.framework.v1``. The gateway's live feed hears both, so a cached value is
+dropped as soon as it may be stale, and ``ttl_s`` bounds staleness should an announcement be
+late. While the live feed is not positioned (Kafka away, start-up) every read goes to the
+store, and the caches are emptied whenever the feed (re)positions.
+
+Concurrent misses of one key share a single read. Only ``current``/``all_current`` and the
+framework state are cached; history, ``as_of`` and diffs always read the store.
+"""
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from gateway.ports import FrameworkAdmin, ScorecardReads
+from services.scorecard.framework import FrameworkState
+from services.scorecard.views import ScorecardDiff, ScorecardView
+from shared.events import FrameworkChanged, ScorecardChanged
+
+T = TypeVar("T")
+Monotonic = Callable[[], float]
+
+
+@dataclass
+class _Entry(Generic[T]):
+    expires_at: float
+    value: "asyncio.Future[T]"
+
+
+class ReadThrough(Generic[T]):
+    """A bounded TTL cache of futures, keyed by anything hashable."""
+
+    def __init__(
+        self,
+        ttl_s: float,
+        is_live: Callable[[], bool],
+        *,
+        max_entries: int = 1024,
+        clock: Monotonic = time.monotonic,
+    ) -> None:
+        self._ttl_s = ttl_s
+        self._is_live = is_live
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, _Entry[T]] = OrderedDict()
+
+    async def get(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        if self._ttl_s <= 0 or not self._is_live():
+            return await read()
+        now = self._clock()
+        entry = self._entries.get(key)
+        if entry is None or entry.expires_at <= now or _failed(entry.value):
+            entry = _Entry(now + self._ttl_s, asyncio.ensure_future(read()))
+            self._entries[key] = entry
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        self._entries.move_to_end(key)
+        return await asyncio.shield(entry.value)
+
+    def drop(self, matches: Callable[[Any], bool]) -> None:
+        for key in [k for k in self._entries if matches(k)]:
+            del self._entries[key]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _failed(future: "asyncio.Future[Any]") -> bool:
+    return future.done() and (future.cancelled() or future.exception() is not None)
+
+
+class CachedScorecards:
+    """``ScorecardReads`` with ``current``/``all_current`` cached until a version changes."""
+
+    def __init__(self, reader: ScorecardReads, cache: ReadThrough[Any]) -> None:
+        self._reader = reader
+        self._cache = cache
+
+    async def current(
+        self, fiscal_year: int, qsmo: str | None, phase: int | None = None
+    ) -> ScorecardView | None:
+        found: ScorecardView | None = await self._cache.get(
+            ("current", fiscal_year, qsmo, phase),
+            lambda: self._reader.current(fiscal_year, qsmo, phase),
+        )
+        return found
+
+    async def all_current(self, fiscal_year: int, phase: int | None = None) -> list[ScorecardView]:
+        found: list[ScorecardView] = await self._cache.get(
+            ("all", fiscal_year, phase), lambda: self._reader.all_current(fiscal_year, phase)
+        )
+        return list(found)
+
+    async def as_of(
+        self, fiscal_year: int, qsmo: str | None, at: datetime, phase: int | None = None
+    ) -> ScorecardView | None:
+        return await self._reader.as_of(fiscal_year, qsmo, at, phase)
+
+    async def history(
+        self, fiscal_year: int, qsmo: str | None, limit: int = 50
+    ) -> list[ScorecardView]:
+        return await self._reader.history(fiscal_year, qsmo, limit)
+
+    async def diff(
+        self, fiscal_year: int, qsmo: str | None, start: datetime, end: datetime
+    ) -> ScorecardDiff:
+        return await self._reader.diff(fiscal_year, qsmo, start, end)
+
+    def changed(self, message: ScorecardChanged) -> None:
+        """A new version of one scorecard: forget that fiscal year's cached reads."""
+        self._cache.drop(lambda key: key[1] == message.fiscal_year)
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+class CachedFramework:
+    """``FrameworkAdmin`` whose ``state()`` is cached until a change is recorded or heard."""
+
+    def __init__(self, store: FrameworkAdmin, cache: ReadThrough[FrameworkState]) -> None:
+        self._store = store
+        self._cache = cache
+
+    async def state(self) -> FrameworkState:
+        return await self._cache.get("state", self._store.state)
+
+    async def audit_log(
+        self, limit: int = 50, after_id: str | None = None
+    ) -> list[FrameworkChanged]:
+        return await self._store.audit_log(limit, after_id)
+
+    async def _changing(self, change: Awaitable[FrameworkChanged]) -> FrameworkChanged:
+        try:
+            return await change
+        finally:
+            self._cache.clear()
+
+    async def set_target(
+        self, measure: str, target: float, *, qsmo: str | None = None, actor: str, reason: str
+    ) -> FrameworkChanged:
+        return await self._changing(
+            self._store.set_target(measure, target, qsmo=qsmo, actor=actor, reason=reason)
+        )
+
+    async def set_measure_weight(
+        self, measure: str, weight: float, *, actor: str, reason: str
+    ) -> FrameworkChanged:
+        return await self._changing(
+            self._store.set_measure_weight(measure, weight, actor=actor, reason=reason)
+        )
+
+    async def set_dimension_weight(
+        self, dimension: str, weight: float, *, actor: str, reason: str
+    ) -> FrameworkChanged:
+        return await self._changing(
+            self._store.set_dimension_weight(dimension, weight, actor=actor, reason=reason)
+        )
+
+    async def set_baseline(
+        self, measure: str, value: float, *, qsmo: str | None = None, actor: str, reason: str
+    ) -> FrameworkChanged:
+        return await self._changing(
+            self._store.set_baseline(measure, value, qsmo=qsmo, actor=actor, reason=reason)
+        )
+
+    async def adopt_dimension(
+        self, dimension: str, phase: int, *, actor: str, reason: str
+    ) -> FrameworkChanged:
+        return await self._changing(
+            self._store.adopt_dimension(dimension, phase, actor=actor, reason=reason)
+        )
+
+    async def add_qsmo(
+        self, qsmo_id: str, name: str, lead_agency: str, *, actor: str, reason: str
+    ) -> FrameworkChanged:
+        return await self._changing(
+            self._store.add_qsmo(qsmo_id, name, lead_agency, actor=actor, reason=reason)
+        )
+
+    def changed(self, message: FrameworkChanged) -> None:
+        """A change recorded by any gateway: forget the cached state."""
+        self._cache.clear()
+
+    def clear(self) -> None:
+        self._cache.clear()

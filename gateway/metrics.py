@@ -1,0 +1,163 @@
+"""The gateway's Prometheus metrics (names ``qsmo_gateway_…``), on a registry of its own.
+
+Labels are bounded: ``operation`` is the client's operation name when it is a plain GraphQL
+name and one of the first ``MAX_OPERATION_NAMES`` seen (else ``other``; no name:
+``anonymous``); ``outcome`` and ``code`` come from fixed lists; ``field`` is a root field of
+the schema. Never a query text, variable value or key.
+"""
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from gateway.errors import error_code
+
+MAX_OPERATION_NAMES = 200
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+OUTCOMES = ("ok", "rejected", "unauthenticated", "forbidden", "bad_input", "error")
+_OUTCOME_BY_CODE = {
+    "UNAUTHENTICATED": "unauthenticated",
+    "FORBIDDEN": "forbidden",
+    "BAD_USER_INPUT": "bad_input",
+    "NOT_FOUND": "bad_input",
+    "INTERNAL_SERVER_ERROR": "error",
+    "SERVICE_UNAVAILABLE": "error",
+}
+KNOWN_CODES = frozenset(
+    {
+        *_OUTCOME_BY_CODE,
+        "GRAPHQL_PARSE_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+        "QUERY_TOO_LARGE",
+        "QUERY_TOO_DEEP",
+        "TOO_MANY_ALIASES",
+        "QUERY_TOO_COMPLEX",
+    }
+)
+
+
+def outcome_of(errors: list[GraphQLError] | None) -> str:
+    """One outcome label for a result: its most serious error decides."""
+    if not errors:
+        return "ok"
+    outcomes = {_OUTCOME_BY_CODE.get(error_code(e), "rejected") for e in errors}
+    for outcome in ("error", "unauthenticated", "forbidden", "bad_input"):
+        if outcome in outcomes:
+            return outcome
+    return "rejected"
+
+
+class GatewayMetrics:
+    """Request durations, resolver errors and live subscriptions."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._names: set[str] = set()
+        self.duration = Histogram(
+            "qsmo_gateway_request_duration_seconds",
+            "Time to answer a GraphQL query or mutation, by operation name, type and outcome.",
+            ["operation", "type", "outcome"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.resolver_errors = Counter(
+            "qsmo_gateway_resolver_errors_total",
+            "Errors raised while resolving fields, by root field and error code.",
+            ["field", "code"],
+            registry=registry,
+        )
+        self.active_subscriptions = Gauge(
+            "qsmo_gateway_active_subscriptions",
+            "GraphQL subscriptions currently open, by subscription field.",
+            ["subscription"],
+            registry=registry,
+        )
+        self.live_messages = Counter(
+            "qsmo_gateway_live_messages_total",
+            "Kafka messages fanned out to subscribers, by topic kind and result.",
+            ["kind", "result"],
+            registry=registry,
+        )
+        self.dropped_subscribers = Counter(
+            "qsmo_gateway_dropped_subscribers_total",
+            "Subscribers disconnected because they fell a full queue behind.",
+            ["subscription"],
+            registry=registry,
+        )
+
+    def operation_label(self, name: str | None) -> str:
+        """A bounded label for a client-chosen operation name."""
+        if not name:
+            return "anonymous"
+        if not _NAME.match(name):
+            return "other"
+        if name in self._names:
+            return name
+        if len(self._names) >= MAX_OPERATION_NAMES:
+            return "other"
+        self._names.add(name)
+        return name
+
+    def observe_errors(
+        self, errors: list[GraphQLError], root_fields: Mapping[str, str] | None = None
+    ) -> None:
+        """Count errors raised by resolvers (those with a path), by root field and code.
+
+        ``root_fields`` maps response keys (aliases) to field names; a key it does not name
+        counts as ``other``, so aliases never become label values.
+        """
+        for error in errors:
+            if not error.path:
+                continue
+            field = (root_fields or {}).get(str(error.path[0]), "other")
+            code = error_code(error)
+            self.resolver_errors.labels(
+                field=field, code=code if code in KNOWN_CODES else "other"
+            ).inc()
+
+
+def root_fields(document: DocumentNode | None, operation_name: str | None) -> dict[str, str]:
+    """Response key → field name of the executed operation's root fields."""
+    found: dict[str, str] = {}
+    for definition in document.definitions if document else ():
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if operation_name is not None and (
+            definition.name is None or definition.name.value != operation_name
+        ):
+            continue
+        for selection in definition.selection_set.selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                found[key] = selection.name.value
+    return found
+
+
+class RequestMetrics(SchemaExtension):
+    """Times each query and mutation and labels it with its outcome."""
+
+    def __init__(self, metrics: GatewayMetrics) -> None:
+        self.metrics = metrics
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        try:
+            kind = context.operation_type
+        except RuntimeError:  # unparseable document: no operation type
+            kind = OperationType.QUERY
+        if kind is OperationType.SUBSCRIPTION:
+            return
+        result = context.result
+        errors = getattr(result, "errors", None) or context.pre_execution_errors
+        self.metrics.duration.labels(
+            operation=self.metrics.operation_label(context.operation_name),
+            type=kind.value,
+            outcome=outcome_of(errors),
+        ).observe(time.perf_counter() - started)

@@ -1,0 +1,184 @@
+"""What the gateway needs from the rest of the platform, as Protocols.
+
+The real adapters are the services' own read models and stores (wired in
+``gateway.bootstrap``); unit tests pass in-memory fakes with the same methods.
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from gateway.analysis import ActionStatus, Commentary, ImprovementAction
+from gateway.analysis_store import ActionKey, CommentaryKey
+from gateway.pagination import Position
+from services.measures.read_model import ValueReading
+from services.notifications.models import Delivery, DeliveryStatus, Notification, Page, Severity
+from services.notifications.models import Subscription as NotificationSubscription
+from services.scorecard.framework import FrameworkState
+from services.scorecard.views import ScorecardDiff, ScorecardView
+from shared.api_keys import Principal
+from shared.domain.catalog import Aggregation
+from shared.domain.fiscal import PeriodKind
+from shared.events import FrameworkChanged
+
+Clock = Callable[[], datetime]
+
+
+class ScorecardReads(Protocol):
+    """``services.scorecard.read_model.ScorecardReader``."""
+
+    async def current(
+        self, fiscal_year: int, qsmo: str | None, phase: int | None = None
+    ) -> ScorecardView | None: ...
+
+    async def as_of(
+        self, fiscal_year: int, qsmo: str | None, at: datetime, phase: int | None = None
+    ) -> ScorecardView | None: ...
+
+    async def all_current(
+        self, fiscal_year: int, phase: int | None = None
+    ) -> list[ScorecardView]: ...
+
+    async def history(
+        self, fiscal_year: int, qsmo: str | None, limit: int = 50
+    ) -> list[ScorecardView]: ...
+
+    async def diff(
+        self, fiscal_year: int, qsmo: str | None, start: datetime, end: datetime
+    ) -> ScorecardDiff: ...
+
+
+class FrameworkAdmin(Protocol):
+    """``services.scorecard.framework_store.FrameworkStore``."""
+
+    async def state(self) -> FrameworkState: ...
+
+    async def audit_log(
+        self, limit: int = 50, after_id: str | None = None
+    ) -> list[FrameworkChanged]: ...
+
+    async def set_target(
+        self, measure: str, target: float, *, qsmo: str | None = None, actor: str, reason: str
+    ) -> FrameworkChanged: ...
+
+    async def set_measure_weight(
+        self, measure: str, weight: float, *, actor: str, reason: str
+    ) -> FrameworkChanged: ...
+
+    async def set_dimension_weight(
+        self, dimension: str, weight: float, *, actor: str, reason: str
+    ) -> FrameworkChanged: ...
+
+    async def set_baseline(
+        self, measure: str, value: float, *, qsmo: str | None = None, actor: str, reason: str
+    ) -> FrameworkChanged: ...
+
+    async def adopt_dimension(
+        self, dimension: str, phase: int, *, actor: str, reason: str
+    ) -> FrameworkChanged: ...
+
+    async def add_qsmo(
+        self, qsmo_id: str, name: str, lead_agency: str, *, actor: str, reason: str
+    ) -> FrameworkChanged: ...
+
+
+class MeasureValues(Protocol):
+    """``services.measures.read_model.MeasureValuesReader``."""
+
+    async def fiscal_value(
+        self,
+        qsmo: str | None,
+        measure: str,
+        aggregation: Aggregation,
+        fiscal_year: int,
+        quarter: int | None = None,
+    ) -> ValueReading: ...
+
+    async def rolling_value(
+        self, qsmo: str | None, measure: str, aggregation: Aggregation, now: datetime, days: int
+    ) -> ValueReading: ...
+
+    async def series(
+        self,
+        qsmo: str | None,
+        measure: str,
+        aggregation: Aggregation,
+        fiscal_year: int,
+        granularity: PeriodKind,
+    ) -> list[ValueReading]: ...
+
+
+class NotificationReads(Protocol):
+    """``services.notifications.read_model.NotificationReader``."""
+
+    async def list(self, qsmo: str | None, first: int, after: str | None) -> Page[Notification]: ...
+
+    async def get(self, notification_id: str) -> Notification | None: ...
+
+    async def deliveries(
+        self,
+        notification_id: str | None,
+        status: DeliveryStatus | None,
+        first: int,
+        after: str | None,
+        qsmo: str | None = None,
+    ) -> Page[Delivery]: ...
+
+
+class NotificationSubscriptions(Protocol):
+    """``services.notifications.read_model.SubscriptionStore``."""
+
+    async def create(
+        self,
+        principal: Principal,
+        qsmo: str | None,
+        dimension: str | None,
+        measure: str | None,
+        min_severity: Severity,
+        url: str,
+        secret: str,
+    ) -> NotificationSubscription: ...
+
+    async def delete(self, principal: Principal, subscription_id: str) -> None: ...
+
+    async def list(self, principal: Principal) -> list[NotificationSubscription]: ...
+
+    async def acknowledge(self, principal: Principal, notification_id: str) -> Notification: ...
+
+
+class AnalysisStore(Protocol):
+    """``gateway.analysis_store``: commentary and improvement actions."""
+
+    async def add_commentary(self, commentary: Commentary) -> None: ...
+
+    async def commentary_page(
+        self,
+        qsmo: str,
+        measure: str | None,
+        fiscal_year: int | None,
+        size: int,
+        after: Position | None,
+    ) -> list[Commentary]: ...
+
+    async def latest_commentary(
+        self, keys: Sequence[CommentaryKey]
+    ) -> dict[CommentaryKey, Commentary]: ...
+
+    async def add_action(self, action: ImprovementAction) -> None: ...
+
+    async def get_action(self, action_id: str) -> ImprovementAction | None: ...
+
+    async def replace_action(self, action: ImprovementAction, expected_revision: int) -> bool: ...
+
+    async def actions_page(
+        self,
+        qsmo: str | None,
+        measure: str | None,
+        status: ActionStatus | None,
+        size: int,
+        after: Position | None,
+    ) -> list[ImprovementAction]: ...
+
+    async def open_actions(
+        self, keys: Sequence[ActionKey]
+    ) -> dict[ActionKey, list[ImprovementAction]]: ...

@@ -1,0 +1,41 @@
+"""Everything one running gateway works with, built once by ``gateway.bootstrap``."""
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from gateway.limits import Limits
+from gateway.live import LiveFeed
+from gateway.metrics import GatewayMetrics
+from gateway.ports import (
+    AnalysisStore,
+    Clock,
+    FrameworkAdmin,
+    MeasureValues,
+    NotificationReads,
+    NotificationSubscriptions,
+    ScorecardReads,
+)
+from gateway.settings import GatewaySettings
+from shared.api_keys import ApiKeyRing
+from shared.domain.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class GatewayRuntime:
+    """Settings, adapters and observability of one gateway process (shared by requests)."""
+
+    settings: GatewaySettings
+    limits: Limits
+    catalog: Catalog
+    key_ring: ApiKeyRing
+    scorecards: ScorecardReads
+    framework: FrameworkAdmin
+    values: MeasureValues
+    notifications: NotificationReads
+    subscriptions: NotificationSubscriptions
+    analysis: AnalysisStore
+    live: LiveFeed
+    metrics: GatewayMetrics
+    registry: CollectorRegistry
+    clock: Clock

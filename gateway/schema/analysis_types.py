@@ -1,0 +1,99 @@
+"""Commentary and improvement actions (the Analyze and Adjust steps) as GraphQL types."""
+
+import datetime
+
+import strawberry
+
+from gateway import analysis as model
+from gateway.context import Info
+from gateway.schema import fields
+from gateway.schema.enums import ImprovementActionStatus
+from gateway.schema.framework_types import Qsmo, qsmo_by_id
+
+
+@strawberry.type(description="A note on a measure's performance in a fiscal year.")
+class Commentary:
+    id: strawberry.ID
+    qsmo_id: strawberry.ID
+    measure_id: strawberry.ID
+    fiscal_year: int
+    text: str
+    author: str = strawberry.field(description="The id of the API key that wrote it.")
+    created_at: datetime.datetime
+
+    @classmethod
+    def from_model(cls, commentary: model.Commentary) -> "Commentary":
+        return cls(
+            id=strawberry.ID(commentary.id),
+            qsmo_id=strawberry.ID(commentary.qsmo),
+            measure_id=strawberry.ID(commentary.measure),
+            fiscal_year=commentary.fiscal_year,
+            text=commentary.text,
+            author=commentary.author,
+            created_at=commentary.created_at,
+        )
+
+    @strawberry.field
+    async def qsmo(self, info: Info) -> Qsmo | None:
+        return await qsmo_by_id(info, self.qsmo_id)
+
+
+@strawberry.type(description="One status change of an improvement action.")
+class ImprovementActionChange:
+    from_status: ImprovementActionStatus | None
+    to_status: ImprovementActionStatus
+    at: datetime.datetime
+    by: str
+    note: str | None
+
+
+@strawberry.type(description="A corrective action for a measure, owned by a person or team.")
+class ImprovementAction:
+    id: strawberry.ID
+    qsmo_id: strawberry.ID
+    measure_id: strawberry.ID
+    title: str
+    owner: str
+    due_date: datetime.date
+    status: ImprovementActionStatus
+    created_at: datetime.datetime
+    created_by: str
+    updated_at: datetime.datetime
+    history: list[ImprovementActionChange]
+    _model: strawberry.Private[model.ImprovementAction]
+
+    @classmethod
+    def from_model(cls, action: model.ImprovementAction) -> "ImprovementAction":
+        return cls(
+            id=strawberry.ID(action.id),
+            qsmo_id=strawberry.ID(action.qsmo),
+            measure_id=strawberry.ID(action.measure),
+            title=action.title,
+            owner=action.owner,
+            due_date=action.due_date,
+            status=ImprovementActionStatus(action.status.value),
+            created_at=action.created_at,
+            created_by=action.created_by,
+            updated_at=action.updated_at,
+            history=[
+                ImprovementActionChange(
+                    from_status=None
+                    if c.from_status is None
+                    else ImprovementActionStatus(c.from_status.value),
+                    to_status=ImprovementActionStatus(c.to_status.value),
+                    at=c.at,
+                    by=c.by,
+                    note=c.note,
+                )
+                for c in action.history
+            ],
+            _model=action,
+        )
+
+    @fields.field(description="Still open after its due date (UTC).")
+    def overdue(self, info: Info) -> bool:
+        return self._model.overdue(info.context.runtime.clock().date())
+
+    @strawberry.field
+    async def qsmo(self, info: Info) -> Qsmo | None:
+        return await qsmo_by_id(info, self.qsmo_id)

@@ -1,0 +1,125 @@
+"""GraphQL enums, kept apart from the domain's so the API stays stable if the code changes.
+
+Each value equals the domain value it mirrors, so ``Status(domain_status.value)`` converts.
+"""
+
+from enum import Enum
+
+import strawberry
+
+
+@strawberry.enum(description="Traffic-light status of a measure, dimension or scorecard.")
+class Status(Enum):
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    RED = "RED"
+    NO_DATA = "NO_DATA"
+
+
+@strawberry.enum(description="How a measure's events combine into one value for a period.")
+class Aggregation(Enum):
+    SUM = "sum"
+    MEAN = "mean"
+    LATEST = "latest"
+
+
+@strawberry.enum(description="Whether a larger value is better (HIGHER) or worse (LOWER).")
+class Direction(Enum):
+    HIGHER = "higher"
+    LOWER = "lower"
+
+
+@strawberry.enum(
+    description="ACTIVE dimensions are scored; PROPOSED ones accept events and are scored "
+    "only once an admin adopts them with a phase."
+)
+class DimensionStatus(Enum):
+    ACTIVE = "active"
+    PROPOSED = "proposed"
+
+
+@strawberry.enum(description="ACTIVE: the framework in force; DRAFT: held beside it.")
+class FrameworkStatus(Enum):
+    ACTIVE = "active"
+    DRAFT = "draft"
+
+
+@strawberry.enum(description="Expected reporting frequency of a measure.")
+class Frequency(Enum):
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUALLY = "annually"
+
+
+@strawberry.enum(description="What an API key may do.")
+class Role(Enum):
+    ADMIN = "admin"
+    PUBLISHER = "publisher"
+    VIEWER = "viewer"
+
+
+@strawberry.enum(description="The kind of window a value covers.")
+class PeriodKind(Enum):
+    FISCAL_YEAR = "fiscal_year"
+    FISCAL_QUARTER = "fiscal_quarter"
+    MONTH = "month"
+    DAY = "day"
+    ROLLING = "rolling"
+
+
+@strawberry.enum(description="Points of a measure series.")
+class SeriesGranularity(Enum):
+    MONTH = "month"
+    FISCAL_QUARTER = "fiscal_quarter"
+
+
+@strawberry.enum(description="Why a scorecard version was made.")
+class ScorecardCause(Enum):
+    NEW_DATA = "new_data"
+    RESTATEMENT = "restatement"
+    FRAMEWORK_CHANGE = "framework_change"
+
+
+@strawberry.enum(description="Where an improvement action stands.")
+class ImprovementActionStatus(Enum):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.enum(description="How serious a notification is.")
+class Severity(Enum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+@strawberry.enum(description="RAISED while its condition holds, RESOLVED once it cleared.")
+class NotificationState(Enum):
+    RAISED = "raised"
+    RESOLVED = "resolved"
+
+
+@strawberry.enum(description="Where a webhook delivery stands.")
+class DeliveryStatus(Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@strawberry.enum(description="What an audited framework change did.")
+class FrameworkChangeKind(Enum):
+    TARGET = "target"
+    WEIGHT = "weight"
+    BASELINE = "baseline"
+    DIMENSION_ADOPTED = "dimension_adopted"
+    QSMO_ADDED = "qsmo_added"
+
+
+@strawberry.enum(description="The level of a scorecard a status change happened at.")
+class ScoreLevel(Enum):
+    MEASURE = "measure"
+    DIMENSION = "dimension"
+    OVERALL = "overall"

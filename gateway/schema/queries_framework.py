@@ -1,0 +1,142 @@
+"""Queries about the framework, the caller, and measure values."""
+
+import strawberry
+
+from gateway.context import Info
+from gateway.errors import BadUserInputError
+from gateway.schema import fields
+from gateway.schema.admin_types import QueryLimits, Viewer
+from gateway.schema.common import catalog_measure, fiscal_year_arg
+from gateway.schema.enums import Role, SeriesGranularity
+from gateway.schema.framework_types import Framework, Measure, Qsmo, qsmo_by_id
+from gateway.schema.value_types import MeasureSeries, MeasureValue
+from services.measures.read_model import ValueReading
+from shared.domain.fiscal import PeriodKind, fiscal_year_of
+
+MAX_ROLLING_DAYS = 3660
+
+
+@strawberry.type
+class FrameworkQueries:
+    @fields.field(description="The API key making this request.")
+    def viewer(self, info: Info) -> Viewer:
+        principal = info.context.principal
+        return Viewer(
+            key_id=principal.key_id,
+            role=Role(principal.role.value),
+            qsmo_id=None if principal.qsmo is None else strawberry.ID(principal.qsmo),
+        )
+
+    @fields.field(description="The limits every operation must respect.")
+    def limits(self, info: Info) -> QueryLimits:
+        limits = info.context.runtime.limits
+        return QueryLimits(
+            max_depth=limits.max_depth,
+            max_aliases=limits.max_aliases,
+            max_tokens=limits.max_tokens,
+            max_complexity=limits.max_complexity,
+            max_page_size=limits.max_page_size,
+            default_page_size=limits.default_page_size,
+        )
+
+    @fields.field(description="A framework version (default: the one in force, qsmo-2022).")
+    def framework(self, info: Info, version: strawberry.ID | None = None) -> Framework:
+        try:
+            return Framework.from_model(info.context.runtime.catalog.framework(version))
+        except KeyError as error:
+            raise BadUserInputError(str(error.args[0]), field="version") from None
+
+    @fields.field(description="Every framework version the platform holds.")
+    def frameworks(self, info: Info) -> list[Framework]:
+        return [Framework.from_model(f) for f in info.context.runtime.catalog.frameworks]
+
+    @fields.field(description="Every QSMO: the catalog's and those added by admins.")
+    async def qsmos(self, info: Info) -> list[Qsmo]:
+        catalog_ids = set(info.context.runtime.catalog.qsmo_ids)
+        return [
+            Qsmo.from_model(q, added=q.id not in catalog_ids) for q in await info.context.qsmos()
+        ]
+
+    @strawberry.field
+    async def qsmo(self, info: Info, id: strawberry.ID) -> Qsmo | None:
+        return await qsmo_by_id(info, id)
+
+    @fields.field(
+        description="A measure's value for a fiscal year, a fiscal quarter or the last N days "
+        "(default: the current fiscal year). `qsmo` omitted: government-wide."
+    )
+    async def measure_value(
+        self,
+        info: Info,
+        measure: strawberry.ID,
+        qsmo: strawberry.ID | None = None,
+        fiscal_year: int | None = None,
+        fiscal_quarter: int | None = None,
+        rolling_days: int | None = None,
+    ) -> MeasureValue:
+        context = info.context
+        await context.known_qsmo(qsmo)
+        framework = context.runtime.catalog.framework()
+        known = catalog_measure(framework, measure)
+        aggregation = known.aggregation
+        now = context.runtime.clock()
+        if rolling_days is not None:
+            if fiscal_year is not None or fiscal_quarter is not None:
+                raise BadUserInputError(
+                    "give either rollingDays or fiscalYear (with fiscalQuarter), not both",
+                    field="rollingDays",
+                )
+            if not 1 <= rolling_days <= MAX_ROLLING_DAYS:
+                raise BadUserInputError(
+                    f"rollingDays must be between 1 and {MAX_ROLLING_DAYS}", field="rollingDays"
+                )
+            reading = await context.runtime.values.rolling_value(
+                qsmo, measure, aggregation, now, rolling_days
+            )
+        else:
+            if fiscal_quarter is not None and fiscal_year is None:
+                raise BadUserInputError("fiscalQuarter needs fiscalYear", field="fiscalQuarter")
+            if fiscal_quarter is not None and fiscal_quarter not in (1, 2, 3, 4):
+                raise BadUserInputError("fiscalQuarter must be 1..4", field="fiscalQuarter")
+            year = fiscal_year_of(now) if fiscal_year is None else fiscal_year_arg(fiscal_year)
+            reading = await context.runtime.values.fiscal_value(
+                qsmo, measure, aggregation, year, fiscal_quarter
+            )
+        return await _value(info, reading)
+
+    @fields.field(description="A measure's monthly or quarterly values over a fiscal year.")
+    async def measure_series(
+        self,
+        info: Info,
+        measure: strawberry.ID,
+        fiscal_year: int,
+        qsmo: strawberry.ID | None = None,
+        granularity: SeriesGranularity = SeriesGranularity.MONTH,
+    ) -> MeasureSeries:
+        context = info.context
+        await context.known_qsmo(qsmo)
+        known = catalog_measure(context.runtime.catalog.framework(), measure)
+        readings = await context.runtime.values.series(
+            qsmo,
+            measure,
+            known.aggregation,
+            fiscal_year_arg(fiscal_year),
+            PeriodKind(granularity.value),
+        )
+        return MeasureSeries(
+            qsmo_id=qsmo,
+            measure_id=measure,
+            fiscal_year=fiscal_year,
+            granularity=granularity,
+            points=[await _value(info, r) for r in readings],
+        )
+
+
+async def _value(info: Info, reading: ValueReading) -> MeasureValue:
+    framework = info.context.runtime.catalog.framework()
+    measure = framework.measure(reading.measure)
+    state = await info.context.loaders.framework_state()
+    target = state.overrides.target_for(measure, reading.qsmo)
+    return MeasureValue.from_reading(
+        reading, Measure.from_model(framework, measure), measure, target
+    )

@@ -1,0 +1,92 @@
+"""Queries about scorecards: one, all side by side, a diff, a history."""
+
+import datetime
+from typing import Annotated
+
+import strawberry
+
+from gateway.context import Info
+from gateway.errors import BadUserInputError
+from gateway.schema import fields
+from gateway.schema.common import aware, fiscal_year_arg, phase_arg
+from gateway.schema.scorecard_types import Scorecard, ScorecardDiff, ScorecardVersion
+
+MAX_HISTORY = 100
+
+
+@strawberry.type
+class ScorecardQueries:
+    @fields.field(
+        description="A QSMO's scorecard (`qsmo` omitted: government-wide) as it is now, or as "
+        "it was at `asOf`; `phase` rescores with another phase. Null before any data."
+    )
+    async def scorecard(
+        self,
+        info: Info,
+        fiscal_year: int,
+        qsmo: strawberry.ID | None = None,
+        phase: int | None = None,
+        as_of: datetime.datetime | None = None,
+    ) -> Scorecard | None:
+        context = info.context
+        fiscal_year_arg(fiscal_year)
+        await context.known_qsmo(qsmo)
+        phase_arg(context.runtime.catalog.framework(), phase)
+        if as_of is not None:
+            view = await context.runtime.scorecards.as_of(
+                fiscal_year, qsmo, aware(as_of, "asOf"), phase
+            )
+        else:
+            view = await context.loaders.scorecards.load((fiscal_year, qsmo, phase))
+        return None if view is None else Scorecard.from_model(view)
+
+    @fields.field(description="Every QSMO's current scorecard for a fiscal year, by QSMO id.")
+    async def scorecards(
+        self,
+        info: Info,
+        fiscal_year: int,
+        phase: int | None = None,
+        include_government_wide: bool = False,
+    ) -> list[Scorecard]:
+        context = info.context
+        fiscal_year_arg(fiscal_year)
+        phase_arg(context.runtime.catalog.framework(), phase)
+        views = await context.runtime.scorecards.all_current(fiscal_year, phase)
+        return [
+            Scorecard.from_model(v) for v in views if v.qsmo is not None or include_government_wide
+        ]
+
+    @fields.field(description="What changed in a scorecard between two instants.")
+    async def scorecard_diff(
+        self,
+        info: Info,
+        fiscal_year: int,
+        from_: Annotated[datetime.datetime, strawberry.argument(name="from")],
+        to: datetime.datetime,
+        qsmo: strawberry.ID | None = None,
+    ) -> ScorecardDiff:
+        context = info.context
+        fiscal_year_arg(fiscal_year)
+        await context.known_qsmo(qsmo)
+        start, end = aware(from_, "from"), aware(to, "to")
+        if end < start:
+            raise BadUserInputError("'to' must not be before 'from'", field="to")
+        diff = await context.runtime.scorecards.diff(fiscal_year, qsmo, start, end)
+        return ScorecardDiff.from_model(diff)
+
+    @fields.field(description="A scorecard's latest versions, newest first.")
+    async def scorecard_history(
+        self,
+        info: Info,
+        fiscal_year: int,
+        qsmo: strawberry.ID | None = None,
+        first: int = 20,
+    ) -> list[ScorecardVersion]:
+        context = info.context
+        fiscal_year_arg(fiscal_year)
+        await context.known_qsmo(qsmo)
+        size = context.runtime.limits.page_size(first)
+        versions = await context.runtime.scorecards.history(
+            fiscal_year, qsmo, min(size, MAX_HISTORY)
+        )
+        return [ScorecardVersion.from_model(v) for v in versions]

@@ -1,0 +1,59 @@
+"""Settings of the GraphQL gateway, read from ``QSMO_GATEWAY_*`` environment variables.
+
+Connection settings shared by every service (``QSMO_MONGO_URL``, ``QSMO_KAFKA_BOOTSTRAP``,
+``QSMO_API_KEYS_FILE`` …) live in ``shared.settings.PlatformSettings``.
+"""
+
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared import topics
+from shared.settings import ServiceSettings
+
+MAX_PAGE_SIZE = 100
+"""The API's hard limit on ``first``: settings may lower it, never raise it."""
+
+
+class GatewaySettings(ServiceSettings):
+    """Where the gateway listens, its abuse limits and its live-update feed."""
+
+    model_config = SettingsConfigDict(env_prefix="QSMO_GATEWAY_", extra="ignore", frozen=True)
+
+    port: int = Field(default=8000, ge=1, le=65535)
+    graphiql: bool = True
+    """Serve the GraphiQL IDE on ``GET /graphql`` from a browser."""
+
+    max_depth: int = Field(default=10, ge=2, le=50)
+    """Deepest selection nesting an operation may have (``{ a { b } }`` is depth 2)."""
+    max_aliases: int = Field(default=30, ge=0, le=1000)
+    """Most aliased fields in one document."""
+    max_tokens: int = Field(default=3000, ge=100, le=100_000)
+    """Most lexical tokens in one document; parsing stops beyond it."""
+    max_complexity: int = Field(default=20_000, ge=10, le=10_000_000)
+    """Most fields an operation may resolve, estimated (``gateway.limits``: lists count at their
+    page size or catalog size)."""
+    max_page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    default_page_size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
+
+    scorecards_topic: str = Field(default=topics.SCORECARDS, min_length=1)
+    notifications_topic: str = Field(default=topics.NOTIFICATIONS, min_length=1)
+    framework_topic: str = Field(default=topics.FRAMEWORK, min_length=1)
+    """Where admin framework changes are announced (the scorecard service listens)."""
+    cache_ttl_s: float = Field(default=10.0, ge=0, le=3600)
+    """Longest a cached scorecard or framework state is served when no Kafka announcement
+    has invalidated it (0: no cache)."""
+    subscriber_queue_size: int = Field(default=100, ge=1, le=10_000)
+    """Messages buffered per subscriber; a subscriber that falls this far behind is dropped."""
+    max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
+    connection_init_timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _default_page_fits(self) -> Self:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError(
+                f"QSMO_GATEWAY_DEFAULT_PAGE_SIZE={self.default_page_size} is above "
+                f"QSMO_GATEWAY_MAX_PAGE_SIZE={self.max_page_size}; lower it"
+            )
+        return self

@@ -1,0 +1,402 @@
+"""In-memory fakes of the gateway's ports, a runtime built on them, and a query helper.
+
+Every fake implements the same Protocol as the real adapter (``gateway.ports``) and counts
+its calls, so tests can assert batching (no N+1) without a database.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from strawberry.types import ExecutionResult
+
+from gateway.analysis_store import InMemoryAnalysisStore
+from gateway.auth import Caller
+from gateway.context import GatewayContext
+from gateway.limits import Limits, catalog_list_sizes
+from gateway.live import LiveFeed
+from gateway.metrics import GatewayMetrics
+from gateway.runtime import GatewayRuntime
+from gateway.schema.build import GatewaySchema, build_schema
+from gateway.settings import GatewaySettings
+from services.measures.read_model import ValueReading
+from services.notifications import models as notification_models
+from services.notifications.read_model import NotAllowedError, NotFoundError
+from services.scorecard.changes import diff as scorecard_diff
+from services.scorecard.domain import view_of
+from services.scorecard.framework_log import InMemoryFrameworkLog
+from services.scorecard.framework_store import FrameworkStore, InMemoryFrameworkPublisher
+from services.scorecard.views import MeasureDataQuality, ScorecardDiff, ScorecardView
+from shared.api_keys import ApiKeyEntry, ApiKeyFile, ApiKeyRing, Principal, Role, hash_key
+from shared.catalog import load_catalog
+from shared.domain.catalog import Aggregation, Catalog
+from shared.domain.fiscal import (
+    PeriodKind,
+    fiscal_quarter_period,
+    fiscal_year_period,
+    months_of,
+    quarters_of,
+    rolling_period,
+)
+from shared.domain.scoring import score
+from shared.domain.summaries import EMPTY, Summary, merge, observation, value_of
+
+NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
+QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
+KEYS = {
+    "admin": "admin-key-0000000000",
+    "viewer": "viewer-key-000000000",
+    **{f"pub:{q}": f"pub-{q}-key-0000" for q in QSMOS},
+}
+
+
+def key_ring() -> ApiKeyRing:
+    entries = [
+        ApiKeyEntry(id="t-admin", sha256=hash_key(KEYS["admin"]), role=Role.ADMIN),
+        ApiKeyEntry(id="t-viewer", sha256=hash_key(KEYS["viewer"]), role=Role.VIEWER),
+        *(
+            ApiKeyEntry(
+                id=f"t-pub-{q}", sha256=hash_key(KEYS[f"pub:{q}"]), role=Role.PUBLISHER, qsmo=q
+            )
+            for q in QSMOS
+        ),
+    ]
+    return ApiKeyRing(ApiKeyFile(keys=entries))
+
+
+def principal(name: str) -> Principal:
+    found = key_ring().authenticate(KEYS[name])
+    assert found is not None
+    return found
+
+
+def make_view(
+    catalog: Catalog,
+    fiscal_year: int,
+    qsmo: str | None,
+    values: Mapping[str, float],
+    *,
+    version: int = 1,
+    computed_at: datetime = NOW,
+) -> ScorecardView:
+    """A scorecard view as the scorecard service would store it."""
+    framework = catalog.framework()
+    result = score(framework, dict(values), fiscal_year=fiscal_year, qsmo=qsmo)
+    quality = {
+        m.id: MeasureDataQuality(
+            event_count=1 if m.id in values else 0,
+            reporting_frequency_days=m.frequency.days,
+            last_event_at=computed_at if m.id in values else None,
+        )
+        for m in framework.measures
+    }
+    view = view_of(framework, result, quality, computed_at=computed_at, adopted={})
+    return view.model_copy(update={"version": version})
+
+
+@dataclass
+class InMemoryScorecards:
+    """``ScorecardReads`` over a list of versions."""
+
+    versions: list[ScorecardView] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    fail_with: Exception | None = None
+
+    def _of(self, fiscal_year: int, qsmo: str | None) -> list[ScorecardView]:
+        found = [v for v in self.versions if (v.fiscal_year, v.qsmo) == (fiscal_year, qsmo)]
+        return sorted(found, key=lambda v: v.version)
+
+    def _call(self, name: str) -> None:
+        self.calls[name] += 1
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    async def current(
+        self, fiscal_year: int, qsmo: str | None, phase: int | None = None
+    ) -> ScorecardView | None:
+        self._call("current")
+        found = self._of(fiscal_year, qsmo)
+        return found[-1] if found else None
+
+    async def as_of(
+        self, fiscal_year: int, qsmo: str | None, at: datetime, phase: int | None = None
+    ) -> ScorecardView | None:
+        self._call("as_of")
+        found = [v for v in self._of(fiscal_year, qsmo) if v.computed_at <= at]
+        return found[-1] if found else None
+
+    async def all_current(self, fiscal_year: int, phase: int | None = None) -> list[ScorecardView]:
+        self._call("all_current")
+        owners = {v.qsmo for v in self.versions if v.fiscal_year == fiscal_year}
+        latest = [self._of(fiscal_year, q)[-1] for q in owners]
+        return sorted(latest, key=lambda v: (v.qsmo is None, v.qsmo or ""))
+
+    async def history(
+        self, fiscal_year: int, qsmo: str | None, limit: int = 50
+    ) -> list[ScorecardView]:
+        self._call("history")
+        return list(reversed(self._of(fiscal_year, qsmo)))[:limit]
+
+    async def diff(
+        self, fiscal_year: int, qsmo: str | None, start: datetime, end: datetime
+    ) -> ScorecardDiff:
+        self._call("diff")
+        versions = self._of(fiscal_year, qsmo)
+        old = next((v for v in reversed(versions) if v.computed_at <= start), None)
+        between = [v for v in versions if start < v.computed_at <= end]
+        new = between[-1] if between else old
+        sid = versions[0].scorecard_id if versions else f"FY{fiscal_year}|{qsmo}"
+        return scorecard_diff((sid, fiscal_year, qsmo), start, end, old, new, between)
+
+
+@dataclass
+class FakeMeasureValues:
+    """``MeasureValues`` over a list of ``(qsmo, measure, value, occurred_at)`` events."""
+
+    events: list[tuple[str, str, float, datetime]] = field(default_factory=list)
+
+    def _reading(
+        self, qsmo: str | None, measure: str, aggregation: Aggregation, period: Any
+    ) -> ValueReading:
+        per_qsmo: dict[str, Summary] = {}
+        for seq, (q, m, value, at) in enumerate(self.events):
+            if m == measure and qsmo in (None, q) and period.contains(at):
+                per_qsmo[q] = merge(per_qsmo.get(q, EMPTY), observation(value, at, seq))
+        pooled = EMPTY
+        for summary in per_qsmo.values():
+            pooled = merge(pooled, summary)
+        return ValueReading(
+            qsmo, measure, period, value_of(pooled, aggregation), pooled, 0, None, len(per_qsmo)
+        )
+
+    async def fiscal_value(
+        self,
+        qsmo: str | None,
+        measure: str,
+        aggregation: Aggregation,
+        fiscal_year: int,
+        quarter: int | None = None,
+    ) -> ValueReading:
+        period = (
+            fiscal_year_period(fiscal_year)
+            if quarter is None
+            else fiscal_quarter_period(fiscal_year, quarter)
+        )
+        return self._reading(qsmo, measure, aggregation, period)
+
+    async def rolling_value(
+        self, qsmo: str | None, measure: str, aggregation: Aggregation, now: datetime, days: int
+    ) -> ValueReading:
+        return self._reading(qsmo, measure, aggregation, rolling_period(now, days))
+
+    async def series(
+        self,
+        qsmo: str | None,
+        measure: str,
+        aggregation: Aggregation,
+        fiscal_year: int,
+        granularity: PeriodKind,
+    ) -> list[ValueReading]:
+        periods = (
+            quarters_of(fiscal_year)
+            if granularity is PeriodKind.FISCAL_QUARTER
+            else months_of(fiscal_year)
+        )
+        return [self._reading(qsmo, measure, aggregation, p) for p in periods]
+
+
+@dataclass
+class InMemoryNotifications:
+    """``NotificationReads`` and ``NotificationSubscriptions`` with the real store's rules."""
+
+    notifications: list[notification_models.Notification] = field(default_factory=list)
+    subscriptions: dict[str, notification_models.Subscription] = field(default_factory=dict)
+    ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def list(
+        self, qsmo: str | None, first: int, after: str | None
+    ) -> notification_models.Page[notification_models.Notification]:
+        from services.notifications.read_model import decode_cursor, encode_cursor
+
+        items = sorted(
+            (n for n in self.notifications if qsmo in (None, n.qsmo)),
+            key=lambda n: (n.raised_at, n.id),
+            reverse=True,
+        )
+        if after is not None:
+            at, item_id = decode_cursor(after)
+            items = [n for n in items if (n.raised_at, n.id) < (at, item_id)]
+        shown = items[:first]
+        end = encode_cursor(shown[-1].raised_at, shown[-1].id) if shown else None
+        return notification_models.Page[notification_models.Notification](
+            items=shown, end_cursor=end, has_next_page=len(items) > first
+        )
+
+    async def get(self, notification_id: str) -> notification_models.Notification | None:
+        return next((n for n in self.notifications if n.id == notification_id), None)
+
+    async def deliveries(
+        self,
+        notification_id: str | None,
+        status: notification_models.DeliveryStatus | None,
+        first: int,
+        after: str | None,
+        qsmo: str | None = None,
+    ) -> notification_models.Page[notification_models.Delivery]:
+        return notification_models.Page[notification_models.Delivery](
+            items=[], end_cursor=None, has_next_page=False
+        )
+
+    async def create(
+        self,
+        principal: Principal,
+        qsmo: str | None,
+        dimension: str | None,
+        measure: str | None,
+        min_severity: notification_models.Severity,
+        url: str,
+        secret: str,
+    ) -> notification_models.Subscription:
+        subscription = notification_models.Subscription(
+            id=f"sub_{next(self.ids)}",
+            qsmo=qsmo,
+            dimension=dimension,
+            measure=measure,
+            min_severity=min_severity,
+            url=url,
+            created_at=NOW,
+            created_by=principal.key_id,
+        )
+        self.subscriptions[subscription.id] = subscription
+        return subscription
+
+    async def delete(self, principal: Principal, subscription_id: str) -> None:
+        found = self.subscriptions.get(subscription_id)
+        visible = found is not None and (
+            principal.role is Role.ADMIN or principal.qsmo == found.qsmo
+        )
+        if not visible:
+            raise NotFoundError(f"no subscription with id {subscription_id!r}")
+        del self.subscriptions[subscription_id]
+
+    async def list_subscriptions(self, principal: Principal) -> list[Any]:
+        return [
+            s
+            for s in self.subscriptions.values()
+            if principal.role is Role.ADMIN or s.qsmo == principal.qsmo
+        ]
+
+    async def acknowledge(
+        self, principal: Principal, notification_id: str
+    ) -> notification_models.Notification:
+        found = await self.get(notification_id)
+        if found is None:
+            raise NotFoundError(f"no notification with id {notification_id!r}")
+        if principal.role is Role.VIEWER or (
+            principal.role is Role.PUBLISHER and found.qsmo != principal.qsmo
+        ):
+            raise NotAllowedError("only admins, or publishers of the notification's QSMO")
+        acknowledged = found.model_copy(
+            update={"acknowledged_at": NOW, "acknowledged_by": principal.key_id}
+        )
+        self.notifications = [acknowledged if n.id == found.id else n for n in self.notifications]
+        return acknowledged
+
+
+class SubscriptionsView:
+    """Adapts ``InMemoryNotifications`` to the ``NotificationSubscriptions`` port."""
+
+    def __init__(self, store: InMemoryNotifications) -> None:
+        self.store = store
+
+    async def create(self, *args: Any) -> notification_models.Subscription:
+        return await self.store.create(*args)
+
+    async def delete(self, principal: Principal, subscription_id: str) -> None:
+        await self.store.delete(principal, subscription_id)
+
+    async def list(self, principal: Principal) -> list[notification_models.Subscription]:
+        if principal.role is Role.VIEWER:
+            raise NotAllowedError("viewers do not manage notification subscriptions")
+        return await self.store.list_subscriptions(principal)
+
+    async def acknowledge(
+        self, principal: Principal, notification_id: str
+    ) -> notification_models.Notification:
+        return await self.store.acknowledge(principal, notification_id)
+
+
+@dataclass
+class Harness:
+    """A runtime on fakes, its schema, and a way to run operations as a given key."""
+
+    runtime: GatewayRuntime
+    schema: GatewaySchema
+    scorecards: InMemoryScorecards
+    values: FakeMeasureValues
+    notifications: InMemoryNotifications
+    analysis: InMemoryAnalysisStore
+    announced: InMemoryFrameworkPublisher
+
+    def context(self, who: str | None) -> GatewayContext:
+        if who is None:
+            return GatewayContext(self.runtime)
+        return GatewayContext(self.runtime, Caller(principal(who)))
+
+    async def run(
+        self, query: str, variables: dict[str, Any] | None = None, *, who: str | None = "viewer"
+    ) -> ExecutionResult:
+        return await self.schema.execute(
+            query, variable_values=variables, context_value=self.context(who)
+        )
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, who: str | None = "viewer"
+    ) -> dict[str, Any]:
+        result = await self.run(query, variables, who=who)
+        assert result.errors is None, [e.formatted for e in result.errors or ()]
+        assert result.data is not None
+        return result.data
+
+
+def error_codes(result: ExecutionResult) -> list[str]:
+    return [str((e.extensions or {}).get("code")) for e in result.errors or ()]
+
+
+def build_harness(settings: GatewaySettings | None = None) -> Harness:
+    settings = settings or GatewaySettings()
+    catalog = load_catalog()
+    registry = CollectorRegistry()
+    metrics = GatewayMetrics(registry)
+    scorecards = InMemoryScorecards()
+    values = FakeMeasureValues()
+    notifications = InMemoryNotifications()
+    analysis = InMemoryAnalysisStore()
+    announced = InMemoryFrameworkPublisher()
+    limits = Limits.from_settings(settings, catalog_list_sizes(catalog))
+    runtime = GatewayRuntime(
+        settings=settings,
+        limits=limits,
+        catalog=catalog,
+        key_ring=key_ring(),
+        scorecards=scorecards,
+        framework=FrameworkStore(
+            InMemoryFrameworkLog(), announced, catalog=catalog, clock=lambda: NOW
+        ),
+        values=values,
+        notifications=notifications,
+        subscriptions=SubscriptionsView(notifications),
+        analysis=analysis,
+        live=LiveFeed({"scorecards": "s", "notifications": "n"}, metrics, queue_size=3),
+        metrics=metrics,
+        registry=registry,
+        clock=lambda: NOW,
+    )
+    schema = build_schema(limits, metrics)
+    return Harness(runtime, schema, scorecards, values, notifications, analysis, announced)

@@ -1,0 +1,188 @@
+"""Who may do what: every mutation against no key, viewer, another QSMO's publisher, admin."""
+
+from datetime import date
+
+import pytest
+from gateway_unit_support import NOW, Harness, error_codes
+
+from gateway.analysis import ImprovementAction
+from services.notifications.models import Notification, Subscription
+
+OWN = "cybersecurity"
+ADMIN_ONLY = "admin only"
+QSMO_WRITER = "admin or the QSMO's publisher"
+
+MUTATIONS = {
+    "setTarget": (
+        ADMIN_ONLY,
+        'setTarget(measure: "customer-satisfaction", target: 4.5, qsmo: "cybersecurity", '
+        'reason: "agreed at the quarterly review") { change { id } }',
+    ),
+    "setWeight": (
+        ADMIN_ONLY,
+        'setWeight(measure: "customer-satisfaction", weight: 2, reason: "r") { change { id } }',
+    ),
+    "setBaseline": (
+        ADMIN_ONLY,
+        'setBaseline(measure: "customer-satisfaction", value: 3.5, qsmo: "cybersecurity", '
+        'reason: "r") { change { id } }',
+    ),
+    "adoptDimension": (
+        ADMIN_ONLY,
+        'adoptDimension(dimension: "it-modernization", phase: 3, reason: "r") { change { id } }',
+    ),
+    "addQsmo": (
+        ADMIN_ONLY,
+        'addQsmo(id: "travel", name: "Travel QSMO", leadAgency: "GSA", reason: "r") '
+        "{ change { id } }",
+    ),
+    "addCommentary": (
+        QSMO_WRITER,
+        'addCommentary(qsmo: "cybersecurity", measure: "customer-satisfaction", '
+        'fiscalYear: 2024, text: "Survey response rate was low.") { id }',
+    ),
+    "createImprovementAction": (
+        QSMO_WRITER,
+        'createImprovementAction(qsmo: "cybersecurity", measure: "customer-satisfaction", '
+        'title: "Run a second survey wave", owner: "CX lead", dueDate: "2024-09-30") { id }',
+    ),
+    "updateImprovementAction": (
+        QSMO_WRITER,
+        'updateImprovementAction(id: "act_seeded", status: IN_PROGRESS) { id status }',
+    ),
+    "createNotificationSubscription": (
+        QSMO_WRITER,
+        'createNotificationSubscription(qsmo: "cybersecurity", url: "https://hooks.example.gov/x", '
+        'secret: "0123456789abcdef0123") { id }',
+    ),
+    "deleteNotificationSubscription": (
+        QSMO_WRITER,
+        'deleteNotificationSubscription(id: "sub_seeded")',
+    ),
+    "acknowledgeNotification": (QSMO_WRITER, 'acknowledgeNotification(id: "ntf_seeded") { id }'),
+}
+
+
+def _seed(harness: Harness) -> None:
+    harness.analysis.actions["act_seeded"] = ImprovementAction(
+        id="act_seeded",
+        qsmo=OWN,
+        measure="customer-satisfaction",
+        title="Seeded",
+        owner="someone",
+        due_date=date(2024, 9, 30),
+        created_at=NOW,
+        created_by="t-admin",
+        updated_at=NOW,
+    )
+    harness.notifications.subscriptions["sub_seeded"] = Subscription(
+        id="sub_seeded",
+        qsmo=OWN,
+        url="https://hooks.example.gov/x",
+        created_at=NOW,
+        created_by="t-admin",
+    )
+    harness.notifications.notifications.append(
+        Notification(
+            id="ntf_seeded",
+            rule="status_change",
+            severity="warning",
+            state="raised",
+            qsmo=OWN,
+            message="Customer satisfaction turned RED",
+            raised_at=NOW,
+        )
+    )
+
+
+def _expected(kind: str, mutation: str, who: str | None) -> str:
+    if who is None:
+        return "UNAUTHENTICATED"
+    if who == "admin":
+        return "OK"
+    if who == f"pub:{OWN}" and kind == QSMO_WRITER:
+        return "OK"
+    if mutation == "deleteNotificationSubscription" and who.startswith("pub:"):
+        return "NOT_FOUND"  # another QSMO's subscription is invisible to a publisher
+    return "FORBIDDEN"
+
+
+CALLERS = [None, "viewer", "pub:financial-management", f"pub:{OWN}", "admin"]
+
+
+@pytest.mark.parametrize("who", CALLERS, ids=lambda w: str(w))
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+async def test_mutation_permissions(harness: Harness, mutation: str, who: str | None) -> None:
+    _seed(harness)
+    kind, selection = MUTATIONS[mutation]
+    result = await harness.run(f"mutation {{ {selection} }}", who=who)
+    expected = _expected(kind, mutation, who)
+    if expected == "OK":
+        assert result.errors is None, [e.formatted for e in result.errors or ()]
+        assert result.data is not None
+        assert result.data[mutation] is not None
+    else:
+        assert error_codes(result) == [expected], [e.formatted for e in result.errors or ()]
+        assert not result.data or result.data.get(mutation) is None
+
+
+async def test_every_mutation_of_the_schema_is_in_the_matrix(harness: Harness) -> None:
+    mutation_type = harness.schema.get_type_by_name("Mutation")
+    assert mutation_type is not None
+    names = {harness.schema.config.name_converter.get_graphql_name(f) for f in mutation_type.fields}  # type: ignore[union-attr]
+    assert names == set(MUTATIONS)
+
+
+async def test_queries_and_introspection_need_a_key(harness: Harness) -> None:
+    for query in ("{ qsmos { id } }", "{ __schema { queryType { name } } }", "{ __typename }"):
+        result = await harness.run(query, who=None)
+        assert error_codes(result) == ["UNAUTHENTICATED"]
+        assert result.data is None
+
+
+async def test_an_unknown_key_is_told_so(harness: Harness) -> None:
+    from gateway.auth import identify
+    from gateway.context import GatewayContext
+
+    caller = identify(harness.runtime.key_ring, "Bearer not-a-real-key")
+    result = await harness.schema.execute(
+        "{ qsmos { id } }", context_value=GatewayContext(harness.runtime, caller)
+    )
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert "not known" in result.errors[0].message  # type: ignore[index]
+    assert "not-a-real-key" not in str(result.errors[0].formatted)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("header", "key_id"),
+    [
+        ("Bearer viewer-key-000000000", "t-viewer"),
+        ("bearer   viewer-key-000000000  ", "t-viewer"),
+        ("viewer-key-000000000", None),
+        ("Basic viewer-key-000000000", None),
+        ("Bearer ", None),
+        (None, None),
+    ],
+)
+def test_bearer_header_parsing(harness: Harness, header: str | None, key_id: str | None) -> None:
+    from gateway.auth import identify
+
+    caller = identify(harness.runtime.key_ring, header)
+    assert (caller.principal.key_id if caller.principal else None) == key_id
+
+
+async def test_viewers_read_everything(seeded: Harness) -> None:
+    data = await seeded.data(
+        "{ viewer { keyId role qsmoId } qsmos { id } scorecards(fiscalYear: 2024) { id } "
+        "auditLog { nodes { id } } }"
+    )
+    assert data["viewer"] == {"keyId": "t-viewer", "role": "VIEWER", "qsmoId": None}
+    assert len(data["scorecards"]) == 4
+
+
+async def test_viewers_do_not_see_webhook_subscriptions_or_deliveries(harness: Harness) -> None:
+    for query in (
+        "{ notificationSubscriptions { id } }",
+        "{ notificationDeliveries { nodes { id } } }",
+    ):
+        assert error_codes(await harness.run(query)) == ["FORBIDDEN"]
