@@ -78,7 +78,7 @@ class EventsConsumer:
     async def run(self) -> None:
         """Start the consumer and process batches until cancelled."""
         self._consumer.subscribe(
-            [self._topic], listener=_WaitForBatch(self._lock, self._on_rebalance, self._on_assigned)
+            [self._topic], listener=_WaitForBatch(self._lock, self._rebalanced, self._on_assigned)
         )
         await self._consumer.start()
         self.started = True
@@ -114,6 +114,10 @@ class EventsConsumer:
                 await asyncio.sleep(self._retry_backoff_s)
                 return
             self._observe(report, time.perf_counter() - started)
+
+    def _rebalanced(self) -> None:
+        self._metrics.lag.clear()  # partitions this instance no longer owns must not linger
+        self._on_rebalance()
 
     async def _reset_state(self) -> None:
         """After a failed batch: drop cached state and reload it (if the store answers)."""

@@ -55,6 +55,11 @@ class MeasuresMetrics:
             ["partition"],
             registry=registry,
         )
+        # Every label value exists from the start, so increase() sees the first event too.
+        for outcome in ("counted", "duplicate", "late", "dead_lettered"):
+            self.events.labels(outcome)
+        for code in ("empty", "undecodable", "schema_version", "invalid", "validation"):
+            self.dead_letters.labels(code)
         self.last_commit = Gauge(
             "qsmo_measures_last_commit_timestamp_seconds",
             "Unix time of the last successful commit.",
