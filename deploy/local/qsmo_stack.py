@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -75,7 +76,9 @@ def log(message: str) -> None:
 def require_tool(tool: str, why: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        raise StackError(f"'{tool}' is not on PATH; it is needed to {why}. Install it (see README.md).")
+        raise StackError(
+            f"'{tool}' is not on PATH; it is needed to {why}. Install it (see README.md)."
+        )
     return path
 
 
@@ -92,11 +95,21 @@ def ensure_kafka_jars() -> None:
     if KAFKA_LIB.exists():
         shutil.rmtree(KAFKA_LIB)
     KAFKA_LIB.mkdir(parents=True)
-    command = [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-               "-DincludeScope=runtime", f"-DoutputDirectory={KAFKA_LIB}"]
+    command = [
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={KAFKA_LIB}",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise StackError(f"Maven could not fetch Kafka:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        raise StackError(
+            f"Maven could not fetch Kafka:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
     stamp.write_text(digest)
 
 
@@ -140,7 +153,9 @@ def ensure_ferretdb_binary() -> None:
 def _patched_ferretdb_source(go: str, wrapper: Path, target: Path, env: dict[str, str]) -> Path:
     words = (wrapper / "go.mod").read_text().split()
     version = words[words.index(FERRETDB_MODULE) + 1]
-    info = json.loads(_go(go, ["mod", "download", "-json", f"{FERRETDB_MODULE}@{version}"], wrapper, env))
+    info = json.loads(
+        _go(go, ["mod", "download", "-json", f"{FERRETDB_MODULE}@{version}"], wrapper, env)
+    )
     if target.exists():
         subprocess.run(["chmod", "-R", "u+w", str(target)], check=True)
         shutil.rmtree(target)
@@ -150,13 +165,17 @@ def _patched_ferretdb_source(go: str, wrapper: Path, target: Path, env: dict[str
     file = target / relative
     text = file.read_text()
     if text.count(before) != 1:
-        raise StackError(f"the FerretDB _id-index patch no longer applies to {relative} ({version})")
+        raise StackError(
+            f"the FerretDB _id-index patch no longer applies to {relative} ({version})"
+        )
     file.write_text(text.replace(before, after))
     return target
 
 
 def _go(go: str, args: list[str], cwd: Path, env: dict[str, str]) -> str:
-    result = subprocess.run([go, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [go, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         raise StackError(f"go {' '.join(args)} failed:\n{result.stderr[-3000:]}")
     return result.stdout
@@ -176,14 +195,26 @@ def ensure_prometheus() -> str:
         log("installing Debian's prometheus package (prometheus + promtool; first run only)")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         wait_lock = ["-o", "DPkg::Lock::Timeout=300"]
-        steps = ([*sudo, apt, "-q", *wait_lock, "update"],
-                 [*sudo, apt, "-y", "-q", *wait_lock, "install", "--no-install-recommends", "prometheus"])
+        steps = (
+            [*sudo, apt, "-q", *wait_lock, "update"],
+            [
+                *sudo,
+                apt,
+                "-y",
+                "-q",
+                *wait_lock,
+                "install",
+                "--no-install-recommends",
+                "prometheus",
+            ],
+        )
         for step in steps:
             result = subprocess.run(step, env=env, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise StackError(
                     f"could not install Prometheus ({' '.join(step)} exited {result.returncode}):\n"
-                    f"{result.stderr[-2000:]}\nInstall it yourself: sudo apt-get install prometheus")
+                    f"{result.stderr[-2000:]}\nInstall it yourself: sudo apt-get install prometheus"
+                )
     return require_tool("prometheus", "collect the services' metrics")
 
 
@@ -195,8 +226,12 @@ def ensure_kustomize() -> str:
     log(f"building kustomize {KUSTOMIZE_VERSION} from the Go module proxy (first run only)")
     gobin = KUSTOMIZE_BIN.parent.resolve() / "gobin"
     shutil.rmtree(gobin, ignore_errors=True)
-    _go(go, ["install", f"{KUSTOMIZE_MODULE}@{KUSTOMIZE_VERSION}"], REPO,
-        {**os.environ, "GOBIN": str(gobin), "CGO_ENABLED": "0"})
+    _go(
+        go,
+        ["install", f"{KUSTOMIZE_MODULE}@{KUSTOMIZE_VERSION}"],
+        REPO,
+        {**os.environ, "GOBIN": str(gobin), "CGO_ENABLED": "0"},
+    )
     os.replace(gobin / "kustomize", KUSTOMIZE_BIN)
     shutil.rmtree(gobin, ignore_errors=True)
     return str(KUSTOMIZE_BIN)
@@ -213,7 +248,9 @@ def render_prometheus_config(targets: dict[str, int], scrape_interval: str | Non
     config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
     config["rule_files"] = [str(PROMETHEUS_DIR / pattern) for pattern in config["rule_files"]]
     if scrape_interval:
-        config["global"].update(scrape_interval=scrape_interval, evaluation_interval=scrape_interval)
+        config["global"].update(
+            scrape_interval=scrape_interval, evaluation_interval=scrape_interval
+        )
         config["global"].pop("scrape_timeout", None)
     jobs = [job for job in config["scrape_configs"] if job["job_name"] in targets]
     for job in jobs:
@@ -249,7 +286,9 @@ def pid_is_ours(pid: int, home: Path) -> bool:
     return f"{HOME_MARKER}={home}".encode() in environ.split(b"\0")
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, log_file: Path | None) -> None:
+def wait_until(
+    condition: Callable[[], bool], timeout_s: float, what: str, log_file: Path | None
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
@@ -257,8 +296,12 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, log_f
         time.sleep(0.2)
     tail = ""
     if log_file and log_file.exists():
-        tail = "\n--- last lines of " + str(log_file) + " ---\n" + "\n".join(
-            log_file.read_text(errors="replace").splitlines()[-25:])
+        tail = (
+            "\n--- last lines of "
+            + str(log_file)
+            + " ---\n"
+            + "\n".join(log_file.read_text(errors="replace").splitlines()[-25:])
+        )
     raise StackError(f"{what} did not become ready within {timeout_s:.0f} s{tail}")
 
 
@@ -332,15 +375,20 @@ class Stack:
         return env
 
     # --- generic process control ----------------------------------------------------------
-    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None,
-              cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.Popen[bytes]:
         if self.running(name):
             raise StackError(f"{name} is already running (pid file {self.pid_file(name)})")
         log_file = (self.logs / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            argv,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             env={**os.environ, HOME_MARKER: str(self.home), **(env or {})},
-            cwd=cwd or REPO, start_new_session=True,
+            cwd=cwd or REPO,
+            start_new_session=True,
             preexec_fn=_die_with_parent if self.die_with_parent else None,
         )
         log_file.close()
@@ -363,15 +411,17 @@ class Stack:
         process = self.processes.pop(name, None)
         pid = process.pid if process is not None else self.pid(name)
         if pid is not None:
-            with _suppress_lookup():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, sig)
             if not self._wait_gone(pid, process, timeout_s):
-                with _suppress_lookup():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, signal.SIGKILL)
                 self._wait_gone(pid, process, 30)
         self.pid_file(name).unlink(missing_ok=True)
 
-    def _wait_gone(self, pid: int, process: subprocess.Popen[bytes] | None, timeout_s: float) -> bool:
+    def _wait_gone(
+        self, pid: int, process: subprocess.Popen[bytes] | None, timeout_s: float
+    ) -> bool:
         if process is not None:  # our own child: wait() also reaps it
             try:
                 process.wait(timeout_s)
@@ -396,22 +446,59 @@ class Stack:
         data = self.home / "data" / "kafka"
         config = self.home / "run" / "server.properties"
         template = (LOCAL_DIR / "kafka" / "server.properties.template").read_text()
-        config.write_text(template.format(
-            port=self.ports["kafka"], controller_port=self.ports["kafka-controller"],
-            data_dir=data, partitions=os.environ.get("QSMO_TOPIC_PARTITIONS", "6")))
+        config.write_text(
+            template.format(
+                port=self.ports["kafka"],
+                controller_port=self.ports["kafka-controller"],
+                data_dir=data,
+                partitions=os.environ.get("QSMO_TOPIC_PARTITIONS", "6"),
+            )
+        )
         classpath = f"{KAFKA_LIB}/*"
-        jvm = [java, "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-               f"-Dlog4j2.configurationFile={LOCAL_DIR / 'kafka' / 'log4j2.properties'}", "-cp", classpath]
+        jvm = [
+            java,
+            "-Xms256m",
+            "-Xmx512m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={LOCAL_DIR / 'kafka' / 'log4j2.properties'}",
+            "-cp",
+            classpath,
+        ]
         if not (data / "meta.properties").exists():
-            cluster_id = subprocess.run(jvm + ["kafka.tools.StorageTool", "random-uuid"],
-                                        capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            cluster_id = (
+                subprocess.run(
+                    [*jvm, "kafka.tools.StorageTool", "random-uuid"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             result = subprocess.run(
-                jvm + ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(config)],
-                capture_output=True, text=True, check=False)
+                [
+                    *jvm,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "--standalone",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(config),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode != 0:
-                raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
-        self.spawn("kafka", jvm + ["kafka.Kafka", str(config)])
-        wait_until(self.kafka_ready, timeout_s, f"Kafka on {self.kafka_bootstrap}", self.logs / "kafka.log")
+                raise StackError(
+                    f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}"
+                )
+        self.spawn("kafka", [*jvm, "kafka.Kafka", str(config)])
+        wait_until(
+            self.kafka_ready, timeout_s, f"Kafka on {self.kafka_bootstrap}", self.logs / "kafka.log"
+        )
 
     def kafka_ready(self) -> bool:
         if not self.running("kafka") or not port_open(self.ports["kafka"]):
@@ -429,15 +516,22 @@ class Stack:
     def start_mongo(self, timeout_s: float = 60) -> None:
         ensure_ferretdb_binary()
         data = self.home / "data" / "ferretdb"
-        self.spawn("mongo", [str(FERRETDB_BIN), f"-listen=127.0.0.1:{self.ports['mongo']}", f"-data={data}"])
-        wait_until(self.mongo_ready, timeout_s, f"FerretDB on {self.mongo_url}", self.logs / "mongo.log")
+        self.spawn(
+            "mongo",
+            [str(FERRETDB_BIN), f"-listen=127.0.0.1:{self.ports['mongo']}", f"-data={data}"],
+        )
+        wait_until(
+            self.mongo_ready, timeout_s, f"FerretDB on {self.mongo_url}", self.logs / "mongo.log"
+        )
 
     def mongo_ready(self) -> bool:
         if not self.running("mongo") or not port_open(self.ports["mongo"]):
             return False
         from pymongo import MongoClient
 
-        client: MongoClient[dict[str, object]] = MongoClient(self.mongo_url, serverSelectionTimeoutMS=1000)
+        client: MongoClient[dict[str, object]] = MongoClient(
+            self.mongo_url, serverSelectionTimeoutMS=1000
+        )
         try:
             client.admin.command("ping")
             return True
@@ -446,23 +540,43 @@ class Stack:
         finally:
             client.close()
 
-    def start_prometheus(self, targets: dict[str, int] | None = None, scrape_interval: str | None = None,
-                         instance: str = "", port: int | None = None, timeout_s: float = 60) -> None:
+    def start_prometheus(
+        self,
+        targets: dict[str, int] | None = None,
+        scrape_interval: str | None = None,
+        instance: str = "",
+        port: int | None = None,
+        timeout_s: float = 60,
+    ) -> None:
         """Run Prometheus scraping ``targets`` (job → port; default: this stack's services)."""
         binary = ensure_prometheus()
         label = f"prometheus{instance}"
         port = port or self.ports["prometheus"]
         if port_open(port):
-            raise StackError(f"port {port} is taken, so Prometheus cannot listen there (Debian's own "
-                             "prometheus.service? `systemctl disable --now prometheus`)")
+            raise StackError(
+                f"port {port} is taken, so Prometheus cannot listen there (Debian's own "
+                "prometheus.service? `systemctl disable --now prometheus`)"
+            )
         targets = targets or {name: self.ports[name] for name in self.existing_services()}
         config = self.home / "run" / f"{label}.yml"
         config.write_text(render_prometheus_config(targets, scrape_interval))
         data = self.home / "data" / label
-        self.spawn(label, [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
-                           f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=15d"])
-        wait_until(lambda: self.running(label) and http_ok(f"http://127.0.0.1:{port}/-/ready"),
-                   timeout_s, f"Prometheus on port {port}", self.logs / f"{label}.log")
+        self.spawn(
+            label,
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={data}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=15d",
+            ],
+        )
+        wait_until(
+            lambda: self.running(label) and http_ok(f"http://127.0.0.1:{port}/-/ready"),
+            timeout_s,
+            f"Prometheus on port {port}",
+            self.logs / f"{label}.log",
+        )
 
     def ensure_api_keys(self) -> bool:
         """Write development keys on first run; True when new ones were made."""
@@ -479,8 +593,14 @@ class Stack:
         return True
 
     # --- services -----------------------------------------------------------------------------
-    def start_service(self, name: str, extra_env: dict[str, str] | None = None, instance: str = "",
-                      timeout_s: float = 60, wait: bool = True) -> None:
+    def start_service(
+        self,
+        name: str,
+        extra_env: dict[str, str] | None = None,
+        instance: str = "",
+        timeout_s: float = 60,
+        wait: bool = True,
+    ) -> None:
         """Start ``python -m <module>`` for a service and wait for its ``/readyz``."""
         module = dict(SERVICES)[name]
         label = f"{name}{instance}"
@@ -488,12 +608,19 @@ class Stack:
         self.spawn(label, [sys.executable, "-m", module], env=env)
         if wait:
             port = int(env[f"QSMO_{name.upper()}_PORT"])
-            wait_until(lambda: self.running(label) and http_ok(f"http://127.0.0.1:{port}/readyz"),
-                       timeout_s, f"{label} on port {port}", self.logs / f"{label}.log")
+            wait_until(
+                lambda: self.running(label) and http_ok(f"http://127.0.0.1:{port}/readyz"),
+                timeout_s,
+                f"{label} on port {port}",
+                self.logs / f"{label}.log",
+            )
 
     def existing_services(self) -> list[str]:
-        return [name for name, module in SERVICES
-                if (REPO / module.replace(".", "/") / "__main__.py").exists()]
+        return [
+            name
+            for name, module in SERVICES
+            if (REPO / module.replace(".", "/") / "__main__.py").exists()
+        ]
 
     def start_simulator(self, extra_args: list[str] | None = None) -> None:
         """Run ``qsmo-sim`` against this stack's ingest in the background (log: simulator.log):
@@ -501,15 +628,28 @@ class Stack:
         if self.running("simulator"):
             log("simulator already running")
             return
-        argv = [sys.executable, "-m", "qsmo_client.simulator", "--keys-file", str(self.plaintext_keys_file),
-                "--ingest-url", f"http://127.0.0.1:{self.ports['ingest']}", *(extra_args or [])]
+        argv = [
+            sys.executable,
+            "-m",
+            "qsmo_client.simulator",
+            "--keys-file",
+            str(self.plaintext_keys_file),
+            "--ingest-url",
+            f"http://127.0.0.1:{self.ports['ingest']}",
+            *(extra_args or []),
+        ]
         self.spawn("simulator", argv, env=self.service_env())
-        log(f"simulator started: history first, then live events (log {self.logs / 'simulator.log'})")
+        log(
+            f"simulator started: history first, then live events (log {self.logs / 'simulator.log'})"
+        )
 
     def up(self, services: list[str]) -> None:
         self.ensure_api_keys()
-        starters = (("mongo", self.start_mongo), ("kafka", self.start_kafka),
-                    ("prometheus", self.start_prometheus))
+        starters = (
+            ("mongo", self.start_mongo),
+            ("kafka", self.start_kafka),
+            ("prometheus", self.start_prometheus),
+        )
         for name, starter in starters:
             if self.running(name):
                 log(f"{name} already running")
@@ -534,14 +674,6 @@ def _die_with_parent() -> None:
 
     pr_set_pdeathsig = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-class _suppress_lookup:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, value: object, traceback: object) -> bool:
-        return isinstance(value, ProcessLookupError | PermissionError)
 
 
 def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -571,7 +703,7 @@ async def _kafka_answers(bootstrap: str) -> bool:
 
 def http_ok(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
+        with urllib.request.urlopen(url, timeout=1) as response:
             return bool(response.status == 200)
     except Exception:
         return False
@@ -583,23 +715,35 @@ def http_ok(url: str) -> bool:
 def print_summary(stack: Stack, services: list[str]) -> None:
     log("the QSMO platform is running:")
     print(f"  Kafka      {stack.kafka_bootstrap}")
-    print(f"  MongoDB    {stack.mongo_url}  (FerretDB 1.24, SQLite in {stack.home / 'data' / 'ferretdb'})")
+    print(
+        f"  MongoDB    {stack.mongo_url}  (FerretDB 1.24, SQLite in {stack.home / 'data' / 'ferretdb'})"
+    )
     urls = {"gateway": "/graphql", "ingest": "/docs"}
     for name in services:
         print(f"  {name:<10} http://127.0.0.1:{stack.ports[name]}{urls.get(name, '/metrics')}")
-    print(f"  Prometheus http://127.0.0.1:{stack.ports['prometheus']}  (rules: deploy/prometheus/rules)")
-    print(f"  API keys   {stack.plaintext_keys_file}  (development keys; hashes in {stack.api_keys_file.name})")
+    print(
+        f"  Prometheus http://127.0.0.1:{stack.ports['prometheus']}  (rules: deploy/prometheus/rules)"
+    )
+    print(
+        f"  API keys   {stack.plaintext_keys_file}  (development keys; hashes in {stack.api_keys_file.name})"
+    )
     if "gateway" in services:
-        print(f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  (paste the viewer key from the keys file)")
+        print(
+            f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  (paste the viewer key from the keys file)"
+        )
     if stack.running("simulator"):
-        print(f"  simulator  sending events to ingest (log {stack.logs / 'simulator.log'}; "
-              "make up SIMULATE=0 starts without it)")
+        print(
+            f"  simulator  sending events to ingest (log {stack.logs / 'simulator.log'}; "
+            "make up SIMULATE=0 starts without it)"
+        )
     print(f"  logs       {stack.logs}/")
     print("  stop with  make down")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["up", "down", "status", "clean", "prepare", "keys"])
     parser.add_argument("--home", type=Path, default=REPO / ".local")
     parser.add_argument("--services", default="all", help="all, none, or a comma-separated list")
@@ -608,7 +752,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "keys":
             made = stack.ensure_api_keys()
-            log(f"{'wrote new' if made else 'kept the'} development keys in {stack.plaintext_keys_file}")
+            log(
+                f"{'wrote new' if made else 'kept the'} development keys in {stack.plaintext_keys_file}"
+            )
         elif args.command == "prepare":
             ensure_kafka_jars()
             ensure_ferretdb_binary()
@@ -616,8 +762,13 @@ def main(argv: list[str] | None = None) -> int:
             ensure_kustomize()
         elif args.command == "up":
             available = stack.existing_services()
-            wanted = available if args.services == "all" else [] if args.services == "none" else [
-                name for name in args.services.split(",") if name]
+            wanted = (
+                available
+                if args.services == "all"
+                else []
+                if args.services == "none"
+                else [name for name in args.services.split(",") if name]
+            )
             unknown = set(wanted) - set(available)
             if unknown:
                 raise StackError(f"unknown or not yet built services: {', '.join(sorted(unknown))}")
@@ -630,7 +781,9 @@ def main(argv: list[str] | None = None) -> int:
             log("stopped")
         elif args.command == "status":
             for name in ["mongo", "kafka", "prometheus", *(n for n, _ in SERVICES), "simulator"]:
-                print(f"{name:<14} {'running pid ' + str(stack.pid(name)) if stack.running(name) else 'stopped'}")
+                print(
+                    f"{name:<14} {'running pid ' + str(stack.pid(name)) if stack.running(name) else 'stopped'}"
+                )
         elif args.command == "clean":
             stack.down()
             shutil.rmtree(stack.home, ignore_errors=True)
