@@ -311,8 +311,8 @@ function selectionChanged() {
   state.cards.clear();
   closeDetail();
   drawGrid();
+  refreshGrid().catch(reportError);
   if (yearChanged) subscribeScorecards();
-  else refreshGrid().catch(reportError);
 }
 
 function reportError(error) {
@@ -343,6 +343,9 @@ async function signIn(key) {
   $("who").textContent = `Signed in as ${setup.viewer.keyId} (${setup.viewer.role.toLowerCase()})`;
   fillControls();
   drawGrid();
+  // Read at once (also without a websocket); each (re)subscription reads again to catch up.
+  refreshGrid().catch(reportError);
+  loadFeed().catch(reportError);
   state.live = new LiveConnection(api.ws, key, setLiveStatus);
   state.live.start();
   subscribeScorecards();
