@@ -4,10 +4,12 @@ Thin on purpose: the router runs the schema with a context built per request by
 ``gateway.context.get_context``; websockets authenticate in ``connection_init``.
 """
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import pydantic_core
 from fastapi import FastAPI
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
@@ -22,13 +24,28 @@ from gateway.schema.build import build_schema
 from shared.observability import ReadinessCheck, health_router
 
 GRAPHQL_PATH = "/graphql"
+MAX_BODY_BYTES = 1024 * 1024
+"""Larger request bodies get 413 while they are read (a query is a few kilobytes)."""
 DESCRIPTION = """One GraphQL API over the QSMO performance platform: the framework, measure
 values, scorecards, notifications, commentary and improvement actions, with live updates over
 graphql-transport-ws. Every request needs an API key. See docs/graphql.md."""
 
 
 class GatewayRouter(GraphQLRouter[GatewayContext, None]):
-    """Authenticates websocket connections from their ``connection_init`` payload."""
+    """Authenticates websocket connections from their ``connection_init`` payload, and
+    parses request JSON so that hostile input is a 400, never a 500."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        # pydantic-core's parser has no recursion limit problem (``[`` × 5000 made the stdlib
+        # parser raise RecursionError) and refuses lone surrogates, which the store cannot
+        # encode; strawberry answers a JSONDecodeError with 400.
+        try:
+            parsed = pydantic_core.from_json(data)
+        except ValueError as error:
+            raise json.JSONDecodeError(str(error), "", 0) from None
+        if not isinstance(parsed, dict | list):
+            raise json.JSONDecodeError("a GraphQL request must be a JSON object", "", 0)
+        return parsed
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -79,6 +96,7 @@ def assemble(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.runtime = runtime
     app.state.schema = schema

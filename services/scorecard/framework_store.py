@@ -35,6 +35,10 @@ IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_AUDIT_PAGE = 500
 
 
+MAX_AUDIT_TEXT = 2000
+"""Longest ``actor`` or ``reason`` an audit entry keeps."""
+
+
 class FrameworkChangeRejected(ValueError):  # noqa: N818 - the gateway's agreed name
     """An admin change that the catalog's rules refuse; ``field`` names the bad argument."""
 
@@ -252,6 +256,8 @@ class FrameworkStore:
         for name, text in (("actor", actor), ("reason", reason)):
             if not text or not text.strip():
                 raise FrameworkChangeRejected(name, "must not be empty (every change is audited)")
+            if len(text) > MAX_AUDIT_TEXT:
+                raise FrameworkChangeRejected(name, f"must be at most {MAX_AUDIT_TEXT} characters")
         change_id = uuid.uuid4().hex
         draft = FrameworkChanged(
             change_id=change_id,
