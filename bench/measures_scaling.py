@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from bench.harness import Figure, private_stack, qsmo_stack, report
 from bench.measures_throughput import _counted, _events, _fill
 
-EVENTS = int(os.environ.get("QSMO_BENCH_SCALING_EVENTS", "60000"))
+EVENTS = int(os.environ.get("QSMO_BENCH_SCALING_EVENTS", "30000"))
 RUNS = int(os.environ.get("QSMO_BENCH_RUNS", "3"))
 
 
