@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from services.measures.decoding import RawRecord
@@ -95,6 +96,11 @@ class EventsConsumer:
             await self._consumer.stop()
 
     async def _handle(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        # The lock covers the writes only. The commit comes after it: a commit can wait for a
+        # rebalance to finish, and the rebalance waits for this lock (on_partitions_revoked),
+        # so committing under the lock deadlocks both (seen with two instances). A commit
+        # refused because the partitions moved is harmless: their new owner replays the
+        # batch, and every state skips what it already holds.
         async with self._lock:
             owned = self._consumer.assignment()
             batch = {tp: records for tp, records in batch.items() if tp in owned and records}
@@ -104,7 +110,6 @@ class EventsConsumer:
             started = time.perf_counter()
             try:
                 report = await self._process(records, datetime.now(UTC))
-                await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
             except Exception:
                 log.exception("batch failed; it will be retried", extra={"records": len(records)})
                 self._metrics.batch_failures.inc()
@@ -113,7 +118,15 @@ class EventsConsumer:
                     self._consumer.seek(tp, rs[0].offset)
                 await asyncio.sleep(self._retry_backoff_s)
                 return
-            self._observe(report, time.perf_counter() - started)
+        try:
+            await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
+        except KafkaError as error:
+            log.warning(
+                "commit refused (partitions moved?); the owner replays the batch",
+                extra={"error": repr(error)},
+            )
+            return
+        self._observe(report, time.perf_counter() - started)
 
     def _rebalanced(self) -> None:
         self._metrics.lag.clear()  # partitions this instance no longer owns must not linger

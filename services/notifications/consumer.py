@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from services.notifications.ports import RawRecord
@@ -74,6 +75,8 @@ class BatchConsumer:
             await self._consumer.stop()
 
     async def _handle(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        # The commit comes after the lock: a commit can wait for a rebalance, which waits for
+        # this lock (see services/measures/consumer.py); a refused commit means a replay.
         async with self._lock:
             owned = self._consumer.assignment()
             batch = {tp: records for tp, records in batch.items() if tp in owned and records}
@@ -82,13 +85,20 @@ class BatchConsumer:
             records = [_raw(r) for records in batch.values() for r in records]
             try:
                 await self._process(records, datetime.now(UTC))
-                await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
             except Exception:
                 log.exception("batch failed; it will be retried", extra={"records": len(records)})
                 self._on_failure()
                 for tp, rs in batch.items():
                     self._consumer.seek(tp, rs[0].offset)
                 await asyncio.sleep(self._retry_backoff_s)
+                return
+        try:
+            await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
+        except KafkaError as error:
+            log.warning(
+                "commit refused (partitions moved?); the batch will be replayed",
+                extra={"error": repr(error)},
+            )
 
 
 def _raw(record: ConsumerRecord) -> RawRecord:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from pydantic import ValidationError
@@ -116,6 +117,8 @@ class ScorecardConsumer:
 
     async def handle(self, batch: Batch) -> None:
         """Process one polled batch (possibly empty: the framework check still runs)."""
+        # The commit comes after the lock: a commit can wait for a rebalance, which waits for
+        # this lock (see services/measures/consumer.py); a refused commit means a replay.
         async with self.lock:
             owned = self._consumer.assignment()
             batch = {tp: records for tp, records in batch.items() if tp in owned and records}
@@ -124,9 +127,6 @@ class ScorecardConsumer:
                 woken = any(tp.topic == self._framework_topic for tp in batch)
                 await self._apply_framework(now, force=woken)
                 await self._apply_values(batch, now)
-                if batch:
-                    await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
-                    self._metrics.last_commit.set(time.time())
             except Exception:
                 log.exception("batch failed; it will be retried")
                 self._metrics.batch_failures.inc()
@@ -134,6 +134,17 @@ class ScorecardConsumer:
                 for tp, records in batch.items():
                     self._consumer.seek(tp, records[0].offset)
                 await asyncio.sleep(self._retry_backoff_s)
+                return
+        if not batch:
+            return
+        try:
+            await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
+            self._metrics.last_commit.set(time.time())
+        except KafkaError as error:
+            log.warning(
+                "commit refused (partitions moved?); the batch will be replayed",
+                extra={"error": repr(error)},
+            )
 
     async def _apply_values(self, batch: Batch, now: datetime) -> None:
         messages: list[MeasureValueChanged] = []
