@@ -1,7 +1,6 @@
 """Composition root of the measures service: settings → clients → adapters → consumer."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from shared.catalog import load_catalog
 from shared.kafka import create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
+from shared.tasks import cancel_and_wait, start_logged
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,7 @@ class MeasuresService:
             on_rebalance=self.repository.forget_cached_states,
             on_assigned=self.repository.warm,
         )
-        self.task = asyncio.create_task(self.consumer.run(), name="measures-consumer")
-        self.task.add_done_callback(_log_exit)
+        self.task = start_logged(self.consumer.run(), "measures-consumer")
 
     def check_running(self) -> None:
         if (
@@ -90,18 +89,10 @@ class MeasuresService:
             raise RuntimeError("the Kafka consumer is not running")
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await cancel_and_wait(self.task)
         if self.producer is not None:
             await self.producer.stop()
         await self.mongo.close()
-
-
-def _log_exit(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the consumer stopped", exc_info=task.exception())
 
 
 def build(

@@ -1,7 +1,6 @@
 """Composition root of the scorecard service: settings → clients → adapters → consumer."""
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from shared.catalog import load_catalog
 from shared.kafka import create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
+from shared.tasks import cancel_and_wait, start_logged
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,7 @@ class ScorecardService:
             framework_check_s=settings.framework_check_s,
             status_refresh_s=settings.status_refresh_s,
         )
-        self.task = asyncio.create_task(self.consumer.run(), name="scorecard-consumer")
-        self.task.add_done_callback(_log_exit)
+        self.task = start_logged(self.consumer.run(), "scorecard-consumer")
 
     async def check_running(self) -> None:
         """Readiness: raises unless the consumer loop is running."""
@@ -87,18 +86,10 @@ class ScorecardService:
             raise RuntimeError("the Kafka consumer is not running")
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await cancel_and_wait(self.task)
         if self.producer is not None:
             await self.producer.stop()
         await self.mongo.close()
-
-
-def _log_exit(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the consumer stopped", exc_info=task.exception())
 
 
 def build(
