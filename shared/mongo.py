@@ -24,12 +24,13 @@ def create_mongo_client(url: str, **overrides: Any) -> AsyncMongoClient[dict[str
     return AsyncMongoClient(url, **options)
 
 
-UPDATE_BATCH_LIMIT = 50
+UPDATE_BATCH_LIMIT = 500
 """Most update/replace statements sent in one command.
 
-FerretDB 1.24 (SQLite) stops answering an ``update`` command that carries 100 or more
-statements (seen on this machine: 99 returns in 0.07 s, 100 never returns). MongoDB takes
-100,000; 50 keeps both happy at the cost of a few more round trips.
+Unpatched FerretDB 1.24 holds one of its 100 pooled SQLite connections per statement until
+an ``update`` command returns, so a command of 100+ statements, or several concurrent ones,
+never returned; the local stack builds FerretDB with a fix (deploy/local/qsmo_stack.py,
+FERRETDB_PATCHES). MongoDB takes 100,000 per command; 500 bounds one command's size and time.
 """
 
 

@@ -114,23 +114,41 @@ def ensure_kafka_jars() -> None:
 
 
 FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
-# FerretDB 1.24's SQLite backend pushes `{_id: <string>}` filters down as
-# `_ferretdb_sjson->'$._id' = ?`, but builds the _id index on `_ferretdb_sjson->"_id"`:
-# SQLite cannot use the index for the other spelling, so every lookup, update and delete by
-# _id scans the whole table (18 ms at 20k documents, growing). The patch makes the query use
-# the index's own expression (0.6 ms at any size). Same JSON value, same semantics.
-FERRETDB_PATCH = (
-    "internal/backends/sqlite/metadata/metadata.go",
-    "IDColumn = DefaultColumn + \"->'$._id'\"",
-    """IDColumn = DefaultColumn + `->"_id"`""",
+FERRETDB_PATCHES: tuple[tuple[str, str, str], ...] = (
+    # 1. FerretDB 1.24's SQLite backend pushes `{_id: <string>}` filters down as
+    # `_ferretdb_sjson->'$._id' = ?`, but builds the _id index on `_ferretdb_sjson->"_id"`:
+    # SQLite cannot use the index for the other spelling, so every lookup, update and delete
+    # by _id scans the whole table (18 ms at 20k documents, growing). The patch makes the
+    # query use the index's own expression (0.6 ms at any size). Same JSON value, semantics.
+    (
+        "internal/backends/sqlite/metadata/metadata.go",
+        "IDColumn = DefaultColumn + \"->'$._id'\"",
+        """IDColumn = DefaultColumn + `->"_id"`""",
+    ),
+    # 2-3. The `update` command defers closing each statement's query until the whole
+    # command returns, so an update of N statements holds N of the 100 pooled SQLite
+    # connections at once. Concurrent bulk updates (several measures instances) then take
+    # all 100 and wait for each other forever: writes and listDatabases hang, ping answers.
+    # The patch closes each statement's query as soon as that statement is done.
+    (
+        "internal/handler/msg_update.go",
+        "\t\tcloser := iterator.NewMultiCloser()\n\t\tdefer closer.Close()\n",
+        "\t\tcloser := iterator.NewMultiCloser()\n",
+    ),
+    (
+        "internal/handler/msg_update.go",
+        '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n',
+        '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n'
+        "\t\tcloser.Close() // qsmo patch: free this statement's connection now\n",
+    ),
 )
 
 
 def ensure_ferretdb_binary() -> None:
-    """Build the FerretDB wrapper, with the _id-index patch, into the cache (once)."""
+    """Build the FerretDB wrapper, with FERRETDB_PATCHES applied, into the cache (once)."""
     source = LOCAL_DIR / "ferretdb"
     inputs = b"".join((source / name).read_bytes() for name in ("go.mod", "go.sum", "main.go"))
-    digest = hashlib.sha256(inputs + repr(FERRETDB_PATCH).encode()).hexdigest()
+    digest = hashlib.sha256(inputs + repr(FERRETDB_PATCHES).encode()).hexdigest()
     stamp = FERRETDB_BIN.with_suffix(".sha256")
     if FERRETDB_BIN.exists() and stamp.exists() and stamp.read_text() == digest:
         return
@@ -161,14 +179,12 @@ def _patched_ferretdb_source(go: str, wrapper: Path, target: Path, env: dict[str
         shutil.rmtree(target)
     shutil.copytree(info["Dir"], target)
     subprocess.run(["chmod", "-R", "u+w", str(target)], check=True)  # the module cache is read-only
-    relative, before, after = FERRETDB_PATCH
-    file = target / relative
-    text = file.read_text()
-    if text.count(before) != 1:
-        raise StackError(
-            f"the FerretDB _id-index patch no longer applies to {relative} ({version})"
-        )
-    file.write_text(text.replace(before, after))
+    for relative, before, after in FERRETDB_PATCHES:
+        file = target / relative
+        text = file.read_text()
+        if text.count(before) != 1:
+            raise StackError(f"a FerretDB patch no longer applies to {relative} ({version})")
+        file.write_text(text.replace(before, after))
     return target
 
 
