@@ -51,10 +51,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@test -z "$$(gofmt -l deploy/local/ferretdb)" || { gofmt -d deploy/local/ferretdb; exit 1; }
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	gofmt -w deploy/local/ferretdb
 
 bench: install
 	$(BIN)/python $(STACK) prepare
