@@ -10,13 +10,14 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
-from services.measures.consumer import EventsConsumer
+from services.measures.consumer import events_loop
 from services.measures.decoding import RawRecord
 from services.measures.handlers import BatchReport, process_batch
 from services.measures.metrics import MeasuresMetrics
 from services.measures.publisher import KafkaValuePublisher
 from services.measures.repository import MongoMeasureRepository
 from services.measures.settings import MeasuresSettings
+from shared.batch_consumer import BatchLoop
 from shared.catalog import load_catalog
 from shared.kafka import create_consumer, create_producer
 from shared.mongo import create_mongo_client
@@ -36,7 +37,7 @@ class MeasuresService:
     mongo: Any = None
     producer: AIOKafkaProducer | None = None
     repository: MongoMeasureRepository = field(init=False)
-    consumer: EventsConsumer | None = None
+    consumer: BatchLoop[BatchReport] | None = None
     task: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
@@ -62,7 +63,7 @@ class MeasuresService:
                 now=now,
             )
 
-        self.consumer = EventsConsumer(
+        self.consumer = events_loop(
             create_consumer(
                 self.platform.kafka_bootstrap,
                 group_id=self.settings.group_id,
@@ -74,8 +75,8 @@ class MeasuresService:
             max_records=self.settings.max_batch_records,
             poll_timeout_ms=self.settings.poll_timeout_ms,
             retry_backoff_s=self.settings.retry_backoff_s,
-            on_rebalance=self.repository.forget_cached_states,
-            on_assigned=self.repository.warm,
+            forget_states=self.repository.forget_cached_states,
+            warm_states=self.repository.warm,
         )
         self.task = start_logged(self.consumer.run(), "measures-consumer")
 

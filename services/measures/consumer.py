@@ -1,174 +1,97 @@
-"""The Kafka loop: poll a batch → process it → commit, with one writer per partition.
+"""The measures service's Kafka loop: ``shared.batch_consumer.BatchLoop`` with its hooks.
 
-A rebalance waits for the batch in flight (``on_partitions_revoked`` takes the same lock),
-and a batch only keeps the records of partitions still assigned once it holds the lock, so
-a revoked partition's records are never written by two instances. A failed batch is not
-committed: the consumer seeks back and retries it after a pause.
+On every rebalance the repository forgets its cached states (another instance may have
+written them since) and warms the cache for the partitions it was given; after a failed
+batch it does the same before the retry. Metrics are updated once a batch is committed.
 """
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from services.measures.decoding import RawRecord
 from services.measures.handlers import BatchReport
 from services.measures.metrics import MeasuresMetrics
+from shared.batch_consumer import Batch, BatchLoop, partition_lags
 
 log = logging.getLogger(__name__)
 
 BatchProcessor = Callable[[Sequence[RawRecord], datetime], Awaitable[BatchReport]]
 
 
-class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(
-        self,
-        lock: asyncio.Lock,
-        on_rebalance: Callable[[], None],
-        on_assigned: Callable[[list[int]], Awaitable[None]],
-    ) -> None:
-        self._lock = lock
-        self._on_rebalance = on_rebalance
-        self._on_assigned = on_assigned
+def events_loop(
+    consumer: AIOKafkaConsumer,
+    topic: str,
+    process: BatchProcessor,
+    metrics: MeasuresMetrics,
+    *,
+    forget_states: Callable[[], None],
+    warm_states: Callable[[list[int]], Awaitable[None]],
+    max_records: int,
+    poll_timeout_ms: int,
+    retry_backoff_s: float,
+) -> BatchLoop[BatchReport]:
+    """The loop that runs ``process`` on batches of ``topic`` until cancelled."""
 
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        async with self._lock:  # the batch in flight finishes and commits first
-            self._on_rebalance()
-            log.info("partitions revoked", extra={"partitions": [tp.partition for tp in revoked]})
+    async def process_batch(batch: Batch) -> BatchReport:
+        records = [_raw(r) for records in batch.values() for r in records]
+        return await process(records, datetime.now(UTC))
 
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        async with self._lock:
-            self._on_rebalance()
-            await self._on_assigned([tp.partition for tp in assigned])
-        log.info("partitions assigned", extra={"partitions": [tp.partition for tp in assigned]})
+    async def revoked() -> None:
+        metrics.lag.clear()  # partitions this instance no longer owns must not linger
+        forget_states()
 
+    async def assigned(partitions: list[TopicPartition]) -> None:
+        await revoked()
+        await warm_states([tp.partition for tp in partitions])
 
-class EventsConsumer:
-    """Runs ``process`` on batches of ``topic`` until stopped."""
-
-    def __init__(
-        self,
-        consumer: AIOKafkaConsumer,
-        topic: str,
-        process: BatchProcessor,
-        metrics: MeasuresMetrics,
-        *,
-        max_records: int,
-        poll_timeout_ms: int,
-        retry_backoff_s: float,
-        on_rebalance: Callable[[], None] = lambda: None,
-        on_assigned: Callable[[list[int]], Awaitable[None]] | None = None,
-    ) -> None:
-        self._consumer = consumer
-        self._topic = topic
-        self._process = process
-        self._metrics = metrics
-        self._max_records = max_records
-        self._poll_timeout_ms = poll_timeout_ms
-        self._retry_backoff_s = retry_backoff_s
-        self._lock = asyncio.Lock()
-        self._on_rebalance = on_rebalance
-        self._on_assigned = on_assigned or _nothing
-        self.started = False
-
-    async def run(self) -> None:
-        """Start the consumer and process batches until cancelled."""
-        self._consumer.subscribe(
-            [self._topic], listener=_WaitForBatch(self._lock, self._rebalanced, self._on_assigned)
-        )
-        await self._consumer.start()
-        self.started = True
+    async def failed() -> None:
+        metrics.batch_failures.inc()
         try:
-            while True:
-                batch = await self._consumer.getmany(
-                    timeout_ms=self._poll_timeout_ms, max_records=self._max_records
-                )
-                if batch:
-                    await self._handle(batch)
-                await self._update_lag()
-        finally:
-            self.started = False
-            await self._consumer.stop()
-
-    async def _handle(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        # The lock covers the writes only. The commit comes after it: a commit can wait for a
-        # rebalance to finish, and the rebalance waits for this lock (on_partitions_revoked),
-        # so committing under the lock deadlocks both (seen with two instances). A commit
-        # refused because the partitions moved is harmless: their new owner replays the
-        # batch, and every state skips what it already holds.
-        async with self._lock:
-            owned = self._consumer.assignment()
-            batch = {tp: records for tp, records in batch.items() if tp in owned and records}
-            if not batch:
-                return
-            records = [_raw(r) for records in batch.values() for r in records]
-            started = time.perf_counter()
-            try:
-                report = await self._process(records, datetime.now(UTC))
-            except Exception:
-                log.exception("batch failed; it will be retried", extra={"records": len(records)})
-                self._metrics.batch_failures.inc()
-                await self._reset_state()
-                for tp, rs in batch.items():
-                    self._consumer.seek(tp, rs[0].offset)
-                await asyncio.sleep(self._retry_backoff_s)
-                return
-        try:
-            await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
-        except KafkaError as error:
-            log.warning(
-                "commit refused (partitions moved?); the owner replays the batch",
-                extra={"error": repr(error)},
-            )
-            return
-        self._observe(report, time.perf_counter() - started)
-
-    def _rebalanced(self) -> None:
-        self._metrics.lag.clear()  # partitions this instance no longer owns must not linger
-        self._on_rebalance()
-
-    async def _reset_state(self) -> None:
-        """After a failed batch: drop cached state and reload it (if the store answers)."""
-        self._on_rebalance()
-        try:
-            await self._on_assigned([tp.partition for tp in self._consumer.assignment()])
+            await assigned(list(consumer.assignment()))
         except Exception:
             log.warning(
                 "could not reload state after a failed batch; will look keys up", exc_info=True
             )
 
-    def _observe(self, report: BatchReport, seconds: float) -> None:
-        metrics = self._metrics
-        metrics.batch_seconds.observe(seconds)
-        metrics.batch_size.observe(report.records)
-        metrics.events.labels("counted").inc(report.counted)
-        metrics.events.labels("duplicate").inc(report.duplicates)
-        metrics.events.labels("late").inc(report.late)
-        for code, count in report.dead_lettered.items():
-            metrics.events.labels("dead_lettered").inc(count)
-            metrics.dead_letters.labels(code).inc(count)
-        metrics.values_published.inc(report.values_published)
-        now = datetime.now(UTC)
-        for event in report.counted_events:
-            metrics.event_to_value.observe(max(0.0, (now - event.ingested_at).total_seconds()))
-        metrics.last_commit.set(time.time())
+    async def update_lag() -> None:
+        for tp, lag in (await partition_lags(consumer)).items():
+            metrics.lag.labels(str(tp.partition)).set(lag)
 
-    async def _update_lag(self) -> None:
-        for tp in self._consumer.assignment():
-            highwater = self._consumer.highwater(tp)
-            if highwater is None:
-                continue
-            position = await self._consumer.position(tp)
-            self._metrics.lag.labels(str(tp.partition)).set(max(0, highwater - position))
+    return BatchLoop(
+        consumer,
+        [topic],
+        process_batch,
+        max_records=max_records,
+        poll_timeout_ms=poll_timeout_ms,
+        retry_backoff_s=retry_backoff_s,
+        on_revoked=revoked,
+        on_assigned=assigned,
+        on_failure=failed,
+        on_committed=lambda report, seconds: observe(metrics, report, seconds),
+        between_polls=update_lag,
+    )
 
 
-async def _nothing(_: list[int]) -> None:
-    return None
+def observe(metrics: MeasuresMetrics, report: BatchReport, seconds: float) -> None:
+    """Record a committed batch's outcome."""
+    metrics.batch_seconds.observe(seconds)
+    metrics.batch_size.observe(report.records)
+    metrics.events.labels("counted").inc(report.counted)
+    metrics.events.labels("duplicate").inc(report.duplicates)
+    metrics.events.labels("late").inc(report.late)
+    for code, count in report.dead_lettered.items():
+        metrics.events.labels("dead_lettered").inc(count)
+        metrics.dead_letters.labels(code).inc(count)
+    metrics.values_published.inc(report.values_published)
+    now = datetime.now(UTC)
+    for event in report.counted_events:
+        metrics.event_to_value.observe(max(0.0, (now - event.ingested_at).total_seconds()))
+    metrics.last_commit.set(time.time())
 
 
 def _raw(record: ConsumerRecord) -> RawRecord:

@@ -16,7 +16,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
-from services.notifications.consumer import BatchConsumer
+from services.notifications.consumer import notifications_loop
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.handlers import NotificationEngine, RuleSettings
 from services.notifications.metrics import NotificationsMetrics
@@ -25,6 +25,7 @@ from services.notifications.repository import MongoNotificationStore
 from services.notifications.senders import WebhookSender
 from services.notifications.settings import NotificationsSettings
 from services.notifications.signals import Names
+from shared.batch_consumer import BatchLoop
 from shared.catalog import load_catalog
 from shared.kafka import create_consumer, create_producer
 from shared.mongo import create_mongo_client
@@ -55,7 +56,7 @@ class NotificationsService:
     mongo: Any = None
     producer: AIOKafkaProducer | None = None
     http: httpx.AsyncClient | None = None
-    consumer: BatchConsumer | None = None
+    consumer: BatchLoop[object] | None = None
     dispatcher: DeliveryDispatcher | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -92,7 +93,7 @@ class NotificationsService:
             poll_s=s.delivery_poll_s,
         )
         engine.on_deliveries.append(self.dispatcher.wake)
-        self.consumer = BatchConsumer(
+        self.consumer = notifications_loop(
             create_consumer(
                 self.platform.kafka_bootstrap,
                 group_id=s.group_id,
@@ -100,7 +101,7 @@ class NotificationsService:
             ),
             [s.scorecards_topic, s.dlq_topic],
             engine.process,
-            on_failure=self.metrics.batch_failures.inc,
+            self.metrics,
             max_records=s.max_batch_records,
             poll_timeout_ms=s.poll_timeout_ms,
             retry_backoff_s=s.retry_backoff_s,

@@ -71,6 +71,17 @@ class NotificationsMetrics:
             "Batches or sweeps that failed and were retried.",
             registry=registry,
         )
+        self.lag = Gauge(
+            "qsmo_notifications_consumer_lag_messages",
+            "Messages behind the partition's end, by topic and partition.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.last_commit = Gauge(
+            "qsmo_notifications_last_commit_timestamp_seconds",
+            "Unix time of the last successful commit.",
+            registry=registry,
+        )
         self.published = Counter(
             "qsmo_notifications_published_total",
             "NotificationRaised messages published on qsmo.notifications.v1.",

@@ -7,21 +7,18 @@ applied from the audit log (the source of truth), by each owner for its own part
 a per-partition watermark of the log sequence applied; a ``FrameworkChanged`` message only
 makes the reading instance look at once instead of at its next periodic check.
 
-As in the measures consumer, a rebalance waits for the batch in flight, only partitions still
-assigned are processed, and offsets are committed after every effect is durable; a failed
-batch is sought back and retried after a pause.
+The loop itself (a rebalance waits for the batch in flight, only partitions still assigned
+are processed, offsets are committed after every effect is durable, a failed batch is sought
+back and retried after a pause) is ``shared.batch_consumer.BatchLoop``.
 """
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.structs import ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
 from services.scorecard.framework import FrameworkState, fold
@@ -32,26 +29,11 @@ from services.scorecard.handlers import (
     process_values,
 )
 from services.scorecard.metrics import STATUSES, ScorecardMetrics
+from shared.batch_consumer import Batch, BatchLoop, partition_lags
 from shared.codecs import decode
 from shared.events import MeasureValueChanged
 
 log = logging.getLogger(__name__)
-
-Batch = dict[TopicPartition, list[ConsumerRecord]]
-
-
-class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: "ScorecardConsumer") -> None:
-        self._owner = owner
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        async with self._owner.lock:  # the batch in flight finishes and commits first
-            self._owner.forget_watermarks()
-            log.info("partitions revoked", extra={"partitions": [str(tp) for tp in revoked]})
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self._owner.forget_watermarks()
-        log.info("partitions assigned", extra={"partitions": [str(tp) for tp in assigned]})
 
 
 class ScorecardConsumer:
@@ -79,18 +61,31 @@ class ScorecardConsumer:
         self._metrics = metrics
         self._values_topic = values_topic
         self._framework_topic = framework_topic
-        self._max_records = max_records
-        self._poll_timeout_ms = poll_timeout_ms
-        self._retry_backoff_s = retry_backoff_s
         self._framework_check_s = framework_check_s
         self._status_refresh_s = status_refresh_s
         self._clock = clock
-        self.lock = asyncio.Lock()
-        self.started = False
         self.framework = FrameworkState()
         self._marks: dict[str, int] | None = None
         self._next_check = 0.0
         self._next_status = 0.0
+        self._loop = BatchLoop(
+            consumer,
+            [values_topic, framework_topic],
+            self._process,
+            max_records=max_records,
+            poll_timeout_ms=poll_timeout_ms,
+            retry_backoff_s=retry_backoff_s,
+            on_revoked=self._forget,
+            on_assigned=lambda partitions: self._forget(),
+            on_failure=self._failed,
+            on_committed=lambda result, seconds: self._metrics.last_commit.set(time.time()),
+            between_polls=self._between_polls,
+            process_empty=True,  # the periodic framework check runs on empty polls too
+        )
+
+    @property
+    def started(self) -> bool:
+        return self._loop.started
 
     def forget_watermarks(self) -> None:
         """Reload the partition watermarks before the next framework check (rebalance)."""
@@ -99,52 +94,29 @@ class ScorecardConsumer:
 
     async def run(self) -> None:
         """Start the consumer and process batches until cancelled."""
-        topics = [self._values_topic, self._framework_topic]
-        self._consumer.subscribe(topics, listener=_WaitForBatch(self))
-        await self._consumer.start()
-        self.started = True
-        try:
-            while True:
-                batch = await self._consumer.getmany(
-                    timeout_ms=self._poll_timeout_ms, max_records=self._max_records
-                )
-                await self.handle(batch)
-                await self._update_lag()
-                await self._refresh_status_gauge()
-        finally:
-            self.started = False
-            await self._consumer.stop()
+        await self._loop.run()
 
     async def handle(self, batch: Batch) -> None:
         """Process one polled batch (possibly empty: the framework check still runs)."""
-        # The commit comes after the lock: a commit can wait for a rebalance, which waits for
-        # this lock (see services/measures/consumer.py); a refused commit means a replay.
-        async with self.lock:
-            owned = self._consumer.assignment()
-            batch = {tp: records for tp, records in batch.items() if tp in owned and records}
-            try:
-                now = self._clock()
-                woken = any(tp.topic == self._framework_topic for tp in batch)
-                await self._apply_framework(now, force=woken)
-                await self._apply_values(batch, now)
-            except Exception:
-                log.exception("batch failed; it will be retried")
-                self._metrics.batch_failures.inc()
-                self.forget_watermarks()
-                for tp, records in batch.items():
-                    self._consumer.seek(tp, records[0].offset)
-                await asyncio.sleep(self._retry_backoff_s)
-                return
-        if not batch:
-            return
-        try:
-            await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items()})
-            self._metrics.last_commit.set(time.time())
-        except KafkaError as error:
-            log.warning(
-                "commit refused (partitions moved?); the batch will be replayed",
-                extra={"error": repr(error)},
-            )
+        await self._loop.handle(batch)
+
+    async def _process(self, batch: Batch) -> None:
+        now = self._clock()
+        woken = any(tp.topic == self._framework_topic for tp in batch)
+        await self._apply_framework(now, force=woken)
+        await self._apply_values(batch, now)
+
+    async def _forget(self) -> None:
+        self.forget_watermarks()
+
+    async def _failed(self) -> None:
+        self._metrics.batch_failures.inc()
+        self.forget_watermarks()
+
+    async def _between_polls(self) -> None:
+        for tp, lag in (await partition_lags(self._consumer)).items():
+            self._metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
+        await self._refresh_status_gauge()
 
     async def _apply_values(self, batch: Batch, now: datetime) -> None:
         messages: list[MeasureValueChanged] = []
@@ -224,14 +196,6 @@ class ScorecardConsumer:
             raise RuntimeError(f"no partition metadata for {self._values_topic}")
         partition: int = DefaultPartitioner()(owner.encode(), partitions, partitions)
         return partition
-
-    async def _update_lag(self) -> None:
-        for tp in self._consumer.assignment():
-            highwater = self._consumer.highwater(tp)
-            if highwater is None:
-                continue
-            position = await self._consumer.position(tp)
-            self._metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
     async def _refresh_status_gauge(self) -> None:
         if time.monotonic() < self._next_status:
