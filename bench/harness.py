@@ -48,7 +48,7 @@ class Figure:
         text = f"{self.name}: median {self.median:,.1f} {self.unit} ({spread})"
         if self.baseline_name and self.baseline_median is not None:
             baseline = f"{self.baseline_median:,.1f} {self.unit}"
-            text += f" | baseline {self.baseline_name}: {baseline} | ratio {self.ratio:.2f}"
+            text += f" | baseline {self.baseline_name}: {baseline} | ratio {self.ratio:.2g}"
         return text
 
 

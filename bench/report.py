@@ -35,13 +35,20 @@ def _machine() -> list[str]:
         f"- cores: {os.cpu_count()}; memory: {memory[1].split()[1] if len(memory) > 1 else 'n/a'} GiB; "
         f"{platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}; {java[0] if java else 'java n/a'}; {run('go', 'version')}",
-        "- Kafka 4.1.1 (one KRaft node, 512 MB heap), FerretDB 1.24.2 on SQLite (patched _id lookups, "
-        "see docs/local-infra.md)",
+        "- Kafka 4.1.1 (one KRaft node, 512 MB heap); FerretDB 1.24.2 on SQLite, patched and with "
+        "synchronous=normal (see docs/local-infra.md)",
     ]
 
 
 def _cell(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _ratio(value: float | None) -> str:
+    """Two decimals, or two significant digits below 0.1 (0.0042 must not read 0.00)."""
+    if value is None:
+        return "–"
+    return f"{value:.2g}" if value < 0.1 else f"{value:.2f}"
 
 
 def main() -> None:
@@ -74,7 +81,7 @@ def main() -> None:
             lines.append(
                 f"| {figure['name']} | {_cell(figure['median'])} {figure['unit']} | "
                 f"{_cell(min(runs))}–{_cell(max(runs))} | {len(runs)} | {figure.get('baseline_name') or '–'} | "
-                f"{_cell(base_median)} | {_cell(ratio, 2)} |"
+                f"{_cell(base_median)} | {_ratio(ratio)} |"
             )
     notes = REPO / "bench" / "NOTES.md"
     if notes.exists():

@@ -1,12 +1,14 @@
 """The composition root: settings, key ring, catalog, publisher and app, wired once.
 
 ``create_app()`` with no arguments builds the production app from the environment; tests
-pass an ``InMemoryEventPublisher``, their own settings, keys or clock. Nothing connects
-until the app's lifespan starts (the publisher connects then, or keeps trying).
+pass an ``InMemoryEventPublisher``, their own settings, keys, clock or framework log. Nothing
+connects until the app's lifespan starts (the publisher connects then, or keeps trying; the
+QSMO directory starts following the framework audit log).
 """
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -17,16 +19,25 @@ from services.ingest.handlers import IngestContext
 from services.ingest.metrics import IngestMetrics
 from services.ingest.ports import Clock, EventPublisher, SystemClock
 from services.ingest.publisher import KafkaEventPublisher
+from services.ingest.qsmo_directory import (
+    DirectoryMetrics,
+    FrameworkLogReader,
+    QsmoDirectory,
+    QsmoDirectoryRefresher,
+)
 from services.ingest.rate_limit import RateLimiter
 from services.ingest.request_context import RequestContextMiddleware
 from services.ingest.runtime import IngestRuntime
 from services.ingest.settings import IngestSettings
+from services.scorecard.framework_log import MongoFrameworkLog
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
 from shared.kafka import create_producer
+from shared.mongo import create_mongo_client
 from shared.observability import health_router
 from shared.settings import PlatformSettings
+from shared.tasks import cancel_and_wait, start_logged
 
 DESCRIPTION = """QSMO systems push performance events here. Every request is all or nothing:
 `202` means Kafka has stored every event; any other answer means none is reported accepted.
@@ -42,11 +53,13 @@ def create_app(
     key_ring: ApiKeyRing | None = None,
     catalog: Catalog | None = None,
     clock: Clock | None = None,
+    framework_log: FrameworkLogReader | None = None,
 ) -> FastAPI:
     """The ingest app; what is not given is built from ``QSMO_*`` settings and the catalog.
 
     Reads the API-key file now, so a broken one stops the service at start with a message
-    naming the fix (``shared.api_keys.ApiKeyFileError``).
+    naming the fix (``shared.api_keys.ApiKeyFileError``). Without a ``framework_log``, the
+    store's audit log is read for added QSMOs unless ``QSMO_INGEST_QSMO_REFRESH_S`` is 0.
     """
     settings = settings or IngestSettings()
     platform = platform or PlatformSettings()
@@ -54,6 +67,12 @@ def create_app(
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry, catalog.qsmo_ids)
     publisher = publisher or kafka_publisher(settings, platform, metrics)
+    directory = QsmoDirectory(catalog.qsmo_ids)
+    directory_metrics = DirectoryMetrics(registry)
+
+    def following_added_qsmos() -> AbstractAsyncContextManager[None]:
+        return _following(directory, directory_metrics, settings, platform, framework_log)
+
     runtime = IngestRuntime(
         settings=settings,
         key_ring=key_ring or load_api_keys(platform.api_keys_file),
@@ -63,13 +82,13 @@ def create_app(
             limiter=RateLimiter(settings.rate_per_s, settings.burst),
             clock=clock or SystemClock(),
             retry_after_s=settings.retry_after_s,
-            known_qsmos=catalog.qsmo_ids,
+            qsmos=directory,
         ),
         publisher=publisher,
         registry=registry,
         metrics=metrics,
     )
-    return _assemble(runtime)
+    return _assemble(runtime, following_added_qsmos)
 
 
 def kafka_publisher(
@@ -85,12 +104,41 @@ def kafka_publisher(
     )
 
 
-def _assemble(runtime: IngestRuntime) -> FastAPI:
+@asynccontextmanager
+async def _following(
+    directory: QsmoDirectory,
+    metrics: DirectoryMetrics,
+    settings: IngestSettings,
+    platform: PlatformSettings,
+    framework_log: FrameworkLogReader | None,
+) -> AsyncIterator[None]:
+    """Keep ``directory`` up to date with the audit log while the app runs (if configured)."""
+    if settings.qsmo_refresh_s <= 0:
+        yield
+        return
+    store: Any = None
+    if framework_log is None:
+        store = create_mongo_client(platform.mongo_url)
+        framework_log = MongoFrameworkLog(store[platform.mongo_db])
+    refresher = QsmoDirectoryRefresher(directory, framework_log, metrics, settings.qsmo_refresh_s)
+    task = start_logged(refresher.run(), "ingest-qsmo-directory")
+    try:
+        yield
+    finally:
+        await cancel_and_wait(task)
+        if store is not None:
+            await store.close()
+
+
+def _assemble(
+    runtime: IngestRuntime, following_added_qsmos: Callable[[], AbstractAsyncContextManager[None]]
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.publisher.start()
         try:
-            yield
+            async with following_added_qsmos():
+                yield
         finally:
             await runtime.publisher.stop()
 

@@ -18,6 +18,7 @@ from services.ingest.errors import (
     UnavailableError,
 )
 from services.ingest.ports import Clock, EventPublisher, PublishUnavailableError
+from services.ingest.qsmo_directory import QsmoDirectory
 from services.ingest.rate_limit import RateLimiter
 from services.ingest.schemas import ErrorDetail
 from services.ingest.validation import Submission
@@ -41,8 +42,8 @@ class IngestContext:
     limiter: RateLimiter
     clock: Clock
     retry_after_s: int
-    known_qsmos: tuple[str, ...] | None = None
-    """QSMO ids events may name; None means the catalog's list."""
+    qsmos: QsmoDirectory | None = None
+    """QSMO ids events may name (the catalog's and those admins added); None: the catalog's."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ async def accept_events(
             retry_after_s=decision.retry_after_s,
         )
     now = context.clock.now()
-    events = validated_events(submission, context.catalog, now, context.known_qsmos)
+    known = None if context.qsmos is None else context.qsmos.ids()
+    events = validated_events(submission, context.catalog, now, known)
     accepted = _ACCEPTED_EVENTS.validate_python(
         [{**event.__dict__, "ingested_at": now, "request_id": request_id} for event in events]
     )

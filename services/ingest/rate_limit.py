@@ -47,8 +47,10 @@ def take(
     current = refill(bucket or Bucket(float(burst), now), now, rate_per_s, burst)
     if cost <= current.tokens:
         return Bucket(current.tokens - cost, current.updated_at), Decision(allowed=True)
-    wait_s = (cost - current.tokens) / rate_per_s
-    return current, Decision(allowed=False, retry_after_s=max(1, math.ceil(wait_s)))
+    wait_s = max(1, math.ceil((cost - current.tokens) / rate_per_s))
+    if current.tokens + wait_s * rate_per_s < cost:  # the division rounded down a hair
+        wait_s += 1
+    return current, Decision(allowed=False, retry_after_s=wait_s)
 
 
 class RateLimiter:

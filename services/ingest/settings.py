@@ -37,6 +37,9 @@ class IngestSettings(ServiceSettings):
     """Kafka producer batching delay: a little latency buys much throughput."""
     reconnect_s: float = Field(default=2.0, gt=0, le=300)
     """Pause between attempts to reach Kafka when it is down at start-up."""
+    qsmo_refresh_s: float = Field(default=15.0, ge=0, le=3600)
+    """How often to read the framework audit log for QSMOs added by admins (0: never; only
+    the catalog's QSMOs are accepted then, and ingest needs no store)."""
 
     @model_validator(mode="after")
     def _burst_fits_a_full_request(self) -> Self:

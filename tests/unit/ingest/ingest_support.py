@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from services.ingest.bootstrap import create_app
 from services.ingest.publisher import InMemoryEventPublisher
 from services.ingest.settings import IngestSettings
+from services.scorecard.framework_log import InMemoryFrameworkLog
 from shared.api_keys import ApiKeyRing, generate_development_keys
 from shared.catalog import load_catalog
 
@@ -98,11 +99,18 @@ class IngestHarness:
 
 @asynccontextmanager
 async def build_harness(
-    keys: DevKeys, clock: FakeClock, settings: IngestSettings | None = None
+    keys: DevKeys,
+    clock: FakeClock,
+    settings: IngestSettings | None = None,
+    framework_log: InMemoryFrameworkLog | None = None,
 ) -> AsyncIterator[IngestHarness]:
     publisher = InMemoryEventPublisher()
     app = create_app(
-        settings or IngestSettings(), publisher=publisher, key_ring=keys.ring, clock=clock
+        settings or IngestSettings(),
+        publisher=publisher,
+        key_ring=keys.ring,
+        clock=clock,
+        framework_log=framework_log or InMemoryFrameworkLog(),
     )
     transport = httpx.ASGITransport(app=app)
     async with (

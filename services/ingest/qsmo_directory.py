@@ -1,0 +1,109 @@
+"""The QSMO ids events may name: the catalog's, and those admins added at run time.
+
+Admins add a QSMO through the gateway (``addQsmo``); the change is recorded in the framework
+audit log in the store, the platform's record of framework changes. Ingest reads the log's
+new entries every ``QSMO_INGEST_QSMO_REFRESH_S`` seconds, so events for a new QSMO are
+accepted within that delay, without a restart (its systems still need an API key allowed to
+publish for it). The store is not on ingest's request path: when it cannot be read, ingest
+keeps the ids it knows, counts the failure and tries again at the next interval.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from services.scorecard.framework import RecordedChange
+
+log = logging.getLogger(__name__)
+
+
+class FrameworkLogReader(Protocol):
+    """The part of the framework audit log ingest reads."""
+
+    async def after(self, seq: int) -> Sequence[RecordedChange]: ...
+
+
+class QsmoDirectory:
+    """Known QSMO ids; grows as audit-log entries are applied (in order, each once)."""
+
+    def __init__(self, catalog_ids: Iterable[str]) -> None:
+        self._catalog = tuple(catalog_ids)
+        self._added: tuple[str, ...] = ()
+        self.seq = 0
+        """The last audit-log entry applied."""
+
+    def ids(self) -> tuple[str, ...]:
+        """The catalog's QSMO ids, then the added ones in order of addition."""
+        return self._catalog + self._added
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        return self._added
+
+    def apply(self, records: Iterable[RecordedChange]) -> None:
+        """Take in the entries numbered above ``seq`` (others were applied already)."""
+        for record in sorted(records, key=lambda r: r.seq):
+            if record.seq <= self.seq:
+                continue
+            change = record.change
+            if change.kind == "qsmo_added" and change.qsmo and change.qsmo not in self.ids():
+                self._added = (*self._added, change.qsmo)
+            self.seq = record.seq
+
+
+class DirectoryMetrics:
+    """``qsmo_ingest_added_qsmos`` and ``qsmo_ingest_qsmo_refresh_failures_total``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.added = Gauge(
+            "qsmo_ingest_added_qsmos",
+            "QSMOs added by admins at run time that ingest accepts events for.",
+            registry=registry,
+        )
+        self.failures = Counter(
+            "qsmo_ingest_qsmo_refresh_failures_total",
+            "Reads of the framework audit log (for added QSMOs) that failed.",
+            registry=registry,
+        )
+
+
+class QsmoDirectoryRefresher:
+    """Applies the audit log's new entries to a directory, now and every ``interval_s``."""
+
+    def __init__(
+        self,
+        directory: QsmoDirectory,
+        framework_log: FrameworkLogReader,
+        metrics: DirectoryMetrics,
+        interval_s: float,
+    ) -> None:
+        self._directory = directory
+        self._log = framework_log
+        self._metrics = metrics
+        self._interval_s = interval_s
+
+    async def refresh(self) -> None:
+        """Read and apply the entries after the directory's ``seq``; raises if the read fails."""
+        before = self._directory.added
+        self._directory.apply(await self._log.after(self._directory.seq))
+        self._metrics.added.set(len(self._directory.added))
+        new = self._directory.added[len(before) :]
+        if new:
+            log.info("QSMOs added by admins are now accepted", extra={"qsmos": list(new)})
+
+    async def run(self) -> None:
+        """Refresh until cancelled; a failed read is logged and retried at the next interval."""
+        while True:
+            try:
+                await self.refresh()
+            except Exception as error:
+                self._metrics.failures.inc()
+                log.warning(
+                    "could not read the framework audit log; QSMOs added since the last read "
+                    "are not accepted yet",
+                    extra={"error": repr(error)},
+                )
+            await asyncio.sleep(self._interval_s)
