@@ -20,7 +20,6 @@ from services.ingest.metrics import IngestMetrics
 from services.ingest.ports import Clock, EventPublisher, SystemClock
 from services.ingest.publisher import KafkaEventPublisher
 from services.ingest.qsmo_directory import (
-    DirectoryMetrics,
     FrameworkLogReader,
     QsmoDirectory,
     QsmoDirectoryRefresher,
@@ -68,10 +67,9 @@ def create_app(
     metrics = IngestMetrics(registry, catalog.qsmo_ids)
     publisher = publisher or kafka_publisher(settings, platform, metrics)
     directory = QsmoDirectory(catalog.qsmo_ids)
-    directory_metrics = DirectoryMetrics(registry)
 
     def following_added_qsmos() -> AbstractAsyncContextManager[None]:
-        return _following(directory, directory_metrics, settings, platform, framework_log)
+        return _following(directory, metrics, settings, platform, framework_log)
 
     runtime = IngestRuntime(
         settings=settings,
@@ -107,7 +105,7 @@ def kafka_publisher(
 @asynccontextmanager
 async def _following(
     directory: QsmoDirectory,
-    metrics: DirectoryMetrics,
+    metrics: IngestMetrics,
     settings: IngestSettings,
     platform: PlatformSettings,
     framework_log: FrameworkLogReader | None,

@@ -7,7 +7,7 @@ come from fixed lists; ``reason`` is an error class name. Never an event id or a
 from collections import Counter as Tally
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 EVENT_OUTCOMES = ("accepted", "invalid", "unauthorized", "forbidden", "throttled", "unavailable")
 REQUEST_OUTCOMES = (*EVENT_OUTCOMES, "too_large", "unsupported_media_type", "error")
@@ -72,6 +72,16 @@ class IngestMetrics:
             "qsmo_ingest_producer_errors_total",
             "Publish attempts Kafka did not acknowledge, by reason.",
             ["reason"],
+            registry=registry,
+        )
+        self.added_qsmos = Gauge(
+            "qsmo_ingest_added_qsmos",
+            "QSMOs added by admins at run time that ingest accepts events for.",
+            registry=registry,
+        )
+        self.qsmo_refresh_failures = Counter(
+            "qsmo_ingest_qsmo_refresh_failures_total",
+            "Reads of the framework audit log (for added QSMOs) that failed.",
             registry=registry,
         )
         for qsmo in (*sorted(self.known_qsmos), "other"):

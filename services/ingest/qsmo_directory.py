@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import Counter, Gauge
 
 from services.scorecard.framework import RecordedChange
 
@@ -54,20 +54,14 @@ class QsmoDirectory:
             self.seq = record.seq
 
 
-class DirectoryMetrics:
-    """``qsmo_ingest_added_qsmos`` and ``qsmo_ingest_qsmo_refresh_failures_total``."""
+class RefreshMetrics(Protocol):
+    """What the refresher reports (``services.ingest.metrics.IngestMetrics`` has both)."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.added = Gauge(
-            "qsmo_ingest_added_qsmos",
-            "QSMOs added by admins at run time that ingest accepts events for.",
-            registry=registry,
-        )
-        self.failures = Counter(
-            "qsmo_ingest_qsmo_refresh_failures_total",
-            "Reads of the framework audit log (for added QSMOs) that failed.",
-            registry=registry,
-        )
+    @property
+    def added_qsmos(self) -> Gauge: ...
+
+    @property
+    def qsmo_refresh_failures(self) -> Counter: ...
 
 
 class QsmoDirectoryRefresher:
@@ -77,7 +71,7 @@ class QsmoDirectoryRefresher:
         self,
         directory: QsmoDirectory,
         framework_log: FrameworkLogReader,
-        metrics: DirectoryMetrics,
+        metrics: RefreshMetrics,
         interval_s: float,
     ) -> None:
         self._directory = directory
@@ -89,7 +83,7 @@ class QsmoDirectoryRefresher:
         """Read and apply the entries after the directory's ``seq``; raises if the read fails."""
         before = self._directory.added
         self._directory.apply(await self._log.after(self._directory.seq))
-        self._metrics.added.set(len(self._directory.added))
+        self._metrics.added_qsmos.set(len(self._directory.added))
         new = self._directory.added[len(before) :]
         if new:
             log.info("QSMOs added by admins are now accepted", extra={"qsmos": list(new)})
@@ -100,7 +94,7 @@ class QsmoDirectoryRefresher:
             try:
                 await self.refresh()
             except Exception as error:
-                self._metrics.failures.inc()
+                self._metrics.qsmo_refresh_failures.inc()
                 log.warning(
                     "could not read the framework audit log; QSMOs added since the last read "
                     "are not accepted yet",

@@ -45,7 +45,9 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "gateway": GatewaySettings,
 }
 KEY_FILE_READERS = {"ingest", "gateway"}
-STORE_USERS = {"measures", "scorecard", "notifications", "gateway"}
+STORE_USERS = {"ingest", "measures", "scorecard", "notifications", "gateway"}
+STORE_SECRET = {"ingest": "qsmo-store-ingest"}
+"""The Secret holding each store user's QSMO_MONGO_URL (default: qsmo-store)."""
 Objects = list[dict[str, Any]]
 
 
@@ -71,6 +73,9 @@ def rendered(kustomize: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     _plaintext, key_file = generate_development_keys(list(load_catalog().qsmo_ids))
     (secrets / "api-keys.hashed.json").write_text(key_file.model_dump_json())
     (secrets / "store.env").write_text("QSMO_MONGO_URL=mongodb://qsmo:s3cret@qsmo-mongodb:27017/\n")
+    (secrets / "store-ingest.env").write_text(
+        "QSMO_MONGO_URL=mongodb://qsmo-ingest:r3ad@qsmo-mongodb:27017/\n"
+    )
     return {
         "base": _build(kustomize, work / "base"),
         "production": _build(kustomize, work / "overlays" / "production"),
@@ -305,6 +310,18 @@ def test_key_file_secret_is_mounted_where_the_settings_point(
     assert key_file.keys
 
 
+def test_each_store_user_gets_its_own_store_credential(rendered: dict[str, Objects]) -> None:
+    """Ingest (internet-facing, read-only needs) never holds the full store credential."""
+    for name, deployment in _of(rendered["production"], "Deployment").items():
+        store_secrets = {
+            _base_name(source["secretRef"]["name"])
+            for source in _container(deployment).get("envFrom", [])
+            if "secretRef" in source
+        }
+        expected = {STORE_SECRET.get(name, "qsmo-store")} if name in STORE_USERS else set()
+        assert store_secrets == expected, name
+
+
 def test_only_key_file_readers_get_the_key_secret(rendered: dict[str, Objects]) -> None:
     for name, deployment in _of(rendered["production"], "Deployment").items():
         secrets = {
@@ -317,11 +334,12 @@ def test_only_key_file_readers_get_the_key_secret(rendered: dict[str, Objects]) 
 
 def test_secret_examples_match_the_code_and_stay_out_of_git() -> None:
     parse_api_key_file((SECRETS / "api-keys.hashed.json.example").read_text())
-    variables = {
-        line.split("=", 1)[0]
-        for line in (SECRETS / "store.env.example").read_text().splitlines()
-        if line.strip()
-    }
-    assert variables == {"QSMO_MONGO_URL"}
+    for example in ("store.env.example", "store-ingest.env.example"):
+        variables = {
+            line.split("=", 1)[0]
+            for line in (SECRETS / example).read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        }
+        assert variables == {"QSMO_MONGO_URL"}, example
     ignored = (SECRETS / ".gitignore").read_text().split()
     assert ignored[ignored.index("*") :] == ["*", "!.gitignore", "!*.example"]

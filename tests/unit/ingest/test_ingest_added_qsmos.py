@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from ingest_support import DevKeys, FakeClock, build_harness, event
 from prometheus_client import CollectorRegistry
 
-from services.ingest.qsmo_directory import DirectoryMetrics, QsmoDirectory, QsmoDirectoryRefresher
+from services.ingest.metrics import IngestMetrics
+from services.ingest.qsmo_directory import QsmoDirectory, QsmoDirectoryRefresher
 from services.ingest.settings import IngestSettings
 from services.scorecard.framework import RecordedChange
 from services.scorecard.framework_log import InMemoryFrameworkLog
@@ -66,7 +67,9 @@ async def test_an_unreadable_log_keeps_the_known_ids_and_is_read_again() -> None
     directory = QsmoDirectory(CATALOG_IDS)
     registry = CollectorRegistry()
     framework_log = FailingThenWorkingLog(2, [RecordedChange(1, change("qsmo_added", "travel"))])
-    refresher = QsmoDirectoryRefresher(directory, framework_log, DirectoryMetrics(registry), 0.001)
+    refresher = QsmoDirectoryRefresher(
+        directory, framework_log, IngestMetrics(registry, CATALOG_IDS), 0.001
+    )
     task = asyncio.create_task(refresher.run())
     try:
         async with asyncio.timeout(5):
