@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "deploy" / "local"))
 
 import qsmo_stack  # noqa: E402
+from terminal_output import write_terminal_line  # noqa: E402
 
 from shared.mongo import create_mongo_client  # noqa: E402
 
@@ -74,3 +75,9 @@ async def mongo_db(mongo_url: str) -> AsyncIterator[Any]:
 def unique_topic(stack: qsmo_stack.Stack) -> str:
     """A name for a throw-away topic; the caller creates it (tests own their topics)."""
     return f"test.{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def terminal_line(pytestconfig: pytest.Config) -> Callable[[str], None]:
+    """Writes a line to the terminal even while output is captured (tables of results)."""
+    return lambda line: write_terminal_line(pytestconfig, line)

@@ -8,7 +8,6 @@ line per module when it ends and a table of every area when the session ends.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -29,20 +28,9 @@ from security_abuse_support import (  # noqa: E402
     start_security_lane,
     stop_security_lane,
 )
+from terminal_output import write_terminal_line  # noqa: E402
 
 _TALLY = SecurityTally()
-
-
-def _write(config: pytest.Config, line: str) -> None:
-    """One line on the terminal, whatever pytest captures (``-s`` or not)."""
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        if reporter is not None:
-            reporter.ensure_newline()
-            reporter.write_line(line)
-        else:  # pytest without its terminal (-p no:terminal)
-            print(line, flush=True)
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +38,7 @@ def security_tally(request: pytest.FixtureRequest) -> Iterator[SecurityTally]:
     """Cases tried and failures per area, for the whole session; prints the table at the end."""
     yield _TALLY
     for line in _TALLY.table():
-        _write(request.config, line)
+        write_terminal_line(request.config, line)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -61,7 +49,7 @@ def security_area_line(
     area = getattr(request.module, "SECURITY_AREA", None)
     yield
     if area is not None:
-        _write(request.config, security_tally.line(area))
+        write_terminal_line(request.config, security_tally.line(area))
 
 
 @pytest.fixture(scope="session")
