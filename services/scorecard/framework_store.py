@@ -107,6 +107,7 @@ class FrameworkStore:
             self._publisher = KafkaFrameworkPublisher(producer_or_publisher, topic)
         self._catalog = catalog or load_catalog()
         self._clock = clock
+        self._state = FrameworkState()
 
     @property
     def framework(self) -> Framework:
@@ -114,8 +115,16 @@ class FrameworkStore:
         return self._catalog.framework()
 
     async def state(self) -> FrameworkState:
-        """Every recorded change folded: overrides and added QSMOs."""
-        return fold(await self._log.after(0))
+        """Every recorded change folded: overrides and added QSMOs.
+
+        Reads only the entries after those folded already (the log is append-only and
+        numbered without gaps), so a gateway query costs one small read, not the whole log.
+        """
+        known = self._state
+        current = fold(await self._log.after(known.seq), known)
+        if current.seq > self._state.seq:  # a concurrent call may have folded further
+            self._state = current
+        return current
 
     async def overrides(self) -> Overrides:
         """The admin overrides in force."""

@@ -109,3 +109,30 @@ async def test_which_scorecards_a_change_can_alter(store: FrameworkStore) -> Non
     assert affected_owners(per_qsmo) == {"cybersecurity"}
     assert affected_owners(everyone) is None
     assert affected_owners(government) == {"government"}
+
+
+class CountingLog(InMemoryFrameworkLog):
+    """The in-memory log, remembering from which ``seq`` each read started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads_after: list[int] = []
+
+    async def after(self, seq: int) -> Any:
+        self.reads_after.append(seq)
+        return await super().after(seq)
+
+
+async def test_state_reads_only_new_entries_and_sees_other_writers() -> None:
+    shared_log = CountingLog()
+    ours = FrameworkStore(shared_log)
+    theirs = FrameworkStore(shared_log)  # another gateway instance on the same database
+    await ours.add_qsmo("travel", "Travel", "GSA", **WHO)
+    first = await ours.state()
+    await theirs.set_target("customer-engagement", 42, **WHO)
+    second = await ours.state()
+    assert [q.id for q in first.added_qsmos] == ["travel"]
+    assert second.seq == 2
+    assert second.overrides != first.overrides
+    assert [q.id for q in second.added_qsmos] == ["travel"]
+    assert shared_log.reads_after[-1] == 1  # our second read skipped the entry it had
