@@ -48,8 +48,17 @@ class Figure:
         text = f"{self.name}: median {self.median:,.1f} {self.unit} ({spread})"
         if self.baseline_name and self.baseline_median is not None:
             baseline = f"{self.baseline_median:,.1f} {self.unit}"
-            text += f" | baseline {self.baseline_name}: {baseline} | ratio {self.ratio:.2g}"
+            text += (
+                f" | baseline {self.baseline_name}: {baseline} | ratio {format_ratio(self.ratio)}"
+            )
         return text
+
+
+def format_ratio(value: float | None) -> str:
+    """Two decimals, or two significant digits below 0.1 (0.0042 must not read 0.00)."""
+    if value is None:
+        return "–"
+    return f"{value:.2g}" if value < 0.1 else f"{value:.2f}"
 
 
 def report(benchmark: str, figures: list[Figure]) -> None:

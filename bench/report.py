@@ -8,7 +8,7 @@ import platform
 import subprocess
 from datetime import UTC, datetime
 
-from bench.harness import REPO, RESULTS_DIR
+from bench.harness import REPO, RESULTS_DIR, format_ratio
 
 DESCRIPTIONS = {
     "ingest_throughput": "Ingest: `POST /v1/events` against the raw aiokafka producer (same messages, same run).",
@@ -44,13 +44,6 @@ def _cell(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def _ratio(value: float | None) -> str:
-    """Two decimals, or two significant digits below 0.1 (0.0042 must not read 0.00)."""
-    if value is None:
-        return "–"
-    return f"{value:.2g}" if value < 0.1 else f"{value:.2f}"
-
-
 def main() -> None:
     lines = [
         "# Benchmarks",
@@ -81,7 +74,7 @@ def main() -> None:
             lines.append(
                 f"| {figure['name']} | {_cell(figure['median'])} {figure['unit']} | "
                 f"{_cell(min(runs))}–{_cell(max(runs))} | {len(runs)} | {figure.get('baseline_name') or '–'} | "
-                f"{_cell(base_median)} | {_ratio(ratio)} |"
+                f"{_cell(base_median)} | {format_ratio(ratio)} |"
             )
     notes = REPO / "bench" / "NOTES.md"
     if notes.exists():
