@@ -34,7 +34,7 @@ from shared.catalog import load_catalog
 from shared.codecs import encode
 from shared.domain.catalog import Catalog
 from shared.events import FrameworkChanged
-from shared.kafka import create_consumer, create_producer
+from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
 
@@ -115,7 +115,10 @@ def create_app(
     mongo: Any = mongo_client or create_mongo_client(platform.mongo_url, appname="qsmo-gateway")
     database = mongo[platform.mongo_db]
     announcer = FrameworkAnnouncer(
-        lambda: create_producer(platform.kafka_bootstrap, linger_ms=0), settings.framework_topic
+        lambda: create_producer(
+            platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
+        ),
+        settings.framework_topic,
     )
     live = LiveFeed(
         {
@@ -131,6 +134,7 @@ def create_app(
             group_id=None,
             auto_offset_reset="latest",
             max_poll_records=500,
+            **connection_options(platform),
         ),
     )
     analysis = MongoAnalysisStore(database)

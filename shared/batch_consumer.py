@@ -28,6 +28,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from shared.tasks import being_cancelled
+
 log = logging.getLogger(__name__)
 
 Batch = dict[TopicPartition, list[ConsumerRecord]]
@@ -124,7 +126,9 @@ class BatchLoop(Generic[Result]):
             started = time.perf_counter()
             try:
                 result = await self._process(batch)
-            except Exception:
+            except Exception as error:
+                if being_cancelled():  # a client library turned our cancellation into an error
+                    raise asyncio.CancelledError from error
                 log.exception(
                     "batch failed; it will be retried",
                     extra={"records": sum(len(records) for records in batch.values())},

@@ -6,8 +6,31 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from shared import topics
+from shared.settings import PlatformSettings
+
+
+def connection_options(platform: PlatformSettings) -> dict[str, Any]:
+    """The security options of every Kafka client of a service (none for PLAINTEXT).
+
+    Pass them to ``create_producer``/``create_consumer``/``ensure_topics`` as overrides.
+    """
+    protocol = platform.kafka_security_protocol
+    options: dict[str, Any] = {}
+    if protocol == "PLAINTEXT":
+        return options
+    options["security_protocol"] = protocol
+    if protocol in ("SSL", "SASL_SSL"):
+        cafile = str(platform.kafka_ssl_cafile) if platform.kafka_ssl_cafile else None
+        options["ssl_context"] = create_ssl_context(cafile=cafile)
+    if protocol.startswith("SASL_"):
+        password = platform.kafka_sasl_password
+        options["sasl_mechanism"] = platform.kafka_sasl_mechanism
+        options["sasl_plain_username"] = platform.kafka_sasl_username
+        options["sasl_plain_password"] = password.get_secret_value() if password else None
+    return options
 
 
 def create_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
@@ -44,10 +67,13 @@ def create_consumer(
 
 
 async def ensure_topics(
-    bootstrap: str, partitions: int, names: tuple[str, ...] = topics.ALL_TOPICS
+    bootstrap: str,
+    partitions: int,
+    names: tuple[str, ...] = topics.ALL_TOPICS,
+    **overrides: Any,
 ) -> list[str]:
     """Create the platform's topics that do not exist yet; returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000, **overrides)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

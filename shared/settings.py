@@ -5,12 +5,14 @@ composition root (``bootstrap.py``) builds both once. Nothing here connects anyw
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 
 class PlatformSettings(BaseSettings):
@@ -25,6 +27,30 @@ class PlatformSettings(BaseSettings):
     api_keys_file: Path = Path(".local/api-keys.hashed.json")
     log_level: str = "INFO"
     topic_partitions: int = Field(default=6, ge=1, le=1000)
+    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    """How every client talks to the brokers: production clusters want SASL_SSL (or SSL)."""
+    kafka_sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    """CA bundle that signed the brokers' certificates (SSL, SASL_SSL); default: the system's."""
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"QSMO_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "QSMO_KAFKA_SASL_USERNAME and QSMO_KAFKA_SASL_PASSWORD; set both (or use "
+                "PLAINTEXT/SSL)"
+            )
+        if self.kafka_ssl_cafile is not None and not self.kafka_ssl_cafile.is_file():
+            raise ValueError(
+                f"QSMO_KAFKA_SSL_CAFILE={self.kafka_ssl_cafile} is not a file; point it at the "
+                "PEM bundle of the CA that signed the brokers' certificates"
+            )
+        return self
 
 
 class ServiceSettings(BaseSettings):

@@ -16,13 +16,29 @@ def start_logged(coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Tas
     return task
 
 
-async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:
-    """Cancel ``task`` (if any) and wait until it has finished."""
+async def cancel_and_wait(task: asyncio.Task[None] | None, grace_s: float = 2.0) -> None:
+    """Cancel ``task`` (if any) and wait until it has finished.
+
+    Cancels again every ``grace_s`` seconds while it runs: a library that turns the
+    cancellation into an ordinary error (PyMongo can, in the middle of server selection)
+    would otherwise leave a retry loop running and the caller waiting forever.
+    """
     if task is None:
         return
-    task.cancel()
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace_s)
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def being_cancelled() -> bool:
+    """True when the running task has a cancellation pending (even one a library swallowed).
+
+    Retry loops check it in their ``except Exception`` so they stop instead of retrying.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _log_exit(task: asyncio.Task[None]) -> None:

@@ -44,6 +44,7 @@ HOME_MARKER = "QSMO_STACK_HOME"
 DEV_PORTS = {
     "kafka": 9092,
     "kafka-controller": 9093,
+    "kafka-sasl": 9094,
     "mongo": 27017,
     "prometheus": 9090,
     "gateway": 8000,
@@ -52,6 +53,10 @@ DEV_PORTS = {
     "scorecard": 8003,
     "notifications": 8004,
 }
+# The local broker's SASL/PLAIN listener (port "kafka-sasl") accepts this one user; for tests
+# of the clients' security settings only: the services use the plaintext listener.
+LOCAL_SASL_USER = "qsmo-local"
+LOCAL_SASL_PASSWORD = "qsmo-local-sasl"
 # Python services in start order: (name, module run with `python -m`).
 SERVICES = (
     ("ingest", "services.ingest"),
@@ -347,7 +352,8 @@ class Stack:
         home = home.resolve()
         saved = home / "ports.json"
         if ports is None:
-            ports = json.loads(saved.read_text()) if saved.exists() else dict(DEV_PORTS)
+            # Ports added since a home was created get their defaults.
+            ports = {**DEV_PORTS, **(json.loads(saved.read_text()) if saved.exists() else {})}
         stack = cls(home=home, ports=ports)
         for sub in ("logs", "run", "data"):
             (home / sub).mkdir(parents=True, exist_ok=True)
@@ -362,6 +368,11 @@ class Stack:
     @property
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.ports['kafka']}"
+
+    @property
+    def kafka_sasl_bootstrap(self) -> str:
+        """The SASL_PLAINTEXT listener (user ``LOCAL_SASL_USER``)."""
+        return f"127.0.0.1:{self.ports['kafka-sasl']}"
 
     @property
     def mongo_url(self) -> str:
@@ -466,6 +477,9 @@ class Stack:
             template.format(
                 port=self.ports["kafka"],
                 controller_port=self.ports["kafka-controller"],
+                sasl_port=self.ports["kafka-sasl"],
+                sasl_user=LOCAL_SASL_USER,
+                sasl_password=LOCAL_SASL_PASSWORD,
                 data_dir=data,
                 partitions=os.environ.get("QSMO_TOPIC_PARTITIONS", "6"),
             )

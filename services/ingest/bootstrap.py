@@ -32,7 +32,7 @@ from services.scorecard.framework_log import MongoFrameworkLog
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
-from shared.kafka import create_producer
+from shared.kafka import connection_options, create_producer
 from shared.mongo import create_mongo_client
 from shared.observability import health_router
 from shared.settings import PlatformSettings
@@ -94,7 +94,11 @@ def kafka_publisher(
 ) -> KafkaEventPublisher:
     """The real publisher: the platform's idempotent ``acks=all`` producer."""
     return KafkaEventPublisher(
-        lambda: create_producer(platform.kafka_bootstrap, linger_ms=settings.linger_ms),
+        lambda: create_producer(
+            platform.kafka_bootstrap,
+            linger_ms=settings.linger_ms,
+            **connection_options(platform),
+        ),
         topic=settings.topic,
         timeout_s=settings.publish_timeout_s,
         reconnect_s=settings.reconnect_s,

@@ -16,6 +16,7 @@ from typing import Protocol
 from prometheus_client import Counter, Gauge
 
 from services.scorecard.framework import RecordedChange
+from shared.tasks import being_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ class QsmoDirectoryRefresher:
             try:
                 await self.refresh()
             except Exception as error:
+                if being_cancelled():  # the store client turned our cancellation into an error
+                    raise asyncio.CancelledError from error
                 self._metrics.qsmo_refresh_failures.inc()
                 log.warning(
                     "could not read the framework audit log; QSMOs added since the last read "

@@ -19,7 +19,7 @@ from services.measures.repository import MongoMeasureRepository
 from services.measures.settings import MeasuresSettings
 from shared.batch_consumer import BatchLoop
 from shared.catalog import load_catalog
-from shared.kafka import create_consumer, create_producer
+from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
 from shared.tasks import cancel_and_wait, start_logged
@@ -48,7 +48,9 @@ class MeasuresService:
 
     async def start(self) -> None:
         await self.repository.create_indexes()
-        self.producer = create_producer(self.platform.kafka_bootstrap)
+        self.producer = create_producer(
+            self.platform.kafka_bootstrap, **connection_options(self.platform)
+        )
         await self.producer.start()
         publisher = KafkaValuePublisher(
             self.producer, self.settings.values_topic, self.settings.dlq_topic
@@ -68,6 +70,7 @@ class MeasuresService:
                 self.platform.kafka_bootstrap,
                 group_id=self.settings.group_id,
                 max_poll_records=self.settings.max_batch_records,
+                **connection_options(self.platform),
             ),
             self.settings.events_topic,
             process,

@@ -6,7 +6,6 @@ delivery dispatcher (webhooks).
 """
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,9 +26,10 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.signals import Names
 from shared.batch_consumer import BatchLoop
 from shared.catalog import load_catalog
-from shared.kafka import create_consumer, create_producer
+from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
+from shared.tasks import being_cancelled, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ class NotificationsService:
     async def start(self) -> None:
         s = self.settings
         await self.store.create_indexes()
-        self.producer = create_producer(self.platform.kafka_bootstrap)
+        self.producer = create_producer(
+            self.platform.kafka_bootstrap, **connection_options(self.platform)
+        )
         await self.producer.start()
         engine = NotificationEngine(
             self.store,
@@ -98,6 +100,7 @@ class NotificationsService:
                 self.platform.kafka_bootstrap,
                 group_id=s.group_id,
                 max_poll_records=s.max_batch_records,
+                **connection_options(self.platform),
             ),
             [s.scorecards_topic, s.dlq_topic],
             engine.process,
@@ -119,7 +122,9 @@ class NotificationsService:
             try:
                 await engine.sweep(datetime.now(UTC))
                 self.metrics.last_sweep.set_to_current_time()
-            except Exception:
+            except Exception as error:
+                if being_cancelled():  # the store client turned our cancellation into an error
+                    raise asyncio.CancelledError from error
                 log.exception("sweep failed; it runs again at the next interval")
                 self.metrics.batch_failures.inc()
             await asyncio.sleep(self.settings.sweep_interval_s)
@@ -132,11 +137,7 @@ class NotificationsService:
             raise RuntimeError("the Kafka consumer is not running")
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*(cancel_and_wait(task) for task in self.tasks))
         if self.http is not None:
             await self.http.aclose()
         if self.producer is not None:

@@ -16,7 +16,7 @@ from services.scorecard.publisher import KafkaScorecardPublisher
 from services.scorecard.repository import MongoScorecardRepository
 from services.scorecard.settings import ScorecardSettings
 from shared.catalog import load_catalog
-from shared.kafka import create_consumer, create_producer
+from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
 from shared.tasks import cancel_and_wait, start_logged
@@ -48,7 +48,9 @@ class ScorecardService:
     async def start(self) -> None:
         await self.repository.create_indexes()
         await self.framework_log.create_indexes()
-        self.producer = create_producer(self.platform.kafka_bootstrap)
+        self.producer = create_producer(
+            self.platform.kafka_bootstrap, **connection_options(self.platform)
+        )
         await self.producer.start()
         settings = self.settings
         context = ScorecardContext(
@@ -61,6 +63,7 @@ class ScorecardService:
                 self.platform.kafka_bootstrap,
                 group_id=settings.group_id,
                 max_poll_records=settings.max_batch_records,
+                **connection_options(self.platform),
             ),
             context,
             self.framework_log,

@@ -107,6 +107,7 @@ class ScorecardConsumer:
         await self._apply_values(batch, now)
 
     async def _forget(self) -> None:
+        self._metrics.lag.clear()  # partitions this instance no longer owns must not linger
         self.forget_watermarks()
 
     async def _failed(self) -> None:
