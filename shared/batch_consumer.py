@@ -156,6 +156,10 @@ async def partition_lags(consumer: AIOKafkaConsumer) -> dict[TopicPartition, int
     lags = {}
     for tp in consumer.assignment():
         highwater = consumer.highwater(tp)
-        if highwater is not None:
+        if highwater is None:
+            continue
+        try:
             lags[tp] = max(0, highwater - await consumer.position(tp))
+        except KafkaError:  # the partition moved away meanwhile: no lag to report
+            continue
     return lags

@@ -45,6 +45,14 @@ class PlatformSettings(BaseSettings):
                 "QSMO_KAFKA_SASL_USERNAME and QSMO_KAFKA_SASL_PASSWORD; set both (or use "
                 "PLAINTEXT/SSL)"
             )
+        if not self.kafka_security_protocol.startswith("SASL_") and (
+            self.kafka_sasl_username or self.kafka_sasl_password
+        ):
+            raise ValueError(
+                "QSMO_KAFKA_SASL_USERNAME/PASSWORD are set but QSMO_KAFKA_SECURITY_PROTOCOL="
+                f"{self.kafka_security_protocol} would not use them; set SASL_SSL (or "
+                "SASL_PLAINTEXT), or remove the credentials"
+            )
         if self.kafka_ssl_cafile is not None and not self.kafka_ssl_cafile.is_file():
             raise ValueError(
                 f"QSMO_KAFKA_SSL_CAFILE={self.kafka_ssl_cafile} is not a file; point it at the "

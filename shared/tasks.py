@@ -16,12 +16,13 @@ def start_logged(coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Tas
     return task
 
 
-async def cancel_and_wait(task: asyncio.Task[None] | None, grace_s: float = 2.0) -> None:
+async def cancel_and_wait(task: asyncio.Task[None] | None, grace_s: float = 5.0) -> None:
     """Cancel ``task`` (if any) and wait until it has finished.
 
     Cancels again every ``grace_s`` seconds while it runs: a library that turns the
     cancellation into an ordinary error (PyMongo can, in the middle of server selection)
-    would otherwise leave a retry loop running and the caller waiting forever.
+    would otherwise leave a retry loop running and the caller waiting forever. The grace is
+    long enough for a task's own clean-up (a Kafka consumer leaving its group) to finish.
     """
     if task is None:
         return

@@ -6,6 +6,8 @@ connects until the app's lifespan starts (the publisher connects then, or keeps 
 QSMO directory starts following the framework audit log).
 """
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -38,6 +40,9 @@ from shared.observability import health_router
 from shared.settings import PlatformSettings
 from shared.tasks import cancel_and_wait, start_logged
 
+FIRST_READ_WAIT_S = 2.0
+"""How long start-up waits for the first read of the framework audit log."""
+
 DESCRIPTION = """QSMO systems push performance events here. Every request is all or nothing:
 `202` means Kafka has stored every event; any other answer means none is reported accepted.
 Retry 429, 503 and network errors with the same event_ids (an event_id counts once, forever).
@@ -66,7 +71,7 @@ def create_app(
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry, catalog.qsmo_ids)
     publisher = publisher or kafka_publisher(settings, platform, metrics)
-    directory = QsmoDirectory(catalog.qsmo_ids)
+    directory = QsmoDirectory(catalog.qsmo_ids, loaded=settings.qsmo_refresh_s <= 0)
 
     def following_added_qsmos() -> AbstractAsyncContextManager[None]:
         return _following(directory, metrics, settings, platform, framework_log)
@@ -124,6 +129,10 @@ async def _following(
         framework_log = MongoFrameworkLog(store[platform.mongo_db])
     refresher = QsmoDirectoryRefresher(directory, framework_log, metrics, settings.qsmo_refresh_s)
     task = start_logged(refresher.run(), "ingest-qsmo-directory")
+    # Serve once the added QSMOs are known (or the store did not answer quickly): requests
+    # for them right after a start are then accepted, not answered 503.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(refresher.first_attempt.wait(), FIRST_READ_WAIT_S)
     try:
         yield
     finally:

@@ -75,6 +75,7 @@ async def accept_events(
         )
     now = context.clock.now()
     known = None if context.qsmos is None else context.qsmos.ids()
+    _refuse_unknown_qsmos_until_loaded(submission, context, known)
     events = validated_events(submission, context.catalog, now, known)
     accepted = _ACCEPTED_EVENTS.validate_python(
         [{**event.__dict__, "ingested_at": now, "request_id": request_id} for event in events]
@@ -88,6 +89,26 @@ async def accept_events(
             retry_after_s=context.retry_after_s,
         ) from None
     return AcceptedBatch(request_id, tuple(event.event_id for event in events))
+
+
+def _refuse_unknown_qsmos_until_loaded(
+    submission: Submission, context: IngestContext, known: Sequence[str] | None
+) -> None:
+    """503, not 422, for a QSMO missing from a list not loaded yet (it may be an added one).
+
+    After a restart with the store unreachable, a 422 would tell a QSMO system to drop
+    valid events for a QSMO an admin added; a 503 makes it retry.
+    """
+    if context.qsmos is None or context.qsmos.loaded or known is None:
+        return
+    unknown = sorted({q for q in submission.qsmos if q is not None and q not in known})
+    if unknown:
+        raise UnavailableError(
+            f"QSMO '{unknown[0]}' is not in the catalog and the QSMOs added by admins are not "
+            f"loaded yet (the store is not answering); none is accepted. Retry in "
+            f"{context.retry_after_s} s with the same event_ids.",
+            retry_after_s=context.retry_after_s,
+        )
 
 
 def authorize(submission: Submission, principal: Principal) -> None:

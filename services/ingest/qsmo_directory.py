@@ -30,11 +30,14 @@ class FrameworkLogReader(Protocol):
 class QsmoDirectory:
     """Known QSMO ids; grows as audit-log entries are applied (in order, each once)."""
 
-    def __init__(self, catalog_ids: Iterable[str]) -> None:
+    def __init__(self, catalog_ids: Iterable[str], *, loaded: bool = False) -> None:
         self._catalog = tuple(catalog_ids)
         self._added: tuple[str, ...] = ()
         self.seq = 0
         """The last audit-log entry applied."""
+        self.loaded = loaded
+        """True once the audit log was read (or nothing is to be read): until then an
+        unknown QSMO may be one added by an admin, so it is not a permanent error."""
 
     def ids(self) -> tuple[str, ...]:
         """The catalog's QSMO ids, then the added ones in order of addition."""
@@ -79,11 +82,14 @@ class QsmoDirectoryRefresher:
         self._log = framework_log
         self._metrics = metrics
         self._interval_s = interval_s
+        self.first_attempt = asyncio.Event()
+        """Set once the first read succeeded or failed (start-up waits a little for it)."""
 
     async def refresh(self) -> None:
         """Read and apply the entries after the directory's ``seq``; raises if the read fails."""
         before = self._directory.added
         self._directory.apply(await self._log.after(self._directory.seq))
+        self._directory.loaded = True
         self._metrics.added_qsmos.set(len(self._directory.added))
         new = self._directory.added[len(before) :]
         if new:
@@ -103,4 +109,5 @@ class QsmoDirectoryRefresher:
                     "are not accepted yet",
                     extra={"error": repr(error)},
                 )
+            self.first_attempt.set()
             await asyncio.sleep(self._interval_s)

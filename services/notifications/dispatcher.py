@@ -27,6 +27,7 @@ from services.notifications.ports import (
     Sender,
     SendOutcome,
 )
+from shared.tasks import being_cancelled
 
 log = logging.getLogger(__name__)
 GAUGE_REFRESH_S = 1.0
@@ -78,7 +79,9 @@ class DeliveryDispatcher:
                 self.wake.clear()
                 try:
                     timeout = await self.dispatch_due()
-                except Exception:
+                except Exception as error:
+                    if being_cancelled():
+                        raise asyncio.CancelledError from error
                     log.exception("looking for due deliveries failed; trying again")
                     timeout = self._poll_s
                 with contextlib.suppress(TimeoutError):

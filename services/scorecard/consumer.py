@@ -12,6 +12,7 @@ are processed, offsets are committed after every effect is durable, a failed bat
 back and retried after a pause) is ``shared.batch_consumer.BatchLoop``.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from services.scorecard.metrics import STATUSES, ScorecardMetrics
 from shared.batch_consumer import Batch, BatchLoop, partition_lags
 from shared.codecs import decode
 from shared.events import MeasureValueChanged
+from shared.tasks import being_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +206,9 @@ class ScorecardConsumer:
         self._next_status = time.monotonic() + self._status_refresh_s
         try:
             counts = await self._context.repository.count_by_status()
-        except Exception:  # a gauge is not worth failing the loop for
+        except Exception as error:  # a gauge is not worth failing the loop for
+            if being_cancelled():
+                raise asyncio.CancelledError from error
             log.warning("counting scorecards by status failed", exc_info=True)
             return
         for status in STATUSES:

@@ -9,6 +9,7 @@ announcement only delays the recompute until their next log check.
 import logging
 import math
 import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -79,6 +80,10 @@ class InMemoryFrameworkPublisher:
 FrameworkLog = MongoFrameworkLog | InMemoryFrameworkLog
 
 
+FULL_FOLD_EVERY_S = 60.0
+"""How often ``FrameworkStore.state`` re-reads the whole audit log instead of its tail."""
+
+
 class FrameworkStore:
     """Targets, weights, baselines, adoptions and new QSMOs, with an audit trail.
 
@@ -108,6 +113,7 @@ class FrameworkStore:
         self._catalog = catalog or load_catalog()
         self._clock = clock
         self._state = FrameworkState()
+        self._next_full_fold = 0.0
 
     @property
     def framework(self) -> Framework:
@@ -118,8 +124,15 @@ class FrameworkStore:
         """Every recorded change folded: overrides and added QSMOs.
 
         Reads only the entries after those folded already (the log is append-only and
-        numbered without gaps), so a gateway query costs one small read, not the whole log.
+        numbered without gaps), so a gateway query costs one small read, not the whole log;
+        every ``FULL_FOLD_EVERY_S`` it folds the whole log again.
         """
+        if time.monotonic() >= self._next_full_fold:
+            # Now and then from the start: a change rolled back by a store failover (and
+            # replaced under the same number) is then dropped from the folded state too.
+            self._next_full_fold = time.monotonic() + FULL_FOLD_EVERY_S
+            self._state = fold(await self._log.after(0))
+            return self._state
         known = self._state
         current = fold(await self._log.after(known.seq), known)
         if current.seq > self._state.seq:  # a concurrent call may have folded further

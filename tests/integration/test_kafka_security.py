@@ -71,3 +71,9 @@ def test_plaintext_needs_no_options_and_ssl_gets_a_context() -> None:
     options = connection_options(PlatformSettings(kafka_security_protocol="SSL"))
     assert options["security_protocol"] == "SSL"
     assert options["ssl_context"].verify_mode.name == "CERT_REQUIRED"
+
+
+def test_sasl_credentials_with_a_protocol_that_ignores_them_are_refused() -> None:
+    with pytest.raises(ValidationError) as refused:
+        PlatformSettings(kafka_sasl_username="svc", kafka_sasl_password="pw")  # type: ignore[arg-type]
+    assert "QSMO_KAFKA_SECURITY_PROTOCOL=PLAINTEXT would not use them" in str(refused.value)

@@ -175,7 +175,9 @@ async def fuzz_target(
     await create_topic(stack.kafka_bootstrap, topic)
     ingest = IngestSettings(topic=topic, rate_per_s=1e9, burst=10**9)
     platform = PlatformSettings(
-        kafka_bootstrap=stack.kafka_bootstrap, api_keys_file=stack.api_keys_file
+        kafka_bootstrap=stack.kafka_bootstrap,
+        api_keys_file=stack.api_keys_file,
+        mongo_url=stack.mongo_url,
     )
     kafka = KafkaEventPublisher(lambda: create_producer(stack.kafka_bootstrap), topic, timeout_s=10)
     counting = CountingPublisher(kafka)

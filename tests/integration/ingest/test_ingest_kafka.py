@@ -31,7 +31,9 @@ from shared.settings import PlatformSettings
 
 def ingest_app(stack: qsmo_stack.Stack, **settings: Any) -> FastAPI:
     platform = PlatformSettings(
-        kafka_bootstrap=stack.kafka_bootstrap, api_keys_file=stack.api_keys_file
+        kafka_bootstrap=stack.kafka_bootstrap,
+        api_keys_file=stack.api_keys_file,
+        mongo_url=stack.mongo_url,
     )
     return create_app(IngestSettings(**settings), platform)
 
@@ -193,7 +195,11 @@ async def test_a_broker_unreachable_at_start_is_connected_to_once_it_answers(
     port = qsmo_stack.free_port()
     app = create_app(
         IngestSettings(topic=topic, reconnect_s=0.2),
-        PlatformSettings(kafka_bootstrap=f"127.0.0.1:{port}", api_keys_file=stack.api_keys_file),
+        PlatformSettings(
+            kafka_bootstrap=f"127.0.0.1:{port}",
+            api_keys_file=stack.api_keys_file,
+            mongo_url=stack.mongo_url,
+        ),
     )
     kafka_host, kafka_port = kafka_bootstrap.split(":")
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from services.ingest.bootstrap import create_app
 from services.ingest.publisher import InMemoryEventPublisher
+from services.ingest.qsmo_directory import FrameworkLogReader
 from services.ingest.settings import IngestSettings
 from services.scorecard.framework_log import InMemoryFrameworkLog
 from shared.api_keys import ApiKeyRing, generate_development_keys
@@ -102,7 +103,7 @@ async def build_harness(
     keys: DevKeys,
     clock: FakeClock,
     settings: IngestSettings | None = None,
-    framework_log: InMemoryFrameworkLog | None = None,
+    framework_log: FrameworkLogReader | None = None,
 ) -> AsyncIterator[IngestHarness]:
     publisher = InMemoryEventPublisher()
     app = create_app(

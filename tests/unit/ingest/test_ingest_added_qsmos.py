@@ -103,3 +103,28 @@ async def test_events_for_a_qsmo_added_at_run_time_are_accepted_once_it_is_read(
                 await asyncio.sleep(0.01)
     assert [e.event_id for e in harness.publisher.published] == ["travel-1"]
     assert harness.publisher.published[0].qsmo == "travel"
+
+
+class UnreachableLog:
+    async def after(self, seq: int) -> Sequence[RecordedChange]:
+        raise ConnectionError("store unreachable")
+
+
+async def test_until_the_added_qsmos_are_loaded_an_unknown_qsmo_is_503_not_422(
+    keys: DevKeys, clock: FakeClock
+) -> None:
+    """After a restart with the store down, a 422 would make a system drop valid events."""
+    settings = IngestSettings(qsmo_refresh_s=0.01)
+    admin = {"Authorization": f"Bearer {keys.admin}"}
+    async with build_harness(keys, clock, settings, UnreachableLog()) as harness:
+        unknown = await harness.client.post(
+            "/v1/events", json=event(event_id="travel-1", qsmo="travel"), headers=admin
+        )
+        known = await harness.client.post(
+            "/v1/events", json=event(event_id="cyber-1"), headers=admin
+        )
+    assert unknown.status_code == 503
+    assert unknown.headers["retry-after"] == "5"
+    assert "not loaded yet" in unknown.json()["error"]["message"]
+    assert known.status_code == 202
+    assert [e.event_id for e in harness.publisher.published] == ["cyber-1"]
