@@ -51,7 +51,10 @@ async def test_broker_down_is_503_and_the_same_request_is_accepted_once_it_is_ba
     platform = PlatformSettings(
         kafka_bootstrap=private_stack.kafka_bootstrap, api_keys_file=private_stack.api_keys_file
     )
-    app = create_app(IngestSettings(publish_timeout_s=2, retry_after_s=3), platform)
+    # Kafka only on this stack: no store to read added QSMOs from.
+    app = create_app(
+        IngestSettings(publish_timeout_s=2, retry_after_s=3, qsmo_refresh_s=0), platform
+    )
     body = {"events": [event(event_id=f"outage-{i}") for i in range(20)]}
     async with in_process(app) as client:
         warm = await client.post("/v1/events", json=event(event_id="before"), headers=keys.auth())

@@ -68,7 +68,7 @@ def _closed_port() -> int:
 async def test_the_app_starts_without_kafka_and_answers_503_until_it_can_publish() -> None:
     keys = DevKeys.generate()
     platform = PlatformSettings(kafka_bootstrap=f"127.0.0.1:{_closed_port()}")
-    app = create_app(IngestSettings(reconnect_s=30), platform, key_ring=keys.ring)
+    app = create_app(IngestSettings(reconnect_s=30, qsmo_refresh_s=0), platform, key_ring=keys.ring)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
