@@ -283,10 +283,22 @@ def render_prometheus_config(targets: dict[str, int], scrape_interval: str | Non
 # ---------------------------------------------------------------- processes
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port nothing listens on now, never one this process handed out before.
+
+    The kernel may give the same free port to two ``bind(0)`` calls in a row (seen: the
+    gateway and scorecard of one test lane got one port), so ports are remembered.
+    """
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def port_open(port: int) -> bool:
