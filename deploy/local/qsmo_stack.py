@@ -301,6 +301,19 @@ def free_port() -> int:
             return port
 
 
+def _with_new_ports(saved: dict[str, int]) -> dict[str, int]:
+    """A home's saved ports plus those added to the stack since: their defaults for a home on
+    the default ports (``make up``), free ones for a home on other ports (no collision with
+    a default stack running beside it)."""
+    on_defaults = all(DEV_PORTS.get(name) == port for name, port in saved.items())
+    added = {
+        name: (port if on_defaults else free_port())
+        for name, port in DEV_PORTS.items()
+        if name not in saved
+    }
+    return {**saved, **added}
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.3)
@@ -364,8 +377,7 @@ class Stack:
         home = home.resolve()
         saved = home / "ports.json"
         if ports is None:
-            # Ports added since a home was created get their defaults.
-            ports = {**DEV_PORTS, **(json.loads(saved.read_text()) if saved.exists() else {})}
+            ports = _with_new_ports(json.loads(saved.read_text()) if saved.exists() else {})
         stack = cls(home=home, ports=ports)
         for sub in ("logs", "run", "data"):
             (home / sub).mkdir(parents=True, exist_ok=True)
