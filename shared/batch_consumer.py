@@ -22,13 +22,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from shared.tasks import being_cancelled
+from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +127,7 @@ class BatchLoop(Generic[Result]):
             try:
                 result = await self._process(batch)
             except Exception as error:
-                if being_cancelled():  # a client library turned our cancellation into an error
-                    raise asyncio.CancelledError from error
+                raise_if_cancelled(error)  # a client library may have swallowed our cancellation
                 log.exception(
                     "batch failed; it will be retried",
                     extra={"records": sum(len(records) for records in batch.values())},
@@ -149,6 +148,19 @@ class BatchLoop(Generic[Result]):
             )
             return
         self._on_committed(result, time.perf_counter() - started)
+
+
+class Started(Protocol):
+    """A consumer loop (``BatchLoop`` or one wrapping it) that says whether it has started."""
+
+    @property
+    def started(self) -> bool: ...
+
+
+def require_running(task: "asyncio.Task[None] | None", loop: Started | None) -> None:
+    """Readiness of a consuming service: raises unless its loop's task runs and has started."""
+    if task is None or task.done() or loop is None or not loop.started:
+        raise RuntimeError("the Kafka consumer is not running")
 
 
 async def partition_lags(consumer: AIOKafkaConsumer) -> dict[TopicPartition, int]:

@@ -42,6 +42,13 @@ def being_cancelled() -> bool:
     return task is not None and task.cancelling() > 0
 
 
+def raise_if_cancelled(error: BaseException) -> None:
+    """In a retry loop's ``except Exception``: stop (CancelledError) if the task is being
+    cancelled, since a client library may have turned the cancellation into ``error``."""
+    if being_cancelled():
+        raise asyncio.CancelledError from error
+
+
 def _log_exit(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background task %s stopped", task.get_name(), exc_info=task.exception())

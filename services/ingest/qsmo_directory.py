@@ -16,7 +16,7 @@ from typing import Protocol
 from prometheus_client import Counter, Gauge
 
 from services.scorecard.framework import RecordedChange
-from shared.tasks import being_cancelled
+from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,7 @@ class QsmoDirectoryRefresher:
             try:
                 await self.refresh()
             except Exception as error:
-                if being_cancelled():  # the store client turned our cancellation into an error
-                    raise asyncio.CancelledError from error
+                raise_if_cancelled(error)  # a client library may have swallowed our cancellation
                 self._metrics.qsmo_refresh_failures.inc()
                 log.warning(
                     "could not read the framework audit log; QSMOs added since the last read "

@@ -17,7 +17,7 @@ from services.measures.metrics import MeasuresMetrics
 from services.measures.publisher import KafkaValuePublisher
 from services.measures.repository import MongoMeasureRepository
 from services.measures.settings import MeasuresSettings
-from shared.batch_consumer import BatchLoop
+from shared.batch_consumer import BatchLoop, require_running
 from shared.catalog import load_catalog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
@@ -84,13 +84,7 @@ class MeasuresService:
         self.task = start_logged(self.consumer.run(), "measures-consumer")
 
     def check_running(self) -> None:
-        if (
-            self.task is None
-            or self.task.done()
-            or self.consumer is None
-            or not self.consumer.started
-        ):
-            raise RuntimeError("the Kafka consumer is not running")
+        require_running(self.task, self.consumer)
 
     async def stop(self) -> None:
         await cancel_and_wait(self.task)

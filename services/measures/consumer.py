@@ -5,7 +5,6 @@ written them since) and warms the cache for the partitions it was given; after a
 batch it does the same before the retry. Metrics are updated once a batch is committed.
 """
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,7 +17,7 @@ from services.measures.decoding import RawRecord
 from services.measures.handlers import BatchReport
 from services.measures.metrics import MeasuresMetrics
 from shared.batch_consumer import Batch, BatchLoop, partition_lags
-from shared.tasks import being_cancelled
+from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +55,7 @@ def events_loop(
         try:
             await assigned(list(consumer.assignment()))
         except Exception as error:
-            if being_cancelled():
-                raise asyncio.CancelledError from error
+            raise_if_cancelled(error)  # a client library may have swallowed our cancellation
             log.warning(
                 "could not reload state after a failed batch; will look keys up", exc_info=True
             )

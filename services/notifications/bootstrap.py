@@ -29,7 +29,7 @@ from shared.catalog import load_catalog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
-from shared.tasks import being_cancelled, cancel_and_wait
+from shared.tasks import cancel_and_wait, raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,7 @@ class NotificationsService:
                 await engine.sweep(datetime.now(UTC))
                 self.metrics.last_sweep.set_to_current_time()
             except Exception as error:
-                if being_cancelled():  # the store client turned our cancellation into an error
-                    raise asyncio.CancelledError from error
+                raise_if_cancelled(error)  # a client library may have swallowed our cancellation
                 log.exception("sweep failed; it runs again at the next interval")
                 self.metrics.batch_failures.inc()
             await asyncio.sleep(self.settings.sweep_interval_s)

@@ -27,7 +27,7 @@ from services.notifications.ports import (
     Sender,
     SendOutcome,
 )
-from shared.tasks import being_cancelled
+from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 GAUGE_REFRESH_S = 1.0
@@ -80,8 +80,9 @@ class DeliveryDispatcher:
                 try:
                     timeout = await self.dispatch_due()
                 except Exception as error:
-                    if being_cancelled():
-                        raise asyncio.CancelledError from error
+                    raise_if_cancelled(
+                        error
+                    )  # a client library may have swallowed our cancellation
                     log.exception("looking for due deliveries failed; trying again")
                     timeout = self._poll_s
                 with contextlib.suppress(TimeoutError):

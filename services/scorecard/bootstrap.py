@@ -15,6 +15,7 @@ from services.scorecard.metrics import ScorecardMetrics
 from services.scorecard.publisher import KafkaScorecardPublisher
 from services.scorecard.repository import MongoScorecardRepository
 from services.scorecard.settings import ScorecardSettings
+from shared.batch_consumer import require_running
 from shared.catalog import load_catalog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
@@ -80,13 +81,7 @@ class ScorecardService:
 
     async def check_running(self) -> None:
         """Readiness: raises unless the consumer loop is running."""
-        if (
-            self.task is None
-            or self.task.done()
-            or self.consumer is None
-            or not self.consumer.started
-        ):
-            raise RuntimeError("the Kafka consumer is not running")
+        require_running(self.task, self.consumer)
 
     async def stop(self) -> None:
         await cancel_and_wait(self.task)

@@ -12,7 +12,6 @@ are processed, offsets are committed after every effect is durable, a failed bat
 back and retried after a pause) is ``shared.batch_consumer.BatchLoop``.
 """
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from services.scorecard.metrics import STATUSES, ScorecardMetrics
 from shared.batch_consumer import Batch, BatchLoop, partition_lags
 from shared.codecs import decode
 from shared.events import MeasureValueChanged
-from shared.tasks import being_cancelled
+from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +206,7 @@ class ScorecardConsumer:
         try:
             counts = await self._context.repository.count_by_status()
         except Exception as error:  # a gauge is not worth failing the loop for
-            if being_cancelled():
-                raise asyncio.CancelledError from error
+            raise_if_cancelled(error)  # a client library may have swallowed our cancellation
             log.warning("counting scorecards by status failed", exc_info=True)
             return
         for status in STATUSES:
