@@ -192,7 +192,9 @@ def test_qsmo_status_counts() -> None:
     ("value", "last_year", "change"),
     [(45.0, 38.0, 7.0), (3.9, 4.2, -0.3), (None, 38.0, None), (45.0, None, None)],
 )
-def test_change_from_last_year(value: float | None, last_year: float | None, change: float | None):
+def test_change_from_last_year(
+    value: float | None, last_year: float | None, change: float | None
+) -> None:
     assert change_from_last_year(value, last_year) == pytest.approx(change)
 
 
@@ -248,6 +250,9 @@ def test_an_open_year_target_grows_with_the_reference_day_up_to_the_annual_targe
 
 
 target_values = st.floats(min_value=1, max_value=1e9, allow_nan=False)
+added_times = st.none() | st.datetimes(
+    datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)
+)
 qsmo_ids = st.lists(
     st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True), min_size=1, max_size=8, unique=True
 )
@@ -259,13 +264,7 @@ def government_wide_cases(
 ) -> tuple[Measure, Overrides, dict[str, datetime | None], int]:
     measure = draw(st.sampled_from([m for m in FRAMEWORK.measures if m.aggregation is SUM]))
     qsmos = draw(qsmo_ids)
-    added = {
-        q: draw(
-            st.none()
-            | st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC))
-        )
-        for q in qsmos
-    }
+    added = {q: draw(added_times) for q in qsmos}  # None: a catalog QSMO
     per_qsmo = {
         (q, measure.id): draw(target_values) for q in draw(st.lists(st.sampled_from(qsmos)))
     }
