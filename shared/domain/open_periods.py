@@ -1,7 +1,7 @@
-"""Open and closed periods, and how much of a period has elapsed (FRAMEWORK.md rev. 2).
+"""Open and closed periods, and how much of a period has elapsed (rev. 2 rules, docs/scoring.md section 13).
 
 A period is **open** while the reference time (now, or a scorecard's ``asOf``) lies inside
-it, **closed** from its end on, and — a decision FRAMEWORK.md leaves open — **not started**
+it, **closed** from its end on, and — a decision the rules leave open — **not started**
 before its start. The **elapsed share** of an open period is the number of whole UTC days
 from its start through the reference day, inclusive, divided by its number of days: FY2027
 on 2026-11-30 is 61/365. A closed period's share is 1; a period not yet started has share 0

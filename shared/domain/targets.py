@@ -1,4 +1,4 @@
-"""Period targets, projections and government-wide comparisons (FRAMEWORK.md rev. 2).
+"""Period targets, projections and government-wide comparisons (rev. 2 rules, docs/scoring.md section 13).
 
 Targets are **annual**. For a ``sum`` measure the target of a period is
 

@@ -1,4 +1,4 @@
-"""Open and closed periods, elapsed share (FRAMEWORK.md rev. 2), examples and properties."""
+"""Open and closed periods, elapsed share (rev. 2 rules, docs/scoring.md section 13), examples and properties."""
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from fractions import Fraction
@@ -46,7 +46,7 @@ FY2027 = fiscal_year_period(2027)
         ("2026-09-30T23:59:59.999999Z", PeriodState.NOT_STARTED, 0, Fraction(0)),
         ("2026-10-01T00:00:00Z", PeriodState.OPEN, 1, Fraction(1, 365)),
         ("2026-10-01T23:59:59Z", PeriodState.OPEN, 1, Fraction(1, 365)),
-        ("2026-11-30T00:00:00Z", PeriodState.OPEN, 61, Fraction(61, 365)),  # FRAMEWORK.md
+        ("2026-11-30T00:00:00Z", PeriodState.OPEN, 61, Fraction(61, 365)),  # the rules' own example
         ("2026-11-30T23:59:59.999999Z", PeriodState.OPEN, 61, Fraction(61, 365)),
         # 20:00 at -05:00 on 30 Nov is 1 Dec 01:00 UTC: the UTC day counts.
         ("2026-11-30T20:00:00-05:00", PeriodState.OPEN, 62, Fraction(62, 365)),

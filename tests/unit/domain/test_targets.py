@@ -1,4 +1,4 @@
-"""Period targets, projections, government-wide targets (FRAMEWORK.md rev. 2)."""
+"""Period targets, projections, government-wide targets (rev. 2 rules, docs/scoring.md section 13)."""
 
 import math
 from datetime import UTC, date, datetime, timedelta

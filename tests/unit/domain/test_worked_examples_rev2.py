@@ -1,4 +1,4 @@
-"""Worked examples 3-5 of docs/scoring.md (FRAMEWORK.md rev. 2), number for number.
+"""Worked examples 3-5 of docs/scoring.md (rev. 2 rules, docs/scoring.md section 13), number for number.
 
 Each table row of the page is a parametrized case here, and the numbers the page shows are
 checked to appear in it, so the page and the rev. 2 core (``shared.domain.open_periods``,
