@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from shared.kafka import ensure_topics
 
 pytestmark = pytest.mark.infra
+KNOWN_STATES = {"Stable", "Empty", "PreparingRebalance", "CompletingRebalance", "Dead"}
 
 
 async def _topic_with_records(bootstrap: str, topic: str, per_partition: dict[int, int]) -> None:
@@ -90,11 +91,13 @@ async def test_groups_reports_committed_end_and_lag_per_partition(
     assert table[3].split() == [unique_topic, "1", "3", "3", "0", "-"]
 
 
-async def test_groups_names_the_member_of_each_assigned_partition(
+async def test_groups_names_each_partitions_member_and_describes_several_groups(
     stack: qsmo_stack.Stack, unique_topic: str
 ) -> None:
     bootstrap = stack.kafka_bootstrap
     await _topic_with_records(bootstrap, unique_topic, {0: 4, 1: 1})
+    idle = f"idle-test-{uuid.uuid4().hex[:8]}"
+    await _commit(bootstrap, idle, {TopicPartition(unique_topic, 0): 1})
     group = f"member-test-{uuid.uuid4().hex[:8]}"
     consumer = AIOKafkaConsumer(
         unique_topic,
@@ -111,14 +114,21 @@ async def test_groups_names_the_member_of_each_assigned_partition(
             assert time.monotonic() < deadline, "the consumer got no partitions in 30 s"
             await consumer.getmany(timeout_ms=200)
         # An assignment means the group's rebalance is done: the group is Stable.
-        [described] = await asyncio.to_thread(_groups_json, stack, group)
+        described = await asyncio.to_thread(_groups_json, stack, group, idle)
         everything = await asyncio.to_thread(_groups_json, stack)
     finally:
         await consumer.stop()
 
-    assert (described["state"], described["members"]) == ("Stable", 1)
+    member, other = described
+    assert (member["group"], member["state"], member["members"]) == (group, "Stable", 1)
     assert [
         (p["partition"], p["committed"], p["end"], p["lag"], p["member"].split("/")[0])
-        for p in described["partitions"]
+        for p in member["partitions"]
     ] == [(0, None, 4, None, "groups-test"), (1, None, 1, None, "groups-test")]
-    assert group in {document["group"] for document in everything}
+    assert (other["group"], other["state"], other["members"], other["lag"]) == (idle, "Empty", 0, 3)
+    # All groups at once: each one's state as described alone (several groups in one answer
+    # once decoded as garbage).
+    by_name = {document["group"]: document for document in everything}
+    assert by_name[group]["state"] == "Stable"
+    assert by_name[idle]["state"] == "Empty"
+    assert all(document["state"] in KNOWN_STATES for document in everything)

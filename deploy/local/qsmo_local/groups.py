@@ -62,9 +62,12 @@ async def describe_groups(bootstrap: str, groups: list[str] | None = None) -> li
             ) from None
         names = groups or sorted(str(listed[0]) for listed in await admin.list_consumer_groups())
         described = {}
-        for response in await admin.describe_consumer_groups(names):
-            for group in response.to_object()["groups"]:
-                described[group["group"]] = group
+        for name in names:
+            # One group per request: aiokafka 0.14 reads DescribeGroups v3 answers with the v2
+            # layout, which drops each group's last field, so a second group decodes garbage.
+            for response in await admin.describe_consumer_groups([name]):
+                for group in response.to_object()["groups"]:
+                    described[group["group"]] = group
         result = []
         for name in names:
             description = described.get(name, {"state": "Dead", "members": []})
