@@ -121,6 +121,7 @@ async def test_groups_names_each_partitions_member_and_describes_several_groups(
 
     member, other = described
     assert (member["group"], member["state"], member["members"]) == (group, "Stable", 1)
+    assert (member["lag"], member["uncommitted_partitions"]) == (0, 2)
     assert [
         (p["partition"], p["committed"], p["end"], p["lag"], p["member"].split("/")[0])
         for p in member["partitions"]

@@ -92,7 +92,7 @@ def test_the_groups_table_has_a_line_per_group_and_a_row_per_partition() -> None
 
     lines = qsmo_stack.format_groups(groups).splitlines()
 
-    assert lines[0] == "GROUP measures: Stable, 1 member, lag 5"
+    assert lines[0] == "GROUP measures: Stable, 1 member, lag 5 (1 without a commit)"
     assert lines[1].split() == ["TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "MEMBER"]
     assert lines[2].split() == ["qsmo.events.v1", "0", "120", "125", "5", "measures-1/127.0.0.1"]
     assert lines[3].split() == ["qsmo.events.v1", "1", "-", "7", "-", "-"]

@@ -44,6 +44,11 @@ class GroupLag:
         """Messages behind over the partitions with a commit."""
         return sum(p.lag or 0 for p in self.partitions)
 
+    @property
+    def uncommitted(self) -> int:
+        """Partitions without a commit: their lag is unknown, not 0."""
+        return sum(p.committed is None for p in self.partitions)
+
 
 async def describe_groups(bootstrap: str, groups: list[str] | None = None) -> list[GroupLag]:
     """Every consumer group of the cluster (or those named) with each partition's lag."""
@@ -122,7 +127,8 @@ def format_groups(groups: list[GroupLag]) -> str:
     header = ("TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "MEMBER")
     for group in groups:
         members = f"{group.members} member{'' if group.members == 1 else 's'}"
-        lines.append(f"GROUP {group.group}: {group.state}, {members}, lag {group.lag}")
+        uncommitted = f" ({group.uncommitted} without a commit)" if group.uncommitted else ""
+        lines.append(f"GROUP {group.group}: {group.state}, {members}, lag {group.lag}{uncommitted}")
         rows = [header] + [
             (
                 p.topic,
@@ -151,6 +157,7 @@ def groups_json(groups: list[GroupLag]) -> str:
             "state": g.state,
             "members": g.members,
             "lag": g.lag,
+            "uncommitted_partitions": g.uncommitted,
             "partitions": [{**asdict(p), "lag": p.lag} for p in g.partitions],
         }
         for g in groups
