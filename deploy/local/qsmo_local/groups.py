@@ -52,7 +52,7 @@ class GroupLag:
 
 async def describe_groups(bootstrap: str, groups: list[str] | None = None) -> list[GroupLag]:
     """Every consumer group of the cluster (or those named) with each partition's lag."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
@@ -66,42 +66,42 @@ async def describe_groups(bootstrap: str, groups: list[str] | None = None) -> li
                 f"Kafka does not answer on {bootstrap} ({error}); is the stack running? (make up)"
             ) from None
         names = groups or sorted(str(listed[0]) for listed in await admin.list_consumer_groups())
-        described = {}
-        for name in names:
-            # One group per request: aiokafka 0.14 reads DescribeGroups v3 answers with the v2
-            # layout, which drops each group's last field, so a second group decodes garbage.
-            for response in await admin.describe_consumer_groups([name]):
-                for group in response.to_object()["groups"]:
-                    described[group["group"]] = group
-        result = []
-        for name in names:
-            description = described.get(name, {"state": "Dead", "members": []})
-            owners = _owners(description["members"])
-            committed = {
-                (tp.topic, tp.partition): meta.offset
-                for tp, meta in (await admin.list_consumer_group_offsets(name)).items()
-                if meta.offset >= 0
-            }
-            keys = sorted(set(committed) | set(owners))
-            ends = (
-                await consumer.end_offsets([TopicPartition(*key) for key in keys]) if keys else {}
-            )
-            partitions = tuple(
-                PartitionLag(
-                    topic=topic,
-                    partition=partition,
-                    committed=committed.get((topic, partition)),
-                    end=ends[TopicPartition(topic, partition)],
-                    member=owners.get((topic, partition)),
-                )
-                for topic, partition in keys
-            )
-            state = str(description["state"]) or "Unknown"
-            result.append(GroupLag(name, state, len(description["members"]), partitions))
-        return result
+        return [await _describe_group(admin, consumer, name) for name in names]
     finally:
         await consumer.stop()
         await admin.close()
+
+
+async def _describe_group(admin: Any, consumer: Any, name: str) -> GroupLag:
+    """One group: its description, committed offsets and the end offsets of its partitions."""
+    from aiokafka import TopicPartition
+
+    # One group per request: aiokafka 0.14 reads DescribeGroups v3 answers with the v2 layout,
+    # which drops each group's last field, so a second group in one answer decodes as garbage.
+    description: dict[str, Any] = {"state": "Dead", "members": []}
+    for response in await admin.describe_consumer_groups([name]):
+        for group in response.to_object()["groups"]:
+            description = group
+    owners = _owners(description["members"])
+    committed = {
+        (tp.topic, tp.partition): meta.offset
+        for tp, meta in (await admin.list_consumer_group_offsets(name)).items()
+        if meta.offset >= 0
+    }
+    keys = sorted(set(committed) | set(owners))
+    ends = await consumer.end_offsets([TopicPartition(*key) for key in keys]) if keys else {}
+    partitions = tuple(
+        PartitionLag(
+            topic=topic,
+            partition=partition,
+            committed=committed.get((topic, partition)),
+            end=ends[TopicPartition(topic, partition)],
+            member=owners.get((topic, partition)),
+        )
+        for topic, partition in keys
+    )
+    state = str(description["state"]) or "Unknown"
+    return GroupLag(name, state, len(description["members"]), partitions)
 
 
 def _owners(members: list[dict[str, Any]]) -> dict[tuple[str, int], str]:
