@@ -2,6 +2,8 @@
 #   make up      start Kafka, the store and every service in the background (.local/)
 #                (and the event simulator; make up SIMULATE=0 starts without it)
 #   make down    stop all of it          make clean   also delete .local/ data
+#   make groups  Kafka consumer groups of make up's stack: offsets and lag per partition
+#                (make groups GROUP=measures: one group; make groups JSON=1: as JSON)
 #   make test    run the whole suite on its own ports (needs nothing running)
 #   make lint    ruff, mypy, import contracts           make bench   benchmarks → docs/benchmarks.md
 PYTHON ?= python3
@@ -11,9 +13,11 @@ STAMP  := $(VENV)/.installed-stamp
 STACK  := deploy/local/qsmo_stack.py
 SERVICES ?= all
 SIMULATE ?= 1
+GROUP ?=
+JSON ?=
 PYTEST_ARGS ?=
 
-.PHONY: install up down clean status keys test unit lint format bench
+.PHONY: install up down clean status keys groups test unit lint format bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -32,6 +36,9 @@ down:
 
 keys: install
 	$(BIN)/python $(STACK) keys
+
+groups: install
+	@$(BIN)/python $(STACK) groups $(if $(GROUP),--group $(GROUP)) $(if $(JSON),--json)
 
 status:
 	@$(PYTHON) $(STACK) status

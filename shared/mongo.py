@@ -29,7 +29,7 @@ UPDATE_BATCH_LIMIT = 500
 
 Unpatched FerretDB 1.24 holds one of its 100 pooled SQLite connections per statement until
 an ``update`` command returns, so a command of 100+ statements, or several concurrent ones,
-never returned; the local stack builds FerretDB with a fix (deploy/local/qsmo_stack.py,
+never returned; the local stack builds FerretDB with a fix (docs/local-infra.md,
 FERRETDB_PATCHES). MongoDB takes 100,000 per command; 500 bounds one command's size and time.
 """
 
@@ -46,7 +46,7 @@ async def find_by_ids(
     """The documents with these ``_id`` values, by one point lookup each.
 
     FerretDB 1.24 answers ``{_id: {$in: [...]}}`` with a scan of the whole collection, but a
-    single ``{_id: value}`` with the _id index (see deploy/local/qsmo_stack.py); MongoDB is
+    single ``{_id: value}`` with the _id index (see docs/local-infra.md); MongoDB is
     fast either way. Lookups run ``concurrency`` at a time.
     """
     limit = asyncio.Semaphore(concurrency)

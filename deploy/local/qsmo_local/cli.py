@@ -1,0 +1,172 @@
+"""Start, stop and check the local QSMO platform without Docker.
+
+Fetches Apache Kafka's jars from Maven Central and builds FerretDB (MongoDB wire protocol,
+SQLite storage) from the Go module proxy into ``~/.cache/qsmo`` (once), then runs them and the
+platform's services as background processes bound to 127.0.0.1, with their data and logs
+under a *home* directory (``.local/`` for ``make up``; a temporary one for the test suite).
+
+    python deploy/local/qsmo_stack.py up [--services all|none|ingest,measures]
+    python deploy/local/qsmo_stack.py down | status | clean | prepare | keys
+    python deploy/local/qsmo_stack.py groups [--group measures] [--json]
+"""
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from .console import StackError, log
+from .ferretdb import ensure_ferretdb_binary
+from .groups import describe_groups, format_groups, groups_json
+from .kafka import ensure_kafka_jars
+from .kustomize import ensure_kustomize
+from .paths import REPO
+from .prometheus import ensure_prometheus
+from .readiness import run_async
+from .stack import INFRASTRUCTURE, SERVICES, Stack
+
+ALLOW_LOOPBACK_WEBHOOKS = {"QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "true"}
+"""The local route's receivers run on this machine (loopback), which the SSRF guard refuses
+by default. The notifications service delivers, the gateway checks a subscription's URL."""
+WEBHOOK_CHECKERS = ("notifications", "gateway")
+
+
+def local_route_env(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Variables ``up`` adds to each service's environment: loopback webhooks, unless the
+    caller runs the stack as production (the services refuse the switch there) or set the
+    switch themselves."""
+    if environ.get("QSMO_ENVIRONMENT", "development") == "production":
+        return {}
+    if any(name in environ for name in ALLOW_LOOPBACK_WEBHOOKS):
+        return {}
+    return {name: dict(ALLOW_LOOPBACK_WEBHOOKS) for name in WEBHOOK_CHECKERS}
+
+
+def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) -> None:
+    log("the QSMO platform is running:")
+    print(f"  Kafka      {stack.kafka_bootstrap}  (consumer lag: make groups)")
+    ferretdb = stack.home / "data" / "ferretdb"
+    print(f"  MongoDB    {stack.mongo_url}  (FerretDB 1.24, SQLite in {ferretdb})")
+    urls = {"gateway": "/graphql", "ingest": "/docs"}
+    for name in services:
+        print(f"  {name:<10} http://127.0.0.1:{stack.ports[name]}{urls.get(name, '/metrics')}")
+    prometheus = f"http://127.0.0.1:{stack.ports['prometheus']}"
+    print(f"  Prometheus {prometheus}  (alerts: {prometheus}/classic/alerts)")
+    print(
+        f"  API keys   {stack.plaintext_keys_file}  (development keys; hashes in {stack.api_keys_file.name})"
+    )
+    if "gateway" in services:
+        print(
+            f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  (paste the viewer key from the keys file)"
+        )
+    if loopback_webhooks and "notifications" in services:
+        print(
+            "  webhooks   loopback and private receivers allowed (local route only: "
+            "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS=true; production refuses it)"
+        )
+    if stack.running("simulator"):
+        print(
+            f"  simulator  sending events to ingest (log {stack.logs / 'simulator.log'}; "
+            "make up SIMULATE=0 starts without it)"
+        )
+    print(f"  logs       {stack.logs}/")
+    print("  stop with  make down")
+
+
+def up(stack: Stack, services_arg: str) -> None:
+    available = stack.existing_services()
+    if services_arg == "all":
+        wanted = available
+    elif services_arg == "none":
+        wanted = []
+    else:
+        wanted = [name for name in services_arg.split(",") if name]
+    unknown = set(wanted) - set(available)
+    if unknown:
+        raise StackError(f"unknown or not yet built services: {', '.join(sorted(unknown))}")
+    env_by_service = local_route_env(os.environ)
+    stack.up(wanted, env_by_service)
+    if os.environ.get("SIMULATE", "1") != "0" and "ingest" in wanted:
+        stack.start_simulator()
+    print_summary(stack, wanted, loopback_webhooks=bool(env_by_service))
+
+
+def groups(home: Path, bootstrap: str | None, names: list[str], as_json: bool) -> None:
+    """Print the consumer groups of the stack in ``home`` (its saved ports) or of ``bootstrap``."""
+    if bootstrap is None:
+        ports_file = home.resolve() / "ports.json"
+        if not ports_file.exists():
+            raise StackError(
+                f"no stack in {home} ({ports_file} is missing): start one with make up"
+            )
+        bootstrap = f"127.0.0.1:{json.loads(ports_file.read_text())['kafka']}"
+    # aiokafka logs each refused connection; the StackError below says it once, with the fix.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    described = run_async(lambda: describe_groups(bootstrap, names or None))
+    print((groups_json if as_json else format_groups)(described), end="")
+
+
+def prepare() -> None:
+    ensure_kafka_jars()
+    ensure_ferretdb_binary()
+    ensure_prometheus()
+    ensure_kustomize()
+
+
+def status(stack: Stack) -> None:
+    for name in [*INFRASTRUCTURE, *(n for n, _ in SERVICES), "simulator"]:
+        pid = stack.pid(name)
+        print(f"{name:<14} {'stopped' if pid is None else f'running pid {pid}'}")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = ["up", "down", "status", "clean", "prepare", "keys", "groups"]
+    parser.add_argument("command", choices=commands)
+    parser.add_argument("--home", type=Path, default=REPO / ".local")
+    parser.add_argument("--services", default="all", help="all, none, or a comma-separated list")
+    parser.add_argument(
+        "--group", action="append", default=[], help="groups: only this group (repeatable)"
+    )
+    parser.add_argument("--json", action="store_true", help="groups: JSON instead of a table")
+    parser.add_argument(
+        "--bootstrap", help="groups: this Kafka bootstrap (host:port) instead of the stack's"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    try:
+        if args.command == "groups":
+            groups(args.home, args.bootstrap, args.group, args.json)
+            return 0
+        stack = Stack.at(args.home)
+        if args.command == "keys":
+            made = stack.ensure_api_keys()
+            log(
+                f"{'wrote new' if made else 'kept the'} development keys in {stack.plaintext_keys_file}"
+            )
+        elif args.command == "prepare":
+            prepare()
+        elif args.command == "up":
+            up(stack, args.services)
+        elif args.command == "down":
+            stack.down()
+            log("stopped")
+        elif args.command == "status":
+            status(stack)
+        elif args.command == "clean":
+            stack.down()
+            shutil.rmtree(stack.home, ignore_errors=True)
+            log(f"deleted {stack.home}")
+    except StackError as error:
+        print(f"[stack] error: {error}", file=sys.stderr)
+        return 1
+    return 0
