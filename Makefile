@@ -4,6 +4,7 @@
 #   make down    stop all of it          make clean   also delete .local/ data
 #   make groups  Kafka consumer groups of make up's stack: offsets and lag per partition
 #                (make groups GROUP=measures: one group; make groups JSON=1: as JSON)
+#   make dlq     the newest dead letters (reason, original bytes); make dlq LIMIT=100 JSON=1
 #   make test    run the whole suite on its own ports (needs nothing running)
 #   make lint    ruff, mypy, import contracts           make bench   benchmarks → docs/benchmarks.md
 PYTHON ?= python3
@@ -17,7 +18,7 @@ GROUP ?=
 JSON ?=
 PYTEST_ARGS ?=
 
-.PHONY: install up down clean status keys groups test unit lint format bench
+.PHONY: install up down clean status keys groups dlq test unit lint format bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -39,6 +40,9 @@ keys: install
 
 groups: install
 	@$(BIN)/python $(STACK) groups $(if $(GROUP),--group $(GROUP)) $(if $(JSON),--json)
+
+dlq: install
+	@$(BIN)/python $(STACK) dlq $(if $(LIMIT),--limit $(LIMIT)) $(if $(JSON),--json)
 
 status:
 	@$(PYTHON) $(STACK) status

@@ -1,9 +1,10 @@
 """The local QSMO platform without Docker: the command line of ``make up``, ``make down``,
-``make groups`` … and the names the test suite and the benchmarks import.
+``make groups``, ``make dlq`` … and the names the test suite and the benchmarks import.
 
     python deploy/local/qsmo_stack.py up [--services all|none|ingest,measures]
     python deploy/local/qsmo_stack.py down | status | clean | prepare | keys
     python deploy/local/qsmo_stack.py groups [--group measures] [--json]
+    python deploy/local/qsmo_stack.py dlq [--limit 20] [--json]
 
 The code lives in the ``qsmo_local`` package beside this file, one concern per module (its
 ``__init__`` lists them); docs/local-infra.md describes what runs.

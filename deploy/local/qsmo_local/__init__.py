@@ -15,5 +15,6 @@ benchmarks use; it re-exports the names below.
 - ``processes``: background processes with pid files, stopped by process group.
 - ``stack``: ``Stack``, the infrastructure and services of one home directory.
 - ``groups``: consumer-group offsets and lag (``make groups``).
-- ``cli``: ``up``, ``down``, ``status``, ``clean``, ``prepare``, ``keys``, ``groups``.
+- ``dead_letters``: the newest dead letters, decoded (``make dlq``).
+- ``cli``: ``up``, ``down``, ``status``, ``clean``, ``prepare``, ``keys``, ``groups``, ``dlq``.
 """

@@ -8,6 +8,7 @@ under a *home* directory (``.local/`` for ``make up``; a temporary one for the t
     python deploy/local/qsmo_stack.py up [--services all|none|ingest,measures]
     python deploy/local/qsmo_stack.py down | status | clean | prepare | keys
     python deploy/local/qsmo_stack.py groups [--group measures] [--json]
+    python deploy/local/qsmo_stack.py dlq [--limit 20] [--json]
 """
 
 import argparse
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .console import StackError, log
+from .dead_letters import DLQ_TOPIC, dead_letters_json, format_dead_letters, read_dead_letters
 from .ferretdb import ensure_ferretdb_binary
 from .groups import describe_groups, format_groups, groups_json
 from .kafka import ensure_kafka_jars
@@ -95,19 +97,31 @@ def up(stack: Stack, services_arg: str) -> None:
     print_summary(stack, wanted, loopback_webhooks=bool(env_by_service))
 
 
+def stack_bootstrap(home: Path, bootstrap: str | None) -> str:
+    """``bootstrap`` if given, else the Kafka of the stack in ``home`` (its saved ports)."""
+    if bootstrap is not None:
+        return bootstrap
+    ports_file = home.resolve() / "ports.json"
+    if not ports_file.exists():
+        raise StackError(f"no stack in {home} ({ports_file} is missing): start one with make up")
+    return f"127.0.0.1:{json.loads(ports_file.read_text())['kafka']}"
+
+
 def groups(home: Path, bootstrap: str | None, names: list[str], as_json: bool) -> None:
     """Print the consumer groups of the stack in ``home`` (its saved ports) or of ``bootstrap``."""
-    if bootstrap is None:
-        ports_file = home.resolve() / "ports.json"
-        if not ports_file.exists():
-            raise StackError(
-                f"no stack in {home} ({ports_file} is missing): start one with make up"
-            )
-        bootstrap = f"127.0.0.1:{json.loads(ports_file.read_text())['kafka']}"
+    bootstrap = stack_bootstrap(home, bootstrap)
     # aiokafka logs each refused connection; the StackError below says it once, with the fix.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     described = run_async(lambda: describe_groups(bootstrap, names or None))
     print((groups_json if as_json else format_groups)(described), end="")
+
+
+def dlq(home: Path, bootstrap: str | None, limit: int, as_json: bool, topic: str) -> None:
+    """Print the newest dead letters (reason, code, original bytes) of the stack's broker."""
+    bootstrap = stack_bootstrap(home, bootstrap)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    letters = run_async(lambda: read_dead_letters(bootstrap, limit, topic))
+    print((dead_letters_json if as_json else format_dead_letters)(letters), end="")
 
 
 def prepare() -> None:
@@ -127,17 +141,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = ["up", "down", "status", "clean", "prepare", "keys", "groups"]
+    commands = ["up", "down", "status", "clean", "prepare", "keys", "groups", "dlq"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("--home", type=Path, default=REPO / ".local")
     parser.add_argument("--services", default="all", help="all, none, or a comma-separated list")
     parser.add_argument(
         "--group", action="append", default=[], help="groups: only this group (repeatable)"
     )
-    parser.add_argument("--json", action="store_true", help="groups: JSON instead of a table")
+    parser.add_argument("--json", action="store_true", help="groups, dlq: JSON instead of text")
     parser.add_argument(
-        "--bootstrap", help="groups: this Kafka bootstrap (host:port) instead of the stack's"
+        "--bootstrap", help="groups, dlq: this Kafka bootstrap (host:port) instead of the stack's"
     )
+    parser.add_argument("--limit", type=int, default=20, help="dlq: the newest N (0: all)")
+    parser.add_argument("--topic", default=DLQ_TOPIC, help="dlq: the dead-letter topic")
     return parser.parse_args(argv)
 
 
@@ -146,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "groups":
             groups(args.home, args.bootstrap, args.group, args.json)
+            return 0
+        if args.command == "dlq":
+            dlq(args.home, args.bootstrap, args.limit, args.json, args.topic)
             return 0
         stack = Stack.at(args.home)
         if args.command == "keys":
