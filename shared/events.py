@@ -6,7 +6,7 @@ has passed validation: the event plus when and in which request ingest accepted 
 """
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -74,12 +74,16 @@ class PeriodRef(BaseModel):
     end: datetime
 
 
+GOVERNMENT: Final = "government"
+"""Owner of the government-wide values and scorecards, and their Kafka partition key."""
+
+
 class MeasureValueChanged(BaseModel):
     """A measure's value for a QSMO and fiscal period is now ``value`` (measure-values topic).
 
     Carries the whole state, not a delta, so a redelivered or repeated message is harmless.
     Published twice per change: ``scope="qsmo"`` keyed by the QSMO (one scorecard writer per
-    QSMO) and ``scope="government"`` keyed ``government`` (one writer of the government-wide
+    QSMO) and ``scope="government"`` keyed ``GOVERNMENT`` (one writer of the government-wide
     scorecards).
     """
 

@@ -9,7 +9,6 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
 from services.scorecard.consumer import ScorecardConsumer
-from services.scorecard.framework_log import MongoFrameworkLog
 from services.scorecard.handlers import ScorecardContext
 from services.scorecard.metrics import ScorecardMetrics
 from services.scorecard.publisher import KafkaScorecardPublisher
@@ -17,6 +16,7 @@ from services.scorecard.repository import MongoScorecardRepository
 from services.scorecard.settings import ScorecardSettings
 from shared.batch_consumer import require_running
 from shared.catalog import load_catalog
+from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
