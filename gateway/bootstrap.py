@@ -25,7 +25,8 @@ from gateway.metrics import GatewayMetrics
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
 from services.measures.read_model import MeasureValuesReader
-from services.notifications.read_model import NotificationReader, SubscriptionStore
+from services.notifications.read_model import NotificationReader
+from services.notifications.write_port import SubscriptionStore
 from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
@@ -112,7 +113,7 @@ def create_app(
         scorecards=scorecards,
         framework=framework,
         values=MeasureValuesReader(database),
-        notifications=NotificationReader(database, clock=clock),
+        notifications=NotificationReader(database),
         subscriptions=SubscriptionStore(database, clock=clock),
         analysis=analysis,
         live=live,

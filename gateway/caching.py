@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from gateway.ports import ScorecardReads
-from services.scorecard.views import ScorecardDiff, ScorecardView
+from services.scorecard.read_model import ScorecardDiff, ScorecardView
 from shared.events import ScorecardChanged
 
 T = TypeVar("T")

@@ -1,7 +1,8 @@
 """What the gateway needs from the rest of the platform, as Protocols.
 
-The real adapters are the services' own read models and stores (wired in
-``gateway.bootstrap``); unit tests pass in-memory fakes with the same methods.
+The real adapters are the services' read doors (``services.<name>.read_model``) and the
+notifications write port (``services.notifications.write_port``), wired in
+``gateway.bootstrap``; unit tests pass in-memory fakes with the same methods.
 """
 
 from collections.abc import Callable, Sequence
@@ -12,9 +13,15 @@ from gateway.analysis import ActionStatus, Commentary, ImprovementAction
 from gateway.analysis_store import ActionKey, CommentaryKey
 from gateway.pagination import Position
 from services.measures.read_model import ValueReading
-from services.notifications.models import Delivery, DeliveryStatus, Notification, Page, Severity
-from services.notifications.models import Subscription as NotificationSubscription
-from services.scorecard.views import ScorecardDiff, ScorecardView
+from services.notifications.read_model import (
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    Page,
+    Severity,
+)
+from services.notifications.read_model import Subscription as NotificationSubscription
+from services.scorecard.read_model import ScorecardDiff, ScorecardView
 from shared.api_keys import Principal
 from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import PeriodKind
@@ -90,7 +97,7 @@ class NotificationReads(Protocol):
 
 
 class NotificationSubscriptions(Protocol):
-    """``services.notifications.read_model.SubscriptionStore``."""
+    """``services.notifications.write_port.SubscriptionStore``."""
 
     async def create(
         self,
