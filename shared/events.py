@@ -1,6 +1,6 @@
 """Messages on the platform's Kafka topics, each with a ``schema_version``.
 
-``PerformanceEvent`` is FRAMEWORK.md's *Events* section as a model: one observation pushed by a
+``PerformanceEvent`` is docs/ingest.md's *The event* as a model: one observation pushed by a
 QSMO system. ``AcceptedEvent`` is what ingest publishes on ``qsmo.events.v1`` once the event
 has passed validation: the event plus when and in which request ingest accepted it.
 """
@@ -31,7 +31,7 @@ MAX_ATTRIBUTES = 50
 
 
 class PerformanceEvent(BaseModel):
-    """One observation of one measure for one QSMO (FRAMEWORK.md *Events*).
+    """One observation of one measure for one QSMO (docs/ingest.md, *The event*).
 
     ``event_id`` is the idempotency key: it counts at most once, forever (first one wins).
     Types are strict: a number must be a JSON number, a timestamp an RFC 3339 string with
