@@ -5,6 +5,7 @@
 - ``summaries``: exact, mergeable per-day summaries and period values;
 - ``phases``, ``overrides``, ``scoring``: phase gating, admin overrides and scorecards;
 - ``validation``: catalog rules for one observation, as actionable field errors.
+- ``framework_changes``: the admin audit log folded into overrides and added QSMOs.
 
 Nothing here does I/O or reads the clock: time is always an argument
 (``tests/unit/domain/test_purity.py`` keeps it so).
