@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Concatenate, Literal, ParamSpec, Protocol
+from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 from aiokafka import AIOKafkaProducer
 
@@ -41,6 +41,7 @@ from shared.framework_log import DuplicateChangeError, FrameworkLog, with_seq
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
+T = TypeVar("T")
 
 ChangeKind = Literal["target", "weight", "baseline", "dimension_adopted", "qsmo_added"]
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -317,16 +318,10 @@ class FrameworkAdmin:
 
     # --- helpers ----------------------------------------------------------------------------
     def _measure(self, measure: str) -> Measure:
-        try:
-            return self.framework.measure(measure)
-        except KeyError:
-            raise FrameworkChangeRejected("measure", f"unknown measure '{measure}'") from None
+        return _known("measure", self.framework.measure, measure)
 
     def _dimension(self, dimension: str) -> Dimension:
-        try:
-            return self.framework.dimension(dimension)
-        except KeyError:
-            raise FrameworkChangeRejected("dimension", f"unknown dimension '{dimension}'") from None
+        return _known("dimension", self.framework.dimension, dimension)
 
     @staticmethod
     def _in_range(field: str, measure: Measure, number: float) -> None:
@@ -393,3 +388,10 @@ class FrameworkAdmin:
 def _positive(field: str, number: float) -> None:
     if isinstance(number, bool) or not math.isfinite(number) or number <= 0:
         raise FrameworkChangeRejected(field, f"must be a finite number > 0, got {number!r}")
+
+
+def _known(field: str, lookup: Callable[[str], T], key: str) -> T:
+    try:
+        return lookup(key)
+    except KeyError:
+        raise FrameworkChangeRejected(field, f"unknown {field} '{key}'") from None
