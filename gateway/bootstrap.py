@@ -7,33 +7,31 @@ connects (both keep retrying while Kafka is away), and the gateway's indexes are
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from gateway.analysis_store import MongoAnalysisStore
 from gateway.app import assemble
-from gateway.caching import CachedFramework, CachedScorecards, ReadThrough
+from gateway.caching import CachedScorecards, ReadThrough
+from gateway.framework_admin import FrameworkAdmin, KafkaFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
 from gateway.live import LiveFeed
 from gateway.metrics import GatewayMetrics
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
 from services.measures.read_model import MeasureValuesReader
-from services.notifications.read_model import NotificationReader, SubscriptionStore
-from services.scorecard.framework_store import FrameworkStore
+from services.notifications.read_model import NotificationReader
+from services.notifications.write_port import SubscriptionStore
 from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
-from shared.codecs import encode
 from shared.domain.catalog import Catalog
-from shared.events import FrameworkChanged
+from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
@@ -44,52 +42,6 @@ RETRY_S = 2.0
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class FrameworkAnnouncer:
-    """Announces framework changes on Kafka once its producer has connected.
-
-    The framework store records a change before announcing it and only logs a failed
-    announcement (scorecard owners re-read the audit log), so this never blocks an admin.
-    """
-
-    def __init__(self, make_producer: Callable[[], AIOKafkaProducer], topic: str) -> None:
-        self._make_producer = make_producer
-        self._topic = topic
-        self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._connect(), name="gateway-framework-producer")
-
-    async def _connect(self) -> None:
-        while True:
-            producer = self._make_producer()
-            try:
-                await producer.start()
-                self._producer = producer
-                return
-            except Exception as error:  # Kafka away: keep trying in the background
-                log.warning("framework producer cannot connect", extra={"error": str(error)})
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                await asyncio.sleep(RETRY_S)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._producer is not None:
-            await self._producer.stop()
-
-    async def publish_framework_change(self, change: FrameworkChanged) -> None:
-        if self._producer is None:
-            raise RuntimeError("the Kafka producer is not connected yet")
-        key = (change.qsmo or "framework").encode()
-        await asyncio.wait_for(
-            await self._producer.send(self._topic, encode(change), key=key), timeout=10
-        )
 
 
 def create_app(
@@ -114,7 +66,7 @@ def create_app(
     metrics = GatewayMetrics(registry)
     mongo: Any = mongo_client or create_mongo_client(platform.mongo_url, appname="qsmo-gateway")
     database = mongo[platform.mongo_db]
-    announcer = FrameworkAnnouncer(
+    announcer = KafkaFrameworkAnnouncer(
         lambda: create_producer(
             platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
         ),
@@ -142,9 +94,12 @@ def create_app(
         ScorecardReader(database, catalog.framework()),
         ReadThrough(settings.cache_ttl_s, live.is_positioned),
     )
-    framework = CachedFramework(
-        FrameworkStore(database, announcer, catalog=catalog, clock=clock),
-        ReadThrough(settings.cache_ttl_s, live.is_positioned),
+    framework = FrameworkAdmin(
+        MongoFrameworkLog(database),
+        announcer,
+        catalog=catalog,
+        clock=clock,
+        cache=ReadThrough(settings.cache_ttl_s, live.is_positioned),
     )
     live.add_listener("scorecards", scorecards.changed)
     live.add_listener("framework", framework.changed)
@@ -158,7 +113,7 @@ def create_app(
         scorecards=scorecards,
         framework=framework,
         values=MeasureValuesReader(database),
-        notifications=NotificationReader(database, clock=clock),
+        notifications=NotificationReader(database),
         subscriptions=SubscriptionStore(database, clock=clock),
         analysis=analysis,
         live=live,

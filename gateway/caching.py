@@ -8,7 +8,8 @@ late. While the live feed is not positioned (Kafka away, start-up) every read go
 store, and the caches are emptied whenever the feed (re)positions.
 
 Concurrent misses of one key share a single read. Only ``current``/``all_current`` and the
-framework state are cached; history, ``as_of`` and diffs always read the store.
+framework state (``gateway.framework_admin.FrameworkAdmin``, with a ``ReadThrough`` of its own)
+are cached; history, ``as_of`` and diffs always read the store.
 """
 
 import asyncio
@@ -19,10 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from gateway.ports import FrameworkAdmin, ScorecardReads
-from services.scorecard.framework import FrameworkState
-from services.scorecard.views import ScorecardDiff, ScorecardView
-from shared.events import FrameworkChanged, ScorecardChanged
+from gateway.ports import ScorecardReads
+from services.scorecard.read_model import ScorecardDiff, ScorecardView
+from shared.events import ScorecardChanged
 
 T = TypeVar("T")
 Monotonic = Callable[[], float]
@@ -116,77 +116,6 @@ class CachedScorecards:
     def changed(self, message: ScorecardChanged) -> None:
         """A new version of one scorecard: forget that fiscal year's cached reads."""
         self._cache.drop(lambda key: key[1] == message.fiscal_year)
-
-    def clear(self) -> None:
-        self._cache.clear()
-
-
-class CachedFramework:
-    """``FrameworkAdmin`` whose ``state()`` is cached until a change is recorded or heard."""
-
-    def __init__(self, store: FrameworkAdmin, cache: ReadThrough[FrameworkState]) -> None:
-        self._store = store
-        self._cache = cache
-
-    async def state(self) -> FrameworkState:
-        return await self._cache.get("state", self._store.state)
-
-    async def audit_log(
-        self, limit: int = 50, after_id: str | None = None
-    ) -> list[FrameworkChanged]:
-        return await self._store.audit_log(limit, after_id)
-
-    async def _changing(self, change: Awaitable[FrameworkChanged]) -> FrameworkChanged:
-        try:
-            return await change
-        finally:
-            self._cache.clear()
-
-    async def set_target(
-        self, measure: str, target: float, *, qsmo: str | None = None, actor: str, reason: str
-    ) -> FrameworkChanged:
-        return await self._changing(
-            self._store.set_target(measure, target, qsmo=qsmo, actor=actor, reason=reason)
-        )
-
-    async def set_measure_weight(
-        self, measure: str, weight: float, *, actor: str, reason: str
-    ) -> FrameworkChanged:
-        return await self._changing(
-            self._store.set_measure_weight(measure, weight, actor=actor, reason=reason)
-        )
-
-    async def set_dimension_weight(
-        self, dimension: str, weight: float, *, actor: str, reason: str
-    ) -> FrameworkChanged:
-        return await self._changing(
-            self._store.set_dimension_weight(dimension, weight, actor=actor, reason=reason)
-        )
-
-    async def set_baseline(
-        self, measure: str, value: float, *, qsmo: str | None = None, actor: str, reason: str
-    ) -> FrameworkChanged:
-        return await self._changing(
-            self._store.set_baseline(measure, value, qsmo=qsmo, actor=actor, reason=reason)
-        )
-
-    async def adopt_dimension(
-        self, dimension: str, phase: int, *, actor: str, reason: str
-    ) -> FrameworkChanged:
-        return await self._changing(
-            self._store.adopt_dimension(dimension, phase, actor=actor, reason=reason)
-        )
-
-    async def add_qsmo(
-        self, qsmo_id: str, name: str, lead_agency: str, *, actor: str, reason: str
-    ) -> FrameworkChanged:
-        return await self._changing(
-            self._store.add_qsmo(qsmo_id, name, lead_agency, actor=actor, reason=reason)
-        )
-
-    def changed(self, message: FrameworkChanged) -> None:
-        """A change recorded by any gateway: forget the cached state."""
-        self._cache.clear()
 
     def clear(self) -> None:
         self._cache.clear()

@@ -22,10 +22,10 @@ from gateway.analysis_store import ActionKey, CommentaryKey
 from gateway.auth import ANONYMOUS, Caller, identify
 from gateway.errors import BadUserInputError
 from gateway.runtime import GatewayRuntime
-from services.scorecard.framework import FrameworkState
-from services.scorecard.views import ScorecardView
+from services.scorecard.read_model import ScorecardView
 from shared.api_keys import Principal
 from shared.domain.catalog import Qsmo
+from shared.domain.framework_changes import FrameworkState
 
 ScorecardKey = tuple[int, str | None, int | None]
 """(fiscal_year, qsmo or None for government-wide, phase override or None)"""

@@ -1,7 +1,8 @@
 """What the gateway needs from the rest of the platform, as Protocols.
 
-The real adapters are the services' own read models and stores (wired in
-``gateway.bootstrap``); unit tests pass in-memory fakes with the same methods.
+The real adapters are the services' read doors (``services.<name>.read_model``) and the
+notifications write port (``services.notifications.write_port``), wired in
+``gateway.bootstrap``; unit tests pass in-memory fakes with the same methods.
 """
 
 from collections.abc import Callable, Sequence
@@ -12,14 +13,18 @@ from gateway.analysis import ActionStatus, Commentary, ImprovementAction
 from gateway.analysis_store import ActionKey, CommentaryKey
 from gateway.pagination import Position
 from services.measures.read_model import ValueReading
-from services.notifications.models import Delivery, DeliveryStatus, Notification, Page, Severity
-from services.notifications.models import Subscription as NotificationSubscription
-from services.scorecard.framework import FrameworkState
-from services.scorecard.views import ScorecardDiff, ScorecardView
+from services.notifications.read_model import (
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    Page,
+    Severity,
+)
+from services.notifications.read_model import Subscription as NotificationSubscription
+from services.scorecard.read_model import ScorecardDiff, ScorecardView
 from shared.api_keys import Principal
 from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import PeriodKind
-from shared.events import FrameworkChanged
 
 Clock = Callable[[], datetime]
 
@@ -46,40 +51,6 @@ class ScorecardReads(Protocol):
     async def diff(
         self, fiscal_year: int, qsmo: str | None, start: datetime, end: datetime
     ) -> ScorecardDiff: ...
-
-
-class FrameworkAdmin(Protocol):
-    """``services.scorecard.framework_store.FrameworkStore``."""
-
-    async def state(self) -> FrameworkState: ...
-
-    async def audit_log(
-        self, limit: int = 50, after_id: str | None = None
-    ) -> list[FrameworkChanged]: ...
-
-    async def set_target(
-        self, measure: str, target: float, *, qsmo: str | None = None, actor: str, reason: str
-    ) -> FrameworkChanged: ...
-
-    async def set_measure_weight(
-        self, measure: str, weight: float, *, actor: str, reason: str
-    ) -> FrameworkChanged: ...
-
-    async def set_dimension_weight(
-        self, dimension: str, weight: float, *, actor: str, reason: str
-    ) -> FrameworkChanged: ...
-
-    async def set_baseline(
-        self, measure: str, value: float, *, qsmo: str | None = None, actor: str, reason: str
-    ) -> FrameworkChanged: ...
-
-    async def adopt_dimension(
-        self, dimension: str, phase: int, *, actor: str, reason: str
-    ) -> FrameworkChanged: ...
-
-    async def add_qsmo(
-        self, qsmo_id: str, name: str, lead_agency: str, *, actor: str, reason: str
-    ) -> FrameworkChanged: ...
 
 
 class MeasureValues(Protocol):
@@ -126,7 +97,7 @@ class NotificationReads(Protocol):
 
 
 class NotificationSubscriptions(Protocol):
-    """``services.notifications.read_model.SubscriptionStore``."""
+    """``services.notifications.write_port.SubscriptionStore``."""
 
     async def create(
         self,

@@ -4,13 +4,13 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+from gateway.framework_admin import FrameworkAdmin
 from gateway.limits import Limits
 from gateway.live import LiveFeed
 from gateway.metrics import GatewayMetrics
 from gateway.ports import (
     AnalysisStore,
     Clock,
-    FrameworkAdmin,
     MeasureValues,
     NotificationReads,
     NotificationSubscriptions,

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
@@ -148,19 +148,6 @@ class BatchLoop(Generic[Result]):
             )
             return
         self._on_committed(result, time.perf_counter() - started)
-
-
-class Started(Protocol):
-    """A consumer loop (``BatchLoop`` or one wrapping it) that says whether it has started."""
-
-    @property
-    def started(self) -> bool: ...
-
-
-def require_running(task: "asyncio.Task[None] | None", loop: Started | None) -> None:
-    """Readiness of a consuming service: raises unless its loop's task runs and has started."""
-    if task is None or task.done() or loop is None or not loop.started:
-        raise RuntimeError("the Kafka consumer is not running")
 
 
 async def partition_lags(consumer: AIOKafkaConsumer) -> dict[TopicPartition, int]:

@@ -1,12 +1,12 @@
 """Messages on the platform's Kafka topics, each with a ``schema_version``.
 
-``PerformanceEvent`` is FRAMEWORK.md's *Events* section as a model: one observation pushed by a
+``PerformanceEvent`` is docs/ingest.md's *The event* as a model: one observation pushed by a
 QSMO system. ``AcceptedEvent`` is what ingest publishes on ``qsmo.events.v1`` once the event
 has passed validation: the event plus when and in which request ingest accepted it.
 """
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -31,7 +31,7 @@ MAX_ATTRIBUTES = 50
 
 
 class PerformanceEvent(BaseModel):
-    """One observation of one measure for one QSMO (FRAMEWORK.md *Events*).
+    """One observation of one measure for one QSMO (docs/ingest.md, *The event*).
 
     ``event_id`` is the idempotency key: it counts at most once, forever (first one wins).
     Types are strict: a number must be a JSON number, a timestamp an RFC 3339 string with
@@ -74,12 +74,16 @@ class PeriodRef(BaseModel):
     end: datetime
 
 
+GOVERNMENT: Final = "government"
+"""Owner of the government-wide values and scorecards, and their Kafka partition key."""
+
+
 class MeasureValueChanged(BaseModel):
     """A measure's value for a QSMO and fiscal period is now ``value`` (measure-values topic).
 
     Carries the whole state, not a delta, so a redelivered or repeated message is harmless.
     Published twice per change: ``scope="qsmo"`` keyed by the QSMO (one scorecard writer per
-    QSMO) and ``scope="government"`` keyed ``government`` (one writer of the government-wide
+    QSMO) and ``scope="government"`` keyed ``GOVERNMENT`` (one writer of the government-wide
     scorecards).
     """
 

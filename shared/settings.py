@@ -68,3 +68,13 @@ class ServiceSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+
+
+class WorkerSettings(ServiceSettings):
+    """Base of a consuming service's settings: its consumer group and batches."""
+
+    group_id: str
+    max_batch_records: int = Field(default=2000, ge=1, le=50_000)
+    poll_timeout_ms: int = Field(default=500, ge=10)
+    retry_backoff_s: float = Field(default=1.0, gt=0)
+    """Pause before retrying a batch whose store or broker write failed."""

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
+from gateway.framework_admin import FrameworkChangeRejected
 from services.notifications.read_model import (
     InvalidPageError,
     NotAllowedError,
@@ -13,7 +14,6 @@ from services.notifications.read_model import (
 from services.notifications.read_model import (
     NotFoundError as NotificationsNotFoundError,
 )
-from services.scorecard.framework_store import FrameworkChangeRejected
 from shared.domain.catalog import Framework, Measure
 
 MIN_FISCAL_YEAR, MAX_FISCAL_YEAR = 2000, 2200

@@ -7,7 +7,7 @@ import strawberry
 from gateway.context import Info
 from gateway.schema.enums import DeliveryStatus, NotificationState, ScoreLevel, Severity
 from gateway.schema.framework_types import Qsmo, qsmo_by_id
-from services.notifications import models
+from services.notifications import read_model
 
 
 @strawberry.type(description="A named link, e.g. to the scorecard a notification is about.")
@@ -44,7 +44,7 @@ class Notification:
     acknowledged_by: str | None = strawberry.field(description="Id of the acknowledging key.")
 
     @classmethod
-    def from_model(cls, n: models.Notification) -> "Notification":
+    def from_model(cls, n: read_model.Notification) -> "Notification":
         return cls(
             id=strawberry.ID(n.id),
             rule=n.rule,
@@ -88,7 +88,7 @@ class NotificationSubscription:
     created_by: str
 
     @classmethod
-    def from_model(cls, s: models.Subscription) -> "NotificationSubscription":
+    def from_model(cls, s: read_model.Subscription) -> "NotificationSubscription":
         return cls(
             id=strawberry.ID(s.id),
             qsmo_id=None if s.qsmo is None else strawberry.ID(s.qsmo),
@@ -122,7 +122,7 @@ class NotificationDelivery:
     failed_at: datetime.datetime | None
 
     @classmethod
-    def from_model(cls, d: models.Delivery) -> "NotificationDelivery":
+    def from_model(cls, d: read_model.Delivery) -> "NotificationDelivery":
         return cls(
             id=strawberry.ID(d.id),
             notification_id=strawberry.ID(d.notification_id),

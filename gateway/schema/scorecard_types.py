@@ -9,7 +9,7 @@ from gateway.schema import fields
 from gateway.schema.analysis_types import Commentary, ImprovementAction
 from gateway.schema.enums import ScorecardCause, Status
 from gateway.schema.framework_types import Measure, Qsmo, qsmo_by_id
-from services.scorecard import views
+from services.scorecard import read_model
 
 
 @strawberry.type(description="How much data stands behind a value, and how fresh it is.")
@@ -43,7 +43,7 @@ class ScorecardMeasure:
 
     @classmethod
     def from_model(
-        cls, measure: views.MeasureView, qsmo: str | None, fiscal_year: int
+        cls, measure: read_model.MeasureView, qsmo: str | None, fiscal_year: int
     ) -> "ScorecardMeasure":
         quality = measure.quality
         return cls(
@@ -114,7 +114,7 @@ class CauseDetail:
     )
 
     @classmethod
-    def from_model(cls, detail: views.CauseDetail) -> "CauseDetail":
+    def from_model(cls, detail: read_model.CauseDetail) -> "CauseDetail":
         return cls(
             measures=[strawberry.ID(m) for m in detail.measures],
             restated_measures=[strawberry.ID(m) for m in detail.restated_measures],
@@ -138,7 +138,7 @@ class Scorecard:
     dimensions: list[ScorecardDimension]
 
     @classmethod
-    def from_model(cls, view: views.ScorecardView) -> "Scorecard":
+    def from_model(cls, view: read_model.ScorecardView) -> "Scorecard":
         return cls(
             id=strawberry.ID(view.scorecard_id),
             fiscal_year=view.fiscal_year,
@@ -199,7 +199,9 @@ class ScorecardVersion:
     overall_status: Status
 
     @classmethod
-    def from_model(cls, version: views.VersionSummary | views.ScorecardView) -> "ScorecardVersion":
+    def from_model(
+        cls, version: read_model.VersionSummary | read_model.ScorecardView
+    ) -> "ScorecardVersion":
         return cls(
             version=version.version,
             computed_at=version.computed_at,
@@ -255,7 +257,7 @@ class ScorecardDiff:
     causes: list[ScorecardCause]
 
     @classmethod
-    def from_model(cls, diff: views.ScorecardDiff) -> "ScorecardDiff":
+    def from_model(cls, diff: read_model.ScorecardDiff) -> "ScorecardDiff":
         return cls(
             scorecard_id=strawberry.ID(diff.scorecard_id),
             fiscal_year=diff.fiscal_year,

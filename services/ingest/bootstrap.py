@@ -22,7 +22,6 @@ from services.ingest.metrics import IngestMetrics
 from services.ingest.ports import Clock, EventPublisher, SystemClock
 from services.ingest.publisher import KafkaEventPublisher
 from services.ingest.qsmo_directory import (
-    FrameworkLogReader,
     QsmoDirectory,
     QsmoDirectoryRefresher,
 )
@@ -30,10 +29,10 @@ from services.ingest.rate_limit import RateLimiter
 from services.ingest.request_context import RequestContextMiddleware
 from services.ingest.runtime import IngestRuntime
 from services.ingest.settings import IngestSettings
-from services.scorecard.framework_log import MongoFrameworkLog
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
+from shared.framework_log import FrameworkLogReader, MongoFrameworkLog
 from shared.kafka import connection_options, create_producer
 from shared.mongo import create_mongo_client
 from shared.observability import health_router

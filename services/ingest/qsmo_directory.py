@@ -10,21 +10,16 @@ keeps the ids it knows, counts the failure and tries again at the next interval.
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Protocol
 
 from prometheus_client import Counter, Gauge
 
-from services.scorecard.framework import RecordedChange
+from shared.domain.framework_changes import RecordedChange
+from shared.framework_log import FrameworkLogReader
 from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
-
-
-class FrameworkLogReader(Protocol):
-    """The part of the framework audit log ingest reads."""
-
-    async def after(self, seq: int) -> Sequence[RecordedChange]: ...
 
 
 class QsmoDirectory:

@@ -6,14 +6,12 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 
 from shared.codecs import encode
-from shared.events import DeadLetter, MeasureValueChanged
-
-GOVERNMENT_KEY = b"government"
+from shared.events import GOVERNMENT, DeadLetter, MeasureValueChanged
 
 
 def value_key(change: MeasureValueChanged) -> bytes:
     """QSMO-scope changes are keyed by QSMO, government-scope ones share one key."""
-    return GOVERNMENT_KEY if change.scope == "government" else change.qsmo.encode()
+    return GOVERNMENT.encode() if change.scope == "government" else change.qsmo.encode()
 
 
 class KafkaValuePublisher:

@@ -1,4 +1,7 @@
-"""The read side of measure values, for the gateway, the scorecard and tests.
+"""The measures service's read door: the only module of the service the gateway imports.
+
+``MeasureValuesReader`` returns ``ValueReading`` values (``__all__``); an import contract in
+``pyproject.toml`` keeps the gateway from reaching past this module.
 
 A fiscal-year or fiscal-quarter value is one indexed lookup of period documents (one per QSMO
 for the government-wide value); a rolling window or a monthly series is one bounded range
@@ -159,3 +162,6 @@ def _pooled(per_qsmo: Mapping[str, Summary]) -> Summary:
     for summary in per_qsmo.values():
         pooled = merge(pooled, summary)
     return pooled
+
+
+__all__ = ["MeasureValuesReader", "ValueReading"]

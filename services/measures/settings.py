@@ -4,10 +4,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared import topics
-from shared.settings import ServiceSettings
+from shared.settings import WorkerSettings
 
 
-class MeasuresSettings(ServiceSettings):
+class MeasuresSettings(WorkerSettings):
     """Where it listens, what it consumes and how big its batches are."""
 
     model_config = SettingsConfigDict(env_prefix="QSMO_MEASURES_", extra="ignore", frozen=True)
@@ -17,7 +17,3 @@ class MeasuresSettings(ServiceSettings):
     events_topic: str = topics.EVENTS
     dlq_topic: str = topics.EVENTS_DLQ
     values_topic: str = topics.MEASURE_VALUES
-    max_batch_records: int = Field(default=2000, ge=1, le=50_000)
-    poll_timeout_ms: int = Field(default=500, ge=10)
-    retry_backoff_s: float = Field(default=1.0, gt=0)
-    """Pause before retrying a batch whose store or broker write failed."""

@@ -2,18 +2,15 @@
 
 Three tasks run while the service lives: the Kafka consumer (scorecards and dead letters →
 the engine), the sweeper (stale measures, dead-letter windows, cooldowns, outbox) and the
-delivery dispatcher (webhooks).
+delivery dispatcher (webhooks). The service runs in the consuming services' shell
+(``shared.worker``).
 """
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
-from prometheus_client import CollectorRegistry
 
 from services.notifications.consumer import notifications_loop
 from services.notifications.dispatcher import DeliveryDispatcher
@@ -24,12 +21,10 @@ from services.notifications.repository import MongoNotificationStore
 from services.notifications.senders import WebhookSender
 from services.notifications.settings import NotificationsSettings
 from services.notifications.signals import Names
-from shared.batch_consumer import BatchLoop
 from shared.catalog import load_catalog
-from shared.kafka import connection_options, create_consumer, create_producer
-from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings
-from shared.tasks import cancel_and_wait, raise_if_cancelled
+from shared.tasks import raise_if_cancelled
+from shared.worker import ConsumingService
 
 log = logging.getLogger(__name__)
 
@@ -46,35 +41,23 @@ def rule_settings(settings: NotificationsSettings) -> RuleSettings:
     )
 
 
-@dataclass
-class NotificationsService:
+class NotificationsService(ConsumingService[NotificationsSettings]):
     """Everything the running service holds; ``start``/``stop`` bracket its life."""
 
-    settings: NotificationsSettings
-    platform: PlatformSettings
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    mongo: Any = None
-    producer: AIOKafkaProducer | None = None
-    http: httpx.AsyncClient | None = None
-    consumer: BatchLoop[object] | None = None
-    dispatcher: DeliveryDispatcher | None = None
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    running_check = "workers"
 
-    def __post_init__(self) -> None:
+    def __init__(self, settings: NotificationsSettings, platform: PlatformSettings) -> None:
+        super().__init__(settings, platform)
         self.metrics = NotificationsMetrics(self.registry)
-        self.mongo = create_mongo_client(self.platform.mongo_url)
-        self.store = MongoNotificationStore(self.mongo[self.platform.mongo_db])
+        self.store = MongoNotificationStore(self.database)
+        self.http: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
         s = self.settings
         await self.store.create_indexes()
-        self.producer = create_producer(
-            self.platform.kafka_bootstrap, **connection_options(self.platform)
-        )
-        await self.producer.start()
         engine = NotificationEngine(
             self.store,
-            KafkaNotificationPublisher(self.producer, s.notifications_topic),
+            KafkaNotificationPublisher(await self.start_producer(), s.notifications_topic),
             Names.from_catalog(load_catalog()),
             rule_settings(s),
             self.metrics,
@@ -85,7 +68,7 @@ class NotificationsService:
         sender = WebhookSender(
             self.http, timeout_s=s.delivery_timeout_s, allow_private=s.allow_private_webhooks
         )
-        self.dispatcher = DeliveryDispatcher(
+        dispatcher = DeliveryDispatcher(
             self.store,
             sender,
             self.metrics,
@@ -94,14 +77,9 @@ class NotificationsService:
             backoff_max_s=s.delivery_backoff_max_s,
             poll_s=s.delivery_poll_s,
         )
-        engine.on_deliveries.append(self.dispatcher.wake)
-        self.consumer = notifications_loop(
-            create_consumer(
-                self.platform.kafka_bootstrap,
-                group_id=s.group_id,
-                max_poll_records=s.max_batch_records,
-                **connection_options(self.platform),
-            ),
+        engine.on_deliveries.append(dispatcher.wake)
+        consumer = notifications_loop(
+            self.create_consumer(s.group_id, s.max_batch_records),
             [s.scorecards_topic, s.dlq_topic],
             engine.process,
             self.metrics,
@@ -109,13 +87,10 @@ class NotificationsService:
             poll_timeout_ms=s.poll_timeout_ms,
             retry_backoff_s=s.retry_backoff_s,
         )
-        self.tasks = [
-            asyncio.create_task(self.consumer.run(), name="notifications-consumer"),
-            asyncio.create_task(self.dispatcher.run(), name="notifications-dispatcher"),
-            asyncio.create_task(self._sweep_forever(engine), name="notifications-sweeper"),
-        ]
-        for task in self.tasks:
-            task.add_done_callback(_log_exit)
+        self.consumer = consumer
+        self.run_in_background(consumer.run(), "notifications-consumer")
+        self.run_in_background(dispatcher.run(), "notifications-dispatcher")
+        self.run_in_background(self._sweep_forever(engine), "notifications-sweeper")
 
     async def _sweep_forever(self, engine: NotificationEngine) -> None:
         while True:
@@ -128,25 +103,10 @@ class NotificationsService:
                 self.metrics.batch_failures.inc()
             await asyncio.sleep(self.settings.sweep_interval_s)
 
-    def check_running(self) -> None:
-        """Raise unless the consumer, dispatcher and sweeper all run."""
-        if not self.tasks or any(t.done() for t in self.tasks):
-            raise RuntimeError("a background task of the service stopped")
-        if self.consumer is None or not self.consumer.started:
-            raise RuntimeError("the Kafka consumer is not running")
-
     async def stop(self) -> None:
-        await asyncio.gather(*(cancel_and_wait(task) for task in self.tasks))
+        await super().stop()
         if self.http is not None:
             await self.http.aclose()
-        if self.producer is not None:
-            await self.producer.stop()
-        await self.mongo.close()
-
-
-def _log_exit(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
 def build(

@@ -10,7 +10,8 @@ Collections, each with one writer:
   ``notification_dead_letter_windows`` — the service's rule state.
 
 Acknowledgements live apart from notifications because FerretDB can lose one of two
-concurrent updates of the same document (INFRA.md): one writer per document.
+concurrent updates of the same document (docs/notifications.md, README.md): one writer per
+document.
 """
 
 from datetime import UTC, datetime

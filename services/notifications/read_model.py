@@ -1,29 +1,25 @@
-"""What the gateway reads and writes: notifications, acknowledgements, subscriptions, deliveries.
+"""The notifications service's read door: the only module of the service the gateway reads.
 
-``NotificationReader(database)`` pages notifications and deliveries newest first with opaque
-cursors; ``SubscriptionStore(database)`` creates, lists and deletes webhook subscriptions
-(publishers for their own QSMO, admins for any) and records acknowledgements. Secrets are
-stored for signing but never returned or logged. Errors: ``SubscriptionRejected(field,
-message)`` for invalid input, ``NotAllowedError`` (a ``SubscriptionRejected`` on ``principal``)
-when the caller's role forbids it, ``NotFoundError``, ``InvalidPageError``.
+``NotificationReader(database)`` pages notifications (with their acknowledgements) and
+deliveries newest first with opaque cursors; the models it returns and the errors the
+service raises are offered here too (``__all__``). The writes the gateway performs
+(subscriptions, acknowledgements) go through ``services.notifications.write_port``. Errors:
+``SubscriptionRejected(field, message)`` for invalid input, ``NotAllowedError`` (a
+``SubscriptionRejected`` on ``principal``) when the caller's role forbids it,
+``NotFoundError``, ``InvalidPageError``.
 """
 
 import base64
 import binascii
-import contextlib
 import json
-import re
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pymongo import DESCENDING
-from pymongo.errors import DuplicateKeyError
 
 from services.notifications import documents as docs
 from services.notifications.models import (
-    SEVERITY_RANK,
     Delivery,
     DeliveryStatus,
     Notification,
@@ -31,17 +27,8 @@ from services.notifications.models import (
     Severity,
     Subscription,
 )
-from services.notifications.settings import NotificationsSettings
-from services.notifications.url_guard import Resolver, UnsafeUrlError, check_destination
-from services.notifications.url_guard import system_resolver as _system_resolver
-from shared.api_keys import Principal, Role
-from shared.catalog import load_catalog
 
 MAX_PAGE = 100
-MIN_SECRET, MAX_SECRET = 16, 512
-_IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-Clock = Callable[[], datetime]
-ItemT = TypeVar("ItemT")
 
 
 class NotificationsError(Exception):
@@ -70,10 +57,6 @@ class NotFoundError(NotificationsError):
 
 class InvalidPageError(NotificationsError, ValueError):
     """``first`` out of range or an ``after`` cursor that this API did not hand out."""
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def encode_cursor(at: datetime, item_id: str) -> str:
@@ -126,9 +109,8 @@ async def _page(
 class NotificationReader:
     """Reads notifications (with acknowledgements) and deliveries."""
 
-    def __init__(self, database: Any, *, clock: Clock = _utc_now) -> None:
+    def __init__(self, database: Any) -> None:
         self._db = database
-        self._clock = clock
 
     async def list(self, qsmo: str | None, first: int, after: str | None) -> Page[Notification]:
         """Newest first (by ``raised_at``); ``qsmo`` None lists every QSMO and government-wide."""
@@ -171,10 +153,6 @@ class NotificationReader:
         items = [docs.delivery_from(d) for d in found]
         return Page[Delivery](items=items, end_cursor=end, has_next_page=more)
 
-    async def acknowledge(self, principal: Principal, notification_id: str) -> Notification:
-        """Same as ``SubscriptionStore.acknowledge``."""
-        return await acknowledge(self._db, principal, notification_id, self._clock())
-
     async def _acks(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not ids:
             return {}
@@ -182,155 +160,19 @@ class NotificationReader:
         return {d["_id"]: d for d in found}
 
 
-async def acknowledge(
-    database: Any, principal: Principal, notification_id: str, now: datetime
-) -> Notification:
-    """Record that ``principal`` saw the notification; the first acknowledgement wins.
-
-    Admins acknowledge anything, publishers their own QSMO's notifications, viewers nothing.
-    """
-    reader = NotificationReader(database)
-    notification = await reader.get(notification_id)
-    if notification is None:
-        raise NotFoundError(f"no notification with id {notification_id!r}")
-    if principal.role is Role.VIEWER or (
-        principal.role is Role.PUBLISHER and notification.qsmo != principal.qsmo
-    ):
-        raise NotAllowedError(
-            "only admins, or publishers of the notification's QSMO, acknowledge it"
-        )
-    if notification.acknowledged_at is None:
-        with contextlib.suppress(DuplicateKeyError):  # concurrent acknowledgement: first wins
-            await database[docs.ACKS].insert_one(
-                {
-                    "_id": notification_id,
-                    "acknowledged_at": now,
-                    "acknowledged_by": principal.key_id,
-                }
-            )
-        notification = await reader.get(notification_id)
-    assert notification is not None
-    return notification
-
-
-class SubscriptionStore:
-    """Webhook subscriptions: validated, scoped by role, secrets kept write-only."""
-
-    def __init__(
-        self,
-        database: Any,
-        *,
-        allow_private: bool | None = None,
-        resolver: Resolver = _system_resolver,
-        clock: Clock = _utc_now,
-    ) -> None:
-        self._db = database
-        self._allow_private = (
-            NotificationsSettings().allow_private_webhooks
-            if allow_private is None
-            else allow_private
-        )
-        self._resolver = resolver
-        self._clock = clock
-
-    async def create(
-        self,
-        principal: Principal,
-        qsmo: str | None,
-        dimension: str | None,
-        measure: str | None,
-        min_severity: Severity,
-        url: str,
-        secret: str,
-    ) -> Subscription:
-        """Store a webhook subscription; raises ``SubscriptionRejected`` naming the field."""
-        _check_may_manage(principal, qsmo)
-        _check_filters(qsmo, dimension, measure, min_severity)
-        if not MIN_SECRET <= len(secret) <= MAX_SECRET:
-            raise SubscriptionRejected(
-                "secret", f"must be {MIN_SECRET} to {MAX_SECRET} characters long"
-            )
-        try:
-            await check_destination(url, allow_private=self._allow_private, resolver=self._resolver)
-        except UnsafeUrlError as error:
-            raise SubscriptionRejected("url", str(error)) from None
-        subscription = Subscription(
-            id=f"sub_{uuid.uuid4().hex}",
-            qsmo=qsmo,
-            dimension=dimension,
-            measure=measure,
-            min_severity=min_severity,
-            url=url,
-            created_at=self._clock(),
-            created_by=principal.key_id,
-        )
-        await self._db[docs.SUBSCRIPTIONS].insert_one(
-            docs.subscription_document(subscription, secret)
-        )
-        return subscription
-
-    async def delete(self, principal: Principal, subscription_id: str) -> None:
-        """Delete a subscription the caller may manage; its pending deliveries then fail."""
-        found = await self._db[docs.SUBSCRIPTIONS].find_one({"_id": subscription_id}, {"secret": 0})
-        if found is None or not _may_see(principal, found.get("qsmo")):
-            raise NotFoundError(f"no subscription with id {subscription_id!r}")
-        _check_may_manage(principal, found.get("qsmo"))
-        await self._db[docs.SUBSCRIPTIONS].delete_one({"_id": subscription_id})
-
-    async def list(self, principal: Principal) -> list[Subscription]:
-        """Admins see every subscription, publishers their QSMO's; viewers are refused."""
-        if principal.role is Role.VIEWER:
-            raise NotAllowedError("viewers do not manage notification subscriptions")
-        query = {} if principal.role is Role.ADMIN else {"qsmo": principal.qsmo}
-        found = (
-            await self._db[docs.SUBSCRIPTIONS]
-            .find(query, {"secret": 0})
-            .sort("created_at")
-            .to_list()
-        )
-        return [docs.subscription_from(d) for d in found]
-
-    async def acknowledge(self, principal: Principal, notification_id: str) -> Notification:
-        """Acknowledge a notification (see ``read_model.acknowledge``)."""
-        return await acknowledge(self._db, principal, notification_id, self._clock())
-
-
-def _may_see(principal: Principal, qsmo: str | None) -> bool:
-    return principal.role is Role.ADMIN or (
-        principal.role is Role.PUBLISHER and qsmo is not None and qsmo == principal.qsmo
-    )
-
-
-def _check_may_manage(principal: Principal, qsmo: str | None) -> None:
-    if principal.role is Role.ADMIN:
-        return
-    if principal.role is not Role.PUBLISHER:
-        raise NotAllowedError("only admins and publishers manage notification subscriptions")
-    if qsmo != principal.qsmo:
-        raise SubscriptionRejected(
-            "qsmo",
-            f"a publisher key manages subscriptions of its own QSMO only ({principal.qsmo!r})",
-        )
-
-
-def _check_filters(
-    qsmo: str | None, dimension: str | None, measure: str | None, min_severity: str
-) -> None:
-    for field, value in (("qsmo", qsmo), ("dimension", dimension), ("measure", measure)):
-        if value is not None and not _IDENTIFIER.match(value):
-            raise SubscriptionRejected(
-                field, "must be a catalog id (lower-case letters, digits, -)"
-            )
-    if min_severity not in SEVERITY_RANK:
-        raise SubscriptionRejected("min_severity", "must be one of info, warning, critical")
-    frameworks = load_catalog().frameworks
-    dimensions = {d.id for f in frameworks for d in f.dimensions}
-    measures = {m.id: m.dimension for f in frameworks for m in f.measures}
-    if dimension is not None and dimension not in dimensions:
-        raise SubscriptionRejected("dimension", f"unknown dimension {dimension!r}")
-    if measure is not None and measure not in measures:
-        raise SubscriptionRejected("measure", f"unknown measure {measure!r}")
-    if measure is not None and dimension is not None and measures[measure] != dimension:
-        raise SubscriptionRejected(
-            "measure", f"measure {measure!r} is not in dimension {dimension!r}"
-        )
+__all__ = [
+    "Delivery",
+    "DeliveryStatus",
+    "InvalidPageError",
+    "NotAllowedError",
+    "NotFoundError",
+    "Notification",
+    "NotificationReader",
+    "NotificationsError",
+    "Page",
+    "Severity",
+    "Subscription",
+    "SubscriptionRejected",
+    "decode_cursor",
+    "encode_cursor",
+]

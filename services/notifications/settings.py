@@ -4,10 +4,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared import topics
-from shared.settings import ServiceSettings
+from shared.settings import WorkerSettings
 
 
-class NotificationsSettings(ServiceSettings):
+class NotificationsSettings(WorkerSettings):
     """Topics, rule thresholds, delivery policy and the webhook SSRF switch."""
 
     model_config = SettingsConfigDict(env_prefix="QSMO_NOTIFICATIONS_", extra="ignore", frozen=True)
@@ -18,9 +18,6 @@ class NotificationsSettings(ServiceSettings):
     dlq_topic: str = topics.EVENTS_DLQ
     notifications_topic: str = topics.NOTIFICATIONS
     max_batch_records: int = Field(default=500, ge=1, le=10_000)
-    poll_timeout_ms: int = Field(default=500, ge=10)
-    retry_backoff_s: float = Field(default=1.0, gt=0)
-    """Pause before retrying a batch whose store or broker write failed."""
 
     cooldown_s: float = Field(default=900.0, ge=0)
     """A condition must stay clear this long to resolve; a re-raise sooner is a suppressed flap."""

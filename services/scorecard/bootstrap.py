@@ -1,71 +1,43 @@
-"""Composition root of the scorecard service: settings → clients → adapters → consumer."""
+"""Composition root of the scorecard service: settings → clients → adapters → consumer.
 
-import asyncio
-import logging
-from dataclasses import dataclass, field
-from typing import Any
-
-from aiokafka import AIOKafkaProducer
-from prometheus_client import CollectorRegistry
+The service runs in the consuming services' shell (``shared.worker``).
+"""
 
 from services.scorecard.consumer import ScorecardConsumer
-from services.scorecard.framework_log import MongoFrameworkLog
 from services.scorecard.handlers import ScorecardContext
 from services.scorecard.metrics import ScorecardMetrics
 from services.scorecard.publisher import KafkaScorecardPublisher
 from services.scorecard.repository import MongoScorecardRepository
 from services.scorecard.settings import ScorecardSettings
-from shared.batch_consumer import require_running
 from shared.catalog import load_catalog
-from shared.kafka import connection_options, create_consumer, create_producer
-from shared.mongo import create_mongo_client
+from shared.framework_log import MongoFrameworkLog
 from shared.settings import PlatformSettings
-from shared.tasks import cancel_and_wait, start_logged
-
-log = logging.getLogger(__name__)
+from shared.worker import ConsumingService
 
 
-@dataclass
-class ScorecardService:
+class ScorecardService(ConsumingService[ScorecardSettings]):
     """Everything the running service holds; ``start``/``stop`` bracket its life."""
 
-    settings: ScorecardSettings
-    platform: PlatformSettings
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    mongo: Any = None
-    producer: AIOKafkaProducer | None = None
-    repository: MongoScorecardRepository = field(init=False)
-    consumer: ScorecardConsumer | None = None
-    task: asyncio.Task[None] | None = None
-
-    def __post_init__(self) -> None:
+    def __init__(self, settings: ScorecardSettings, platform: PlatformSettings) -> None:
+        super().__init__(settings, platform)
         self.metrics = ScorecardMetrics(self.registry)
         self.catalog = load_catalog()
-        self.mongo = create_mongo_client(self.platform.mongo_url)
-        self.database = self.mongo[self.platform.mongo_db]
         self.repository = MongoScorecardRepository(self.database)
         self.framework_log = MongoFrameworkLog(self.database)
 
     async def start(self) -> None:
+        settings = self.settings
         await self.repository.create_indexes()
         await self.framework_log.create_indexes()
-        self.producer = create_producer(
-            self.platform.kafka_bootstrap, **connection_options(self.platform)
-        )
-        await self.producer.start()
-        settings = self.settings
         context = ScorecardContext(
             repository=self.repository,
-            publisher=KafkaScorecardPublisher(self.producer, settings.scorecards_topic),
+            publisher=KafkaScorecardPublisher(
+                await self.start_producer(), settings.scorecards_topic
+            ),
             framework=self.catalog.framework(),
         )
-        self.consumer = ScorecardConsumer(
-            create_consumer(
-                self.platform.kafka_bootstrap,
-                group_id=settings.group_id,
-                max_poll_records=settings.max_batch_records,
-                **connection_options(self.platform),
-            ),
+        consumer = ScorecardConsumer(
+            self.create_consumer(settings.group_id, settings.max_batch_records),
             context,
             self.framework_log,
             self.metrics,
@@ -77,17 +49,8 @@ class ScorecardService:
             framework_check_s=settings.framework_check_s,
             status_refresh_s=settings.status_refresh_s,
         )
-        self.task = start_logged(self.consumer.run(), "scorecard-consumer")
-
-    async def check_running(self) -> None:
-        """Readiness: raises unless the consumer loop is running."""
-        require_running(self.task, self.consumer)
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self.task)
-        if self.producer is not None:
-            await self.producer.stop()
-        await self.mongo.close()
+        self.consumer = consumer
+        self.run_in_background(consumer.run(), "scorecard-consumer")
 
 
 def build(

@@ -21,8 +21,6 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
-from services.scorecard.framework import FrameworkState, fold
-from services.scorecard.framework_log import InMemoryFrameworkLog, MongoFrameworkLog
 from services.scorecard.handlers import (
     ScorecardContext,
     apply_framework_changes,
@@ -31,7 +29,9 @@ from services.scorecard.handlers import (
 from services.scorecard.metrics import STATUSES, ScorecardMetrics
 from shared.batch_consumer import Batch, BatchLoop, partition_lags
 from shared.codecs import decode
+from shared.domain.framework_changes import FrameworkState, fold
 from shared.events import MeasureValueChanged
+from shared.framework_log import FrameworkLogReader
 from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class ScorecardConsumer:
         self,
         consumer: AIOKafkaConsumer,
         context: ScorecardContext,
-        framework_log: MongoFrameworkLog | InMemoryFrameworkLog,
+        framework_log: FrameworkLogReader,
         metrics: ScorecardMetrics,
         *,
         values_topic: str,

@@ -13,7 +13,6 @@ from typing import Any
 
 from services.scorecard.inputs import InputState, to_millis
 from services.scorecard.views import (
-    GOVERNMENT,
     Cause,
     CauseDetail,
     DimensionView,
@@ -28,6 +27,7 @@ from shared.domain.overrides import Overrides
 from shared.domain.phases import baseline_fiscal_year
 from shared.domain.scoring import ScorecardResult, score
 from shared.domain.summaries import Summary, government_wide_value, value_of
+from shared.events import GOVERNMENT
 
 
 def qsmo_of(owner: str) -> str | None:

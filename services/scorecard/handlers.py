@@ -15,11 +15,11 @@ from datetime import datetime
 
 from services.scorecard.changes import changed_message, transitions
 from services.scorecard.domain import compute_scorecard, next_version, qsmo_of
-from services.scorecard.framework import FrameworkState, RecordedChange, affected_owners
 from services.scorecard.inputs import InputState, input_from_message
 from services.scorecard.ports import ScorecardPublisher, ScorecardRepository, StoredVersion
 from services.scorecard.views import Cause, CauseDetail, scorecard_id
 from shared.domain.catalog import Framework
+from shared.domain.framework_changes import FrameworkState, RecordedChange, affected_owners
 from shared.domain.phases import baseline_fiscal_year
 from shared.events import MeasureValueChanged
 

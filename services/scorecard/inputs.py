@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from services.scorecard.views import GOVERNMENT
 from shared.domain.summaries import Summary
-from shared.events import MeasureValueChanged
+from shared.events import GOVERNMENT, MeasureValueChanged
 
 
 def to_millis(moment: datetime) -> datetime:

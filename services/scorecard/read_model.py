@@ -1,4 +1,8 @@
-"""The read side of scorecards, for the GraphQL gateway and tests.
+"""The scorecard service's read door: the only module of the service the gateway imports.
+
+``ScorecardReader`` reads the service's collections; the views it returns (``ScorecardView``,
+``ScorecardDiff`` and their parts) are immutable values. ``__all__`` is what the door offers;
+an import contract in ``pyproject.toml`` keeps the gateway from reaching past it.
 
 Every method is a bounded number of round trips: ``current`` one lookup, ``as_of`` one
 indexed find, ``all_current`` one find for every QSMO and government-wide, ``diff`` three.
@@ -14,13 +18,8 @@ from pymongo import ASCENDING, DESCENDING
 from services.scorecard import documents as docs
 from services.scorecard.changes import diff
 from services.scorecard.domain import rescore
-from services.scorecard.inputs import to_millis
 from services.scorecard.views import (
     CauseDetail,
-    DimensionChange,
-    DimensionView,
-    MeasureChange,
-    MeasureDataQuality,
     MeasureView,
     ScorecardDiff,
     ScorecardView,
@@ -128,16 +127,9 @@ async def create_read_indexes(database: Any) -> None:
 
 __all__ = [
     "CauseDetail",
-    "DimensionChange",
-    "DimensionView",
-    "MeasureChange",
-    "MeasureDataQuality",
     "MeasureView",
     "ScorecardDiff",
     "ScorecardReader",
     "ScorecardView",
     "VersionSummary",
-    "create_read_indexes",
-    "scorecard_id",
-    "to_millis",
 ]

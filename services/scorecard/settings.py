@@ -4,10 +4,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared import topics
-from shared.settings import ServiceSettings
+from shared.settings import WorkerSettings
 
 
-class ScorecardSettings(ServiceSettings):
+class ScorecardSettings(WorkerSettings):
     """Where it listens, what it consumes and publishes, and how often it looks around."""
 
     model_config = SettingsConfigDict(env_prefix="QSMO_SCORECARD_", extra="ignore", frozen=True)
@@ -17,10 +17,6 @@ class ScorecardSettings(ServiceSettings):
     values_topic: str = topics.MEASURE_VALUES
     framework_topic: str = topics.FRAMEWORK
     scorecards_topic: str = topics.SCORECARDS
-    max_batch_records: int = Field(default=2000, ge=1, le=50_000)
-    poll_timeout_ms: int = Field(default=500, ge=10)
-    retry_backoff_s: float = Field(default=1.0, gt=0)
-    """Pause before retrying a batch whose store or broker write failed."""
     framework_check_s: float = Field(default=5.0, gt=0)
     """Longest time between two reads of the framework audit log (a ``FrameworkChanged``
     message on the framework topic triggers one at once)."""

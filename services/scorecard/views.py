@@ -11,13 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events import StatusName
+from shared.events import GOVERNMENT, StatusName
 
 Cause = Literal["new_data", "restatement", "framework_change"]
 """Why a version was made: new data, late data for a reported period, or an admin change."""
-
-GOVERNMENT = "government"
-"""Owner key of the government-wide scorecards (and their Kafka partition key)."""
 
 
 class _View(BaseModel):

@@ -7,6 +7,7 @@
 - ``open_periods``, ``targets``: FRAMEWORK.md rev. 2 — open/closed periods, elapsed share,
   pro-rated and government-wide targets, projections (the services adopt them with #16);
 - ``validation``: catalog rules for one observation, as actionable field errors.
+- ``framework_changes``: the admin audit log folded into overrides and added QSMOs.
 
 Nothing here does I/O or reads the clock: time is always an argument
 (``tests/unit/domain/test_purity.py`` keeps it so).

@@ -171,7 +171,7 @@ class Measure(CatalogModel):
 
 
 def _range_for_unit(unit: str) -> ValueRange | None:
-    """FRAMEWORK.md's unit rules: ``score 1-5`` → 1..5, ``%…`` → 0..100 (else unchecked)."""
+    """The unit rules (docs/scoring.md §12): ``score 1-5`` → 1..5, ``%…`` → 0..100 (else unchecked)."""
     if unit.startswith("score 1"):
         return ValueRange(min=1, max=5)
     if unit.startswith("%"):

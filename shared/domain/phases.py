@@ -15,7 +15,7 @@ QSMO_2022_PHASES = (
     Phase(number=2, name="walk", fiscal_year=2023),
     Phase(number=3, name="run", fiscal_year=2024),
 )
-"""FRAMEWORK.md's phases, the default wherever no framework is given."""
+"""The crawl, walk and run phases (docs/scoring.md §5), the default wherever no framework is given."""
 
 
 def active_phase(fiscal_year: int, phases: Sequence[Phase] = QSMO_2022_PHASES) -> int:

@@ -1,4 +1,4 @@
-"""Scorecards exactly as FRAMEWORK.md *Scoring* defines them (see docs/scoring.md).
+"""Scorecards exactly as docs/scoring.md defines them.
 
 attainment → measure status → dimension score (100 x weighted mean attainment of its active
 measures with a value) → overall score (weighted mean of the non-null dimension scores).

@@ -24,7 +24,7 @@ from notifications_receiver import Call, Receiver, dead_url
 from security_abuse_support import PUBLIC_HOOK, SecurityLane, SecurityTally
 from websockets.asyncio.client import connect
 
-from services.notifications.read_model import SubscriptionStore
+from services.notifications.write_port import SubscriptionStore
 from shared.api_keys import Principal, Role
 from shared.mongo import create_mongo_client
 

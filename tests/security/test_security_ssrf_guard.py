@@ -22,7 +22,8 @@ from security_abuse_support import (
     graphql_answer_problem,
 )
 
-from services.notifications.read_model import SubscriptionRejected, SubscriptionStore
+from services.notifications.read_model import SubscriptionRejected
+from services.notifications.write_port import SubscriptionStore
 from shared.api_keys import Principal, Role
 from shared.mongo import create_mongo_client
 

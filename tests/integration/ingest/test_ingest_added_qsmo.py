@@ -8,10 +8,11 @@ import httpx
 import qsmo_stack
 from ingest_kafka_support import PlainKeys, create_topic, event, in_process, read_topic
 
+from gateway.framework_admin import FrameworkAdmin
 from services.ingest.bootstrap import create_app
 from services.ingest.settings import IngestSettings
-from services.scorecard.framework_store import FrameworkStore
 from shared.events import AcceptedEvent
+from shared.framework_log import MongoFrameworkLog
 from shared.settings import PlatformSettings
 
 
@@ -37,7 +38,7 @@ async def test_events_of_a_qsmo_added_by_an_admin_are_accepted_without_a_restart
         assert before.status_code == 422, before.text
         assert before.json()["error"]["details"][0]["code"] == "unknown_qsmo"
 
-        await FrameworkStore(mongo_db).add_qsmo(
+        await FrameworkAdmin(MongoFrameworkLog(mongo_db)).add_qsmo(
             "travel-management", "Travel Management", "GSA", actor="admin", reason="new QSMO"
         )
         answer = await _first_accepted(client, body, admin)

@@ -15,7 +15,7 @@ from notifications_lane import NotificationsLane
 from notifications_messages import SECRET
 from notifications_receiver import Receiver
 
-from services.notifications.read_model import SubscriptionStore
+from services.notifications.write_port import SubscriptionStore
 from shared.api_keys import Principal, Role
 from shared.kafka import ensure_topics
 

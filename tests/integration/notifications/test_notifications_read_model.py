@@ -14,9 +14,9 @@ from services.notifications.read_model import (
     NotFoundError,
     NotificationReader,
     SubscriptionRejected,
-    SubscriptionStore,
 )
 from services.notifications.repository import MongoNotificationStore
+from services.notifications.write_port import SubscriptionStore
 from shared.api_keys import Principal, Role
 
 AT = datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -82,7 +82,7 @@ async def test_acknowledge_first_one_wins_and_roles_are_checked(seeded: Any) -> 
     store = SubscriptionStore(seeded, allow_private=False, resolver=public_dns, clock=lambda: AT)
     acknowledged = await store.acknowledge(CYBER, "ntf_01")
     assert (acknowledged.acknowledged_by, acknowledged.acknowledged_at) == (CYBER.key_id, AT)
-    again = await NotificationReader(seeded).acknowledge(ADMIN, "ntf_01")
+    again = await SubscriptionStore(seeded, allow_private=False).acknowledge(ADMIN, "ntf_01")
     assert again.acknowledged_by == CYBER.key_id
     with pytest.raises(NotAllowedError):
         await store.acknowledge(CYBER, "ntf_02")

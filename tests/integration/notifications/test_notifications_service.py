@@ -10,7 +10,8 @@ from notifications_lane import NotificationsLane, eventually, publish, read_noti
 from notifications_messages import AT, SECRET, red_measure
 from notifications_receiver import Receiver
 
-from services.notifications.read_model import NotificationReader, SubscriptionStore
+from services.notifications.read_model import NotificationReader
+from services.notifications.write_port import SubscriptionStore
 from shared.api_keys import Principal, Role
 from shared.events import DeadLetter
 

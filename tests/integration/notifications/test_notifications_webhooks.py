@@ -19,10 +19,11 @@ from services.notifications.metrics import NotificationsMetrics
 from services.notifications.models import Delivery
 from services.notifications.ports import RawRecord
 from services.notifications.publisher import InMemoryNotificationPublisher
-from services.notifications.read_model import NotificationReader, SubscriptionStore
+from services.notifications.read_model import NotificationReader
 from services.notifications.repository import MongoNotificationStore
 from services.notifications.senders import WebhookSender
 from services.notifications.signals import Names
+from services.notifications.write_port import SubscriptionStore
 from shared.api_keys import Principal, Role
 from shared.catalog import load_catalog
 

@@ -22,9 +22,10 @@ from scorecard_pipeline import (
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "scorecard"))
 from scorecard_support import both_scopes
 
-from services.scorecard.framework_store import FrameworkStore
+from gateway.framework_admin import FrameworkAdmin, KafkaFrameworkAnnouncer
 from services.scorecard.read_model import ScorecardReader
 from services.scorecard.views import ScorecardView
+from shared.framework_log import MongoFrameworkLog
 from shared.kafka import create_producer
 from shared.mongo import create_mongo_client
 
@@ -122,15 +123,20 @@ async def test_late_data_then_a_target_change_then_a_restart_with_redelivery(
     ]
     assert changed.causes == ("restatement",)
 
-    producer = create_producer(kafka_bootstrap)
-    await producer.start()
+    announcer = KafkaFrameworkAnnouncer(lambda: create_producer(kafka_bootstrap), topics.framework)
+    await announcer.start()
     try:
-        store = FrameworkStore(database, producer, topic=topics.framework)
+
+        async def connected() -> bool:
+            return announcer.connected
+
+        await eventually(connected, DEADLINE_S, "the announcer's producer connected")
+        store = FrameworkAdmin(MongoFrameworkLog(database), announcer)
         change = await store.set_target(
             "customer-engagement", 30, qsmo=qsmo, actor="osspi-admin", reason="mid-year revision"
         )
     finally:
-        await producer.stop()
+        await announcer.stop()
     third = await eventually(
         _at_version(reader, 2025, qsmo, 3), DEADLINE_S, "the framework recompute"
     )

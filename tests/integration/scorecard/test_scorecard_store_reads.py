@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "scorecard"))
 from scorecard_support import both_scopes
 
-from services.scorecard.framework_store import FrameworkStore, InMemoryFrameworkPublisher
+from gateway.framework_admin import FrameworkAdmin, InMemoryFrameworkAnnouncer
 from services.scorecard.handlers import (
     ScorecardContext,
     apply_framework_changes,
@@ -20,6 +20,7 @@ from services.scorecard.publisher import InMemoryScorecardPublisher
 from services.scorecard.read_model import ScorecardReader
 from services.scorecard.repository import MongoScorecardRepository
 from shared.catalog import load_catalog
+from shared.framework_log import MongoFrameworkLog
 
 T0 = datetime(2025, 1, 10, 9, tzinfo=UTC)
 
@@ -28,7 +29,7 @@ async def test_history_as_of_diff_phase_and_all_current_on_the_real_store(mongo_
     repository = MongoScorecardRepository(mongo_db)
     await repository.create_indexes()
     context = ScorecardContext(repository, InMemoryScorecardPublisher(), load_catalog().framework())
-    store = FrameworkStore(mongo_db, InMemoryFrameworkPublisher())
+    store = FrameworkAdmin(MongoFrameworkLog(mongo_db), InMemoryFrameworkAnnouncer())
     state = await store.state()
     await process_values(
         [

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionResult
 from gateway.analysis_store import InMemoryAnalysisStore
 from gateway.auth import Caller
 from gateway.context import GatewayContext
+from gateway.framework_admin import FrameworkAdmin, InMemoryFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
 from gateway.live import LiveFeed
 from gateway.metrics import GatewayMetrics
@@ -30,8 +31,6 @@ from services.notifications import models as notification_models
 from services.notifications.read_model import NotAllowedError, NotFoundError
 from services.scorecard.changes import diff as scorecard_diff
 from services.scorecard.domain import view_of
-from services.scorecard.framework_log import InMemoryFrameworkLog
-from services.scorecard.framework_store import FrameworkStore, InMemoryFrameworkPublisher
 from services.scorecard.views import MeasureDataQuality, ScorecardDiff, ScorecardView
 from shared.api_keys import ApiKeyEntry, ApiKeyFile, ApiKeyRing, Principal, Role, hash_key
 from shared.catalog import load_catalog
@@ -46,6 +45,7 @@ from shared.domain.fiscal import (
 )
 from shared.domain.scoring import score
 from shared.domain.summaries import EMPTY, Summary, merge, observation, value_of
+from shared.framework_log import InMemoryFrameworkLog
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
@@ -342,7 +342,7 @@ class Harness:
     values: FakeMeasureValues
     notifications: InMemoryNotifications
     analysis: InMemoryAnalysisStore
-    announced: InMemoryFrameworkPublisher
+    announced: InMemoryFrameworkAnnouncer
 
     def context(self, who: str | None) -> GatewayContext:
         if who is None:
@@ -378,7 +378,7 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
     values = FakeMeasureValues()
     notifications = InMemoryNotifications()
     analysis = InMemoryAnalysisStore()
-    announced = InMemoryFrameworkPublisher()
+    announced = InMemoryFrameworkAnnouncer()
     limits = Limits.from_settings(settings, catalog_list_sizes(catalog))
     runtime = GatewayRuntime(
         settings=settings,
@@ -386,7 +386,7 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         catalog=catalog,
         key_ring=key_ring(),
         scorecards=scorecards,
-        framework=FrameworkStore(
+        framework=FrameworkAdmin(
             InMemoryFrameworkLog(), announced, catalog=catalog, clock=lambda: NOW
         ),
         values=values,

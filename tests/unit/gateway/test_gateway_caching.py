@@ -5,11 +5,11 @@ import asyncio
 import pytest
 from gateway_unit_support import NOW, QSMOS, InMemoryScorecards, make_view
 
-from gateway.caching import CachedFramework, CachedScorecards, ReadThrough
-from services.scorecard.framework_log import InMemoryFrameworkLog
-from services.scorecard.framework_store import FrameworkChangeRejected, FrameworkStore
+from gateway.caching import CachedScorecards, ReadThrough
+from gateway.framework_admin import FrameworkAdmin, FrameworkChangeRejected
 from shared.catalog import load_catalog
 from shared.events import ScorecardChanged
+from shared.framework_log import InMemoryFrameworkLog
 
 
 class Clock:
@@ -105,8 +105,9 @@ async def test_the_cache_is_bounded(reader: InMemoryScorecards) -> None:
 
 
 async def test_framework_state_is_forgotten_after_every_change_even_refused() -> None:
-    store = FrameworkStore(InMemoryFrameworkLog(), None)
-    cached = CachedFramework(store, ReadThrough(60, lambda: True))
+    framework_log = InMemoryFrameworkLog()
+    store = FrameworkAdmin(framework_log)  # another gateway on the same log
+    cached = FrameworkAdmin(framework_log, cache=ReadThrough(60, lambda: True))
     assert (await cached.state()).seq == 0
     await cached.set_target("customer-engagement", 45, actor="a", reason="r")
     assert (await cached.state()).seq == 1

@@ -13,11 +13,10 @@ from fastapi import FastAPI
 
 from services.ingest.bootstrap import create_app
 from services.ingest.publisher import InMemoryEventPublisher
-from services.ingest.qsmo_directory import FrameworkLogReader
 from services.ingest.settings import IngestSettings
-from services.scorecard.framework_log import InMemoryFrameworkLog
 from shared.api_keys import ApiKeyRing, generate_development_keys
 from shared.catalog import load_catalog
+from shared.framework_log import FrameworkLogReader, InMemoryFrameworkLog
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

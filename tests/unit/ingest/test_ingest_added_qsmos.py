@@ -10,9 +10,9 @@ from prometheus_client import CollectorRegistry
 from services.ingest.metrics import IngestMetrics
 from services.ingest.qsmo_directory import QsmoDirectory, QsmoDirectoryRefresher
 from services.ingest.settings import IngestSettings
-from services.scorecard.framework import RecordedChange
-from services.scorecard.framework_log import InMemoryFrameworkLog
+from shared.domain.framework_changes import RecordedChange
 from shared.events import FrameworkChanged
+from shared.framework_log import InMemoryFrameworkLog
 
 CATALOG_IDS = ("cybersecurity", "human-resources")
 

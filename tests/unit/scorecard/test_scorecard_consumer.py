@@ -8,9 +8,8 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 from scorecard_support import both_scopes, stored_current
 
+from gateway.framework_admin import FrameworkAdmin
 from services.scorecard.consumer import ScorecardConsumer
-from services.scorecard.framework_log import InMemoryFrameworkLog
-from services.scorecard.framework_store import FrameworkStore
 from services.scorecard.handlers import ScorecardContext
 from services.scorecard.metrics import ScorecardMetrics
 from services.scorecard.publisher import InMemoryScorecardPublisher
@@ -18,6 +17,7 @@ from services.scorecard.repository import InMemoryScorecardRepository
 from shared.catalog import load_catalog
 from shared.codecs import encode
 from shared.events import MeasureValueChanged
+from shared.framework_log import InMemoryFrameworkLog
 
 VALUES, FRAMEWORK = "values", "framework"
 PARTITIONS = list(range(6))
@@ -105,7 +105,7 @@ async def test_each_instance_recomputes_only_the_scorecards_of_its_partitions() 
     assert all(stored_current(repository, 2024, q) is not None for q in OWNERS[:-1])
     assert sum(len(f.committed) for f in fakes) == len(batch)
 
-    store = FrameworkStore(framework_log)
+    store = FrameworkAdmin(framework_log)
     await store.set_measure_weight("customer-engagement", 2, actor="osspi-admin", reason="focus")
     await store.set_target("customer-engagement", 60, actor="osspi-admin", reason="stretch")
     wake = ConsumerRecord(FRAMEWORK, 0, 0, 0, 0, b"framework", b"{}", None, 0, 0, ())

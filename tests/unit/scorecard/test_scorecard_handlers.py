@@ -5,14 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from scorecard_support import both_scopes, stored_current, stored_versions, value_message
 
-from services.scorecard.framework import FrameworkState
-from services.scorecard.framework_log import InMemoryFrameworkLog
-from services.scorecard.framework_store import FrameworkStore
+from gateway.framework_admin import FrameworkAdmin
 from services.scorecard.handlers import ScorecardContext, apply_framework_changes, process_values
 from services.scorecard.publisher import InMemoryScorecardPublisher
 from services.scorecard.repository import InMemoryScorecardRepository
 from shared.catalog import load_catalog
+from shared.domain.framework_changes import FrameworkState
 from shared.events import MeasureValueChanged
+from shared.framework_log import InMemoryFrameworkLog
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 NO_FRAMEWORK_CHANGES = FrameworkState()
@@ -258,7 +258,7 @@ async def test_a_target_change_recomputes_with_cause_framework_change(
 ) -> None:
     await _process(context, _fy2022())
     framework_log = InMemoryFrameworkLog()
-    store = FrameworkStore(framework_log)
+    store = FrameworkAdmin(framework_log)
     change = await store.set_target(
         "customer-engagement",
         30,
@@ -297,7 +297,7 @@ async def test_a_target_change_recomputes_with_cause_framework_change(
 
 async def test_framework_recompute_only_touches_owned_scorecards(context: ScorecardContext) -> None:
     await _process(context, _fy2022())
-    store = FrameworkStore(InMemoryFrameworkLog())
+    store = FrameworkAdmin(InMemoryFrameworkLog())
     await store.set_dimension_weight("customer", 3, actor="osspi-admin", reason="emphasis")
     state = await store.state()
     report = await apply_framework_changes(

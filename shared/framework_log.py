@@ -4,15 +4,19 @@ Collection ``framework_changes``: ``_id = change_id``, unique ``seq`` and unique
 (``qsmo|<id>`` for an added QSMO, so two admins cannot add the same QSMO; the change id
 otherwise). Several writers (gateway instances) may append at once: each takes the next
 number and retries on the duplicate-key error the unique index raises, so readers see the
-numbers in order. Both adapters pass ``tests/contract/test_scorecard_framework_log.py``.
+numbers in order. Both adapters pass ``tests/contract/test_framework_log.py``.
+
+Only the gateway appends (``gateway.framework_admin``); the scorecard and ingest services read
+(``FrameworkLogReader``) and fold what they read with ``shared.domain.framework_changes``.
 """
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from services.scorecard.framework import RecordedChange
+from shared.domain.framework_changes import RecordedChange
 from shared.events import FrameworkChanged
 
 CHANGES = "framework_changes"
@@ -21,6 +25,22 @@ APPEND_ATTEMPTS = 50
 
 class DuplicateChangeError(Exception):
     """A change with the same ``unique_key`` is already in the log."""
+
+
+class FrameworkLogReader(Protocol):
+    """The part of the log a reader needs: the entries after those it has folded."""
+
+    async def after(self, seq: int) -> Sequence[RecordedChange]: ...
+
+
+class FrameworkLog(FrameworkLogReader, Protocol):
+    """The whole log, as its one writer (the gateway's framework admin) uses it."""
+
+    async def append(self, change: FrameworkChanged, unique_key: str) -> int: ...
+
+    async def page(self, limit: int, before_seq: int | None = None) -> list[RecordedChange]: ...
+
+    async def seq_of(self, change_id: str) -> int | None: ...
 
 
 def with_seq(change: FrameworkChanged, seq: int) -> RecordedChange:

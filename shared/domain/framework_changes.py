@@ -9,10 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from services.scorecard.views import GOVERNMENT
 from shared.domain.catalog import Qsmo
 from shared.domain.overrides import NO_OVERRIDES, Overrides
-from shared.events import FrameworkChanged
+from shared.events import GOVERNMENT, FrameworkChanged
 
 T = TypeVar("T")
 

@@ -1,29 +1,29 @@
-"""FrameworkStore: validation against the catalog, the audit trail, announcements, folding."""
+"""FrameworkAdmin: validation against the catalog, the audit trail, announcements, folding."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from services.scorecard.framework import affected_owners
-from services.scorecard.framework_log import InMemoryFrameworkLog
-from services.scorecard.framework_store import (
+from gateway.framework_admin import (
+    FrameworkAdmin,
     FrameworkChangeRejected,
-    FrameworkStore,
-    InMemoryFrameworkPublisher,
+    InMemoryFrameworkAnnouncer,
 )
+from shared.domain.framework_changes import affected_owners
+from shared.framework_log import InMemoryFrameworkLog
 
 WHO = {"actor": "osspi-admin", "reason": "annual review"}
 
 
 @pytest.fixture
-def publisher() -> InMemoryFrameworkPublisher:
-    return InMemoryFrameworkPublisher()
+def publisher() -> InMemoryFrameworkAnnouncer:
+    return InMemoryFrameworkAnnouncer()
 
 
 @pytest.fixture
-def store(publisher: InMemoryFrameworkPublisher) -> FrameworkStore:
-    return FrameworkStore(
+def store(publisher: InMemoryFrameworkAnnouncer) -> FrameworkAdmin:
+    return FrameworkAdmin(
         InMemoryFrameworkLog(), publisher, clock=lambda: datetime(2025, 1, 2, tzinfo=UTC)
     )
 
@@ -48,7 +48,7 @@ def store(publisher: InMemoryFrameworkPublisher) -> FrameworkStore:
     ],
 )
 async def test_invalid_changes_are_rejected_naming_the_field(
-    store: FrameworkStore, call: Any, field: str
+    store: FrameworkAdmin, call: Any, field: str
 ) -> None:
     with pytest.raises(FrameworkChangeRejected) as rejected:
         await call(store)
@@ -58,7 +58,7 @@ async def test_invalid_changes_are_rejected_naming_the_field(
 
 
 async def test_changes_are_recorded_announced_and_folded(
-    store: FrameworkStore, publisher: InMemoryFrameworkPublisher
+    store: FrameworkAdmin, publisher: InMemoryFrameworkAnnouncer
 ) -> None:
     target = await store.set_target("customer-engagement", 30, qsmo="cybersecurity", **WHO)
     await store.set_target("customer-engagement", 45, **WHO)
@@ -97,12 +97,12 @@ async def test_a_failed_announcement_still_records_the_change() -> None:
         async def publish_framework_change(self, change: object) -> None:
             raise ConnectionError("broker down")
 
-    store = FrameworkStore(InMemoryFrameworkLog(), Down())
+    store = FrameworkAdmin(InMemoryFrameworkLog(), Down())
     await store.set_measure_weight("customer-engagement", 2, **WHO)
     assert len(await store.audit_log(5)) == 1
 
 
-async def test_which_scorecards_a_change_can_alter(store: FrameworkStore) -> None:
+async def test_which_scorecards_a_change_can_alter(store: FrameworkAdmin) -> None:
     per_qsmo = await store.set_target("customer-engagement", 30, qsmo="cybersecurity", **WHO)
     everyone = await store.set_target("customer-engagement", 30, **WHO)
     government = await store.set_baseline("customer-engagement", 10, **WHO)
@@ -125,8 +125,8 @@ class CountingLog(InMemoryFrameworkLog):
 
 async def test_state_reads_only_new_entries_and_sees_other_writers() -> None:
     shared_log = CountingLog()
-    ours = FrameworkStore(shared_log)
-    theirs = FrameworkStore(shared_log)  # another gateway instance on the same database
+    ours = FrameworkAdmin(shared_log)
+    theirs = FrameworkAdmin(shared_log)  # another gateway instance on the same database
     await ours.add_qsmo("travel", "Travel", "GSA", **WHO)
     first = await ours.state()
     await theirs.set_target("customer-engagement", 42, **WHO)

@@ -1,43 +1,57 @@
-"""Audited admin changes to the framework, for the GraphQL gateway (OSSPI administers it).
+"""Audited admin changes to the framework: validate, record, announce (OSSPI administers it).
 
-Each operation validates against the catalog, appends a ``FrameworkChanged`` to the insert-only
-audit log (``framework_changes``: who, when, why) and then announces it on
-``qsmo.framework.v1``. The log is the source of truth: scorecard owners read it, so a lost
-announcement only delays the recompute until their next log check.
+The gateway is the framework's only writer. Each operation validates against the catalog,
+appends a ``FrameworkChanged`` to the insert-only audit log (``shared.framework_log``: who,
+when, why) and then announces it on ``qsmo.framework.v1``. The log is the source of truth:
+the scorecard and ingest services read it, so a lost announcement only delays a recompute
+until their next log check. ``state()`` is the log folded (``shared.domain.framework_changes``)
+and is cached until a change is recorded here or heard on the live feed.
 """
 
+import asyncio
+import contextlib
+import functools
 import logging
 import math
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
-from services.scorecard.framework import FrameworkState, fold
-from services.scorecard.framework_log import (
-    DuplicateChangeError,
-    InMemoryFrameworkLog,
-    MongoFrameworkLog,
-    with_seq,
-)
-from services.scorecard.views import GOVERNMENT
-from shared import topics
+from aiokafka import AIOKafkaProducer
+
+from gateway.caching import ReadThrough
 from shared.catalog import load_catalog
 from shared.codecs import encode
-from shared.domain.catalog import Catalog, DimensionStatus, Framework, Qsmo, format_number
+from shared.domain.catalog import (
+    Catalog,
+    Dimension,
+    DimensionStatus,
+    Framework,
+    Measure,
+    Qsmo,
+    format_number,
+)
+from shared.domain.framework_changes import FrameworkState, fold
 from shared.domain.overrides import Overrides
-from shared.events import FrameworkChanged
+from shared.events import GOVERNMENT, FrameworkChanged
+from shared.framework_log import DuplicateChangeError, FrameworkLog, with_seq
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
+ChangeKind = Literal["target", "weight", "baseline", "dimension_adopted", "qsmo_added"]
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_AUDIT_PAGE = 500
-
-
 MAX_AUDIT_TEXT = 2000
 """Longest ``actor`` or ``reason`` an audit entry keeps."""
+FULL_FOLD_EVERY_S = 60.0
+"""How often ``FrameworkAdmin.state`` re-reads the whole audit log instead of its tail."""
+RETRY_S = 2.0
+ANNOUNCE_TIMEOUT_S = 10.0
 
 
 class FrameworkChangeRejected(ValueError):  # noqa: N818 - the gateway's agreed name
@@ -49,25 +63,62 @@ class FrameworkChangeRejected(ValueError):  # noqa: N818 - the gateway's agreed 
         self.message = message
 
 
-class FrameworkPublisher(Protocol):
+class FrameworkAnnouncer(Protocol):
     """Announces a recorded change (returns once the broker acknowledged)."""
 
     async def publish_framework_change(self, change: FrameworkChanged) -> None: ...
 
 
-class KafkaFrameworkPublisher:
-    """Publishes on ``qsmo.framework.v1`` keyed by the QSMO, or ``framework``."""
+class KafkaFrameworkAnnouncer:
+    """Announces on ``qsmo.framework.v1`` (keyed by the QSMO, or ``framework``).
 
-    def __init__(self, producer: Any, topic: str = topics.FRAMEWORK) -> None:
-        self._producer = producer
+    Its producer connects in the background and keeps trying while Kafka is away; until then
+    an announcement fails, which ``FrameworkAdmin`` only logs, so this never blocks an admin.
+    """
+
+    def __init__(self, make_producer: Callable[[], AIOKafkaProducer], topic: str) -> None:
+        self._make_producer = make_producer
         self._topic = topic
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._producer is not None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._connect(), name="gateway-framework-producer")
+
+    async def _connect(self) -> None:
+        while True:
+            producer = self._make_producer()
+            try:
+                await producer.start()
+                self._producer = producer
+                return
+            except Exception as error:  # Kafka away: keep trying in the background
+                log.warning("framework producer cannot connect", extra={"error": str(error)})
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                await asyncio.sleep(RETRY_S)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._producer is not None:
+            await self._producer.stop()
 
     async def publish_framework_change(self, change: FrameworkChanged) -> None:
+        if self._producer is None:
+            raise RuntimeError("the Kafka producer is not connected yet")
         key = (change.qsmo or "framework").encode()
-        await (await self._producer.send(self._topic, encode(change), key=key))
+        sent = await self._producer.send(self._topic, encode(change), key=key)
+        await asyncio.wait_for(sent, timeout=ANNOUNCE_TIMEOUT_S)
 
 
-class InMemoryFrameworkPublisher:
+class InMemoryFrameworkAnnouncer:
     """Keeps the announced changes, for tests."""
 
     def __init__(self) -> None:
@@ -77,41 +128,45 @@ class InMemoryFrameworkPublisher:
         self.changes.append(change)
 
 
-FrameworkLog = MongoFrameworkLog | InMemoryFrameworkLog
+Operation = Callable[Concatenate["FrameworkAdmin", P], Awaitable[FrameworkChanged]]
 
 
-FULL_FOLD_EVERY_S = 60.0
-"""How often ``FrameworkStore.state`` re-reads the whole audit log instead of its tail."""
+def _clears_cache(operation: Operation[P]) -> Operation[P]:
+    """The cached state is forgotten after every change, recorded or refused."""
+
+    @functools.wraps(operation)
+    async def clearing(
+        admin: "FrameworkAdmin", /, *args: P.args, **kwargs: P.kwargs
+    ) -> FrameworkChanged:
+        try:
+            return await operation(admin, *args, **kwargs)
+        finally:
+            admin.clear()
+
+    return clearing
 
 
-class FrameworkStore:
+class FrameworkAdmin:
     """Targets, weights, baselines, adoptions and new QSMOs, with an audit trail.
 
-    ``database``: a pymongo async database (or a framework log adapter, in tests);
-    ``producer_or_publisher``: an ``AIOKafkaProducer``, a ``FrameworkPublisher``, or None to
-    record without announcing.
+    ``announcer`` None records without announcing; ``cache`` None folds on every ``state()``
+    (the gateway passes a ``ReadThrough`` that its live feed clears).
     """
 
     def __init__(
         self,
-        database: Any,
-        producer_or_publisher: Any = None,
+        framework_log: FrameworkLog,
+        announcer: FrameworkAnnouncer | None = None,
         *,
         catalog: Catalog | None = None,
-        topic: str = topics.FRAMEWORK,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cache: ReadThrough[FrameworkState] | None = None,
     ) -> None:
-        is_log = isinstance(database, MongoFrameworkLog | InMemoryFrameworkLog)
-        self._log: FrameworkLog = database if is_log else MongoFrameworkLog(database)
-        self._publisher: FrameworkPublisher | None
-        if producer_or_publisher is None or hasattr(
-            producer_or_publisher, "publish_framework_change"
-        ):
-            self._publisher = producer_or_publisher
-        else:
-            self._publisher = KafkaFrameworkPublisher(producer_or_publisher, topic)
+        self._log = framework_log
+        self._announcer = announcer
         self._catalog = catalog or load_catalog()
         self._clock = clock
+        self._cache = cache
         self._state = FrameworkState()
         self._next_full_fold = 0.0
 
@@ -121,12 +176,14 @@ class FrameworkStore:
         return self._catalog.framework()
 
     async def state(self) -> FrameworkState:
-        """Every recorded change folded: overrides and added QSMOs.
+        """Every recorded change folded: overrides and added QSMOs."""
+        if self._cache is None:
+            return await self._folded()
+        return await self._cache.get("state", self._folded)
 
-        Reads only the entries after those folded already (the log is append-only and
-        numbered without gaps), so a gateway query costs one small read, not the whole log;
-        every ``FULL_FOLD_EVERY_S`` it folds the whole log again.
-        """
+    async def _folded(self) -> FrameworkState:
+        # Reads only the entries after those folded already (the log is append-only and
+        # numbered without gaps), so a query costs one small read, not the whole log.
         if time.monotonic() >= self._next_full_fold:
             # Now and then from the start: a change rolled back by a store failover (and
             # replaced under the same number) is then dropped from the folded state too.
@@ -139,13 +196,24 @@ class FrameworkStore:
             self._state = current
         return current
 
+    def changed(self, message: FrameworkChanged) -> None:
+        """A change recorded by any gateway (heard on the live feed): forget the cached state."""
+        self.clear()
+
+    def clear(self) -> None:
+        if self._cache is not None:
+            self._cache.clear()
+
     async def overrides(self) -> Overrides:
-        """The admin overrides in force."""
-        return (await self.state()).overrides
+        """The admin overrides in force (read from the log, not the cache)."""
+        return (await self._folded()).overrides
 
     async def qsmos(self) -> list[Qsmo]:
-        """The catalog's QSMOs followed by those added by admins, in order of addition."""
-        return [*self._catalog.qsmos, *(await self.state()).added_qsmos]
+        """The catalog's QSMOs followed by those added by admins, in order of addition.
+
+        Read from the log, not the cache: the operations check against it.
+        """
+        return [*self._catalog.qsmos, *(await self._folded()).added_qsmos]
 
     async def audit_log(
         self, limit: int = 50, after_id: str | None = None
@@ -165,22 +233,19 @@ class FrameworkStore:
         return [r.change for r in await self._log.page(limit, before)]
 
     # --- operations -------------------------------------------------------------------------
+    @_clears_cache
     async def set_target(
         self, measure: str, target: float, *, qsmo: str | None = None, actor: str, reason: str
     ) -> FrameworkChanged:
         """Set a measure's target for everyone, or for one QSMO (government-wide ignores it)."""
         known = self._measure(measure)
         _positive("target", target)
-        if not known.value_range.contains(target):
-            raise FrameworkChangeRejected(
-                "target",
-                f"{format_number(target)} is outside the value range of '{measure}' "
-                f"({known.value_range.describe()} {known.unit})",
-            )
+        self._in_range("target", known, target)
         if qsmo is not None:
             await self._known_qsmo(qsmo)
         return await self._record("target", actor, reason, measure=measure, qsmo=qsmo, value=target)
 
+    @_clears_cache
     async def set_measure_weight(
         self, measure: str, weight: float, *, actor: str, reason: str
     ) -> FrameworkChanged:
@@ -189,6 +254,7 @@ class FrameworkStore:
         _positive("weight", weight)
         return await self._record("weight", actor, reason, measure=measure, value=weight)
 
+    @_clears_cache
     async def set_dimension_weight(
         self, dimension: str, weight: float, *, actor: str, reason: str
     ) -> FrameworkChanged:
@@ -197,6 +263,7 @@ class FrameworkStore:
         _positive("weight", weight)
         return await self._record("weight", actor, reason, dimension=dimension, value=weight)
 
+    @_clears_cache
     async def set_baseline(
         self, measure: str, value: float, *, qsmo: str | None = None, actor: str, reason: str
     ) -> FrameworkChanged:
@@ -204,18 +271,14 @@ class FrameworkStore:
         known = self._measure(measure)
         if isinstance(value, bool) or not math.isfinite(value):
             raise FrameworkChangeRejected("value", "must be a finite number")
-        if not known.value_range.contains(value):
-            raise FrameworkChangeRejected(
-                "value",
-                f"{format_number(value)} is outside the value range of '{measure}' "
-                f"({known.value_range.describe()} {known.unit})",
-            )
+        self._in_range("value", known, value)
         if qsmo is not None:
             await self._known_qsmo(qsmo)
         return await self._record(
             "baseline", actor, reason, measure=measure, qsmo=qsmo, value=value
         )
 
+    @_clears_cache
     async def adopt_dimension(
         self, dimension: str, phase: int, *, actor: str, reason: str
     ) -> FrameworkChanged:
@@ -232,6 +295,7 @@ class FrameworkStore:
             "dimension_adopted", actor, reason, dimension=dimension, phase=phase
         )
 
+    @_clears_cache
     async def add_qsmo(
         self, qsmo_id: str, name: str, lead_agency: str, *, actor: str, reason: str
     ) -> FrameworkChanged:
@@ -253,17 +317,20 @@ class FrameworkStore:
         )
 
     # --- helpers ----------------------------------------------------------------------------
-    def _measure(self, measure: str) -> Any:
-        try:
-            return self.framework.measure(measure)
-        except KeyError:
-            raise FrameworkChangeRejected("measure", f"unknown measure '{measure}'") from None
+    def _measure(self, measure: str) -> Measure:
+        return _known("measure", self.framework.measure, measure)
 
-    def _dimension(self, dimension: str) -> Any:
-        try:
-            return self.framework.dimension(dimension)
-        except KeyError:
-            raise FrameworkChangeRejected("dimension", f"unknown dimension '{dimension}'") from None
+    def _dimension(self, dimension: str) -> Dimension:
+        return _known("dimension", self.framework.dimension, dimension)
+
+    @staticmethod
+    def _in_range(field: str, measure: Measure, number: float) -> None:
+        if not measure.value_range.contains(number):
+            raise FrameworkChangeRejected(
+                field,
+                f"{format_number(number)} is outside the value range of '{measure.id}' "
+                f"({measure.value_range.describe()} {measure.unit})",
+            )
 
     async def _known_qsmo(self, qsmo: str) -> None:
         known = [q.id for q in await self.qsmos()]
@@ -273,7 +340,18 @@ class FrameworkStore:
             )
 
     async def _record(
-        self, kind: Any, actor: str, reason: str, *, unique: str | None = None, **fields: Any
+        self,
+        kind: ChangeKind,
+        actor: str,
+        reason: str,
+        *,
+        unique: str | None = None,
+        qsmo: str | None = None,
+        measure: str | None = None,
+        dimension: str | None = None,
+        value: float | None = None,
+        phase: int | None = None,
+        details: dict[str, str] | None = None,
     ) -> FrameworkChanged:
         for name, text in (("actor", actor), ("reason", reason)):
             if not text or not text.strip():
@@ -284,20 +362,25 @@ class FrameworkStore:
         draft = FrameworkChanged(
             change_id=change_id,
             kind=kind,
+            qsmo=qsmo,
+            measure=measure,
+            dimension=dimension,
+            value=value,
+            phase=phase,
+            details=details or {},
             actor=actor.strip(),
             reason=reason.strip(),
             changed_at=self._clock(),
-            **fields,
         )
         try:
             seq = await self._log.append(draft, unique or change_id)
         except DuplicateChangeError:
             raise FrameworkChangeRejected("qsmo_id", "that QSMO already exists") from None
         change = with_seq(draft, seq).change
-        if self._publisher is not None:
+        if self._announcer is not None:
             try:
-                await self._publisher.publish_framework_change(change)
-            except Exception:  # recorded is what counts; owners re-read the log anyway
+                await self._announcer.publish_framework_change(change)
+            except Exception:  # recorded is what counts; the services re-read the log anyway
                 log.exception("announcing a framework change failed", extra={"id": change_id})
         return change
 
@@ -305,3 +388,10 @@ class FrameworkStore:
 def _positive(field: str, number: float) -> None:
     if isinstance(number, bool) or not math.isfinite(number) or number <= 0:
         raise FrameworkChangeRejected(field, f"must be a finite number > 0, got {number!r}")
+
+
+def _known(field: str, lookup: Callable[[str], T], key: str) -> T:
+    try:
+        return lookup(key)
+    except KeyError:
+        raise FrameworkChangeRejected(field, f"unknown {field} '{key}'") from None

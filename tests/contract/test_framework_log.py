@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from services.scorecard.framework_log import (
+from shared.events import FrameworkChanged
+from shared.framework_log import (
     DuplicateChangeError,
     InMemoryFrameworkLog,
     MongoFrameworkLog,
 )
-from shared.events import FrameworkChanged
 
 
 def _change(change_id: str, qsmo: str | None = None) -> FrameworkChanged:
