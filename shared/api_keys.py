@@ -8,7 +8,8 @@ The file named by ``QSMO_API_KEYS_FILE`` holds only hashes, never a plaintext ke
               {"id": "dev-viewer", "sha256": "…", "role": "viewer"}]}
 
 Roles: ``admin`` (everything), ``publisher`` (sends events and manages actions for one QSMO),
-``viewer`` (reads). A key's ``id`` is safe to log; the key itself never is.
+``viewer`` (reads); what each may do is ``shared.authorization``'s table. A key's ``id`` is
+safe to log; the key itself never is.
 """
 
 import hashlib
@@ -90,10 +91,6 @@ class Principal(BaseModel):
     key_id: str
     role: Role
     qsmo: str | None = None
-
-    def may_publish_for(self, qsmo: str) -> bool:
-        """Admins publish for any QSMO, publishers for their own, viewers for none."""
-        return self.role is Role.ADMIN or (self.role is Role.PUBLISHER and self.qsmo == qsmo)
 
 
 def hash_key(plaintext: str) -> str:

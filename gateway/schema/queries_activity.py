@@ -8,8 +8,9 @@ import strawberry
 from gateway.analysis import ActionStatus
 from gateway.analysis import Commentary as CommentaryModel
 from gateway.analysis import ImprovementAction as ActionModel
+from gateway.auth import forbidden
 from gateway.context import Info
-from gateway.errors import BadUserInputError, ForbiddenError
+from gateway.errors import BadUserInputError
 from gateway.pagination import Page, Position, decode_cursor
 from gateway.schema import fields
 from gateway.schema.admin_types import AuditEntry
@@ -23,7 +24,7 @@ from gateway.schema.notification_types import (
 )
 from gateway.schema.pagination import Connection, connection, single_cursor_connection
 from services.notifications.read_model import encode_cursor as notifications_cursor
-from shared.api_keys import Role
+from shared.authorization import Permission, qsmo_filter
 
 AUDIT_CURSOR_PREFIX = "audit:"
 
@@ -100,10 +101,8 @@ class ActivityQueries:
         after: str | None = None,
     ) -> Connection[NotificationDelivery]:
         context = info.context
-        principal = context.principal
-        if principal.role is Role.VIEWER:
-            raise ForbiddenError("viewer keys do not see webhook deliveries; use an admin key.")
-        qsmo = principal.qsmo if principal.role is Role.PUBLISHER else None
+        with forbidden():
+            qsmo = qsmo_filter(context.principal, Permission.READ_DELIVERIES)
         size = context.runtime.limits.page_size(first)
         with translated_errors():
             page = await context.runtime.notifications.deliveries(

@@ -34,6 +34,7 @@ from services.scorecard.framework_log import InMemoryFrameworkLog
 from services.scorecard.framework_store import FrameworkStore, InMemoryFrameworkPublisher
 from services.scorecard.views import MeasureDataQuality, ScorecardDiff, ScorecardView
 from shared.api_keys import ApiKeyEntry, ApiKeyFile, ApiKeyRing, Principal, Role, hash_key
+from shared.authorization import Permission, allows, allows_some
 from shared.catalog import load_catalog
 from shared.domain.catalog import Aggregation, Catalog
 from shared.domain.fiscal import (
@@ -278,10 +279,7 @@ class InMemoryNotifications:
 
     async def delete(self, principal: Principal, subscription_id: str) -> None:
         found = self.subscriptions.get(subscription_id)
-        visible = found is not None and (
-            principal.role is Role.ADMIN or principal.qsmo == found.qsmo
-        )
-        if not visible:
+        if found is None or not allows(principal, Permission.MANAGE_SUBSCRIPTIONS, found.qsmo):
             raise NotFoundError(f"no subscription with id {subscription_id!r}")
         del self.subscriptions[subscription_id]
 
@@ -289,7 +287,7 @@ class InMemoryNotifications:
         return [
             s
             for s in self.subscriptions.values()
-            if principal.role is Role.ADMIN or s.qsmo == principal.qsmo
+            if allows(principal, Permission.MANAGE_SUBSCRIPTIONS, s.qsmo)
         ]
 
     async def acknowledge(
@@ -298,9 +296,7 @@ class InMemoryNotifications:
         found = await self.get(notification_id)
         if found is None:
             raise NotFoundError(f"no notification with id {notification_id!r}")
-        if principal.role is Role.VIEWER or (
-            principal.role is Role.PUBLISHER and found.qsmo != principal.qsmo
-        ):
+        if not allows(principal, Permission.ACKNOWLEDGE_NOTIFICATIONS, found.qsmo):
             raise NotAllowedError("only admins, or publishers of the notification's QSMO")
         acknowledged = found.model_copy(
             update={"acknowledged_at": NOW, "acknowledged_by": principal.key_id}
@@ -322,7 +318,7 @@ class SubscriptionsView:
         await self.store.delete(principal, subscription_id)
 
     async def list(self, principal: Principal) -> list[notification_models.Subscription]:
-        if principal.role is Role.VIEWER:
+        if not allows_some(principal, Permission.MANAGE_SUBSCRIPTIONS):
             raise NotAllowedError("viewers do not manage notification subscriptions")
         return await self.store.list_subscriptions(principal)
 
