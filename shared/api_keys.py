@@ -28,6 +28,9 @@ from pydantic import (
     model_validator,
 )
 
+DEVELOPMENT_KEY_PREFIX = "dev-"
+"""Ids of the keys ``generate_development_keys`` makes (``make up``); refused in production."""
+
 
 class Role(StrEnum):
     """What a key may do."""
@@ -114,6 +117,12 @@ class ApiKeyRing:
     def __len__(self) -> int:
         return len(self._by_hash)
 
+    def development_key_ids(self) -> list[str]:
+        """Ids of development keys in the ring (``dev-…``, made by ``make up``), sorted."""
+        return sorted(
+            p.key_id for p in self._by_hash.values() if p.key_id.startswith(DEVELOPMENT_KEY_PREFIX)
+        )
+
 
 def parse_api_key_file(text: str, source: str = "API-key file") -> ApiKeyFile:
     """Validate the file's text; errors name the entry, the field and the fix."""
@@ -155,14 +164,15 @@ def generate_development_keys(qsmos: list[str]) -> tuple[dict[str, object], ApiK
     def new_key(label: str) -> str:
         return f"qsmo_{label}_{secrets.token_urlsafe(24)}"
 
+    dev = DEVELOPMENT_KEY_PREFIX
     admin, viewer = new_key("admin"), new_key("viewer")
     publishers = {qsmo: new_key("pub") for qsmo in qsmos}
     entries = [
-        ApiKeyEntry(id="dev-admin", sha256=hash_key(admin), role=Role.ADMIN),
-        ApiKeyEntry(id="dev-viewer", sha256=hash_key(viewer), role=Role.VIEWER),
+        ApiKeyEntry(id=f"{dev}admin", sha256=hash_key(admin), role=Role.ADMIN),
+        ApiKeyEntry(id=f"{dev}viewer", sha256=hash_key(viewer), role=Role.VIEWER),
         *(
             ApiKeyEntry(
-                id=f"dev-publisher-{qsmo}", sha256=hash_key(key), role=Role.PUBLISHER, qsmo=qsmo
+                id=f"{dev}publisher-{qsmo}", sha256=hash_key(key), role=Role.PUBLISHER, qsmo=qsmo
             )
             for qsmo, key in publishers.items()
         ),

@@ -28,7 +28,7 @@ from shared.batch_consumer import BatchLoop
 from shared.catalog import load_catalog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, refuse_unsafe_in_production
 from shared.tasks import cancel_and_wait, raise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -159,9 +159,5 @@ def build(
     """
     settings = settings or NotificationsSettings()
     platform = platform or PlatformSettings()
-    if platform.environment == "production" and settings.allow_private_webhooks:
-        raise ValueError(
-            "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS=true is refused when "
-            "QSMO_ENVIRONMENT=production: webhooks must target public addresses"
-        )
+    refuse_unsafe_in_production(platform, allow_private_webhooks=settings.allow_private_webhooks)
     return NotificationsService(settings, platform)

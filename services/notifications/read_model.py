@@ -1,7 +1,7 @@
 """What the gateway reads and writes: notifications, acknowledgements, subscriptions, deliveries.
 
 ``NotificationReader(database)`` pages notifications and deliveries newest first with opaque
-cursors; ``SubscriptionStore(database)`` creates, lists and deletes webhook subscriptions
+cursors; ``SubscriptionStore(database, allow_private=…)`` creates, lists and deletes webhook subscriptions
 (publishers for their own QSMO, admins for any) and records acknowledgements. Secrets are
 stored for signing but never returned or logged. Errors: ``SubscriptionRejected(field,
 message)`` for invalid input, ``NotAllowedError`` (a ``SubscriptionRejected`` on ``principal``)
@@ -31,7 +31,6 @@ from services.notifications.models import (
     Severity,
     Subscription,
 )
-from services.notifications.settings import NotificationsSettings
 from services.notifications.url_guard import Resolver, UnsafeUrlError, check_destination
 from services.notifications.url_guard import system_resolver as _system_resolver
 from shared.api_keys import Principal
@@ -226,16 +225,14 @@ class SubscriptionStore:
         self,
         database: Any,
         *,
-        allow_private: bool | None = None,
+        allow_private: bool,
         resolver: Resolver = _system_resolver,
         clock: Clock = _utc_now,
     ) -> None:
+        """``allow_private``: accept loopback/private webhook targets (from the caller's
+        settings, built once by its composition root; refused there in production)."""
         self._db = database
-        self._allow_private = (
-            NotificationsSettings().allow_private_webhooks
-            if allow_private is None
-            else allow_private
-        )
+        self._allow_private = allow_private
         self._resolver = resolver
         self._clock = clock
 
