@@ -12,7 +12,7 @@ from gateway.analysis import ActionStatus, Commentary, ImprovementAction
 from gateway.analysis_store import ActionKey, CommentaryKey
 from gateway.pagination import Position
 from services.measures.read_model import ValueReading
-from services.notifications.models import Delivery, DeliveryStatus, Notification, Page, Severity
+from services.notifications.models import Delivery, DeliveryStatus, Notification, Severity
 from services.notifications.models import Subscription as NotificationSubscription
 from services.scorecard.framework import FrameworkState
 from services.scorecard.views import ScorecardDiff, ScorecardView
@@ -111,7 +111,9 @@ class MeasureValues(Protocol):
 class NotificationReads(Protocol):
     """``services.notifications.read_model.NotificationReader``."""
 
-    async def list(self, qsmo: str | None, first: int, after: str | None) -> Page[Notification]: ...
+    async def list(
+        self, qsmo: str | None, first: int, after: Position | None
+    ) -> Sequence[Notification]: ...
 
     async def get(self, notification_id: str) -> Notification | None: ...
 
@@ -120,9 +122,9 @@ class NotificationReads(Protocol):
         notification_id: str | None,
         status: DeliveryStatus | None,
         first: int,
-        after: str | None,
+        after: Position | None,
         qsmo: str | None = None,
-    ) -> Page[Delivery]: ...
+    ) -> Sequence[Delivery]: ...
 
 
 class NotificationSubscriptions(Protocol):

@@ -10,10 +10,8 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared import topics
+from shared.pagination import MAX_PAGE_SIZE
 from shared.settings import ServiceSettings
-
-MAX_PAGE_SIZE = 100
-"""The API's hard limit on ``first``: settings may lower it, never raise it."""
 
 
 class GatewaySettings(ServiceSettings):

@@ -47,6 +47,7 @@ from shared.domain.fiscal import (
 )
 from shared.domain.scoring import score
 from shared.domain.summaries import EMPTY, Summary, merge, observation, value_of
+from shared.pagination import Position
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
@@ -221,23 +222,16 @@ class InMemoryNotifications:
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def list(
-        self, qsmo: str | None, first: int, after: str | None
-    ) -> notification_models.Page[notification_models.Notification]:
-        from services.notifications.read_model import decode_cursor, encode_cursor
-
+        self, qsmo: str | None, first: int, after: Position | None
+    ) -> list[notification_models.Notification]:
         items = sorted(
             (n for n in self.notifications if qsmo in (None, n.qsmo)),
             key=lambda n: (n.raised_at, n.id),
             reverse=True,
         )
         if after is not None:
-            at, item_id = decode_cursor(after)
-            items = [n for n in items if (n.raised_at, n.id) < (at, item_id)]
-        shown = items[:first]
-        end = encode_cursor(shown[-1].raised_at, shown[-1].id) if shown else None
-        return notification_models.Page[notification_models.Notification](
-            items=shown, end_cursor=end, has_next_page=len(items) > first
-        )
+            items = [n for n in items if (n.raised_at, n.id) < (after.at, after.id)]
+        return items[: first + 1]
 
     async def get(self, notification_id: str) -> notification_models.Notification | None:
         return next((n for n in self.notifications if n.id == notification_id), None)
@@ -247,12 +241,10 @@ class InMemoryNotifications:
         notification_id: str | None,
         status: notification_models.DeliveryStatus | None,
         first: int,
-        after: str | None,
+        after: Position | None,
         qsmo: str | None = None,
-    ) -> notification_models.Page[notification_models.Delivery]:
-        return notification_models.Page[notification_models.Delivery](
-            items=[], end_cursor=None, has_next_page=False
-        )
+    ) -> list[notification_models.Delivery]:
+        return []
 
     async def create(
         self,
