@@ -127,7 +127,7 @@ def require(
             f"only admin keys may {doing}."
         )
     else:
-        whose = "any QSMO" if qsmo is None else f"QSMO '{qsmo}'"
+        whose = "all QSMOs or government-wide" if qsmo is None else f"QSMO '{qsmo}'"
         message = (
             f"key '{principal.key_id}' may not {doing} for {whose}: that needs an admin key"
             + ("" if qsmo is None else f" or the publisher key of '{qsmo}'")

@@ -98,8 +98,8 @@ def test_refusals_name_the_key_its_role_and_what_is_needed() -> None:
     with pytest.raises(PermissionDenied) as everyone:
         require(PUBLISHER, Permission.MANAGE_SUBSCRIPTIONS, None)
     assert str(everyone.value) == (
-        "key 'k-pub' may not manage notification subscriptions for any QSMO: that needs an "
-        "admin key."
+        "key 'k-pub' may not manage notification subscriptions for all QSMOs or "
+        "government-wide: that needs an admin key."
     )
     with pytest.raises(PermissionDenied) as viewer:
         require_some(VIEWER, Permission.PUBLISH_EVENTS)
