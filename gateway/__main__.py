@@ -9,7 +9,7 @@ import uvicorn
 from gateway.bootstrap import create_app
 from gateway.settings import GatewaySettings
 from shared.api_keys import ApiKeyFileError
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, UnsafeInProductionError
 from shared.structured_logging import configure_logging
 
 
@@ -20,7 +20,7 @@ def main() -> int:
     configure_logging("gateway", platform.log_level)
     try:
         app = create_app(settings, platform)
-    except ApiKeyFileError as error:
+    except (ApiKeyFileError, UnsafeInProductionError) as error:
         logging.getLogger("gateway").error("cannot start: %s", error)
         return 1
     # Startup objects (schema, catalog, modules) never die: keep them out of every future

@@ -2,17 +2,21 @@
 
 Every operation needs an API key: ``Authorization: Bearer <key>`` on HTTP, or
 ``{"Authorization": "Bearer <key>"}`` as the ``connection_init`` payload of a websocket.
-Viewer keys read everything; writes need the role each mutation names (``require_admin``,
-``require_qsmo_writer``). A key is never logged or echoed; its ``id`` may be.
+Viewer keys read everything; what a write needs is ``shared.authorization``'s table, asked
+through ``require``/``require_some``/``require_admin`` here, which turn a refusal into
+``FORBIDDEN``. A key is never logged or echoed; its ``id`` may be.
 """
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import ForbiddenError, UnauthenticatedError
-from shared.api_keys import ApiKeyRing, Principal, Role
+from shared import authorization
+from shared.api_keys import ApiKeyRing, Principal
+from shared.authorization import Permission, PermissionDenied
 
 MISSING = "this API needs an API key: send the header 'Authorization: Bearer <key>'."
 UNKNOWN = "the API key is not known; check that the whole key was sent, or ask for a new one."
@@ -61,27 +65,35 @@ def authorization_param(params: Mapping[str, object] | None) -> object:
     return None
 
 
+@contextmanager
+def forbidden() -> Iterator[None]:
+    """Turn the policy's ``PermissionDenied`` into ``FORBIDDEN`` with the same message."""
+    try:
+        yield
+    except PermissionDenied as denied:
+        raise ForbiddenError(denied.message) from None
+
+
+def require(
+    principal: Principal, permission: Permission, qsmo: str | None, action: str
+) -> Principal:
+    """``FORBIDDEN`` unless the policy allows ``permission`` for ``qsmo`` (None: any/all)."""
+    with forbidden():
+        authorization.require(principal, permission, qsmo, action=action)
+    return principal
+
+
+def require_some(principal: Principal, permission: Permission, action: str) -> Principal:
+    """``FORBIDDEN`` unless the key holds ``permission`` for some QSMO (checked before the
+    object's QSMO is known; the store then checks that one)."""
+    with forbidden():
+        authorization.require_some(principal, permission, action=action)
+    return principal
+
+
 def require_admin(principal: Principal, action: str) -> None:
-    """``FORBIDDEN`` unless the key is an admin key."""
-    if principal.role is not Role.ADMIN:
-        raise ForbiddenError(
-            f"key '{principal.key_id}' is a {principal.role.value} key; "
-            f"only admin keys may {action}."
-        )
-
-
-def require_qsmo_writer(principal: Principal, qsmo: str | None, action: str) -> None:
-    """``FORBIDDEN`` unless an admin key, or the publisher key of ``qsmo``."""
-    if principal.role is Role.ADMIN:
-        return
-    if principal.role is Role.PUBLISHER and qsmo is not None and principal.qsmo == qsmo:
-        return
-    whose = "any QSMO" if qsmo is None else f"QSMO '{qsmo}'"
-    raise ForbiddenError(
-        f"key '{principal.key_id}' may not {action} for {whose}: that needs an admin key"
-        + ("" if qsmo is None else f" or the publisher key of '{qsmo}'")
-        + "."
-    )
+    """``FORBIDDEN`` unless the key may change the framework (admin keys only)."""
+    require(principal, Permission.CHANGE_FRAMEWORK, None, action)
 
 
 class RequireApiKey(SchemaExtension):

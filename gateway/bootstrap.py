@@ -34,7 +34,7 @@ from shared.domain.catalog import Catalog
 from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, refuse_unsafe_in_production
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0
@@ -53,7 +53,8 @@ def create_app(
     clock: Callable[[], datetime] = _utc_now,
     mongo_client: Any | None = None,
 ) -> FastAPI:
-    """The gateway app; reads the API-key file now, so a broken one stops the start.
+    """The gateway app; reads the API-key file now, so a broken one stops the start (as do
+    development-only settings in production: ``shared.settings.refuse_unsafe_in_production``).
 
     ``app.state.runtime`` and ``app.state.schema`` are what it serves; ``mongo_client``
     replaces the client made from ``QSMO_MONGO_URL`` (tests pass one with a command listener).
@@ -62,6 +63,9 @@ def create_app(
     platform = platform or PlatformSettings()
     catalog = catalog or load_catalog()
     key_ring = key_ring or load_api_keys(platform.api_keys_file)
+    refuse_unsafe_in_production(
+        platform, key_ring=key_ring, allow_private_webhooks=settings.allow_private_webhooks
+    )
     registry = CollectorRegistry()
     metrics = GatewayMetrics(registry)
     mongo: Any = mongo_client or create_mongo_client(platform.mongo_url, appname="qsmo-gateway")
@@ -114,7 +118,9 @@ def create_app(
         framework=framework,
         values=MeasureValuesReader(database),
         notifications=NotificationReader(database),
-        subscriptions=SubscriptionStore(database, clock=clock),
+        subscriptions=SubscriptionStore(
+            database, allow_private=settings.allow_private_webhooks, clock=clock
+        ),
         analysis=analysis,
         live=live,
         metrics=metrics,

@@ -48,6 +48,7 @@ from strawberry.extensions import SchemaExtension
 from gateway.errors import BadUserInputError, LimitExceededError
 from gateway.settings import GatewaySettings
 from shared.domain.catalog import Catalog
+from shared.pagination import MAX_PAGE_SIZE, InvalidPageSizeError, check_page_size
 
 PAGE_ARGUMENT = "first"
 
@@ -91,7 +92,7 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 3000
     max_complexity: int = 20_000
-    max_page_size: int = 100
+    max_page_size: int = MAX_PAGE_SIZE
     default_page_size: int = 20
     list_sizes: Mapping[str, int] = field(default_factory=dict)
     """Expected lengths of lists, by ``"Type.field"`` (see ``catalog_list_sizes``)."""
@@ -119,13 +120,10 @@ class Limits:
         """The page size for ``first`` (None: the default); BAD_USER_INPUT outside 1..max."""
         if first is None:
             return self.default_page_size
-        if not 1 <= first <= self.max_page_size:
-            raise BadUserInputError(
-                f"'first' must be between 1 and {self.max_page_size}, got {first}; "
-                "page through longer lists with 'after'.",
-                field=PAGE_ARGUMENT,
-            )
-        return first
+        try:
+            return check_page_size(first, self.max_page_size)
+        except InvalidPageSizeError as error:
+            raise BadUserInputError(str(error), field=PAGE_ARGUMENT) from None
 
 
 @dataclass(frozen=True)

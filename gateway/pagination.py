@@ -1,46 +1,41 @@
-"""Opaque, newest-first cursors and pages, independent of GraphQL and of the store.
+"""The API's paged lists: ``shared.pagination``'s cursors, as pages of edges and GraphQL errors.
 
-A cursor is ``base64url(JSON [timestamp, id])``: the position of an item in a list sorted
-by time then id, both descending. Callers must treat it as opaque.
+Every connection pages the same way: decode ``after`` for its list (``after_position``), ask
+the store for ``first + 1`` items older than that position, and build the page with
+``Page.from_overfetch`` (each edge's cursor names the list and the item's position). A bad
+``after`` is ``BAD_USER_INPUT`` on the field ``after``.
 """
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from gateway.errors import BadUserInputError
+from shared.pagination import InvalidCursorError, Position, decode_after, encode_cursor
+
+__all__ = ["Page", "PagedList", "Position", "after_position"]
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Position:
-    """Where an item sits in a newest-first list."""
+class PagedList(StrEnum):
+    """The lists the API pages; a cursor is valid only in the list that handed it out."""
 
-    at: datetime
-    id: str
-
-
-def encode_cursor(position: Position) -> str:
-    raw = json.dumps([position.at.isoformat(), position.id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    NOTIFICATIONS = "notifications"
+    NOTIFICATION_DELIVERIES = "notificationDeliveries"
+    AUDIT_LOG = "auditLog"
+    COMMENTARY = "commentary"
+    IMPROVEMENT_ACTIONS = "improvementActions"
 
 
-def decode_cursor(cursor: str) -> Position:
-    """The position a cursor names; BAD_USER_INPUT for anything this API did not hand out."""
+def after_position(paged: PagedList, after: str | None) -> Position | None:
+    """The position ``after`` names in ``paged`` (None: from the newest); BAD_USER_INPUT for
+    anything that list did not hand out."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return Position(datetime.fromisoformat(at), str(item_id))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInputError(
-            "'after' is not a cursor from this API; pass a previous page's endCursor.",
-            field="after",
-        ) from None
+        return decode_after(paged.value, after)
+    except InvalidCursorError as error:
+        raise BadUserInputError(str(error), field="after") from None
 
 
 @dataclass(frozen=True)
@@ -56,8 +51,13 @@ class Page(Generic[T]):
 
     @classmethod
     def from_overfetch(
-        cls, items: Sequence[T], size: int, position: Callable[[T], Position]
+        cls,
+        paged: PagedList,
+        items: Sequence[T],
+        size: int,
+        position: Callable[[T], Position],
     ) -> "Page[T]":
         """A page from up to ``size + 1`` items (the extra one only says a next page exists)."""
         shown = items[:size]
-        return cls([(encode_cursor(position(i)), i) for i in shown], len(items) > size)
+        edges = [(encode_cursor(paged.value, position(item)), item) for item in shown]
+        return cls(edges, len(items) > size)

@@ -17,7 +17,6 @@ from services.notifications.read_model import (
     Delivery,
     DeliveryStatus,
     Notification,
-    Page,
     Severity,
 )
 from services.notifications.read_model import Subscription as NotificationSubscription
@@ -82,7 +81,9 @@ class MeasureValues(Protocol):
 class NotificationReads(Protocol):
     """``services.notifications.read_model.NotificationReader``."""
 
-    async def list(self, qsmo: str | None, first: int, after: str | None) -> Page[Notification]: ...
+    async def list(
+        self, qsmo: str | None, first: int, after: Position | None
+    ) -> Sequence[Notification]: ...
 
     async def get(self, notification_id: str) -> Notification | None: ...
 
@@ -91,9 +92,9 @@ class NotificationReads(Protocol):
         notification_id: str | None,
         status: DeliveryStatus | None,
         first: int,
-        after: str | None,
+        after: Position | None,
         qsmo: str | None = None,
-    ) -> Page[Delivery]: ...
+    ) -> Sequence[Delivery]: ...
 
 
 class NotificationSubscriptions(Protocol):

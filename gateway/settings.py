@@ -6,20 +6,20 @@ Connection settings shared by every service (``QSMO_MONGO_URL``, ``QSMO_KAFKA_BO
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared import topics
+from shared.pagination import MAX_PAGE_SIZE
 from shared.settings import ServiceSettings
-
-MAX_PAGE_SIZE = 100
-"""The API's hard limit on ``first``: settings may lower it, never raise it."""
 
 
 class GatewaySettings(ServiceSettings):
     """Where the gateway listens, its abuse limits and its live-update feed."""
 
-    model_config = SettingsConfigDict(env_prefix="QSMO_GATEWAY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="QSMO_GATEWAY_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     port: int = Field(default=8000, ge=1, le=65535)
     graphiql: bool = True
@@ -44,6 +44,14 @@ class GatewaySettings(ServiceSettings):
     cache_ttl_s: float = Field(default=10.0, ge=0, le=3600)
     """Longest a cached scorecard or framework state is served when no Kafka announcement
     has invalidated it (0: no cache)."""
+    allow_private_webhooks: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS"),
+    )
+    """Accept loopback/private webhook targets when subscriptions are created (tests and local
+    stacks only; refused in production). Read from the notifications service's variable,
+    ``QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS``, so the gateway accepts exactly the targets
+    the notifications service will send to."""
     subscriber_queue_size: int = Field(default=100, ge=1, le=10_000)
     """Messages buffered per subscriber; a subscriber that falls this far behind is dropped."""
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)

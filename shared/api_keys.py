@@ -8,7 +8,8 @@ The file named by ``QSMO_API_KEYS_FILE`` holds only hashes, never a plaintext ke
               {"id": "dev-viewer", "sha256": "…", "role": "viewer"}]}
 
 Roles: ``admin`` (everything), ``publisher`` (sends events and manages actions for one QSMO),
-``viewer`` (reads). A key's ``id`` is safe to log; the key itself never is.
+``viewer`` (reads); what each may do is ``shared.authorization``'s table. A key's ``id`` is
+safe to log; the key itself never is.
 """
 
 import hashlib
@@ -26,6 +27,9 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+DEVELOPMENT_KEY_PREFIX = "dev-"
+"""Ids of the keys ``generate_development_keys`` makes (``make up``); refused in production."""
 
 
 class Role(StrEnum):
@@ -91,10 +95,6 @@ class Principal(BaseModel):
     role: Role
     qsmo: str | None = None
 
-    def may_publish_for(self, qsmo: str) -> bool:
-        """Admins publish for any QSMO, publishers for their own, viewers for none."""
-        return self.role is Role.ADMIN or (self.role is Role.PUBLISHER and self.qsmo == qsmo)
-
 
 def hash_key(plaintext: str) -> str:
     """The SHA-256 hex digest under which a key is stored."""
@@ -116,6 +116,12 @@ class ApiKeyRing:
 
     def __len__(self) -> int:
         return len(self._by_hash)
+
+    def development_key_ids(self) -> list[str]:
+        """Ids of development keys in the ring (``dev-…``, made by ``make up``), sorted."""
+        return sorted(
+            p.key_id for p in self._by_hash.values() if p.key_id.startswith(DEVELOPMENT_KEY_PREFIX)
+        )
 
 
 def parse_api_key_file(text: str, source: str = "API-key file") -> ApiKeyFile:
@@ -158,14 +164,15 @@ def generate_development_keys(qsmos: list[str]) -> tuple[dict[str, object], ApiK
     def new_key(label: str) -> str:
         return f"qsmo_{label}_{secrets.token_urlsafe(24)}"
 
+    dev = DEVELOPMENT_KEY_PREFIX
     admin, viewer = new_key("admin"), new_key("viewer")
     publishers = {qsmo: new_key("pub") for qsmo in qsmos}
     entries = [
-        ApiKeyEntry(id="dev-admin", sha256=hash_key(admin), role=Role.ADMIN),
-        ApiKeyEntry(id="dev-viewer", sha256=hash_key(viewer), role=Role.VIEWER),
+        ApiKeyEntry(id=f"{dev}admin", sha256=hash_key(admin), role=Role.ADMIN),
+        ApiKeyEntry(id=f"{dev}viewer", sha256=hash_key(viewer), role=Role.VIEWER),
         *(
             ApiKeyEntry(
-                id=f"dev-publisher-{qsmo}", sha256=hash_key(key), role=Role.PUBLISHER, qsmo=qsmo
+                id=f"{dev}publisher-{qsmo}", sha256=hash_key(key), role=Role.PUBLISHER, qsmo=qsmo
             )
             for qsmo, key in publishers.items()
         ),

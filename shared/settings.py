@@ -1,7 +1,9 @@
 """Settings every service shares, read from ``QSMO_*`` environment variables.
 
 Each service adds its own settings class with its own prefix (``QSMO_INGEST_`` …); the
-composition root (``bootstrap.py``) builds both once. Nothing here connects anywhere.
+composition root (``bootstrap.py``) builds both once, then calls ``refuse_unsafe_in_production``
+with what it holds, so every process refuses the same development-only settings in
+production. Nothing here connects anywhere.
 """
 
 from pathlib import Path
@@ -9,6 +11,8 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.api_keys import ApiKeyRing
 
 Environment = Literal["development", "test", "production"]
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -78,3 +82,40 @@ class WorkerSettings(ServiceSettings):
     poll_timeout_ms: int = Field(default=500, ge=10)
     retry_backoff_s: float = Field(default=1.0, gt=0)
     """Pause before retrying a batch whose store or broker write failed."""
+
+
+class UnsafeInProductionError(ValueError):
+    """A development-only setting in a process started with ``QSMO_ENVIRONMENT=production``."""
+
+
+def refuse_unsafe_in_production(
+    platform: PlatformSettings,
+    *,
+    key_ring: ApiKeyRing | None = None,
+    allow_private_webhooks: bool = False,
+) -> None:
+    """Refuse, in production, what is only safe on a developer's machine.
+
+    - development API keys (ids ``dev-…``, written by ``make up`` next to their plaintext);
+    - ``QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS=true``: a webhook could reach the
+      platform's own network (SSRF), whether created at the gateway or sent by notifications.
+
+    Every composition root calls this with what it uses (keys, the webhook switch); outside
+    production nothing is refused.
+    """
+    if platform.environment != "production":
+        return
+    development = [] if key_ring is None else key_ring.development_key_ids()
+    if development:
+        shown = ", ".join(development[:3]) + (", …" if len(development) > 3 else "")
+        raise UnsafeInProductionError(
+            f"QSMO_API_KEYS_FILE={platform.api_keys_file} holds development keys ({shown}), "
+            "refused when QSMO_ENVIRONMENT=production: generate production keys "
+            "(docs/operations.md, API-key rotation) and point QSMO_API_KEYS_FILE at their "
+            "hash file"
+        )
+    if allow_private_webhooks:
+        raise UnsafeInProductionError(
+            "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS=true is refused when "
+            "QSMO_ENVIRONMENT=production: webhooks must target public addresses"
+        )

@@ -6,15 +6,15 @@ import uuid
 import strawberry
 
 from gateway import analysis
-from gateway.auth import require_qsmo_writer
+from gateway.auth import require, require_some
 from gateway.context import Info
-from gateway.errors import BadUserInputError, ForbiddenError, GatewayError, NotFoundError
+from gateway.errors import BadUserInputError, GatewayError, NotFoundError
 from gateway.schema import fields
 from gateway.schema.analysis_types import Commentary, ImprovementAction
 from gateway.schema.common import catalog_measure, fiscal_year_arg, translated_errors
 from gateway.schema.enums import ImprovementActionStatus, Severity
 from gateway.schema.notification_types import Notification, NotificationSubscription
-from shared.api_keys import Principal, Role
+from shared.authorization import Permission
 
 MAX_NOTE = 1000
 
@@ -32,12 +32,6 @@ def _text(value: str, field: str, limit: int) -> str:
         raise BadUserInputError(str(error), field=field) from None
 
 
-def _not_viewer(principal: Principal, action: str) -> Principal:
-    if principal.role is Role.VIEWER:
-        raise ForbiddenError(f"key '{principal.key_id}' is a viewer key; it may not {action}.")
-    return principal
-
-
 @strawberry.type
 class ActivityMutations:
     @fields.mutation(
@@ -48,7 +42,7 @@ class ActivityMutations:
     ) -> Commentary:
         context = info.context
         principal = context.principal
-        require_qsmo_writer(principal, qsmo, "add commentary")
+        require(principal, Permission.ADD_COMMENTARY, qsmo, "add commentary")
         await context.known_qsmo(qsmo)
         catalog_measure(context.runtime.catalog.framework(), measure)
         commentary = analysis.Commentary(
@@ -77,7 +71,9 @@ class ActivityMutations:
     ) -> ImprovementAction:
         context = info.context
         principal = context.principal
-        require_qsmo_writer(principal, qsmo, "create improvement actions")
+        require(
+            principal, Permission.MANAGE_IMPROVEMENT_ACTIONS, qsmo, "create improvement actions"
+        )
         await context.known_qsmo(qsmo)
         catalog_measure(context.runtime.catalog.framework(), measure)
         now = context.runtime.clock()
@@ -119,7 +115,12 @@ class ActivityMutations:
         current = await store.get_action(id)
         if current is None:
             raise NotFoundError(f"no improvement action with id '{id}'")
-        require_qsmo_writer(principal, current.qsmo, "update improvement actions")
+        require(
+            principal,
+            Permission.MANAGE_IMPROVEMENT_ACTIONS,
+            current.qsmo,
+            "update improvement actions",
+        )
         cleaned = None if note is None else _text(note, "note", MAX_NOTE)
         try:
             updated = current.with_status(
@@ -152,7 +153,9 @@ class ActivityMutations:
     ) -> NotificationSubscription:
         context = info.context
         principal = context.principal
-        require_qsmo_writer(principal, qsmo, "manage notification subscriptions")
+        require(
+            principal, Permission.MANAGE_SUBSCRIPTIONS, qsmo, "manage notification subscriptions"
+        )
         await context.known_qsmo(qsmo)
         with translated_errors():
             created = await context.runtime.subscriptions.create(
@@ -168,7 +171,9 @@ class ActivityMutations:
         self, info: Info, id: strawberry.ID
     ) -> strawberry.ID:
         context = info.context
-        principal = _not_viewer(context.principal, "delete notification subscriptions")
+        principal = require_some(
+            context.principal, Permission.MANAGE_SUBSCRIPTIONS, "delete notification subscriptions"
+        )
         with translated_errors():
             await context.runtime.subscriptions.delete(principal, id)
         return id
@@ -178,7 +183,9 @@ class ActivityMutations:
     )
     async def acknowledge_notification(self, info: Info, id: strawberry.ID) -> Notification:
         context = info.context
-        principal = _not_viewer(context.principal, "acknowledge notifications")
+        principal = require_some(
+            context.principal, Permission.ACKNOWLEDGE_NOTIFICATIONS, "acknowledge notifications"
+        )
         with translated_errors():
             acknowledged = await context.runtime.subscriptions.acknowledge(principal, id)
         return Notification.from_model(acknowledged)

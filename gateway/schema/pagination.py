@@ -1,6 +1,6 @@
 """Relay-style connections: ``edges { cursor node }``, ``nodes`` and ``pageInfo``."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import strawberry
@@ -41,18 +41,4 @@ def connection(page: Page[ModelT], convert: Callable[[ModelT], NodeT]) -> Connec
     return Connection(
         edges=[Edge(cursor=cursor, node=convert(item)) for cursor, item in page.edges],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-    )
-
-
-def single_cursor_connection(
-    items: Sequence[ModelT],
-    end_cursor: str | None,
-    has_next_page: bool,
-    cursor_of: Callable[[ModelT], str],
-    convert: Callable[[ModelT], NodeT],
-) -> Connection[NodeT]:
-    """A connection from a page whose items' cursors ``cursor_of`` computes."""
-    return Connection(
-        edges=[Edge(cursor=cursor_of(item), node=convert(item)) for item in items],
-        page_info=PageInfo(has_next_page=has_next_page, end_cursor=end_cursor),
     )

@@ -1,16 +1,17 @@
-"""Queries about what happened: notifications, the audit log, commentary and actions."""
+"""Queries about what happened: notifications, the audit log, commentary and actions.
 
-import base64
-import binascii
+Every list pages the same way (``gateway.pagination``): ``after`` decoded for that list, the
+store asked for ``first + 1`` items older than it, ``Page.from_overfetch`` for the edges.
+"""
 
 import strawberry
 
 from gateway.analysis import ActionStatus
 from gateway.analysis import Commentary as CommentaryModel
 from gateway.analysis import ImprovementAction as ActionModel
+from gateway.auth import forbidden
 from gateway.context import Info
-from gateway.errors import BadUserInputError, ForbiddenError
-from gateway.pagination import Page, Position, decode_cursor
+from gateway.pagination import Page, PagedList, Position, after_position
 from gateway.schema import fields
 from gateway.schema.admin_types import AuditEntry
 from gateway.schema.analysis_types import Commentary, ImprovementAction
@@ -21,33 +22,11 @@ from gateway.schema.notification_types import (
     NotificationDelivery,
     NotificationSubscription,
 )
-from gateway.schema.pagination import Connection, connection, single_cursor_connection
-from services.notifications.read_model import encode_cursor as notifications_cursor
-from shared.api_keys import Role
-
-AUDIT_CURSOR_PREFIX = "audit:"
-
-
-def _audit_cursor(change_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{AUDIT_CURSOR_PREFIX}{change_id}".encode()).decode()
-
-
-def _audit_after(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, ValueError):
-        raw = ""
-    if not raw.startswith(AUDIT_CURSOR_PREFIX):
-        raise BadUserInputError(
-            "'after' is not an auditLog cursor; pass a previous endCursor.", field="after"
-        )
-    return raw.removeprefix(AUDIT_CURSOR_PREFIX)
-
-
-def _after(cursor: str | None) -> Position | None:
-    return None if cursor is None else decode_cursor(cursor)
+from gateway.schema.pagination import Connection, connection
+from services.notifications.read_model import Delivery as DeliveryModel
+from services.notifications.read_model import Notification as NotificationModel
+from shared.authorization import Permission, qsmo_filter
+from shared.events import FrameworkChanged
 
 
 @strawberry.type
@@ -63,15 +42,13 @@ class ActivityQueries:
         context = info.context
         await context.known_qsmo(qsmo)
         size = context.runtime.limits.page_size(first)
+        position = after_position(PagedList.NOTIFICATIONS, after)
         with translated_errors():
-            page = await context.runtime.notifications.list(qsmo, size, after)
-        return single_cursor_connection(
-            page.items,
-            page.end_cursor,
-            page.has_next_page,
-            lambda n: notifications_cursor(n.raised_at, n.id),
-            Notification.from_model,
+            found = await context.runtime.notifications.list(qsmo, size, position)
+        page: Page[NotificationModel] = Page.from_overfetch(
+            PagedList.NOTIFICATIONS, found, size, lambda n: Position(n.raised_at, n.id)
         )
+        return connection(page, Notification.from_model)
 
     @strawberry.field
     async def notification(self, info: Info, id: strawberry.ID) -> Notification | None:
@@ -100,22 +77,18 @@ class ActivityQueries:
         after: str | None = None,
     ) -> Connection[NotificationDelivery]:
         context = info.context
-        principal = context.principal
-        if principal.role is Role.VIEWER:
-            raise ForbiddenError("viewer keys do not see webhook deliveries; use an admin key.")
-        qsmo = principal.qsmo if principal.role is Role.PUBLISHER else None
+        with forbidden():
+            qsmo = qsmo_filter(context.principal, Permission.READ_DELIVERIES)
         size = context.runtime.limits.page_size(first)
+        position = after_position(PagedList.NOTIFICATION_DELIVERIES, after)
         with translated_errors():
-            page = await context.runtime.notifications.deliveries(
-                notification_id, None if status is None else status.value, size, after, qsmo
+            found = await context.runtime.notifications.deliveries(
+                notification_id, None if status is None else status.value, size, position, qsmo
             )
-        return single_cursor_connection(
-            page.items,
-            page.end_cursor,
-            page.has_next_page,
-            lambda d: notifications_cursor(d.created_at, d.id),
-            NotificationDelivery.from_model,
+        page: Page[DeliveryModel] = Page.from_overfetch(
+            PagedList.NOTIFICATION_DELIVERIES, found, size, lambda d: Position(d.created_at, d.id)
         )
+        return connection(page, NotificationDelivery.from_model)
 
     @fields.field(description="Audited admin changes to the framework, newest first.")
     async def audit_log(
@@ -123,16 +96,15 @@ class ActivityQueries:
     ) -> Connection[AuditEntry]:
         context = info.context
         size = context.runtime.limits.page_size(first)
+        position = after_position(PagedList.AUDIT_LOG, after)
         with translated_errors():
-            changes = await context.runtime.framework.audit_log(size + 1, _audit_after(after))
-        shown = changes[:size]
-        return single_cursor_connection(
-            shown,
-            _audit_cursor(shown[-1].change_id) if shown else None,
-            len(changes) > size,
-            lambda c: _audit_cursor(c.change_id),
-            AuditEntry.from_model,
+            changes = await context.runtime.framework.audit_log(
+                size + 1, None if position is None else position.id
+            )
+        page: Page[FrameworkChanged] = Page.from_overfetch(
+            PagedList.AUDIT_LOG, changes, size, lambda c: Position(c.changed_at, c.change_id)
         )
+        return connection(page, AuditEntry.from_model)
 
     @fields.field(description="Commentary on a QSMO's measures, newest first.")
     async def commentary(
@@ -152,10 +124,10 @@ class ActivityQueries:
             fiscal_year_arg(fiscal_year)
         size = context.runtime.limits.page_size(first)
         found = await context.runtime.analysis.commentary_page(
-            qsmo, measure, fiscal_year, size, _after(after)
+            qsmo, measure, fiscal_year, size, after_position(PagedList.COMMENTARY, after)
         )
         page: Page[CommentaryModel] = Page.from_overfetch(
-            found, size, lambda c: Position(c.created_at, c.id)
+            PagedList.COMMENTARY, found, size, lambda c: Position(c.created_at, c.id)
         )
         return connection(page, Commentary.from_model)
 
@@ -179,9 +151,9 @@ class ActivityQueries:
             measure,
             None if status is None else ActionStatus(status.value),
             size,
-            _after(after),
+            after_position(PagedList.IMPROVEMENT_ACTIONS, after),
         )
         page: Page[ActionModel] = Page.from_overfetch(
-            found, size, lambda a: Position(a.created_at, a.id)
+            PagedList.IMPROVEMENT_ACTIONS, found, size, lambda a: Position(a.created_at, a.id)
         )
         return connection(page, ImprovementAction.from_model)

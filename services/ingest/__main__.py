@@ -8,7 +8,7 @@ import uvicorn
 from services.ingest.bootstrap import create_app
 from services.ingest.settings import IngestSettings
 from shared.api_keys import ApiKeyFileError
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, UnsafeInProductionError
 from shared.structured_logging import configure_logging
 
 
@@ -19,7 +19,7 @@ def main() -> int:
     configure_logging("ingest", platform.log_level)
     try:
         app = create_app(settings, platform)
-    except ApiKeyFileError as error:
+    except (ApiKeyFileError, UnsafeInProductionError) as error:
         logging.getLogger("services.ingest").error("cannot start: %s", error)
         return 1
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)

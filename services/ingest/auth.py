@@ -7,7 +7,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.ingest.errors import ForbiddenError, UnauthorizedError
 from services.ingest.runtime import RecordDep, RuntimeDep
-from shared.api_keys import Principal, Role
+from shared.api_keys import Principal
+from shared.authorization import Permission, PermissionDenied, require_some
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -36,10 +37,10 @@ async def require_publisher(
             "team for a new one."
         )
     record.key_id = principal.key_id
-    if principal.role is Role.VIEWER:
-        raise ForbiddenError(
-            f"key '{principal.key_id}' is a viewer key; it may read but not publish."
-        )
+    try:
+        require_some(principal, Permission.PUBLISH_EVENTS)
+    except PermissionDenied as denied:
+        raise ForbiddenError(denied.message) from None
     return principal
 
 

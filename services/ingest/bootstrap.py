@@ -36,7 +36,7 @@ from shared.framework_log import FrameworkLogReader, MongoFrameworkLog
 from shared.kafka import connection_options, create_producer
 from shared.mongo import create_mongo_client
 from shared.observability import health_router
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, refuse_unsafe_in_production
 from shared.tasks import cancel_and_wait, start_logged
 
 FIRST_READ_WAIT_S = 2.0
@@ -61,11 +61,14 @@ def create_app(
     """The ingest app; what is not given is built from ``QSMO_*`` settings and the catalog.
 
     Reads the API-key file now, so a broken one stops the service at start with a message
-    naming the fix (``shared.api_keys.ApiKeyFileError``). Without a ``framework_log``, the
+    naming the fix (``shared.api_keys.ApiKeyFileError``), as do development keys in production
+    (``shared.settings.UnsafeInProductionError``). Without a ``framework_log``, the
     store's audit log is read for added QSMOs unless ``QSMO_INGEST_QSMO_REFRESH_S`` is 0.
     """
     settings = settings or IngestSettings()
     platform = platform or PlatformSettings()
+    key_ring = key_ring or load_api_keys(platform.api_keys_file)
+    refuse_unsafe_in_production(platform, key_ring=key_ring)
     catalog = catalog or load_catalog()
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry, catalog.qsmo_ids)
@@ -77,7 +80,7 @@ def create_app(
 
     runtime = IngestRuntime(
         settings=settings,
-        key_ring=key_ring or load_api_keys(platform.api_keys_file),
+        key_ring=key_ring,
         context=IngestContext(
             catalog=catalog,
             publisher=publisher,

@@ -22,7 +22,8 @@ from services.ingest.qsmo_directory import QsmoDirectory
 from services.ingest.rate_limit import RateLimiter
 from services.ingest.schemas import ErrorDetail
 from services.ingest.validation import Submission
-from shared.api_keys import Principal, Role
+from shared.api_keys import Principal
+from shared.authorization import Permission, PermissionDenied, allows, require_some
 from shared.domain.catalog import Catalog
 from shared.domain.validation import validate_observation
 from shared.events import AcceptedEvent, PerformanceEvent
@@ -113,10 +114,10 @@ def _refuse_unknown_qsmos_until_loaded(
 
 def authorize(submission: Submission, principal: Principal) -> None:
     """Refuse the request if the key may not publish one of its events (viewers: none)."""
-    if principal.role is Role.VIEWER:
-        raise ForbiddenError(
-            f"key '{principal.key_id}' is a viewer key; it may read but not publish."
-        )
+    try:
+        require_some(principal, Permission.PUBLISH_EVENTS)
+    except PermissionDenied as denied:
+        raise ForbiddenError(denied.message) from None
     details = [
         ErrorDetail(
             index=index,
@@ -127,7 +128,7 @@ def authorize(submission: Submission, principal: Principal) -> None:
             message=f"this key may publish only for QSMO '{principal.qsmo}', not '{qsmo}'.",
         )
         for index, qsmo in enumerate(submission.qsmos)
-        if qsmo is not None and not principal.may_publish_for(qsmo)
+        if qsmo is not None and not allows(principal, Permission.PUBLISH_EVENTS, qsmo)
     ]
     if details:
         raise ForbiddenError(

@@ -22,7 +22,7 @@ from services.notifications.senders import WebhookSender
 from services.notifications.settings import NotificationsSettings
 from services.notifications.signals import Names
 from shared.catalog import load_catalog
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, refuse_unsafe_in_production
 from shared.tasks import raise_if_cancelled
 from shared.worker import ConsumingService
 
@@ -119,9 +119,5 @@ def build(
     """
     settings = settings or NotificationsSettings()
     platform = platform or PlatformSettings()
-    if platform.environment == "production" and settings.allow_private_webhooks:
-        raise ValueError(
-            "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS=true is refused when "
-            "QSMO_ENVIRONMENT=production: webhooks must target public addresses"
-        )
+    refuse_unsafe_in_production(platform, allow_private_webhooks=settings.allow_private_webhooks)
     return NotificationsService(settings, platform)

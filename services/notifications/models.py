@@ -1,11 +1,11 @@
 """The notifications service's values as the read model and the gateway see them.
 
 Plain frozen pydantic models, no I/O: a stored notification, a subscription (never with its
-secret), a delivery and a page of any of them.
+secret) and a delivery.
 """
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,16 +80,3 @@ class Delivery(BaseModel):
     next_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
     failed_at: datetime | None = None
-
-
-ItemT = TypeVar("ItemT")
-
-
-class Page(BaseModel, Generic[ItemT]):
-    """One page of a newest-first list; pass ``end_cursor`` as ``after`` for the next one."""
-
-    model_config = ConfigDict(frozen=True)
-
-    items: list[ItemT]
-    end_cursor: str | None
-    has_next_page: bool

@@ -1,8 +1,9 @@
 """The notifications service's write port: the writes the gateway performs, nothing else.
 
-``SubscriptionStore(database)`` creates, lists and deletes webhook subscriptions (publishers
-for their own QSMO, admins for any) and records acknowledgements of notifications. Secrets
-are stored for signing but never returned or logged. It raises the errors of the read door
+``SubscriptionStore(database, allow_private=…)`` creates, lists and deletes webhook
+subscriptions (publishers for their own QSMO, admins for any: ``shared.authorization``) and
+records acknowledgements of notifications. Secrets are stored for signing but never returned
+or logged. It raises the errors of the read door
 (``services.notifications.read_model``): ``SubscriptionRejected(field, message)`` for invalid
 input, ``NotAllowedError`` when the caller's role forbids it, ``NotFoundError``.
 """
@@ -24,10 +25,17 @@ from services.notifications.read_model import (
     NotificationReader,
     SubscriptionRejected,
 )
-from services.notifications.settings import NotificationsSettings
 from services.notifications.url_guard import Resolver, UnsafeUrlError, check_destination
 from services.notifications.url_guard import system_resolver as _system_resolver
-from shared.api_keys import Principal, Role
+from shared.api_keys import Principal
+from shared.authorization import (
+    Permission,
+    PermissionDenied,
+    allows,
+    allows_some,
+    qsmo_filter,
+    require,
+)
 from shared.catalog import load_catalog
 
 MIN_SECRET, MAX_SECRET = 16, 512
@@ -50,12 +58,10 @@ async def acknowledge(
     notification = await reader.get(notification_id)
     if notification is None:
         raise NotFoundError(f"no notification with id {notification_id!r}")
-    if principal.role is Role.VIEWER or (
-        principal.role is Role.PUBLISHER and notification.qsmo != principal.qsmo
-    ):
-        raise NotAllowedError(
-            "only admins, or publishers of the notification's QSMO, acknowledge it"
-        )
+    try:
+        require(principal, Permission.ACKNOWLEDGE_NOTIFICATIONS, notification.qsmo)
+    except PermissionDenied as denied:
+        raise NotAllowedError(denied.message) from None
     if notification.acknowledged_at is None:
         with contextlib.suppress(DuplicateKeyError):  # concurrent acknowledgement: first wins
             await database[docs.ACKS].insert_one(
@@ -77,16 +83,14 @@ class SubscriptionStore:
         self,
         database: Any,
         *,
-        allow_private: bool | None = None,
+        allow_private: bool,
         resolver: Resolver = _system_resolver,
         clock: Clock = _utc_now,
     ) -> None:
+        """``allow_private``: accept loopback/private webhook targets (from the caller's
+        settings, built once by its composition root; refused there in production)."""
         self._db = database
-        self._allow_private = (
-            NotificationsSettings().allow_private_webhooks
-            if allow_private is None
-            else allow_private
-        )
+        self._allow_private = allow_private
         self._resolver = resolver
         self._clock = clock
 
@@ -129,16 +133,20 @@ class SubscriptionStore:
     async def delete(self, principal: Principal, subscription_id: str) -> None:
         """Delete a subscription the caller may manage; its pending deliveries then fail."""
         found = await self._db[docs.SUBSCRIPTIONS].find_one({"_id": subscription_id}, {"secret": 0})
-        if found is None or not _may_see(principal, found.get("qsmo")):
+        # What a key may not manage it does not see: another QSMO's subscription is "not found".
+        if found is None or not allows(
+            principal, Permission.MANAGE_SUBSCRIPTIONS, found.get("qsmo")
+        ):
             raise NotFoundError(f"no subscription with id {subscription_id!r}")
-        _check_may_manage(principal, found.get("qsmo"))
         await self._db[docs.SUBSCRIPTIONS].delete_one({"_id": subscription_id})
 
     async def list(self, principal: Principal) -> list[Subscription]:
         """Admins see every subscription, publishers their QSMO's; viewers are refused."""
-        if principal.role is Role.VIEWER:
-            raise NotAllowedError("viewers do not manage notification subscriptions")
-        query = {} if principal.role is Role.ADMIN else {"qsmo": principal.qsmo}
+        try:
+            qsmo = qsmo_filter(principal, Permission.MANAGE_SUBSCRIPTIONS)
+        except PermissionDenied as denied:
+            raise NotAllowedError(denied.message) from None
+        query = {} if qsmo is None else {"qsmo": qsmo}
         found = (
             await self._db[docs.SUBSCRIPTIONS]
             .find(query, {"secret": 0})
@@ -152,22 +160,15 @@ class SubscriptionStore:
         return await acknowledge(self._db, principal, notification_id, self._clock())
 
 
-def _may_see(principal: Principal, qsmo: str | None) -> bool:
-    return principal.role is Role.ADMIN or (
-        principal.role is Role.PUBLISHER and qsmo is not None and qsmo == principal.qsmo
-    )
-
-
 def _check_may_manage(principal: Principal, qsmo: str | None) -> None:
-    if principal.role is Role.ADMIN:
-        return
-    if principal.role is not Role.PUBLISHER:
-        raise NotAllowedError("only admins and publishers manage notification subscriptions")
-    if qsmo != principal.qsmo:
-        raise SubscriptionRejected(
-            "qsmo",
-            f"a publisher key manages subscriptions of its own QSMO only ({principal.qsmo!r})",
-        )
+    """``NotAllowedError`` for a key that manages no subscriptions (a viewer's), a rejected
+    ``qsmo`` for one that manages other QSMOs' subscriptions (a publisher's)."""
+    try:
+        require(principal, Permission.MANAGE_SUBSCRIPTIONS, qsmo)
+    except PermissionDenied as denied:
+        if not allows_some(principal, Permission.MANAGE_SUBSCRIPTIONS):
+            raise NotAllowedError(denied.message) from None
+        raise SubscriptionRejected("qsmo", denied.message) from None
 
 
 def _check_filters(

@@ -13,6 +13,7 @@ from shared.api_keys import (
     load_api_keys,
     parse_api_key_file,
 )
+from shared.authorization import Permission, allows
 
 
 def _entry(**fields: object) -> dict[str, object]:
@@ -30,8 +31,8 @@ def test_generated_keys_authenticate_with_their_roles(tmp_path: Path) -> None:
     principal = ring.authenticate(publishers["grants-management"])
     assert principal is not None
     assert (principal.role, principal.qsmo) == (Role.PUBLISHER, "grants-management")
-    assert principal.may_publish_for("grants-management")
-    assert not principal.may_publish_for("cybersecurity")
+    assert allows(principal, Permission.PUBLISH_EVENTS, "grants-management")
+    assert not allows(principal, Permission.PUBLISH_EVENTS, "cybersecurity")
     assert ring.authenticate("not-a-key") is None
     assert "qsmo_" not in path.read_text()  # only hashes on disk
 

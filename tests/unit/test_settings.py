@@ -1,11 +1,25 @@
-"""Platform settings come from QSMO_* variables, with safe local defaults."""
+"""Platform settings come from QSMO_* variables, with safe local defaults; production refuses
+the development-only ones (the check every composition root calls)."""
 
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import PlatformSettings
+from shared.api_keys import (
+    ApiKeyEntry,
+    ApiKeyFile,
+    ApiKeyRing,
+    Role,
+    generate_development_keys,
+    hash_key,
+)
+from shared.settings import (
+    Environment,
+    PlatformSettings,
+    UnsafeInProductionError,
+    refuse_unsafe_in_production,
+)
 
 
 def test_defaults_point_at_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,3 +50,53 @@ def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("QSMO_ENVIRONMENT", "staging")
     with pytest.raises(ValidationError, match="environment"):
         PlatformSettings()
+
+
+def _ring(*ids: str) -> ApiKeyRing:
+    return ApiKeyRing(
+        ApiKeyFile(
+            keys=[
+                ApiKeyEntry(id=key_id, sha256=hash_key(key_id), role=Role.VIEWER) for key_id in ids
+            ]
+        )
+    )
+
+
+PRODUCTION = PlatformSettings(environment="production")
+
+
+def test_production_refuses_development_keys_naming_them_and_the_fix() -> None:
+    _plaintext, key_file = generate_development_keys(["cybersecurity"])
+    with pytest.raises(UnsafeInProductionError) as refused:
+        refuse_unsafe_in_production(PRODUCTION, key_ring=ApiKeyRing(key_file))
+    message = str(refused.value)
+    assert "holds development keys (dev-admin, dev-publisher-cybersecurity, dev-viewer)" in message
+    assert "QSMO_API_KEYS_FILE" in message
+    assert "docs/operations.md" in message
+
+
+def test_production_refuses_private_webhooks() -> None:
+    with pytest.raises(UnsafeInProductionError, match="ALLOW_PRIVATE_WEBHOOKS=true is refused"):
+        refuse_unsafe_in_production(PRODUCTION, allow_private_webhooks=True)
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_development_settings_pass_outside_production(environment: Environment) -> None:
+    _plaintext, key_file = generate_development_keys(["cybersecurity"])
+    refuse_unsafe_in_production(
+        PlatformSettings(environment=environment),
+        key_ring=ApiKeyRing(key_file),
+        allow_private_webhooks=True,
+    )
+
+
+def test_production_keys_pass_in_production() -> None:
+    refuse_unsafe_in_production(
+        PRODUCTION,
+        key_ring=_ring("admin-2026-01", "viewer-osspi-2026-01"),
+        allow_private_webhooks=False,
+    )
+    with pytest.raises(UnsafeInProductionError, match=r"\(dev-a, dev-b, dev-c, …\)"):
+        refuse_unsafe_in_production(
+            PRODUCTION, key_ring=_ring("ok", "dev-a", "dev-b", "dev-c", "dev-d")
+        )

@@ -80,11 +80,11 @@ class Rig:
         reader = NotificationReader(self.database)
         deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
-            page = await reader.deliveries(notification_id, None, 10, None)
-            if page.items and all(d.status != "pending" for d in page.items):
-                return page.items
+            found = list(await reader.deliveries(notification_id, None, 10, None))
+            if found and all(d.status != "pending" for d in found):
+                return found
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"deliveries still pending: {page.items}")
+                raise AssertionError(f"deliveries still pending: {found}")
             await asyncio.sleep(0.05)
 
 
@@ -159,7 +159,7 @@ async def test_a_dead_receiver_ends_as_a_recorded_failure(rig: Rig) -> None:
     assert delivery.failed_at is not None
     assert delivery.last_error
     failed = await NotificationReader(rig.database).deliveries(None, "failed", 10, None)
-    assert [d.id for d in failed.items] == [delivery.id]
+    assert [d.id for d in failed] == [delivery.id]
 
 
 async def test_a_slow_receiver_does_not_delay_others(rig: Rig) -> None:
@@ -181,9 +181,9 @@ async def test_a_restart_resumes_pending_deliveries(rig: Rig) -> None:
         notification_id = await rig.raise_red()  # stored as pending; no dispatcher runs yet
         assert [
             d.status
-            for d in (
-                await NotificationReader(rig.database).deliveries(notification_id, None, 5, None)
-            ).items
+            for d in await NotificationReader(rig.database).deliveries(
+                notification_id, None, 5, None
+            )
         ] == ["pending"]
         async with running(rig.dispatcher()):  # a new process: it reads the pending ones
             await receiver.wait_for(1, 10)

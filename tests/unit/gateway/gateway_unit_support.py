@@ -33,6 +33,7 @@ from services.scorecard.changes import diff as scorecard_diff
 from services.scorecard.domain import view_of
 from services.scorecard.views import MeasureDataQuality, ScorecardDiff, ScorecardView
 from shared.api_keys import ApiKeyEntry, ApiKeyFile, ApiKeyRing, Principal, Role, hash_key
+from shared.authorization import Permission, allows, allows_some
 from shared.catalog import load_catalog
 from shared.domain.catalog import Aggregation, Catalog
 from shared.domain.fiscal import (
@@ -46,6 +47,7 @@ from shared.domain.fiscal import (
 from shared.domain.scoring import score
 from shared.domain.summaries import EMPTY, Summary, merge, observation, value_of
 from shared.framework_log import InMemoryFrameworkLog
+from shared.pagination import Position
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
@@ -220,23 +222,16 @@ class InMemoryNotifications:
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def list(
-        self, qsmo: str | None, first: int, after: str | None
-    ) -> notification_models.Page[notification_models.Notification]:
-        from services.notifications.read_model import decode_cursor, encode_cursor
-
+        self, qsmo: str | None, first: int, after: Position | None
+    ) -> list[notification_models.Notification]:
         items = sorted(
             (n for n in self.notifications if qsmo in (None, n.qsmo)),
             key=lambda n: (n.raised_at, n.id),
             reverse=True,
         )
         if after is not None:
-            at, item_id = decode_cursor(after)
-            items = [n for n in items if (n.raised_at, n.id) < (at, item_id)]
-        shown = items[:first]
-        end = encode_cursor(shown[-1].raised_at, shown[-1].id) if shown else None
-        return notification_models.Page[notification_models.Notification](
-            items=shown, end_cursor=end, has_next_page=len(items) > first
-        )
+            items = [n for n in items if (n.raised_at, n.id) < (after.at, after.id)]
+        return items[: first + 1]
 
     async def get(self, notification_id: str) -> notification_models.Notification | None:
         return next((n for n in self.notifications if n.id == notification_id), None)
@@ -246,12 +241,10 @@ class InMemoryNotifications:
         notification_id: str | None,
         status: notification_models.DeliveryStatus | None,
         first: int,
-        after: str | None,
+        after: Position | None,
         qsmo: str | None = None,
-    ) -> notification_models.Page[notification_models.Delivery]:
-        return notification_models.Page[notification_models.Delivery](
-            items=[], end_cursor=None, has_next_page=False
-        )
+    ) -> list[notification_models.Delivery]:
+        return []
 
     async def create(
         self,
@@ -278,10 +271,7 @@ class InMemoryNotifications:
 
     async def delete(self, principal: Principal, subscription_id: str) -> None:
         found = self.subscriptions.get(subscription_id)
-        visible = found is not None and (
-            principal.role is Role.ADMIN or principal.qsmo == found.qsmo
-        )
-        if not visible:
+        if found is None or not allows(principal, Permission.MANAGE_SUBSCRIPTIONS, found.qsmo):
             raise NotFoundError(f"no subscription with id {subscription_id!r}")
         del self.subscriptions[subscription_id]
 
@@ -289,7 +279,7 @@ class InMemoryNotifications:
         return [
             s
             for s in self.subscriptions.values()
-            if principal.role is Role.ADMIN or s.qsmo == principal.qsmo
+            if allows(principal, Permission.MANAGE_SUBSCRIPTIONS, s.qsmo)
         ]
 
     async def acknowledge(
@@ -298,9 +288,7 @@ class InMemoryNotifications:
         found = await self.get(notification_id)
         if found is None:
             raise NotFoundError(f"no notification with id {notification_id!r}")
-        if principal.role is Role.VIEWER or (
-            principal.role is Role.PUBLISHER and found.qsmo != principal.qsmo
-        ):
+        if not allows(principal, Permission.ACKNOWLEDGE_NOTIFICATIONS, found.qsmo):
             raise NotAllowedError("only admins, or publishers of the notification's QSMO")
         acknowledged = found.model_copy(
             update={"acknowledged_at": NOW, "acknowledged_by": principal.key_id}
@@ -322,7 +310,7 @@ class SubscriptionsView:
         await self.store.delete(principal, subscription_id)
 
     async def list(self, principal: Principal) -> list[notification_models.Subscription]:
-        if principal.role is Role.VIEWER:
+        if not allows_some(principal, Permission.MANAGE_SUBSCRIPTIONS):
             raise NotAllowedError("viewers do not manage notification subscriptions")
         return await self.store.list_subscriptions(principal)
 

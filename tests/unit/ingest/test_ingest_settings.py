@@ -1,4 +1,5 @@
-"""Ingest settings from QSMO_INGEST_* variables, and a start that needs no broker yet."""
+"""Ingest settings from QSMO_INGEST_* variables, a start that needs no broker yet, and no start
+at all with development keys in production."""
 
 import json
 import os
@@ -13,8 +14,10 @@ from ingest_support import DevKeys, event
 from pydantic import ValidationError
 
 from services.ingest.bootstrap import create_app
+from services.ingest.publisher import InMemoryEventPublisher
 from services.ingest.settings import IngestSettings
-from shared.settings import PlatformSettings
+from shared.api_keys import generate_development_keys
+from shared.settings import PlatformSettings, UnsafeInProductionError
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -82,3 +85,35 @@ async def test_the_app_starts_without_kafka_and_answers_503_until_it_can_publish
         assert response.headers["retry-after"] == "5"
         metrics = (await client.get("/metrics")).text
         assert 'qsmo_ingest_producer_errors_total{reason="not_connected"} 1.0' in metrics
+
+
+def test_production_refuses_development_keys_at_build() -> None:
+    with pytest.raises(UnsafeInProductionError, match="holds development keys"):
+        create_app(
+            IngestSettings(qsmo_refresh_s=0),
+            PlatformSettings(environment="production"),
+            publisher=InMemoryEventPublisher(),
+            key_ring=DevKeys.generate().ring,
+        )
+
+
+def test_production_with_development_keys_does_not_start(tmp_path: Path) -> None:
+    _plaintext, key_file = generate_development_keys(["cybersecurity"])
+    (tmp_path / "keys.json").write_text(key_file.model_dump_json())
+    env = {
+        **os.environ,
+        "QSMO_API_KEYS_FILE": str(tmp_path / "keys.json"),
+        "QSMO_ENVIRONMENT": "production",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "services.ingest"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    [line] = [json.loads(text) for text in result.stderr.splitlines()]
+    assert "holds development keys (dev-admin, dev-publisher-cybersecurity" in line["msg"]

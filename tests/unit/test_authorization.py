@@ -1,0 +1,106 @@
+"""The authorization policy: every role × permission × own / other / no QSMO, as one table.
+
+The table is written out by hand (not derived from ``POLICY``): a change to the policy must
+change this table too, so the reviewer sees it.
+"""
+
+import pytest
+
+from shared.api_keys import Principal, Role
+from shared.authorization import (
+    Permission,
+    PermissionDenied,
+    allows,
+    allows_some,
+    qsmo_filter,
+    require,
+    require_some,
+)
+
+OWN, OTHER = "cybersecurity", "grants-management"
+ADMIN = Principal(key_id="k-admin", role=Role.ADMIN)
+PUBLISHER = Principal(key_id="k-pub", role=Role.PUBLISHER, qsmo=OWN)
+VIEWER = Principal(key_id="k-viewer", role=Role.VIEWER)
+PRINCIPALS = {"admin": ADMIN, "publisher": PUBLISHER, "viewer": VIEWER}
+QSMOS = {"own": OWN, "other": OTHER, "none": None}
+"""``own``: the publisher's QSMO; ``none``: every QSMO at once, or a government-wide object."""
+QSMOS_INDEX = {where: index for index, where in enumerate(QSMOS)}
+
+# permission: {role: "own other none"}, Y allowed, n refused
+TABLE: dict[Permission, dict[str, str]] = {
+    Permission.READ: {"admin": "YYY", "publisher": "YYY", "viewer": "YYY"},
+    Permission.PUBLISH_EVENTS: {"admin": "YYY", "publisher": "Ynn", "viewer": "nnn"},
+    Permission.ADD_COMMENTARY: {"admin": "YYY", "publisher": "Ynn", "viewer": "nnn"},
+    Permission.MANAGE_IMPROVEMENT_ACTIONS: {"admin": "YYY", "publisher": "Ynn", "viewer": "nnn"},
+    Permission.MANAGE_SUBSCRIPTIONS: {"admin": "YYY", "publisher": "Ynn", "viewer": "nnn"},
+    Permission.ACKNOWLEDGE_NOTIFICATIONS: {"admin": "YYY", "publisher": "Ynn", "viewer": "nnn"},
+    Permission.READ_DELIVERIES: {"admin": "YYY", "publisher": "Ynn", "viewer": "nnn"},
+    Permission.CHANGE_FRAMEWORK: {"admin": "YYY", "publisher": "nnn", "viewer": "nnn"},
+}
+
+CELLS = [
+    (permission, role, where, row[role][index] == "Y")
+    for permission, row in TABLE.items()
+    for role in PRINCIPALS
+    for index, where in enumerate(QSMOS)
+]
+
+
+def test_the_table_covers_every_permission_and_role() -> None:
+    assert set(TABLE) == set(Permission)
+    assert all(set(row) == {r.value for r in Role} for row in TABLE.values())
+
+
+@pytest.mark.parametrize(("permission", "role", "where", "expected"), CELLS)
+def test_policy_cell(permission: Permission, role: str, where: str, expected: bool) -> None:
+    principal, qsmo = PRINCIPALS[role], QSMOS[where]
+    assert allows(principal, permission, qsmo) is expected
+    if expected:
+        require(principal, permission, qsmo)
+        return
+    with pytest.raises(PermissionDenied) as denied:
+        require(principal, permission, qsmo)
+    assert (denied.value.key_id, denied.value.role) == (principal.key_id, principal.role)
+    assert (denied.value.permission, denied.value.qsmo) == (permission, qsmo)
+    assert f"key '{principal.key_id}'" in str(denied.value)
+    assert "admin key" in str(denied.value)  # what is needed
+
+
+@pytest.mark.parametrize("permission", list(Permission))
+@pytest.mark.parametrize("role", list(PRINCIPALS))
+def test_some_qsmo_and_list_filters_follow_the_table(permission: Permission, role: str) -> None:
+    principal = PRINCIPALS[role]
+    row = TABLE[permission][role]
+    assert allows_some(principal, permission) is ("Y" in row)
+    if "Y" not in row:
+        with pytest.raises(PermissionDenied, match=f"is a {role} key; it may not"):
+            qsmo_filter(principal, permission)
+        with pytest.raises(PermissionDenied):
+            require_some(principal, permission)
+        return
+    require_some(principal, permission)
+    narrowed = None if row[QSMOS_INDEX["other"]] == "Y" else principal.qsmo
+    assert qsmo_filter(principal, permission) == narrowed
+
+
+def test_refusals_name_the_key_its_role_and_what_is_needed() -> None:
+    with pytest.raises(PermissionDenied) as framework:
+        require(PUBLISHER, Permission.CHANGE_FRAMEWORK, OWN, action="set targets")
+    assert (
+        str(framework.value) == "key 'k-pub' is a publisher key; only admin keys may set targets."
+    )
+    with pytest.raises(PermissionDenied) as other:
+        require(PUBLISHER, Permission.ADD_COMMENTARY, OTHER)
+    assert str(other.value) == (
+        "key 'k-pub' may not add commentary for QSMO 'grants-management': that needs an admin "
+        "key or the publisher key of 'grants-management'."
+    )
+    with pytest.raises(PermissionDenied) as everyone:
+        require(PUBLISHER, Permission.MANAGE_SUBSCRIPTIONS, None)
+    assert str(everyone.value) == (
+        "key 'k-pub' may not manage notification subscriptions for all QSMOs or "
+        "government-wide: that needs an admin key."
+    )
+    with pytest.raises(PermissionDenied) as viewer:
+        require_some(VIEWER, Permission.PUBLISH_EVENTS)
+    assert str(viewer.value) == "key 'k-viewer' is a viewer key; it may not publish events."
