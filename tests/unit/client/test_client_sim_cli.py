@@ -2,12 +2,11 @@
 
 import io
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from client_fakes import FakeIngest, error_response
+from client_fakes import FakeIngest, Ticks, error_response
 
 from qsmo_client.publisher import Publisher
 from qsmo_client.simulator.cli import main, parse_args, parse_since, run, run_live
@@ -18,18 +17,6 @@ from shared.catalog import load_catalog
 QSMOS = load_catalog().qsmo_ids
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 PUBLISHERS = {qsmo: f"key-{qsmo}" for qsmo in QSMOS}
-
-
-class Ticks(threading.Event):
-    """A stop signal that lets ``count`` ticks pass without waiting."""
-
-    def __init__(self, count: int) -> None:
-        super().__init__()
-        self.count = count
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.count -= 1
-        return self.count < 0
 
 
 @pytest.fixture
