@@ -109,7 +109,7 @@ async def test_the_curl_example_is_accepted(harness: IngestHarness) -> None:
     script = code_blocks("bash")[0]
     assert "http://127.0.0.1:8001/v1/events " in script
     assert "-H 'Content-Type: application/json'" in script
-    assert "/v1/events:csv -H \"Authorization: Bearer $KEY\"" in script
+    assert '/v1/events:csv -H "Authorization: Bearer $KEY"' in script
     assert "-H 'Content-Type: text/csv' --data-binary @events.csv" in script
     response = await harness.post({"events": curl_events()})
     assert response.status_code == 202, response.text
