@@ -51,15 +51,19 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?
 
 @dataclass(frozen=True)
 class CsvProblem:
-    """One line at fault: a header column (``column``) or a row of the wrong width (``row``)."""
+    """One line at fault: a header column (``field``) or a row of the wrong width (``index``).
+
+    The names are those of ingest's error details, which carry these problems as they are.
+    """
 
     line: int
     code: str
     """``unknown_column``, ``duplicate_column``, ``missing_column`` or ``ragged_row``."""
     message: str
-    column: str | None = None
-    row: int | None = None
-    """0-based position of the row among the event rows."""
+    field: str | None = None
+    """The column's name."""
+    index: int | None = None
+    """0-based position of the row among the event rows (the event's index)."""
 
 
 class CsvFormatError(ValueError):
@@ -182,16 +186,16 @@ def _numbered_rows(text: str) -> Iterator[tuple[int, list[str]]]:
 
 def _check_header(header: list[str], line: int, required: Collection[str]) -> None:
     problems = [
-        CsvProblem(line, "unknown_column", _unknown_column(name), column=name)
+        CsvProblem(line, "unknown_column", _unknown_column(name), field=name)
         for name in header
         if name not in COLUMNS and not name.startswith(ATTRIBUTE_PREFIX)
     ]
     problems += [
-        CsvProblem(line, "duplicate_column", f"column '{name}' appears twice.", column=name)
+        CsvProblem(line, "duplicate_column", f"column '{name}' appears twice.", field=name)
         for name in sorted({name for name in header if header.count(name) > 1})
     ]
     problems += [
-        CsvProblem(line, "missing_column", f"required column '{name}' is missing.", column=name)
+        CsvProblem(line, "missing_column", f"required column '{name}' is missing.", field=name)
         for name in required
         if name not in header
     ]
@@ -218,4 +222,4 @@ def _ragged_row(line: int, position: int, cells: int, columns: int) -> CsvProble
         "per header column (leave a cell empty for an absent field, and quote a cell that "
         "holds a comma)."
     )
-    return CsvProblem(line, "ragged_row", message, row=position)
+    return CsvProblem(line, "ragged_row", message, index=position)

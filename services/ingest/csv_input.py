@@ -4,10 +4,12 @@ The format and its reader are ``shared.csv_events`` (shared with the publisher c
 module decodes the body and turns the reader's refusals into ingest's errors.
 """
 
+from dataclasses import asdict
+
 from services.ingest.errors import InvalidRequestError, PayloadTooLargeError
 from services.ingest.schemas import ErrorDetail
 from services.ingest.validation import Submission, submission_from_documents
-from shared.csv_events import CsvFormatError, CsvProblem, TooManyRowsError, read_csv_events
+from shared.csv_events import CsvFormatError, TooManyRowsError, read_csv_events
 
 
 def parse_csv_body(body: bytes, max_events: int) -> Submission:
@@ -24,7 +26,8 @@ def parse_csv_body(body: bytes, max_events: int) -> Submission:
             "are allowed per request. Split the file."
         ) from None
     except CsvFormatError as error:
-        raise InvalidRequestError(error.message, [_detail(p) for p in error.problems]) from None
+        details = [ErrorDetail(**asdict(problem)) for problem in error.problems]
+        raise InvalidRequestError(error.message, details) from None
     return submission_from_documents(
         [row.document for row in rows], tuple(row.line for row in rows)
     )
@@ -38,13 +41,3 @@ def _decode(body: bytes) -> str:
             f"the CSV body is not UTF-8 text (invalid byte at offset {error.start}); "
             "save or export the file as UTF-8."
         ) from None
-
-
-def _detail(problem: CsvProblem) -> ErrorDetail:
-    return ErrorDetail(
-        index=problem.row,
-        line=problem.line,
-        field=problem.column,
-        code=problem.code,
-        message=problem.message,
-    )

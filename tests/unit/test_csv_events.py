@@ -127,7 +127,7 @@ def test_a_ragged_row_names_its_line_position_and_the_fix() -> None:
     with pytest.raises(CsvFormatError) as caught:
         read_csv_events(f"{HEADER}\n{ROW}\n\nc-2,cybersecurity\n")
     [problem] = caught.value.problems
-    assert (problem.line, problem.row) == (4, 1)
+    assert (problem.line, problem.index) == (4, 1)
     assert problem.message.startswith("the row has 2 cells but the header has 5; give every row")
     assert "fix the lines listed" in caught.value.message
 
@@ -135,7 +135,7 @@ def test_a_ragged_row_names_its_line_position_and_the_fix() -> None:
 def test_header_problems_name_the_column_and_suggest_the_field() -> None:
     with pytest.raises(CsvFormatError) as caught:
         read_csv_events("event_id,qsmo,measure,value,occured_at\n")
-    assert [(p.code, p.column) for p in caught.value.problems] == [
+    assert [(p.code, p.field) for p in caught.value.problems] == [
         ("unknown_column", "occured_at"),
         ("missing_column", "occurred_at"),
     ]

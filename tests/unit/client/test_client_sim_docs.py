@@ -1,7 +1,7 @@
 """The ``qsmo-sim`` commands and the option tables of docs/publishing.md, against the fake ingest.
 
 The Python example and the ``qsmo-push`` commands run against a real ingest in
-tests/integration/client/test_client_docs.py.
+tests/integration/client/test_client_push_docs.py.
 """
 
 import contextlib

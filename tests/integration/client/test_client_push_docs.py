@@ -46,50 +46,52 @@ def test_the_python_example_publishes_its_events(
     assert printed.getvalue() == ""
 
 
-def test_the_qsmo_push_commands_send_their_files(
+@pytest.fixture
+def workdir(
     ingest: tuple[str, str],
     stack: qsmo_stack.Stack,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    key = publisher_key(stack)
-    (tmp_path / ".local").mkdir()
-    (tmp_path / ".local" / "api-keys.json").write_text(stack.plaintext_keys_file.read_text())
-    write_csv(tmp_path / "events.csv")
-    event = {"qsmo": "cybersecurity", "measure": "customer-engagement", "value": 2}
-    (tmp_path / "events.jsonl").write_text(
-        "\n".join(json.dumps({**event, "occurred_at": f"2025-04-0{d}T12:00:00Z"}) for d in (1, 2))
-    )
+) -> Path:
+    """The working directory of a documented command; ``$QSMO_INGEST_URL`` names this ingest
+    and ``$QSMO_API_KEY`` holds the cybersecurity publisher key."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QSMO_INGEST_URL", ingest[0])
+    monkeypatch.setenv("QSMO_API_KEY", publisher_key(stack))
+    return tmp_path
+
+
+def test_the_qsmo_push_commands_send_their_files(
+    workdir: Path,
+    stack: qsmo_stack.Stack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (workdir / ".local").mkdir()
+    (workdir / ".local" / "api-keys.json").write_text(stack.plaintext_keys_file.read_text())
+    write_csv(workdir / "events.csv")
+    event = {"qsmo": "cybersecurity", "measure": "customer-engagement", "value": 2}
+    (workdir / "events.jsonl").write_text(
+        "\n".join(json.dumps({**event, "occurred_at": f"2025-04-0{d}T12:00:00Z"}) for d in (1, 2))
+    )
     lines = [line.split("#")[0].strip() for line in code_blocks("sh")[0].splitlines()]
     assert lines[0] == "export QSMO_API_KEY=<your QSMO's publisher key>"
     commands = [shlex.split(line) for line in lines if line.startswith("qsmo-push ")]
     assert len(commands) == 2
     for command in commands:
-        if "--keys-file" in command:
-            monkeypatch.delenv("QSMO_API_KEY", raising=False)
-        else:
-            monkeypatch.setenv("QSMO_API_KEY", key)
+        if "--keys-file" in command:  # the key comes from the file alone
+            monkeypatch.delenv("QSMO_API_KEY")
         assert qsmo_push(command[1:]) == 0, capsys.readouterr()
         assert " 0 refused, 0 not sent " in capsys.readouterr().out
 
 
 def test_the_sample_output_is_what_qsmo_push_prints(
-    ingest: tuple[str, str],
-    stack: qsmo_stack.Stack,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prompt, progress, *summary = code_blocks("text")[0].strip().splitlines()
     command = shlex.split(prompt.removeprefix("$ "))
     assert command[0] == "qsmo-push"
-    write_csv(tmp_path / command[1], bad_line=57)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("QSMO_INGEST_URL", ingest[0])
-    monkeypatch.setenv("QSMO_API_KEY", publisher_key(stack))
+    write_csv(workdir / command[1], bad_line=57)
     assert qsmo_push(command[1:]) == 1
     out, err = capsys.readouterr()
     assert [line for line in err.splitlines() if line.startswith("sent ")][-1] == progress
