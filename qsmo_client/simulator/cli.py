@@ -89,8 +89,10 @@ class Totals:
     events: int = 0
     late: int = 0
     retries: int = 0
+    """Events sent twice on purpose, as a retrying QSMO system would (same ``event_id``)."""
     requests: int = 0
     http_retries: int = 0
+    """Requests the publisher sent again (ingest answered 429 or 5xx, or did not answer)."""
 
     def add(self, report: PublishReport) -> None:
         self.requests += report.requests
@@ -223,7 +225,8 @@ def run(
         totals = send_backfill(deliveries, publishers, out, stop)
         print(
             f"backfill done: {totals.events} events ({totals.late} late, {totals.retries} sent "
-            f"twice by a retrying client) in {totals.requests} requests",
+            f"twice by a retrying client) in {totals.requests} requests "
+            f"({totals.http_retries} sent again after ingest pushed back)",
             file=out,
             flush=True,
         )

@@ -115,7 +115,6 @@ FEEDS: tuple[Feed, ...] = (
     Feed("torb-timeliness", ValueKind.DAYS, 1.0, 27.0, 5.0, -0.5, -2.5, with_agency=True),
 )
 # fmt: on
-FEEDS_BY_MEASURE = {feed.measure: feed for feed in FEEDS}
 
 RED_QSMO = "grants-management"
 RED_DIMENSION = "marketplace-operations"

@@ -128,6 +128,8 @@ def install_error_handlers(app: FastAPI) -> None:
 def _render(request: Request, error: IngestError) -> JSONResponse:
     record = get_record(request)
     record.error_code = error.code
+    record.error_message = error.message
+    record.error_details = error.details
     body = error.body(record.request_id).model_dump(mode="json")
     return JSONResponse(body, status_code=error.status, headers=error.headers())
 

@@ -13,18 +13,8 @@ from typing import Any
 from pydantic_core import ErrorDetails
 
 from services.ingest.schemas import ErrorDetail
+from shared.csv_events import EVENT_FIELDS
 
-EVENT_FIELDS = (
-    "event_id",
-    "qsmo",
-    "measure",
-    "value",
-    "occurred_at",
-    "agency",
-    "source",
-    "attributes",
-    "schema_version",
-)
 EXPECTED = {
     "event_id": "a string of 1 to 128 letters, digits or . _ : / @ + = - (a UUID is ideal)",
     "qsmo": "a QSMO id such as 'cybersecurity' (lower-case letters, digits and dashes)",

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 EVENT_OUTCOMES = ("accepted", "invalid", "unauthorized", "forbidden", "throttled", "unavailable")
-REQUEST_OUTCOMES = (*EVENT_OUTCOMES, "too_large", "unsupported_media_type", "error")
 _OUTCOME_BY_STATUS = {
     202: "accepted",
     400: "invalid",

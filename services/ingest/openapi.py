@@ -123,6 +123,23 @@ _UNREADABLE = {
 }
 
 
+def _too_large(csv: bool) -> dict[str, Any]:
+    """More 413 examples: the body size, and the row count of a CSV body."""
+    examples = {
+        "body_too_large": _error(
+            "payload_too_large",
+            "the body is over the limit of 1048576 bytes; split the events into several requests.",
+        )
+    }
+    if csv:
+        examples["too_many_rows"] = _error(
+            "payload_too_large",
+            "the CSV body has more than 1000 event rows; at most 1000 are allowed per request. "
+            "Split the file.",
+        )
+    return {name: {"value": value} for name, value in examples.items()}
+
+
 def responses(csv: bool) -> dict[int | str, dict[str, Any]]:
     """The documented answers of an ingest endpoint, each with an example body."""
     line = 3 if csv else None
@@ -136,6 +153,7 @@ def responses(csv: bool) -> dict[int | str, dict[str, Any]]:
     for status, (description, code, message) in _REFUSALS.items():
         details = [_detail(*_FORBIDDEN_DETAIL, line)] if status == 403 else []
         answers[status] = _answer(description, {code: _error(code, message, details)})
+    answers[413]["content"]["application/json"]["examples"].update(_too_large(csv))
     answers[415] = _answer(
         f"The Content-Type is not {media_type} (UTF-8).",
         {
@@ -174,18 +192,7 @@ JSON_BODY: dict[str, Any] = {
                 },
                 "examples": {
                     "one event": {"value": EXAMPLE_EVENT},
-                    "a batch": {
-                        "value": {
-                            "events": [
-                                EXAMPLE_EVENT,
-                                {
-                                    **EXAMPLE_EVENT,
-                                    "event_id": "cyber-2024-05-01-csat-0002",
-                                    "value": 4.1,
-                                },
-                            ]
-                        }
-                    },
+                    "a batch": {"value": {"events": [EXAMPLE_EVENT, SECOND_EVENT]}},
                 },
             }
         },
@@ -194,7 +201,17 @@ JSON_BODY: dict[str, Any] = {
 CSV_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"text/csv": {"schema": {"type": "string"}, "example": EXAMPLE_CSV}},
+        "content": {
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "A header row naming event fields, then 1 to 1000 event rows "
+                    "(an empty body, or a header without rows, is answered 422).",
+                },
+                "example": EXAMPLE_CSV,
+            }
+        },
     }
 }
 

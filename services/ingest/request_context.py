@@ -1,8 +1,10 @@
 """Per-request id, one JSON log line and the request metrics, as a pure ASGI middleware.
 
-Handlers add what they learn (key id, event counts, error code) to the ``RequestRecord`` at
-``request.state.record``; the middleware times the request, sets ``X-Request-ID`` on the
-answer and, once it is sent, logs and counts it. The key itself is never logged.
+Handlers add what they learn (key id, event counts, the error answered) to the
+``RequestRecord`` at ``request.state.record``; the middleware times the request, sets
+``X-Request-ID`` on the answer and, once it is sent, logs and counts it. The key itself is never
+logged, and neither is anything the client sent as a value: an error's details are logged by
+position, field path and code only (their messages quote the values sent).
 """
 
 import logging
@@ -10,16 +12,23 @@ import re
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.ingest.metrics import IngestMetrics, request_outcome
+from services.ingest.schemas import ErrorDetail
 
 log = logging.getLogger("services.ingest.requests")
 
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+LOGGED_DETAILS = 50
+"""Error details in one log line (an answer lists up to 1000; ``error_detail_count`` has all)."""
+_LOGGED_TEXT = 200
+"""Characters of a message or field path logged: both may name fields the client made up."""
 
 
 @dataclass
@@ -32,6 +41,9 @@ class RequestRecord:
     """Events by QSMO label, once the body has been read."""
     accepted: int = 0
     error_code: str | None = None
+    error_message: str | None = None
+    """The answer's message: it names fields and limits, never a value the client sent."""
+    error_details: Sequence[ErrorDetail] = ()
 
 
 def new_request_id(scope: Scope) -> str:
@@ -87,8 +99,34 @@ class RequestContextMiddleware:
                 "status": status,
                 "outcome": request_outcome(status),
                 "error_code": record.error_code,
+                "error_message": _clipped(record.error_message),
+                "error_details": logged_details(record.error_details),
+                "error_detail_count": len(record.error_details),
                 "events": events,
                 "accepted": record.accepted,
                 "duration_ms": round(duration_s * 1000, 2),
             },
         )
+
+
+def logged_details(details: Sequence[ErrorDetail]) -> list[dict[str, Any]]:
+    """Where each problem is and what kind it is (``index``, ``line``, ``field``, ``code``).
+
+    Not the ``message`` nor the ``event_id``: those repeat what the client sent, which may be
+    anything (a secret pasted into an attribute, personal data). The first ``LOGGED_DETAILS``.
+    """
+    return [
+        {
+            "index": detail.index,
+            "line": detail.line,
+            "field": _clipped(detail.field),
+            "code": detail.code,
+        }
+        for detail in details[:LOGGED_DETAILS]
+    ]
+
+
+def _clipped(text: str | None) -> str | None:
+    if text is None or len(text) <= _LOGGED_TEXT:
+        return text
+    return text[: _LOGGED_TEXT - 1] + "…"

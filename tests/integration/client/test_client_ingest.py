@@ -8,55 +8,17 @@ retry; reading the topic back shows that sending the file twice repeats the same
 
 import json
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import qsmo_stack
+from client_ingest_support import ROWS, write_csv
 
 from qsmo_client import Publisher
 from qsmo_client.files import read_events_file
 from qsmo_client.push_cli import main as qsmo_push
-from shared.kafka import create_consumer, ensure_topics
-
-ROWS = 250
-
-
-@pytest.fixture(scope="module")
-def ingest(stack: qsmo_stack.Stack) -> Iterator[tuple[str, str]]:
-    """(ingest URL, its private topic)."""
-    tag = uuid.uuid4().hex[:8]
-    topic = f"client.events.{tag}"
-    qsmo_stack.run_async(lambda: ensure_topics(stack.kafka_bootstrap, 1, names=(topic,)))
-    port = qsmo_stack.free_port()
-    env = {
-        "QSMO_INGEST_PORT": str(port),
-        "QSMO_INGEST_TOPIC": topic,
-        "QSMO_INGEST_MAX_EVENTS": "100",
-        "QSMO_INGEST_BURST": "100",
-        "QSMO_INGEST_RATE_PER_S": "100",
-    }
-    stack.start_service("ingest", extra_env=env, instance=f"-client-{tag}", timeout_s=120)
-    try:
-        yield f"http://127.0.0.1:{port}", topic
-    finally:
-        stack.stop(f"ingest-client-{tag}")
-
-
-def write_csv(path: Path, bad_line: int | None = None) -> None:
-    """``ROWS`` engagement rows without event ids (two identical rows among them)."""
-    lines = ["qsmo,measure,value,occurred_at,agency,attributes.channel"]
-    for n in range(ROWS):
-        value = 99 if bad_line == n + 2 else 1 + n % 3
-        measure = "customer-satisfaction" if bad_line == n + 2 else "customer-engagement"
-        day = 1 + (n // 10) % 28
-        lines.append(
-            f"cybersecurity,{measure},{value},2025-03-{day:02d}T{n % 10 + 8:02d}:00:00-05:00,DOI,briefing"
-        )
-    lines.append(lines[-1])
-    path.write_text("\n".join(lines) + "\n")
+from shared.kafka import create_consumer
 
 
 async def topic_event_ids(stack: qsmo_stack.Stack, topic: str, expected: int) -> Counter[str]:

@@ -21,6 +21,7 @@ from services.ingest.bootstrap import create_app
 from services.ingest.ports import EventPublisher
 from services.ingest.publisher import KafkaEventPublisher
 from services.ingest.settings import IngestSettings
+from shared.csv_events import EVENT_FIELDS
 from shared.events import AcceptedEvent
 from shared.kafka import create_producer
 from shared.settings import PlatformSettings
@@ -81,20 +82,7 @@ JSON_VALUES = st.recursive(
     max_leaves=16,
 )
 HUGE_STRINGS = st.sampled_from([2_000, 70_000, 600_000]).map(lambda n: "x" * n)
-FIELDS = [
-    "event_id",
-    "qsmo",
-    "measure",
-    "value",
-    "occurred_at",
-    "agency",
-    "source",
-    "attributes",
-    "schema_version",
-    "valeu",
-    "events",
-    "",
-]
+FIELDS = [*EVENT_FIELDS, "valeu", "events", ""]
 MEASURES = st.sampled_from(
     [
         ("customer-satisfaction", 1, 5),

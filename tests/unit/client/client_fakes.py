@@ -9,6 +9,7 @@ back to ``202``.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,3 +81,15 @@ class Sleeps:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+
+
+class Ticks(threading.Event):
+    """A stop signal that lets ``count`` ticks pass without waiting."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.count -= 1
+        return self.count < 0

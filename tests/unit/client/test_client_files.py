@@ -46,16 +46,31 @@ def test_csv_header_problems_are_found_before_anything_is_sent() -> None:
         parse_csv("qsmo,measure,valeu,value,value\nx,y,1,2,3\n", "bad.csv")
     messages = [str(p) for p in caught.value.problems]
     assert (
-        "bad.csv line 1: column 'valeu' is not an event field; name custom columns attributes.<name>"
-        in messages
+        "bad.csv line 1: column 'valeu' is not an event field (did you mean 'value'?); custom "
+        "columns are named attributes.<name>" in messages
     )
     assert "bad.csv line 1: column 'value' appears twice" in messages
     assert "bad.csv line 1: required column 'occurred_at' is missing" in messages
 
 
-def test_csv_ragged_rows_name_their_line() -> None:
-    with pytest.raises(FileFormatError, match=r"ragged\.csv line 3: 3 cells, but the header has 4"):
-        parse_csv(f"{HEADER}\ncybersecurity,m,1,2024-01-01T00:00:00Z\na,b,c\n", "ragged.csv")
+def test_csv_ragged_rows_name_their_line_and_nothing_is_sent() -> None:
+    text = f"{HEADER}\ncybersecurity,m,1,2024-01-01T00:00:00Z\na,b,c\n\na,b,c,d,e\n"
+    with pytest.raises(FileFormatError) as caught:
+        parse_csv(text, "ragged.csv")
+    assert [str(p) for p in caught.value.problems] == [
+        f"ragged.csv line {line}: the row has {cells} cells but the header has 4; give every row "
+        "one cell per header column (leave a cell empty for an absent field, and quote a cell "
+        "that holds a comma)"
+        for line, cells in ((3, 3), (5, 5))
+    ]
+
+
+def test_csv_problems_without_a_line_name_the_file() -> None:
+    with pytest.raises(FileFormatError) as caught:
+        parse_csv(f"{HEADER}\n\n", "empty.csv")
+    assert str(caught.value) == "empty.csv: the CSV has a header row but no event rows"
+    with pytest.raises(FileFormatError, match=r"^broken\.csv: CSV line 2 cannot be read: "):
+        parse_csv(f'{HEADER}\n"q"x,m,1,2\n', "broken.csv")
 
 
 def test_rows_without_ids_get_stable_distinct_ids_and_say_so() -> None:

@@ -2,12 +2,11 @@
 
 import io
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from client_fakes import FakeIngest
+from client_fakes import FakeIngest, Ticks, error_response
 
 from qsmo_client.publisher import Publisher
 from qsmo_client.simulator.cli import main, parse_args, parse_since, run, run_live
@@ -18,18 +17,6 @@ from shared.catalog import load_catalog
 QSMOS = load_catalog().qsmo_ids
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 PUBLISHERS = {qsmo: f"key-{qsmo}" for qsmo in QSMOS}
-
-
-class Ticks(threading.Event):
-    """A stop signal that lets ``count`` ticks pass without waiting."""
-
-    def __init__(self, count: int) -> None:
-        super().__init__()
-        self.count = count
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.count -= 1
-        return self.count < 0
 
 
 @pytest.fixture
@@ -56,12 +43,27 @@ def test_backfill_sends_every_qsmo_with_its_own_key_and_shows_progress(keys_file
     assert "since 2025-10-01 (seed 2022)" in lines[0]
     assert any(line.startswith("backfill: FY2026 Q1 sent — ") for line in lines)
     assert lines[-1].startswith("backfill done: ")
+    assert lines[-1].endswith(" requests (0 sent again after ingest pushed back)")
     assert "(100%)" in lines[-2]
     assert fake.deliveries > len(fake.stored) > 500  # client retries repeat some ids
     # Running it again sends the same ids: nothing new is stored.
     before = dict(fake.stored)
     assert run(args, out=io.StringIO(), clock=lambda: NOW, transport=fake.transport) == 0
     assert fake.stored == before
+
+
+def test_backfill_done_counts_requests_sent_again_after_ingest_pushed_back(
+    keys_file: Path,
+) -> None:
+    fake = fake_ingest()
+    fake.script = [error_response(503, "unavailable", retry_after="0")] * 2
+    out = io.StringIO()
+    args = parse_args(["--keys-file", str(keys_file), "--since", "FY2026", "--backfill-only"])
+    assert run(args, out=out, clock=lambda: NOW, transport=fake.transport) == 0
+    done = out.getvalue().splitlines()[-1]
+    assert done.endswith(
+        f" in {len(fake.requests)} requests (2 sent again after ingest pushed back)"
+    )
 
 
 def test_live_ticks_send_events_until_stopped() -> None:

@@ -234,16 +234,20 @@ async def test_metrics_count_events_by_qsmo_and_outcome(harness: IngestHarness) 
     assert "cyber-0000" not in text
 
 
+def request_log_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        JsonFormatter("ingest").format(r)
+        for r in caplog.records
+        if r.name == "services.ingest.requests"
+    ]
+
+
 async def test_one_log_line_per_request_with_key_id_never_the_key(
     harness: IngestHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="services.ingest.requests")
     response = await harness.post({"events": events(2)})
-    lines = [
-        JsonFormatter("ingest").format(r)
-        for r in caplog.records
-        if r.name == "services.ingest.requests"
-    ]
+    lines = request_log_lines(caplog)
     assert len(lines) == 1
     line = json.loads(lines[0])
     assert line["request_id"] == response.headers["x-request-id"]
@@ -254,6 +258,62 @@ async def test_one_log_line_per_request_with_key_id_never_the_key(
         "accepted",
     )
     assert harness.keys.publishers["cybersecurity"] not in lines[0]
+
+
+async def test_the_request_log_has_each_422s_details_but_never_a_value_sent(
+    harness: IngestHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="services.ingest.requests")
+    secret = "sk-live-4f0c2a9e5d8b4c1e"
+    body = {
+        "events": [
+            event(event_id="cyber-ok"),
+            event(event_id="cyber-bad-1", value=7),
+            event(event_id="cyber-bad-2", occurred_at="2024-05-01T12:00:00", valeu=secret),
+            event(event_id="cyber-bad-3", attributes={"token": [secret]}),
+        ]
+    }
+    response = await harness.post(body)
+    assert_error(response, 422, "invalid_events")
+    [text] = request_log_lines(caplog)
+    line = json.loads(text)
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert (line["status"], line["error_code"]) == (422, "invalid_events")
+    assert line["error_message"] == response.json()["error"]["message"]
+    assert line["error_detail_count"] == 4
+    assert line["error_details"] == [
+        {"index": 1, "line": None, "field": "value", "code": "value_out_of_range"},
+        {"index": 2, "line": None, "field": "occurred_at", "code": "timestamp_without_offset"},
+        {"index": 2, "line": None, "field": "valeu", "code": "unknown_field"},
+        {"index": 3, "line": None, "field": "attributes.token", "code": "invalid_attribute"},
+    ]
+    assert secret in response.text  # the answer quotes it back to its sender …
+    for sent in (secret, "cyber-bad", "2024-05-01T12:00:00", "7 is outside"):
+        assert sent not in text  # … the log never does
+    assert harness.keys.publishers["cybersecurity"] not in text
+
+
+async def test_the_request_log_of_a_csv_422_names_lines_and_caps_long_lists(
+    harness: IngestHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="services.ingest.requests")
+    rows = "".join(f"c-{i},cybersecurity\n" for i in range(60))
+    response = await harness.client.post(
+        "/v1/events:csv",
+        content=f"event_id,qsmo,measure,value,occurred_at\n{rows}",
+        headers={**harness.keys.auth("cybersecurity"), "Content-Type": "text/csv"},
+    )
+    assert_error(response, 422, "invalid_request")
+    line = json.loads(request_log_lines(caplog)[0])
+    assert line["error_detail_count"] == 60
+    assert len(line["error_details"]) == 50
+    assert line["error_details"][0] == {
+        "index": 0,
+        "line": 2,
+        "field": None,
+        "code": "ragged_row",
+    }
+    assert "c-0" not in json.dumps(line)
 
 
 async def test_openapi_documents_every_answer_with_an_example(client: httpx.AsyncClient) -> None:
@@ -275,6 +335,42 @@ async def test_openapi_documents_every_answer_with_an_example(client: httpx.Asyn
         assert operation["requestBody"]["content"]
     assert "PerformanceEvent" in document["components"]["schemas"]
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_openapi_declares_what_the_service_answers_at_the_limits(
+    harness: IngestHarness,
+) -> None:
+    """A fuzzer reading the document expects these answers (schemathesis found them missing)."""
+    document = (await harness.client.get("/openapi.json")).json()
+    csv_headers = harness.keys.auth() | {"Content-Type": "text/csv"}
+    rows = "".join(
+        f"c-{i},cybersecurity,customer-satisfaction,4,2024-05-01T12:00:00Z\n" for i in range(1001)
+    )
+    answers = {
+        "/v1/events": await harness.post({"events": events(1001)}),
+        "/v1/events:csv": await harness.client.post(
+            "/v1/events:csv",
+            content=f"event_id,qsmo,measure,value,occurred_at\n{rows}",
+            headers=csv_headers,
+        ),
+    }
+    for path, answer in answers.items():
+        error = assert_error(answer, 413, "payload_too_large")
+        declared = document["paths"][path]["post"]["responses"]["413"]["content"]
+        schema = declared["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
+        examples = [
+            e["value"]["error"]["message"]
+            for e in declared["application/json"]["examples"].values()
+        ]
+        assert path == "/v1/events" or error["message"] in examples
+    empty = await harness.client.post("/v1/events:csv", content=b"", headers=csv_headers)
+    assert_error(empty, 422, "invalid_request")
+    body = document["paths"]["/v1/events:csv"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["text/csv"]["schema"]["minLength"] == 1
+    batch = document["components"]["schemas"]["EventBatch"]["properties"]["events"]
+    assert batch["maxItems"] == 1000
 
 
 async def test_health_endpoints(client: httpx.AsyncClient) -> None:

@@ -83,7 +83,9 @@ def test_unknown_column_suggests_the_field_and_ragged_rows_name_their_line() -> 
     assert "did you mean 'occurred_at'?" in caught.value.details[0].message
     with pytest.raises(InvalidRequestError) as ragged:
         csv(f"{HEADER}\n\nc-1,cybersecurity\n")
-    assert ragged.value.details[0].line == 3
+    [detail] = ragged.value.details
+    assert (detail.index, detail.line, detail.field, detail.code) == (0, 3, None, "ragged_row")
+    assert "has 2 cells but the header has 5; give every row one cell" in detail.message
 
 
 def test_header_only_has_no_events() -> None:
