@@ -11,11 +11,12 @@
 #
 #     {"Authorization": "Bearer <key>"}
 #
-# then run a query (Ctrl-Enter or the play button), for example:
+# then reload the schema (the ⟳ button at the bottom left) so that the Docs, the
+# Explorer and Ctrl-Space completion know it (the headers are kept for the next visit),
+# and run a query (Ctrl-Enter or the play button), for example:
 #
 #     { qsmos { id name } }
 #
-# Ctrl-Space completes; the Docs and Explorer panes show the schema.
 # More examples: docs/graphql.md.
 `;
 
