@@ -11,6 +11,8 @@ from datetime import timedelta
 
 import pydantic_core
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -19,6 +21,7 @@ from strawberry.types.unset import UnsetType
 from gateway.auth import authorization_param, identify
 from gateway.context import GatewayContext, get_context
 from gateway.dashboard import mount_dashboard
+from gateway.graphiql import graphiql_page, mount_graphiql_assets
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import build_schema
 from shared.observability import ReadinessCheck, health_router
@@ -32,8 +35,12 @@ graphql-transport-ws. Every request needs an API key. See docs/graphql.md."""
 
 
 class GatewayRouter(GraphQLRouter[GatewayContext, None]):
-    """Authenticates websocket connections from their ``connection_init`` payload, and
-    parses request JSON so that hostile input is a 400, never a 500."""
+    """Authenticates websocket connections from their ``connection_init`` payload, parses
+    request JSON so that hostile input is a 400, never a 500, and serves GraphiQL from the
+    gateway's own files (``gateway/graphiql``), never from a CDN."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return graphiql_page()
 
     def decode_json(self, data: str | bytes) -> object:
         # pydantic-core's parser has no recursion limit problem (``[`` × 5000 made the stdlib
@@ -102,5 +109,7 @@ def assemble(
     app.state.schema = schema
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.include_router(health_router(runtime.registry, checks or {}))
+    if settings.graphiql:
+        mount_graphiql_assets(app)  # GraphiQL's files under /graphiql/ (its page: GET /graphql)
     mount_dashboard(app)  # the dashboard page at / (gateway/dashboard, a client of /graphql)
     return app

@@ -187,9 +187,6 @@ class LiveFeed:
         if not self._positioned.is_set():
             raise RuntimeError(f"live feed not positioned yet ({self._last_error or 'starting'})")
 
-    async def wait_positioned(self, timeout_s: float) -> None:
-        await asyncio.wait_for(self._positioned.wait(), timeout_s)
-
     async def _run(self) -> None:
         assert self._consumer_factory is not None
         while True:

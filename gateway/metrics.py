@@ -20,7 +20,6 @@ from gateway.errors import error_code
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-OUTCOMES = ("ok", "rejected", "unauthenticated", "forbidden", "bad_input", "error")
 _OUTCOME_BY_CODE = {
     "UNAUTHENTICATED": "unauthenticated",
     "FORBIDDEN": "forbidden",
@@ -146,7 +145,21 @@ class RequestMetrics(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        try:
+            yield
+        except Exception as refusal:
+            # Raised by an ``on_execute`` hook (``RequireApiKey`` refusing a caller without a
+            # valid key): strawberry makes it the result only after every hook has run.
+            error = refusal if isinstance(refusal, GraphQLError) else None
+            self._observe(started, [error or GraphQLError(str(refusal), original_error=refusal)])
+            raise
+        result = self.execution_context.result
+        self._observe(
+            started,
+            getattr(result, "errors", None) or self.execution_context.pre_execution_errors,
+        )
+
+    def _observe(self, started: float, errors: list[GraphQLError] | None) -> None:
         context = self.execution_context
         try:
             kind = context.operation_type
@@ -154,8 +167,6 @@ class RequestMetrics(SchemaExtension):
             kind = OperationType.QUERY
         if kind is OperationType.SUBSCRIPTION:
             return
-        result = context.result
-        errors = getattr(result, "errors", None) or context.pre_execution_errors
         self.metrics.duration.labels(
             operation=self.metrics.operation_label(context.operation_name),
             type=kind.value,

@@ -1,0 +1,128 @@
+"""The ``sh`` examples of docs/graphql.md, run verbatim with bash and curl against a real
+pipeline of their own (so the admin change of the examples stays in that lane): every answer
+is free of errors, and the diff example shows the change the setTarget example makes."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import qsmo_stack
+from gateway_pipeline_support import Keys, Lane, Pipeline, eventually, start_pipeline, stop_pipeline
+
+REPO = Path(__file__).resolve().parents[3]
+DOC = REPO / "docs" / "graphql.md"
+LOCAL_URL = "http://127.0.0.1:8000"
+BLOCKS = re.findall(r"```sh\n(.*?)```", DOC.read_text(), re.DOTALL)
+KEY_LINES = next(b for b in BLOCKS if "KEY=$(" in b)
+DIFF = next(b for b in BLOCKS if "scorecardDiff" in b)
+SET_TARGET = next(b for b in BLOCKS if "setTarget(" in b)
+OTHERS = [b for b in BLOCKS if "curl" in b and b not in (DIFF, SET_TARGET)]
+CYBER_2025 = """{ scorecard(fiscalYear: 2025, qsmo: "cybersecurity") {
+  version measure(id: "customer-engagement") { value target } } }"""
+
+
+@pytest.fixture(scope="module")
+async def docs_pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
+    """A lane with FY2025 data of Cybersecurity, the year and QSMO the examples use."""
+    lane = Lane()
+    await lane.create_topics(stack.kafka_bootstrap)
+    start_pipeline(stack, lane)
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            running = Pipeline(lane, Keys.load(stack.plaintext_keys_file), http)
+            await running.send(
+                "cybersecurity", "customer-satisfaction", 4.4, "2025-01-15T10:00:00-05:00"
+            )
+            await running.send("cybersecurity", "customer-engagement", 30, "2025-03-01T12:00:00Z")
+
+            async def scored() -> bool:
+                card = (await running.data(CYBER_2025))["scorecard"]
+                return card is not None and card["measure"]["value"] == 30
+
+            await eventually(scored, 60, "the FY2025 scorecard of Cybersecurity")
+            yield running
+    finally:
+        stop_pipeline(stack, lane)
+
+
+@pytest.fixture(scope="module")
+def home(stack: qsmo_stack.Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with ``.local/api-keys.json``, where the examples read the keys from."""
+    directory = tmp_path_factory.mktemp("docs-home")
+    (directory / ".local").mkdir()
+    shutil.copy(stack.plaintext_keys_file, directory / ".local" / "api-keys.json")
+    return directory
+
+
+def run(block: str, pipeline: Pipeline, home: Path, **env: str) -> list[dict[str, Any]]:
+    """Run ``block`` after the key lines with bash against the lane's gateway; its answers."""
+    gateway = pipeline.lane.url("gateway", "")
+    script = (KEY_LINES + block).replace(LOCAL_URL, gateway)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=home,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answers, decoder, text = [], json.JSONDecoder(), result.stdout.strip()
+    while text:
+        answer, end = decoder.raw_decode(text)
+        answers.append(answer)
+        text = text[end:].strip()
+    return answers
+
+
+def first_field(block: str) -> str:
+    found = re.search(r"\{\s*(\w+)", block.split('"query": "', 1)[1])
+    return found.group(1) if found else "?"
+
+
+@pytest.mark.parametrize("block", OTHERS, ids=first_field)
+async def test_a_doc_example_answers_without_errors(
+    block: str, docs_pipeline: Pipeline, home: Path
+) -> None:
+    answers = run(block, docs_pipeline, home)
+    assert answers
+    for answer in answers:
+        assert "errors" not in answer, answer
+        action = answer["data"].get("createImprovementAction")
+        if action is not None:  # due in 90 days: not overdue from the start
+            assert action["dueDate"] == (date.today() + timedelta(days=90)).isoformat()
+            assert action["overdue"] is False
+
+
+async def test_the_diff_example_shows_the_change_of_the_set_target_example(
+    docs_pipeline: Pipeline, home: Path
+) -> None:
+    assert "FY" not in SET_TARGET  # a target has no fiscal year: its reason names none
+    before_lines, after_lines = DIFF.split("# … run the setTarget example under Mutations", 1)
+    before = run(before_lines + 'printf \'{"BEFORE": "%s"}\' "$BEFORE"\n', docs_pipeline, home)
+    version = (await docs_pipeline.data(CYBER_2025))["scorecard"]["version"]
+    (changed,) = run(SET_TARGET, docs_pipeline, home)
+    assert "errors" not in changed, changed
+
+    async def recomputed() -> bool:
+        card = (await docs_pipeline.data(CYBER_2025))["scorecard"]
+        return card["version"] > version and card["measure"]["target"] == 50
+
+    await eventually(recomputed, 60, "the scorecard recomputed with the new target")
+    (answer,) = run(after_lines.split("\n", 1)[1], docs_pipeline, home, **before[0])
+    assert "errors" not in answer, answer
+    diff = answer["data"]["scorecardDiff"]
+    assert (diff["fromVersion"], diff["toVersion"]) == (version, version + 1)
+    assert diff["causes"] == ["FRAMEWORK_CHANGE"]
+    engagement = next(m for m in diff["measures"] if m["id"] == "customer-engagement")
+    assert (engagement["oldTarget"], engagement["newTarget"]) == (40, 50)
+    assert "`oldTarget: 40`, `newTarget: 50`" in DOC.read_text()
