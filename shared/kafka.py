@@ -51,10 +51,15 @@ def create_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
 def create_consumer(
     bootstrap: str, *topic_names: str, group_id: str | None, **overrides: Any
 ) -> AIOKafkaConsumer:
-    """A consumer that never commits on its own: the caller commits after durable effects."""
+    """A consumer that never commits on its own: the caller commits after durable effects.
+
+    Its client id is ``qsmo-<group>`` (``qsmo-reader`` without a group), so ``make groups`` and
+    the broker's logs tell the services' members apart.
+    """
     options: dict[str, Any] = {
         "bootstrap_servers": bootstrap,
         "group_id": group_id,
+        "client_id": f"qsmo-{group_id or 'reader'}",
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "isolation_level": "read_committed",

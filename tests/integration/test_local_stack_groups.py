@@ -17,7 +17,7 @@ import pytest
 import qsmo_stack
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from shared.kafka import ensure_topics
+from shared.kafka import create_consumer, ensure_topics
 
 pytestmark = pytest.mark.infra
 KNOWN_STATES = {"Stable", "Empty", "PreparingRebalance", "CompletingRebalance", "Dead"}
@@ -99,14 +99,8 @@ async def test_groups_names_each_partitions_member_and_describes_several_groups(
     idle = f"idle-test-{uuid.uuid4().hex[:8]}"
     await _commit(bootstrap, idle, {TopicPartition(unique_topic, 0): 1})
     group = f"member-test-{uuid.uuid4().hex[:8]}"
-    consumer = AIOKafkaConsumer(
-        unique_topic,
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        client_id="groups-test",
-        enable_auto_commit=False,
-        auto_offset_reset="latest",
-    )
+    # The platform's own consumer factory: members are named after their group.
+    consumer = create_consumer(bootstrap, unique_topic, group_id=group, auto_offset_reset="latest")
     await consumer.start()
     try:
         deadline = time.monotonic() + 30
@@ -125,7 +119,7 @@ async def test_groups_names_each_partitions_member_and_describes_several_groups(
     assert [
         (p["partition"], p["committed"], p["end"], p["lag"], p["member"].split("/")[0])
         for p in member["partitions"]
-    ] == [(0, None, 4, None, "groups-test"), (1, None, 1, None, "groups-test")]
+    ] == [(0, None, 4, None, f"qsmo-{group}"), (1, None, 1, None, f"qsmo-{group}")]
     assert (other["group"], other["state"], other["members"], other["lag"]) == (idle, "Empty", 0, 3)
     # All groups at once: each one's state as described alone (several groups in one answer
     # once decoded as garbage).
