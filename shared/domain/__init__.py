@@ -4,7 +4,7 @@
 - ``fiscal``: the federal fiscal calendar and reporting periods;
 - ``summaries``: exact, mergeable per-day summaries and period values;
 - ``phases``, ``overrides``, ``scoring``: phase gating, admin overrides and scorecards;
-- ``open_periods``, ``targets``: FRAMEWORK.md rev. 2 — open/closed periods, elapsed share,
+- ``open_periods``, ``targets``: the rev. 2 rules (docs/scoring.md §13) — open/closed periods, elapsed share,
   pro-rated and government-wide targets, projections (the services adopt them with #16);
 - ``validation``: catalog rules for one observation, as actionable field errors.
 - ``framework_changes``: the admin audit log folded into overrides and added QSMOs.

@@ -1,4 +1,4 @@
-"""The shipped catalog matches FRAMEWORK.md, and broken catalogs are refused at load."""
+"""The shipped catalog matches the specification (docs/scoring.md); broken catalogs are refused."""
 
 import copy
 from pathlib import Path
@@ -20,9 +20,9 @@ from shared.domain.catalog import (
 )
 from shared.domain.phases import QSMO_2022_PHASES
 
-SCORE = "score 1\u20135"  # FRAMEWORK.md writes the range with an en dash
+SCORE = "score 1\u20135"  # the specification writes the range with an en dash
 
-# FRAMEWORK.md, "Dimensions and measures": dimension, measure, phase, unit, aggregation,
+# The specification's "Dimensions and measures": dimension, measure, phase, unit, aggregation,
 # direction, default target.
 FRAMEWORK_TABLE = [
     ("customer", "customer-engagement", 1, "engagements", "sum", "higher", 40),

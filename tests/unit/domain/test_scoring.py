@@ -1,4 +1,4 @@
-"""Scoring per FRAMEWORK.md: attainment, status bands, phase gating, targets, weights, baselines."""
+"""Scoring per docs/scoring.md: attainment, status bands, phase gating, targets, weights, baselines."""
 
 from datetime import UTC, datetime, timedelta
 
