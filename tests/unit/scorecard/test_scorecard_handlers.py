@@ -80,8 +80,12 @@ async def test_fy2022_scores_phase_one_only_for_a_qsmo_and_government_wide(
     assert government.qsmo is None
     assert government.measure("customer-engagement").value == 80  # pooled sum
     assert government.measure("customer-satisfaction").value == pytest.approx(4.0)  # (4+5+3)/3
-    assert government.dimension("customer").score == pytest.approx(100.0)
-    assert government.overall_score == pytest.approx((100 + 90 + 100) / 3)
+    # Rev. 2: the government-wide sum target is Σ of the four catalog QSMOs' targets (4 × 40),
+    # so 80 pooled engagements reach half of it: customer = 100 × (0.5 + 1) / 2.
+    assert government.measure("customer-engagement").target == 160
+    assert government.participants == load_catalog().qsmo_ids
+    assert government.dimension("customer").score == pytest.approx(75.0)
+    assert government.overall_score == pytest.approx((75 + 90 + 100) / 3)
     assert stored_current(repo, 2022, "human-resources") is None  # no data, no scorecard
 
 
@@ -142,8 +146,10 @@ async def test_fy2024_phase_three_lower_is_better_latest_and_government(
     assert government is not None
     assert government.measure("return-on-investment").value == 15  # mean of latest values
     assert government.measure("torb-timeliness").value == 30  # pooled mean
-    assert government.overall_score == pytest.approx((50 + 100 + 100) / 3)
-    assert government.overall_status == "AMBER"
+    # Rev. 2: 20 engagements of the four QSMOs' 160 → customer 12.5.
+    assert government.dimension("customer").score == pytest.approx(12.5)
+    assert government.overall_score == pytest.approx((12.5 + 100 + 100) / 3)
+    assert government.overall_status == "RED"
 
 
 async def test_a_batch_recomputes_each_scorecard_once_and_publishes_first_transitions(
@@ -274,9 +280,14 @@ async def test_a_target_change_recomputes_with_cause_framework_change(
         state=state,
         now=NOW + timedelta(days=2),
     )
+    # Its QSMO, and government-wide: the sum target is Σ of the QSMOs' targets (rev. 2).
     assert [v.view.scorecard_id for v in report.versions] == [
-        "FY2022|cybersecurity"
-    ]  # only its QSMO
+        "FY2022|cybersecurity",
+        "FY2022|government",
+    ]
+    government = stored_current(context.repository, 2022, None)
+    assert government is not None
+    assert government.measure("customer-engagement").target == 30 + 3 * 40
     view = stored_current(context.repository, 2022, "cybersecurity")
     assert view is not None
     assert view.version == 2
@@ -310,4 +321,4 @@ async def test_framework_recompute_only_touches_owned_scorecards(context: Scorec
     assert [v.view.scorecard_id for v in report.versions] == ["FY2022|government"]
     government = stored_current(context.repository, 2022, None)
     assert government is not None
-    assert government.overall_score == pytest.approx((3 * 100 + 90 + 100) / 5)
+    assert government.overall_score == pytest.approx((3 * 75 + 90 + 100) / 5)
