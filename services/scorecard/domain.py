@@ -233,11 +233,16 @@ def view_of(
     *,
     computed_at: datetime,
     adopted: Mapping[str, int],
-    judged: Judged,
+    judged: Judged | None = None,
     framework_seq: int = 0,
 ) -> ScorecardView:
-    """A ``ScorecardView`` of a scoring result; ``stale`` evaluated at ``computed_at``."""
+    """A ``ScorecardView`` of a scoring result; ``stale`` evaluated at ``computed_at``.
+
+    ``judged`` None: the result's targets are the annual ones, judged at ``computed_at``.
+    """
     at = to_millis(computed_at)
+    if judged is None:
+        judged = Judged(annual={}, last_year={}, reference=at)
     period = fiscal_year_period(result.fiscal_year)
     reference = judged.reference
     dimensions = []

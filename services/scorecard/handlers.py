@@ -266,11 +266,14 @@ def _new_version(
     a changed content, compared at the same reference time."""
     view, old = fresh.view, None if before is None else before.view
     found = transitions(old, view)
-    if trigger.cause == "rescore" and not found:
-        return None
-    same_time = None if old is None else rejudge(framework, old, reference=view.reference_time)
+    if trigger.cause == "rescore":
+        if not found:
+            return None
+        compared = old  # the stored statuses, judged at their own day
+    else:
+        compared = None if old is None else rejudge(framework, old, reference=view.reference_time)
     version = next_version(
-        view, same_time, cause=trigger.cause, detail=trigger.detail(), framework_seq=seq
+        view, compared, cause=trigger.cause, detail=trigger.detail(), framework_seq=seq
     )
     if version is None:
         return None
