@@ -165,7 +165,8 @@ async def test_a_new_day_rescores_open_years_and_a_status_change_makes_a_version
     )
     await consumer.handle(records([closed, engaged]))
     view = stored_current(repository, 2027, "grants-management")
-    assert view is not None and view.open
+    assert view is not None
+    assert view.open
     measure = view.measure("customer-engagement")
     assert measure.target == pytest.approx(40 * 61 / 365)
     assert (measure.status, measure.annual_target) == ("GREEN", 40)
