@@ -23,14 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.scorecard.changes import changed_message, transitions
-from services.scorecard.domain import (
-    Participation,
-    compute_scorecard,
-    next_version,
-    qsmo_of,
-    rejudge,
-)
+from services.scorecard.domain import Participation, compute_scorecard, next_version, qsmo_of
 from services.scorecard.inputs import InputState, input_from_message
+from services.scorecard.judging import rejudge
 from services.scorecard.ports import ScorecardPublisher, ScorecardRepository, StoredVersion
 from services.scorecard.views import RULES_REVISION, Cause, CauseDetail, scorecard_id
 from shared.catalog import load_catalog

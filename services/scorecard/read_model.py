@@ -25,8 +25,8 @@ from pymongo import ASCENDING, DESCENDING
 
 from services.scorecard import documents as docs
 from services.scorecard.changes import diff
-from services.scorecard.domain import needs_rejudging, rejudge, with_qsmo_status_counts
 from services.scorecard.inputs import to_millis
+from services.scorecard.judging import needs_rejudging, rejudge, with_qsmo_status_counts
 from services.scorecard.views import (
     CauseDetail,
     MeasureView,

@@ -41,9 +41,9 @@ async def recompute(
     """Recompute every stored scorecard (see the module docstring); what it did."""
     settings = settings or ScorecardSettings()
     platform = platform or PlatformSettings()
-    mongo = create_mongo_client(platform.mongo_url)
     producer = create_producer(platform.kafka_bootstrap, **connection_options(platform))
     await producer.start()
+    mongo = create_mongo_client(platform.mongo_url)
     try:
         database = mongo[platform.mongo_db]
         repository = MongoScorecardRepository(database)

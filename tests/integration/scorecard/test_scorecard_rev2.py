@@ -168,7 +168,9 @@ async def test_recompute_writes_rules_revision_versions_once_on_the_real_store(
     assert (latest.cause, latest.cause_detail.reason) == ("rules_revision", "rules-revision-2")
     assert latest.rules_revision == 2
     assert latest.measure("customer-engagement").target == 4 * 40  # Σ of the QSMOs' targets
-    counts = (await reader.current(2026, None)).measure("customer-engagement").qsmo_status_counts
+    government = await reader.current(2026, None)
+    assert government is not None
+    counts = government.measure("customer-engagement").qsmo_status_counts
     assert counts is not None
     assert (counts.green, counts.amber, counts.red, counts.no_data) == (2, 0, 0, 2)
     again = await recompute_all(context=context, state=state, now=now)

@@ -12,11 +12,10 @@ from services.scorecard.domain import (
     compute_scorecard,
     is_stale,
     next_version,
-    rejudge,
-    rescore,
     same_content,
 )
 from services.scorecard.inputs import input_from_message, to_millis
+from services.scorecard.judging import rejudge, rescore
 from services.scorecard.views import CauseDetail, ScorecardView
 from shared.catalog import load_catalog
 from shared.domain.overrides import NO_OVERRIDES, Overrides
