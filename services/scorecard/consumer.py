@@ -22,7 +22,7 @@ back and retried after a pause) is ``shared.batch_consumer.BatchLoop``.
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
@@ -43,6 +43,12 @@ from shared.framework_log import FrameworkLogReader
 from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
+
+
+def _day_start(ordinal: int) -> datetime:
+    """00:00 UTC of the day with this ordinal."""
+    day = date.fromordinal(ordinal)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 class ScorecardConsumer:
@@ -201,12 +207,14 @@ class ScorecardConsumer:
         pending = {p for p, key in keys.items() if done.get(key, 0) < today}
         if not pending:
             return
+        last = min(done.get(keys[p], 0) for p in pending)
         started = time.perf_counter()
         report = await rescore_open_scorecards(
             owns=self._owned_by(pending),
             context=self._context,
             state=self.framework,
             now=now,
+            since=_day_start(last) if last else None,
         )
         self._metrics.observe("rescore", report, time.perf_counter() - started)
         marks = {keys[p]: today for p in pending}

@@ -214,16 +214,19 @@ async def rescore_open_scorecards(
     context: ScorecardContext,
     state: FrameworkState,
     now: datetime,
+    since: datetime | None = None,
 ) -> RecomputeReport:
     """Judge every open-year scorecard ``owns`` accepts at ``now``'s day (rev. 2).
 
     The expected-to-date target of a ``sum`` measure grows every day; a scorecard whose
-    statuses change with it gets a version (cause ``rescore``), the others none.
+    statuses change with it gets a version (cause ``rescore``), the others none. ``since``
+    (the last day re-scored): years that closed after it are judged too, so a year that
+    ended while the service was down gets its final judgement.
     """
     scorecards = {
         (owner, year)
         for owner, year in await context.repository.scorecards_of(None)
-        if owns(owner) and is_open(fiscal_year_period(year), now)
+        if owns(owner) and _moved(year, now, since)
     }
     if not scorecards:
         return RecomputeReport()
@@ -231,6 +234,11 @@ async def rescore_open_scorecards(
     triggers = {key: Trigger(special="rescore", reason=reason) for key in scorecards}
     inputs = await context.repository.load_inputs({owner for owner, _ in scorecards})
     return await _recompute(triggers, inputs, context, state, now)
+
+
+def _moved(year: int, now: datetime, since: datetime | None) -> bool:
+    period = fiscal_year_period(year)
+    return is_open(period, now) or (since is not None and since < period.end <= now)
 
 
 async def recompute_all(

@@ -81,13 +81,9 @@ class ScorecardReader:
         view = self._view(document, at, phase)
         if qsmo is not None:
             return view
-        participants = view.participants or tuple(
-            sorted(await self._current.distinct("qsmo", {"fiscal_year": fiscal_year}) or ())
-        )
+        participants = view.participants or await self._qsmos_with_scorecards(fiscal_year)
         found = {}
         for participant in participants:
-            if participant is None:
-                continue
             other = await self._document_as_of(fiscal_year, participant, at)
             if other is not None:
                 found[participant] = self._view(other, at, phase)
@@ -141,6 +137,14 @@ class ScorecardReader:
         ]
         new = between[-1] if between else old
         return diff((sid, fiscal_year, qsmo), start, end, old, new, between)
+
+    async def _qsmos_with_scorecards(self, fiscal_year: int) -> tuple[str, ...]:
+        """The QSMOs with a scorecard for the year: the participants of a version stored
+        before rev. 2, which does not name its own."""
+        cursor = self._current.find(
+            {"fiscal_year": fiscal_year, "qsmo": {"$ne": None}}, {"qsmo": 1}
+        )
+        return tuple(sorted({d["qsmo"] async for d in cursor}))
 
     async def _document_as_of(
         self, fiscal_year: int, qsmo: str | None, at: datetime
