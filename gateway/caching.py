@@ -7,7 +7,9 @@ dropped as soon as it may be stale, and ``ttl_s`` bounds staleness should an ann
 late. While the live feed is not positioned (Kafka away, start-up) every read goes to the
 store, and the caches are emptied whenever the feed (re)positions.
 
-Concurrent misses of one key share a single read. Only ``current``/``all_current`` and the
+Scorecards are judged at the day they are read (rev. 2: an open year's expected-to-date
+targets grow every UTC day), so their keys hold the UTC day. Concurrent misses of one key
+share a single read. Only ``current``/``all_current`` and the
 framework state (``gateway.framework_admin.FrameworkAdmin``, with a ``ReadThrough`` of its own)
 are cached; history, ``as_of`` and diffs always read the store.
 """
@@ -17,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from gateway.ports import ScorecardReads
@@ -79,22 +81,29 @@ def _failed(future: "asyncio.Future[Any]") -> bool:
 class CachedScorecards:
     """``ScorecardReads`` with ``current``/``all_current`` cached until a version changes."""
 
-    def __init__(self, reader: ScorecardReads, cache: ReadThrough[Any]) -> None:
+    def __init__(
+        self,
+        reader: ScorecardReads,
+        cache: ReadThrough[Any],
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ) -> None:
         self._reader = reader
         self._cache = cache
+        self._today = today
 
     async def current(
         self, fiscal_year: int, qsmo: str | None, phase: int | None = None
     ) -> ScorecardView | None:
         found: ScorecardView | None = await self._cache.get(
-            ("current", fiscal_year, qsmo, phase),
+            ("current", fiscal_year, qsmo, phase, self._today()),
             lambda: self._reader.current(fiscal_year, qsmo, phase),
         )
         return found
 
     async def all_current(self, fiscal_year: int, phase: int | None = None) -> list[ScorecardView]:
         found: list[ScorecardView] = await self._cache.get(
-            ("all", fiscal_year, phase), lambda: self._reader.all_current(fiscal_year, phase)
+            ("all", fiscal_year, phase, self._today()),
+            lambda: self._reader.all_current(fiscal_year, phase),
         )
         return list(found)
 

@@ -172,7 +172,7 @@ class ScorecardChanged(BaseModel):
     version: int
     phase: int
     computed_at: datetime
-    cause: Literal["new_data", "restatement", "framework_change"]
+    cause: Literal["new_data", "restatement", "framework_change", "rescore", "rules_revision"]
     overall_score: float | None
     overall_status: StatusName
     transitions: list[StatusTransition]

@@ -79,6 +79,16 @@ class ScorecardCause(Enum):
     NEW_DATA = "new_data"
     RESTATEMENT = "restatement"
     FRAMEWORK_CHANGE = "framework_change"
+    RESCORE = strawberry.enum_value(
+        "rescore",
+        description="A new day moved an open year's expected-to-date targets and a status "
+        "changed (no new data).",
+    )
+    RULES_REVISION = strawberry.enum_value(
+        "rules_revision",
+        description="Recomputed under a new revision of the scoring rules "
+        "(`causeDetail.reason`, e.g. `rules-revision-2`).",
+    )
 
 
 @strawberry.enum(description="Where an improvement action stands.")

@@ -14,11 +14,25 @@ from gateway.schema.scorecard_types import Scorecard, ScorecardDiff, ScorecardVe
 MAX_HISTORY = 100
 
 
+def past(as_of: datetime.datetime, now: datetime.datetime) -> datetime.datetime:
+    """``as_of`` if it is not after ``now``; BAD_USER_INPUT otherwise (no scorecard exists
+    in the future: a scorecard is judged at the day it is asked about)."""
+    if as_of > now:
+        raise BadUserInputError(
+            f"asOf {as_of.isoformat()} is in the future (now {now.isoformat()}); omit asOf "
+            "for the scorecard as it is now, or give a past instant",
+            field="asOf",
+        )
+    return as_of
+
+
 @strawberry.type
 class ScorecardQueries:
     @fields.field(
         description="A QSMO's scorecard (`qsmo` omitted: government-wide) as it is now, or as "
-        "it was at `asOf`; `phase` rescores with another phase. Null before any data."
+        "it was at `asOf` (not in the future), judged at that instant: an open year's `sum` "
+        "targets are those expected by that day; `phase` rescores with another phase. Null "
+        "before any data."
     )
     async def scorecard(
         self,
@@ -34,7 +48,7 @@ class ScorecardQueries:
         phase_arg(context.runtime.catalog.framework(), phase)
         if as_of is not None:
             view = await context.runtime.scorecards.as_of(
-                fiscal_year, qsmo, aware(as_of, "asOf"), phase
+                fiscal_year, qsmo, past(aware(as_of, "asOf"), context.runtime.clock()), phase
             )
         else:
             view = await context.loaders.scorecards.load((fiscal_year, qsmo, phase))

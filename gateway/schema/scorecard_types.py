@@ -24,13 +24,51 @@ class DataQuality:
     reporting_frequency_days: int
 
 
+@strawberry.type(
+    description="How many participating QSMOs are GREEN, AMBER, RED and NO_DATA on a measure."
+)
+class QsmoStatusCounts:
+    green: int
+    amber: int
+    red: int
+    no_data: int
+
+    @classmethod
+    def from_model(cls, counts: read_model.StatusCounts | None) -> "QsmoStatusCounts | None":
+        if counts is None:
+            return None
+        return cls(green=counts.green, amber=counts.amber, red=counts.red, no_data=counts.no_data)
+
+
 @strawberry.type(description="One measure on a scorecard; inactive ones enter no score.")
 class ScorecardMeasure:
     id: strawberry.ID
     name: str
     unit: str
     value: float | None
-    target: float
+    target: float = strawberry.field(
+        description="The target the status was judged against: for a `sum` measure the annual "
+        "target pro-rated to the days elapsed at the scorecard's `referenceTime` (the whole "
+        "annual target once the year is closed); `mean` and `latest`: the annual target."
+    )
+    annual_target: float = strawberry.field(
+        description="The whole fiscal year's target (government-wide `sum`: the sum of the "
+        "participating QSMOs' targets)."
+    )
+    projected_value: float | None = strawberry.field(
+        description="A `sum` measure in an open year: value ÷ elapsed share, the year-end "
+        "value at the same pace. Null otherwise."
+    )
+    last_year_value: float | None = strawberry.field(
+        description="The value in the previous fiscal year."
+    )
+    change_from_last_year: float | None = strawberry.field(
+        description="value - lastYearValue (null when either is missing)."
+    )
+    qsmo_status_counts: QsmoStatusCounts | None = strawberry.field(
+        description="Government-wide scorecards: how many participating QSMOs have each "
+        "status on this measure. Null on a QSMO's scorecard."
+    )
     attainment: float | None = strawberry.field(description="Clamped to 0..1.")
     status: Status
     weight: float
@@ -52,6 +90,11 @@ class ScorecardMeasure:
             unit=measure.unit,
             value=measure.value,
             target=measure.target,
+            annual_target=measure.annual_target,
+            projected_value=measure.projected_value,
+            last_year_value=measure.last_year_value,
+            change_from_last_year=measure.change_from_last_year,
+            qsmo_status_counts=QsmoStatusCounts.from_model(measure.qsmo_status_counts),
             attainment=measure.attainment,
             status=Status(measure.status),
             weight=measure.weight,
@@ -112,6 +155,10 @@ class CauseDetail:
     framework_changes: list[strawberry.ID] = strawberry.field(
         description="Ids of the audited framework changes applied."
     )
+    reason: str | None = strawberry.field(
+        description="`rules-revision-2` for a recompute under the rules' revision 2, "
+        "`day-YYYY-MM-DD` for a daily re-score; else null."
+    )
 
     @classmethod
     def from_model(cls, detail: read_model.CauseDetail) -> "CauseDetail":
@@ -119,6 +166,7 @@ class CauseDetail:
             measures=[strawberry.ID(m) for m in detail.measures],
             restated_measures=[strawberry.ID(m) for m in detail.restated_measures],
             framework_changes=[strawberry.ID(c) for c in detail.framework_changes],
+            reason=detail.reason,
         )
 
 
@@ -136,6 +184,16 @@ class Scorecard:
     overall_score: float | None
     overall_status: Status
     dimensions: list[ScorecardDimension]
+    open: bool = strawberry.field(
+        description="Whether the fiscal year was still open at `referenceTime`."
+    )
+    elapsed_share: float = strawberry.field(
+        description="Whole UTC days of the fiscal year elapsed through `referenceTime`'s day "
+        "÷ its days (1 once closed)."
+    )
+    reference_time: datetime.datetime = strawberry.field(
+        description="The instant the scorecard is judged at: now, or the `asOf` asked for."
+    )
 
     @classmethod
     def from_model(cls, view: read_model.ScorecardView) -> "Scorecard":
@@ -151,6 +209,9 @@ class Scorecard:
             framework_version=view.framework_version,
             overall_score=view.overall_score,
             overall_status=Status(view.overall_status),
+            open=view.open,
+            elapsed_share=view.elapsed_share,
+            reference_time=view.reference_time,
             dimensions=[
                 ScorecardDimension(
                     id=strawberry.ID(d.id),

@@ -35,6 +35,7 @@ class ScorecardService(ConsumingService[ScorecardSettings]):
                 await self.start_producer(), settings.scorecards_topic
             ),
             framework=self.catalog.framework(),
+            catalog_qsmos=self.catalog.qsmo_ids,
         )
         consumer = ScorecardConsumer(
             self.create_consumer(settings.group_id, settings.max_batch_records),

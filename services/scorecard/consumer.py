@@ -7,6 +7,13 @@ applied from the audit log (the source of truth), by each owner for its own part
 a per-partition watermark of the log sequence applied; a ``FrameworkChanged`` message only
 makes the reading instance look at once instead of at its next periodic check.
 
+Time moves scores (rev. 2): on the first batch (or empty poll) of each UTC day, and so at
+start-up when a day was missed, each owner re-judges its open-year scorecards
+(``handlers.rescore_open_scorecards``). The last day re-scored is stored per values
+partition (``rescored|<topic>|<partition>`` in ``scorecard_partitions``, as a date ordinal),
+so a restart on the same day does not re-score again and a day missed while down is caught
+up at once. The clock is injected (``clock``) so tests move the day.
+
 The loop itself (a rebalance waits for the batch in flight, only partitions still assigned
 are processed, offsets are committed after every effect is durable, a failed batch is sought
 back and retried after a pause) is ``shared.batch_consumer.BatchLoop``.
@@ -15,7 +22,7 @@ back and retried after a pause) is ``shared.batch_consumer.BatchLoop``.
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
@@ -25,6 +32,7 @@ from services.scorecard.handlers import (
     ScorecardContext,
     apply_framework_changes,
     process_values,
+    rescore_open_scorecards,
 )
 from services.scorecard.metrics import STATUSES, ScorecardMetrics
 from shared.batch_consumer import Batch, BatchLoop, partition_lags
@@ -35,6 +43,12 @@ from shared.framework_log import FrameworkLogReader
 from shared.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
+
+
+def _day_start(ordinal: int) -> datetime:
+    """00:00 UTC of the day with this ordinal."""
+    day = date.fromordinal(ordinal)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 class ScorecardConsumer:
@@ -67,6 +81,7 @@ class ScorecardConsumer:
         self._clock = clock
         self.framework = FrameworkState()
         self._marks: dict[str, int] | None = None
+        self._rescored: dict[str, int] | None = None
         self._next_check = 0.0
         self._next_status = 0.0
         self._loop = BatchLoop(
@@ -91,6 +106,7 @@ class ScorecardConsumer:
     def forget_watermarks(self) -> None:
         """Reload the partition watermarks before the next framework check (rebalance)."""
         self._marks = None
+        self._rescored = None
         self._next_check = 0.0
 
     async def run(self) -> None:
@@ -106,6 +122,7 @@ class ScorecardConsumer:
         woken = any(tp.topic == self._framework_topic for tp in batch)
         await self._apply_framework(now, force=woken)
         await self._apply_values(batch, now)
+        await self._rescore_new_day(now)
 
     async def _forget(self) -> None:
         self._metrics.lag.clear()  # partitions this instance no longer owns must not linger
@@ -179,6 +196,30 @@ class ScorecardConsumer:
         done = {keys[p]: self.framework.seq for p in pending}
         await self._context.repository.save_watermarks(done)
         marks.update(done)
+
+    async def _rescore_new_day(self, now: datetime) -> None:
+        """Re-judge owned open-year scorecards once per UTC day (see the module docstring)."""
+        today = now.astimezone(UTC).date().toordinal()
+        keys = {p: f"rescored|{self._values_topic}|{p}" for p in self._owned_value_partitions()}
+        if self._rescored is None:
+            self._rescored = dict(await self._context.repository.load_watermarks(keys.values()))
+        done = self._rescored
+        pending = {p for p, key in keys.items() if done.get(key, 0) < today}
+        if not pending:
+            return
+        last = min(done.get(keys[p], 0) for p in pending)
+        started = time.perf_counter()
+        report = await rescore_open_scorecards(
+            owns=self._owned_by(pending),
+            context=self._context,
+            state=self.framework,
+            now=now,
+            since=_day_start(last) if last else None,
+        )
+        self._metrics.observe("rescore", report, time.perf_counter() - started)
+        marks = {keys[p]: today for p in pending}
+        await self._context.repository.save_watermarks(marks)
+        done.update(marks)
 
     def _owned_by(self, partitions: set[int]) -> Callable[[str], bool]:
         def owns(owner: str) -> bool:

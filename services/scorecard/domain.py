@@ -3,16 +3,24 @@
 The scoring itself is ``shared.domain.scoring.score``; this module only gathers its inputs
 (values and baselines from the per-QSMO summaries the measures service announced), adds data
 quality, and turns the result into a ``ScorecardView``. No I/O, no clock: time is an argument.
+
+Rev. 2 (docs/scoring.md §13): every measure is judged against the target of the fiscal year
+*at a reference time* (``shared.domain.targets``): a ``sum`` target is pro-rated to the days
+elapsed, a government-wide ``sum`` target is the sum of the participating QSMOs' targets. A
+version keeps the annual targets it was computed with, so ``rejudge`` can judge it again at
+another reference time (now, or a historical read's ``asOf``) from its own numbers.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from services.scorecard.inputs import InputState, to_millis
 from services.scorecard.views import (
+    RULES_REVISION,
     Cause,
     CauseDetail,
     DimensionView,
@@ -22,12 +30,25 @@ from services.scorecard.views import (
     scorecard_id,
 )
 from shared.domain.catalog import Framework
-from shared.domain.fiscal import fiscal_year_period
+from shared.domain.fiscal import Period, fiscal_year_period
+from shared.domain.open_periods import PeriodState, elapsed_share, period_state
 from shared.domain.overrides import Overrides
 from shared.domain.phases import baseline_fiscal_year
 from shared.domain.scoring import ScorecardResult, score
 from shared.domain.summaries import Summary, government_wide_value, value_of
+from shared.domain.targets import (
+    annual_target,
+    change_from_last_year,
+    participating_qsmos,
+    period_target,
+    projected_value,
+)
 from shared.events import GOVERNMENT
+
+Participation = Mapping[str, datetime | None]
+"""QSMO id → when an admin added it (None: a catalog QSMO); see ``targets.participating_qsmos``."""
+
+NO_PARTICIPANTS: Participation = MappingProxyType({})
 
 
 def qsmo_of(owner: str) -> str | None:
@@ -92,10 +113,14 @@ def compute_scorecard(
     inputs: Iterable[InputState],
     computed_at: datetime,
     phase: int | None = None,
+    qsmos: Participation = NO_PARTICIPANTS,
 ) -> ScorecardView:
     """The scorecard of ``owner`` for ``fiscal_year`` from the owner's stored inputs.
 
-    ``inputs`` may hold other fiscal years: the baseline year's values become baselines.
+    Judged at ``computed_at`` (rev. 2). ``inputs`` may hold other fiscal years: the baseline
+    year's values become baselines, the year before's values ``last_year_value``. ``qsmos``
+    (catalog QSMOs and admin-added ones with their time) makes the government-wide ``sum``
+    targets; a government-wide scorecard without any participant raises ValueError.
     The view's ``version``/``cause`` are placeholders (0, ``new_data``) for the caller to set.
     """
     by_year: dict[int, list[InputState]] = defaultdict(list)
@@ -108,14 +133,22 @@ def compute_scorecard(
         year = baseline_fiscal_year(measure, framework, overrides)
         if year is not None and year in by_year:
             baselines[measure.id] = _values(framework, _gather(by_year[year])).get(measure.id)
-    result = score(
+    last_year = _values(framework, _gather(by_year.get(fiscal_year - 1, [])))
+    qsmo = qsmo_of(owner)
+    annual = {
+        m.id: annual_target(m, qsmo, overrides, qsmos, fiscal_year) for m in framework.measures
+    }
+    reference = to_millis(computed_at)
+    result = score_at(
         framework,
+        overrides,
+        annual,
         _values(framework, gathered),
         fiscal_year=fiscal_year,
-        qsmo=qsmo_of(owner),
-        overrides=overrides,
+        qsmo=qsmo,
         phase=phase,
         baselines=baselines,
+        reference=reference,
     )
     quality = {
         m: MeasureDataQuality(
@@ -128,8 +161,67 @@ def compute_scorecard(
         for m in framework.measure_ids
     }
     return view_of(
-        framework, result, quality, computed_at=computed_at, adopted=overrides.adopted_dimensions
+        framework,
+        result,
+        quality,
+        computed_at=computed_at,
+        adopted=overrides.adopted_dimensions,
+        judged=Judged(
+            annual=annual,
+            last_year=last_year,
+            reference=reference,
+            participants=() if qsmo is not None else tuple(participating_qsmos(qsmos, fiscal_year)),
+        ),
     )
+
+
+def _judging_reference(period: Period, reference: datetime) -> datetime:
+    # A year not started yet (only events dated ahead of the clock make one) is judged as on
+    # its first day: its targets would be 0, which ``scoring.attainment`` refuses.
+    return period.start if reference < period.start else reference
+
+
+def score_at(
+    framework: Framework,
+    overrides: Overrides,
+    annual: Mapping[str, float],
+    values: Mapping[str, float | None],
+    *,
+    fiscal_year: int,
+    qsmo: str | None,
+    phase: int | None,
+    baselines: Mapping[str, float | None],
+    reference: datetime,
+) -> ScorecardResult:
+    """``scoring.score`` with every measure judged against its period target at ``reference``."""
+    period = fiscal_year_period(fiscal_year)
+    at = _judging_reference(period, reference)
+    targets = {
+        m.id: period_target(
+            annual.get(m.id, overrides.target_for(m, qsmo)), m.aggregation, period, at
+        )
+        for m in framework.measures
+    }
+    return score(
+        framework,
+        {k: v for k, v in values.items() if k in framework.measure_ids},
+        fiscal_year=fiscal_year,
+        qsmo=qsmo,
+        overrides=replace(overrides, targets=targets, qsmo_targets={}),
+        phase=phase,
+        baselines=baselines,
+    )
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What a view needs beyond the scoring result: annual targets, last year, reference."""
+
+    annual: Mapping[str, float]
+    last_year: Mapping[str, float | None]
+    reference: datetime
+    participants: tuple[str, ...] = ()
+    rules_revision: int = RULES_REVISION
 
 
 def view_of(
@@ -139,10 +231,18 @@ def view_of(
     *,
     computed_at: datetime,
     adopted: Mapping[str, int],
+    judged: Judged | None = None,
     framework_seq: int = 0,
 ) -> ScorecardView:
-    """A ``ScorecardView`` of a scoring result; ``stale`` evaluated at ``computed_at``."""
+    """A ``ScorecardView`` of a scoring result; ``stale`` evaluated at ``computed_at``.
+
+    ``judged`` None: the result's targets are the annual ones, judged at ``computed_at``.
+    """
     at = to_millis(computed_at)
+    if judged is None:
+        judged = Judged(annual={}, last_year={}, reference=at)
+    period = fiscal_year_period(result.fiscal_year)
+    reference = judged.reference
     dimensions = []
     for dimension in result.dimensions:
         measures = []
@@ -156,13 +256,16 @@ def view_of(
                 frequency_days=q.reporting_frequency_days,
                 at=at,
             )
+            catalog = framework.measure(m.id)
+            last_year = judged.last_year.get(m.id)
             measures.append(
                 MeasureView(
                     id=m.id,
                     name=m.name,
-                    unit=framework.measure(m.id).unit,
+                    unit=catalog.unit,
                     value=m.value,
                     target=m.target,
+                    annual_target=judged.annual.get(m.id, m.target),
                     attainment=m.attainment,
                     status=m.status.value,
                     weight=m.weight,
@@ -170,6 +273,11 @@ def view_of(
                     baseline=m.baseline,
                     change=m.change,
                     quality=q.model_copy(update={"stale": stale}),
+                    projected_value=projected_value(
+                        m.value, catalog.aggregation, period, reference
+                    ),
+                    last_year_value=last_year,
+                    change_from_last_year=change_from_last_year(m.value, last_year),
                 )
             )
         dimensions.append(
@@ -197,51 +305,33 @@ def view_of(
         overall_status=result.status.value,
         dimensions=tuple(dimensions),
         adopted_dimensions=dict(adopted),
+        reference_time=reference,
+        open=period_state(period, reference) is PeriodState.OPEN,
+        elapsed_share=float(elapsed_share(period, reference)),
+        participants=judged.participants,
+        rules_revision=judged.rules_revision,
     )
 
 
-def rescore(framework: Framework, view: ScorecardView, phase: int) -> ScorecardView:
-    """``view`` recomputed with ``phase`` in force, from the numbers the version itself holds.
-
-    Values, targets, weights, baselines and adoptions are the version's, so the result is what
-    that version would have said under the other phase (same version number and cause).
-    """
-    measures = view.measures
-    overrides = Overrides(
-        targets={m.id: m.target for m in measures},
-        measure_weights={m.id: m.weight for m in measures},
-        dimension_weights={d.id: d.weight for d in view.dimensions},
-        adopted_dimensions=view.adopted_dimensions,
-    )
-    result = score(
-        framework,
-        {m.id: m.value for m in measures},
-        fiscal_year=view.fiscal_year,
-        qsmo=view.qsmo,
-        overrides=overrides,
-        phase=phase,
-        baselines={m.id: m.baseline for m in measures},
-    )
-    fresh = view_of(
-        framework,
-        result,
-        {m.id: m.quality for m in measures},
-        computed_at=view.computed_at,
-        adopted=view.adopted_dimensions,
-        framework_seq=view.framework_seq,
-    )
-    return fresh.model_copy(
-        update={"version": view.version, "cause": view.cause, "cause_detail": view.cause_detail}
-    )
-
-
-VERSION_FIELDS = ("version", "computed_at", "cause", "cause_detail", "framework_seq")
+VERSION_FIELDS = (
+    "version",
+    "computed_at",
+    "cause",
+    "cause_detail",
+    "framework_seq",
+    "reference_time",
+    "open",
+    "elapsed_share",
+)
 
 
 def content_of(view: ScorecardView) -> dict[str, Any]:
-    """What a version *says*: everything but its number, time, cause and the stale flags.
+    """What a version *says*: everything but its number, time, cause, reference time and the
+    stale flags.
 
     Staleness moves with the clock alone; a version is made only when the content changes.
+    Compare two views judged at the same reference time (``rejudge`` the older one first):
+    an open year's targets move every day.
     """
     content = view.model_dump(exclude=set(VERSION_FIELDS))
     for dimension in content["dimensions"]:

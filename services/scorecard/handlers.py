@@ -6,6 +6,15 @@ recompute each once from the owner's inputs, store a version when the content ch
 it, and store the new input states last.
 ``apply_framework_changes``: the same for every scorecard an admin change can alter, limited
 to the owners the caller owns. The caller commits Kafka offsets only after these return.
+``rescore_open_scorecards``: once a day, judge every open-year scorecard of the owners the
+caller owns at the new day; a version only where a status changed (cause ``rescore``).
+``recompute_all``: every stored scorecard under the current rules revision (the recompute
+command; cause ``rules_revision``), only where the content changed, so a second run writes
+nothing.
+
+Every fresh scorecard is compared with the latest version *judged at the same instant*
+(``domain.rejudge``): an open year's expected-to-date targets move every day, and that alone
+makes no version except through ``rescore``.
 """
 
 from collections import defaultdict
@@ -14,14 +23,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.scorecard.changes import changed_message, transitions
-from services.scorecard.domain import compute_scorecard, next_version, qsmo_of
+from services.scorecard.domain import Participation, compute_scorecard, next_version, qsmo_of
 from services.scorecard.inputs import InputState, input_from_message
+from services.scorecard.judging import rejudge
 from services.scorecard.ports import ScorecardPublisher, ScorecardRepository, StoredVersion
-from services.scorecard.views import Cause, CauseDetail, scorecard_id
+from services.scorecard.views import RULES_REVISION, Cause, CauseDetail, scorecard_id
+from shared.catalog import load_catalog
 from shared.domain.catalog import Framework
+from shared.domain.fiscal import fiscal_year_period
 from shared.domain.framework_changes import FrameworkState, RecordedChange, affected_owners
+from shared.domain.open_periods import is_open
 from shared.domain.phases import baseline_fiscal_year
-from shared.events import MeasureValueChanged
+from shared.events import GOVERNMENT, FrameworkChanged, MeasureValueChanged
+
+RULES_REASON = f"rules-revision-{RULES_REVISION}"
 
 ScorecardKey = tuple[str, int]
 """``(owner, fiscal_year)``: owner is a QSMO id or ``government``."""
@@ -34,9 +49,14 @@ class Trigger:
     measures: set[str] = field(default_factory=set)
     restated: set[str] = field(default_factory=set)
     framework_changes: list[str] = field(default_factory=list)
+    special: Cause | None = None
+    """``rescore`` or ``rules_revision``: no input changed, time or the rules did."""
+    reason: str | None = None
 
     @property
     def cause(self) -> Cause:
+        if self.special is not None:
+            return self.special
         if self.framework_changes:
             return "framework_change"
         return "restatement" if self.restated else "new_data"
@@ -46,6 +66,7 @@ class Trigger:
             measures=tuple(sorted(self.measures)),
             restated_measures=tuple(sorted(self.restated)),
             framework_changes=tuple(self.framework_changes),
+            reason=self.reason,
         )
 
 
@@ -67,6 +88,27 @@ class ScorecardContext:
     repository: ScorecardRepository
     publisher: ScorecardPublisher
     framework: Framework
+    catalog_qsmos: tuple[str, ...] = field(default_factory=lambda: load_catalog().qsmo_ids)
+    """The catalog's QSMOs: they take part in every fiscal year's government-wide targets."""
+
+
+def participation(context: ScorecardContext, state: FrameworkState) -> Participation:
+    """Catalog QSMOs (None) and admin-added QSMOs with the time they were added."""
+    found: dict[str, datetime | None] = dict.fromkeys(context.catalog_qsmos)
+    for recorded in state.changes:
+        change = recorded.change
+        if change.kind == "qsmo_added" and change.qsmo is not None and change.qsmo not in found:
+            found[change.qsmo] = change.changed_at
+    return found
+
+
+def owners_touched(change: FrameworkChanged) -> frozenset[str] | None:
+    """``affected_owners``, plus government-wide where rev. 2 needs it: a per-QSMO target
+    and a new QSMO change the government-wide ``sum`` targets (Σ of the QSMOs' targets)."""
+    owners = affected_owners(change)
+    if owners is not None and change.kind in ("target", "qsmo_added"):
+        return owners | {GOVERNMENT}
+    return owners
 
 
 def latest_inputs(
@@ -115,7 +157,8 @@ async def process_values(
         years[item.owner].add(item.fiscal_year)
     triggers: dict[ScorecardKey, Trigger] = defaultdict(Trigger)
     for key, item in changed.items():
-        touched = {item.fiscal_year}
+        # The year after shows this year's value as ``last_year_value``.
+        touched = {item.fiscal_year} | ({item.fiscal_year + 1} & years[item.owner])
         if item.fiscal_year == _baseline_year(framework, state, item.measure):
             touched |= {y for y in years[item.owner] if y > item.fiscal_year}
         for year in touched:
@@ -148,7 +191,7 @@ async def apply_framework_changes(
     """
     if not changes:
         return RecomputeReport()
-    scopes = [affected_owners(r.change) for r in changes]
+    scopes = [owners_touched(r.change) for r in changes]
     owners = None if any(s is None for s in scopes) else set().union(*(s or () for s in scopes))
     scorecards = {k for k in await context.repository.scorecards_of(owners) if owns(k[0])}
     if not scorecards:
@@ -165,6 +208,81 @@ async def apply_framework_changes(
     return await _recompute(triggers, inputs, context, state, now)
 
 
+async def rescore_open_scorecards(
+    *,
+    owns: Callable[[str], bool],
+    context: ScorecardContext,
+    state: FrameworkState,
+    now: datetime,
+    since: datetime | None = None,
+) -> RecomputeReport:
+    """Judge every open-year scorecard ``owns`` accepts at ``now``'s day (rev. 2).
+
+    The expected-to-date target of a ``sum`` measure grows every day; a scorecard whose
+    statuses change with it gets a version (cause ``rescore``), the others none. ``since``
+    (the last day re-scored): years that closed after it are judged too, so a year that
+    ended while the service was down gets its final judgement.
+    """
+    scorecards = {
+        (owner, year)
+        for owner, year in await context.repository.scorecards_of(None)
+        if owns(owner) and _moved(year, now, since)
+    }
+    if not scorecards:
+        return RecomputeReport()
+    reason = f"day-{now.date().isoformat()}"
+    triggers = {key: Trigger(special="rescore", reason=reason) for key in scorecards}
+    inputs = await context.repository.load_inputs({owner for owner, _ in scorecards})
+    return await _recompute(triggers, inputs, context, state, now)
+
+
+def _moved(year: int, now: datetime, since: datetime | None) -> bool:
+    period = fiscal_year_period(year)
+    return is_open(period, now) or (since is not None and since < period.end <= now)
+
+
+async def recompute_all(
+    *, context: ScorecardContext, state: FrameworkState, now: datetime
+) -> RecomputeReport:
+    """Every stored scorecard recomputed under the current rules (the recompute command).
+
+    A version (cause ``rules_revision``, reason ``rules-revision-2``) wherever the content
+    differs from the latest version judged now — every version stored before rev. 2 does —
+    so a second run writes nothing. Old versions stay in the history.
+    """
+    scorecards = await context.repository.scorecards_of(None)
+    if not scorecards:
+        return RecomputeReport()
+    triggers = {key: Trigger(special="rules_revision", reason=RULES_REASON) for key in scorecards}
+    inputs = await context.repository.load_inputs({owner for owner, _ in scorecards})
+    return await _recompute(triggers, inputs, context, state, now)
+
+
+def _new_version(
+    framework: Framework,
+    fresh: StoredVersion,
+    before: StoredVersion | None,
+    trigger: Trigger,
+    seq: int,
+) -> StoredVersion | None:
+    """The version to store, or None: a ``rescore`` needs a changed status; any other cause
+    a changed content, compared at the same reference time."""
+    view, old = fresh.view, None if before is None else before.view
+    found = transitions(old, view)
+    if trigger.cause == "rescore":
+        if not found:
+            return None
+        compared = old  # the stored statuses, judged at their own day
+    else:
+        compared = None if old is None else rejudge(framework, old, reference=view.reference_time)
+    version = next_version(
+        view, compared, cause=trigger.cause, detail=trigger.detail(), framework_seq=seq
+    )
+    if version is None:
+        return None
+    return StoredVersion(version, tuple(transitions(old, version)))
+
+
 async def _recompute(
     triggers: Mapping[ScorecardKey, Trigger],
     inputs: Sequence[InputState],
@@ -178,6 +296,7 @@ async def _recompute(
     ids = {scorecard_id(year, qsmo_of(owner)): (owner, year) for owner, year in triggers}
     latest = await context.repository.load_latest(ids)
     report = RecomputeReport(recomputed=len(ids))
+    qsmos = participation(context, state)
     unpublished: list[StoredVersion] = []
     for sid, (owner, year) in sorted(ids.items()):
         previous = latest.get(sid)
@@ -190,14 +309,17 @@ async def _recompute(
             fiscal_year=year,
             inputs=by_owner[owner],
             computed_at=now,
+            qsmos=qsmos,
         )
-        trigger = triggers[(owner, year)]
-        before = None if previous is None else previous.stored.view
-        version = next_version(
-            fresh, before, cause=trigger.cause, detail=trigger.detail(), framework_seq=state.seq
+        version = _new_version(
+            context.framework,
+            StoredVersion(fresh, ()),
+            None if previous is None else previous.stored,
+            triggers[(owner, year)],
+            state.seq,
         )
         if version is not None:
-            report.versions.append(StoredVersion(version, tuple(transitions(before, version))))
+            report.versions.append(version)
     await context.repository.insert_versions(report.versions)
     newer = {s.view.scorecard_id for s in report.versions}
     await context.repository.save_current(

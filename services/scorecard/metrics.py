@@ -22,7 +22,7 @@ class ScorecardMetrics:
         )
         self.recomputations = Counter(
             "qsmo_scorecard_recomputations_total",
-            "Scorecards recomputed, by trigger (data, framework).",
+            "Scorecards recomputed, by trigger (data, framework, rescore: the daily re-score).",
             ["trigger"],
             registry=registry,
         )

@@ -5,24 +5,34 @@
 an import contract in ``pyproject.toml`` keeps the gateway from reaching past it.
 
 Every method is a bounded number of round trips: ``current`` one lookup, ``as_of`` one
-indexed find, ``all_current`` one find for every QSMO and government-wide, ``diff`` three.
-A ``phase`` argument recomputes the version with that phase via the pure scoring, from the
-numbers the version itself stored (values, targets, weights, baselines).
+indexed find, ``all_current`` one find for every QSMO and government-wide, ``diff`` three;
+a government-wide ``current`` one more find, a government-wide ``as_of`` one more per
+participating QSMO (for the QSMO status counts).
+
+Rev. 2: ``current`` and ``all_current`` judge each version at *now* (the injected clock),
+``as_of`` at ``at`` — an open year's ``sum`` targets are the targets expected by that day
+(``domain.rejudge``, from the numbers the version itself stored: values, annual targets,
+weights, baselines). A ``phase`` argument rejudges with that phase as well. Government-wide
+views carry per-measure QSMO status counts from the QSMO views judged the same way.
+``history`` and ``diff`` show the versions as stored.
 """
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
 from services.scorecard import documents as docs
 from services.scorecard.changes import diff
-from services.scorecard.domain import rescore
+from services.scorecard.inputs import to_millis
+from services.scorecard.judging import needs_rejudging, rejudge, with_qsmo_status_counts
 from services.scorecard.views import (
     CauseDetail,
     MeasureView,
     ScorecardDiff,
     ScorecardView,
+    StatusCounts,
     VersionSummary,
     scorecard_id,
 )
@@ -33,48 +43,68 @@ HISTORY_LIMIT = 1000
 """Most versions ``history`` and ``diff`` read in one call."""
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class ScorecardReader:
     """Reads the scorecard service's collections (``qsmo`` None: government-wide)."""
 
-    def __init__(self, database: Any, framework: Framework | None = None) -> None:
+    def __init__(
+        self,
+        database: Any,
+        framework: Framework | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._current = database[docs.CURRENT]
         self._versions = database[docs.VERSIONS]
         self._framework = framework or load_catalog().framework()
+        self._clock = clock
 
     async def current(
         self, fiscal_year: int, qsmo: str | None, phase: int | None = None
     ) -> ScorecardView | None:
-        """The latest version, or None when the scorecard has no data yet."""
+        """The latest version judged now, or None when the scorecard has no data yet."""
+        if qsmo is None:
+            views = await self.all_current(fiscal_year, phase)
+            return next((v for v in views if v.qsmo is None), None)
         document = await self._current.find_one({"_id": scorecard_id(fiscal_year, qsmo)})
-        return None if document is None else self._view(document, phase)
+        return None if document is None else self._view(document, self._clock(), phase)
 
     async def as_of(
         self, fiscal_year: int, qsmo: str | None, at: datetime, phase: int | None = None
     ) -> ScorecardView | None:
-        """The version in force at ``at`` (what the scorecard said then), or None."""
-        found = await (
-            self._versions.find(
-                {"scorecard_id": scorecard_id(fiscal_year, qsmo), "computed_at": {"$lte": at}}
-            )
-            .sort([("computed_at", DESCENDING), ("version", DESCENDING)])
-            .limit(1)
-            .to_list()
-        )
-        return self._view(found[0], phase) if found else None
+        """The version in force at ``at`` (what the scorecard said then), judged at ``at``."""
+        document = await self._document_as_of(fiscal_year, qsmo, at)
+        if document is None:
+            return None
+        view = self._view(document, at, phase)
+        if qsmo is not None:
+            return view
+        participants = view.participants or await self._qsmos_with_scorecards(fiscal_year)
+        found = {}
+        for participant in participants:
+            other = await self._document_as_of(fiscal_year, participant, at)
+            if other is not None:
+                found[participant] = self._view(other, at, phase)
+        return with_qsmo_status_counts(view, found)
 
     async def all_current(self, fiscal_year: int, phase: int | None = None) -> list[ScorecardView]:
         """Every QSMO's and the government-wide latest version for the year, in one find.
 
-        Ordered by QSMO id with government-wide last.
+        Ordered by QSMO id with government-wide last; all judged now.
         """
         found = await self._current.find({"fiscal_year": fiscal_year}).to_list()
-        views = [self._view(d, phase) for d in found]
+        now = self._clock()
+        views = [self._view(d, now, phase) for d in found]
+        qsmo_views = {v.qsmo: v for v in views if v.qsmo is not None}
+        views = [v if v.qsmo is not None else with_qsmo_status_counts(v, qsmo_views) for v in views]
         return sorted(views, key=lambda v: (v.qsmo is None, v.qsmo or ""))
 
     async def history(
         self, fiscal_year: int, qsmo: str | None, limit: int = 50
     ) -> list[ScorecardView]:
-        """The latest ``limit`` versions, newest first."""
+        """The latest ``limit`` versions as stored, newest first."""
         bounded = max(1, min(limit, HISTORY_LIMIT))
         found = await (
             self._versions.find({"scorecard_id": scorecard_id(fiscal_year, qsmo)})
@@ -87,14 +117,15 @@ class ScorecardReader:
     async def diff(
         self, fiscal_year: int, qsmo: str | None, start: datetime, end: datetime
     ) -> ScorecardDiff:
-        """What changed between the versions in force at ``start`` and at ``end``.
+        """What changed between the versions in force at ``start`` and at ``end`` (as stored).
 
         Raises ValueError when ``end`` is before ``start``.
         """
         if end < start:
             raise ValueError("diff: end must not be before start")
         sid = scorecard_id(fiscal_year, qsmo)
-        old = await self.as_of(fiscal_year, qsmo, start)
+        before = await self._document_as_of(fiscal_year, qsmo, start)
+        old = None if before is None else docs.view_from(before)
         between = [
             docs.view_from(d)
             for d in await self._versions.find(
@@ -107,11 +138,34 @@ class ScorecardReader:
         new = between[-1] if between else old
         return diff((sid, fiscal_year, qsmo), start, end, old, new, between)
 
-    def _view(self, document: dict[str, Any], phase: int | None) -> ScorecardView:
+    async def _qsmos_with_scorecards(self, fiscal_year: int) -> tuple[str, ...]:
+        """The QSMOs with a scorecard for the year: the participants of a version stored
+        before rev. 2, which does not name its own."""
+        cursor = self._current.find(
+            {"fiscal_year": fiscal_year, "qsmo": {"$ne": None}}, {"qsmo": 1}
+        )
+        return tuple(sorted({d["qsmo"] async for d in cursor}))
+
+    async def _document_as_of(
+        self, fiscal_year: int, qsmo: str | None, at: datetime
+    ) -> dict[str, Any] | None:
+        found = await (
+            self._versions.find(
+                {"scorecard_id": scorecard_id(fiscal_year, qsmo), "computed_at": {"$lte": at}}
+            )
+            .sort([("computed_at", DESCENDING), ("version", DESCENDING)])
+            .limit(1)
+            .to_list()
+        )
+        return found[0] if found else None
+
+    def _view(
+        self, document: dict[str, Any], reference: datetime, phase: int | None
+    ) -> ScorecardView:
         view = docs.view_from(document)
-        if phase is None or phase == view.phase:
-            return view
-        return rescore(self._framework, view, phase)
+        if not needs_rejudging(view, reference, phase):
+            return view.model_copy(update={"reference_time": to_millis(reference)})
+        return rejudge(self._framework, view, reference=reference, phase=phase)
 
 
 async def create_read_indexes(database: Any) -> None:
@@ -131,5 +185,6 @@ __all__ = [
     "ScorecardDiff",
     "ScorecardReader",
     "ScorecardView",
+    "StatusCounts",
     "VersionSummary",
 ]

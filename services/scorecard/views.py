@@ -7,14 +7,20 @@ Statuses are the strings ``GREEN``, ``AMBER``, ``RED`` and ``NO_DATA``.
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from shared.events import GOVERNMENT, StatusName
 
-Cause = Literal["new_data", "restatement", "framework_change"]
-"""Why a version was made: new data, late data for a reported period, or an admin change."""
+Cause = Literal["new_data", "restatement", "framework_change", "rescore", "rules_revision"]
+"""Why a version was made: new data, late data for a reported period, an admin change, a new
+day that moved an open period's expected-to-date target enough to change a status
+(``rescore``), or a recompute under a new revision of the scoring rules (``rules_revision``).
+"""
+
+RULES_REVISION = 2
+"""The revision of FRAMEWORK.md's scoring rules new versions follow (docs/scoring.md §13)."""
 
 
 class _View(BaseModel):
@@ -40,14 +46,33 @@ class MeasureDataQuality(_View):
     reporting_frequency_days: int
 
 
+class StatusCounts(_View):
+    """How many participating QSMOs are GREEN, AMBER, RED and NO_DATA on one measure."""
+
+    green: int = 0
+    amber: int = 0
+    red: int = 0
+    no_data: int = 0
+
+
 class MeasureView(_View):
-    """One measure on a scorecard; ``active`` False: shown, but left out of every score."""
+    """One measure on a scorecard; ``active`` False: shown, but left out of every score.
+
+    ``target`` is the target the status was judged against (rev. 2: a ``sum`` measure's
+    annual target pro-rated to the days elapsed at the scorecard's ``reference_time``);
+    ``annual_target`` the whole year's (government-wide ``sum``: Σ of the participating
+    QSMOs' targets). A version stored before rev. 2 has no ``annual_target``: it was judged
+    against the annual target, so it reads as ``target``. ``projected_value``: a ``sum``
+    measure's value ÷ elapsed share in an open year, else None. ``qsmo_status_counts`` is
+    filled in by the read door for government-wide scorecards only.
+    """
 
     id: str
     name: str
     unit: str
     value: float | None
     target: float
+    annual_target: float
     attainment: float | None
     status: StatusName
     weight: float
@@ -55,6 +80,17 @@ class MeasureView(_View):
     baseline: float | None
     change: float | None
     quality: MeasureDataQuality
+    projected_value: float | None = None
+    last_year_value: float | None = None
+    change_from_last_year: float | None = None
+    qsmo_status_counts: StatusCounts | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _annual_target_of_old_versions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("annual_target") is None and "target" in data:
+            return {**data, "annual_target": data["target"]}
+        return data
 
 
 class DimensionView(_View):
@@ -76,6 +112,9 @@ class CauseDetail(_View):
     restated_measures: tuple[str, ...] = ()
     framework_changes: tuple[str, ...] = ()
     """``change_id`` of each ``FrameworkChanged`` applied."""
+    reason: str | None = None
+    """``rules-revision-2`` on the versions the recompute command made; ``day-YYYY-MM-DD``
+    on a ``rescore``; else None."""
 
 
 class ScorecardView(_View):
@@ -86,6 +125,13 @@ class ScorecardView(_View):
     (``qsmo-2022``); ``framework_seq`` the number of admin framework changes in force.
     ``adopted_dimensions`` maps adopted proposed dimensions to their phase (so a phase
     override can be recomputed from the version alone).
+
+    Rev. 2: ``reference_time`` is the instant the version was judged at (its ``computed_at``
+    when stored; now or ``asOf`` when the read door re-judges it), ``open`` whether the
+    fiscal year was open then and ``elapsed_share`` how much of it had passed (1 once
+    closed). ``participants``: on a government-wide scorecard, the QSMOs whose targets make
+    its ``sum`` targets. ``rules_revision``: 1 for versions stored before rev. 2 (their
+    missing fields are derived: ``reference_time`` = ``computed_at``).
     """
 
     scorecard_id: str
@@ -102,6 +148,18 @@ class ScorecardView(_View):
     overall_status: StatusName
     dimensions: tuple[DimensionView, ...]
     adopted_dimensions: dict[str, int] = {}
+    reference_time: datetime
+    open: bool = False
+    elapsed_share: float = 1.0
+    participants: tuple[str, ...] = ()
+    rules_revision: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_of_old_versions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("reference_time") is None:
+            return {**data, "reference_time": data.get("computed_at")}
+        return data
 
     def dimension(self, dimension_id: str) -> DimensionView:
         """The dimension with this id; KeyError if absent."""

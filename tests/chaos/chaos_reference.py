@@ -11,9 +11,10 @@ from typing import Any
 
 from shared.domain.catalog import Framework
 from shared.domain.fiscal import fiscal_year_of
-from shared.domain.overrides import NO_OVERRIDES
+from shared.domain.overrides import NO_OVERRIDES, Overrides
 from shared.domain.scoring import ScorecardResult, score
 from shared.domain.summaries import EMPTY, Summary, fold, government_wide_value, value_of
+from shared.domain.targets import annual_target
 
 
 def reference_values(
@@ -45,12 +46,23 @@ def reference_scorecards(
 ) -> dict[tuple[str | None, int], ScorecardResult]:
     """Every (QSMO or government-wide, fiscal year) scorecard the values imply."""
     years = {year for (_, _, year) in values}
+    participants: dict[str, datetime | None] = dict.fromkeys(qsmos)
     cards = {}
     for year in years:
         for qsmo in (*qsmos, None):
             measured = {m: v for (q, m, y), v in values.items() if q == qsmo and y == year}
             if measured:
+                # Rev. 2: a government-wide sum's target is Σ of the QSMOs' targets. The events
+                # lie in closed fiscal years, whose targets are the whole annual ones.
+                targets = {
+                    m.id: annual_target(m, qsmo, NO_OVERRIDES, participants, year)
+                    for m in framework.measures
+                }
                 cards[(qsmo, year)] = score(
-                    framework, measured, fiscal_year=year, qsmo=qsmo, overrides=NO_OVERRIDES
+                    framework,
+                    measured,
+                    fiscal_year=year,
+                    qsmo=qsmo,
+                    overrides=Overrides(targets=targets),
                 )
     return cards

@@ -93,12 +93,18 @@ async def test_events_sent_to_ingest_reach_the_scorecard(
             async def government_wide() -> ScorecardView | None:
                 found = await reader.current(2025, None)
                 ready = found is not None and found.overall_score is not None
-                return found if ready and abs(found.overall_score - 72.5) < 1e-9 else None
+                # Rev. 2: engagement 40 of the four QSMOs' 4 × 40 → customer (0.25 + 0.9) / 2.
+                expected = (100 * (0.25 + 0.9) / 2 + 50) / 2
+                return found if ready and abs(found.overall_score - expected) < 1e-9 else None
 
             government = await eventually(
                 government_wide, DEADLINE_S, "the government-wide scorecard"
             )
-            assert government.measure("customer-engagement").value == 40
+            engagement = government.measure("customer-engagement")
+            assert (engagement.value, engagement.target) == (40, 160)
+            counts = engagement.qsmo_status_counts
+            assert counts is not None
+            assert (counts.green, counts.amber, counts.red, counts.no_data) == (1, 0, 0, 3)
         finally:
             await mongo.close()
     finally:

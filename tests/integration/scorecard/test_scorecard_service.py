@@ -87,7 +87,9 @@ async def test_published_values_give_the_hand_computed_scorecards(
     assert cyber.overall_status == "AMBER"
     assert cyber.dimension("marketplace-operations").status == "NO_DATA"
     assert grants.overall_score == pytest.approx(93.75)
-    assert government.overall_score == pytest.approx((100 + 90 + 100) / 3)
+    # Rev. 2: 80 engagements of the four QSMOs' 4 × 40 → customer 75.
+    assert government.measure("customer-engagement").target == 160
+    assert government.overall_score == pytest.approx((75 + 90 + 100) / 3)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         assert (await client.get("/readyz")).status_code == 200
         metrics = (await client.get("/metrics")).text

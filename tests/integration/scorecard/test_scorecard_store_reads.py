@@ -22,7 +22,8 @@ from services.scorecard.repository import MongoScorecardRepository
 from shared.catalog import load_catalog
 from shared.framework_log import MongoFrameworkLog
 
-T0 = datetime(2025, 1, 10, 9, tzinfo=UTC)
+T0 = datetime(2025, 10, 10, 9, tzinfo=UTC)
+"""After FY2025 closed: its versions are judged against whole annual targets at any time."""
 
 
 async def test_history_as_of_diff_phase_and_all_current_on_the_real_store(mongo_db: Any) -> None:
@@ -100,6 +101,13 @@ async def test_history_as_of_diff_phase_and_all_current_on_the_real_store(mongo_
     everything = await reader.all_current(2025)
     assert [v.qsmo for v in everything] == ["cybersecurity", "grants-management", None]
     government = everything[-1]
-    assert government.measure("customer-engagement").value == 76  # 36 + 40, default target 40
-    assert government.version == 2  # the per-QSMO target left it alone
+    engagement = government.measure("customer-engagement")
+    assert engagement.value == 76  # 36 + 40
+    # Rev. 2: the per-QSMO target is part of the government-wide sum target (36 + 3 × 40).
+    assert government.version == 3
+    assert government.cause == "framework_change"
+    assert engagement.target == 36 + 3 * 40
+    counts = engagement.qsmo_status_counts
+    assert counts is not None
+    assert (counts.green, counts.red, counts.no_data) == (2, 0, 2)  # 36 of 36, 40 of 40
     assert (await store.audit_log(5))[0].change_id == change.change_id

@@ -1,12 +1,14 @@
 """The consumer loop with a fake Kafka consumer: one writer per scorecard, commits, retries."""
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
-from scorecard_support import both_scopes, stored_current
+from scorecard_support import both_scopes, stored_current, stored_versions, value_message
 
 from gateway.framework_admin import FrameworkAdmin
 from services.scorecard.consumer import ScorecardConsumer
@@ -57,7 +59,11 @@ def partition(owner: str) -> int:
 
 
 def instance(
-    kafka: FakeKafka, repository: Any, framework_log: Any, check_s: float = 60
+    kafka: FakeKafka,
+    repository: Any,
+    framework_log: Any,
+    check_s: float = 60,
+    clock: Callable[[], datetime] = lambda: NOW,
 ) -> tuple[ScorecardConsumer, InMemoryScorecardPublisher]:
     publisher = InMemoryScorecardPublisher()
     context = ScorecardContext(repository, publisher, load_catalog().framework())
@@ -73,7 +79,7 @@ def instance(
         retry_backoff_s=0.01,
         framework_check_s=check_s,
         status_refresh_s=60,
-        clock=lambda: NOW,
+        clock=clock,
     )
     return consumer, publisher
 
@@ -123,7 +129,8 @@ async def test_each_instance_recomputes_only_the_scorecards_of_its_partitions() 
         view = stored_current(repository, 2024, None if owner == "government" else owner)
         assert view is not None
         assert (view.version, view.cause, view.framework_seq) == (2, "framework_change", 2)
-    assert repository.watermarks == {f"{VALUES}|{p}": 2 for p in PARTITIONS}
+    framework_marks = {k: v for k, v in repository.watermarks.items() if "rescored" not in k}
+    assert framework_marks == {f"{VALUES}|{p}": 2 for p in PARTITIONS}
     await first.handle({})  # nothing pending any more
     assert len([c for c in first_out.changes if c.cause == "framework_change"]) == len(
         [o for o in OWNERS if partition(o) in halves[0]]
@@ -141,3 +148,82 @@ async def test_a_failed_batch_is_not_committed_and_is_sought_back() -> None:
     await consumer.handle(batch)
     assert fake.committed == {}
     assert fake.sought == {tp: rs[0].offset for tp, rs in batch.items()}
+
+
+async def test_a_new_day_rescores_open_years_and_a_status_change_makes_a_version() -> None:
+    """Rev. 2: 7 engagements by 30 Nov 2026 beat the 40 × 61/365 = 6.68 expected (GREEN);
+    with no new data, 5 Dec expects 40 × 66/365 = 7.23 (attainment 0.968, AMBER)."""
+    today = [datetime(2026, 11, 30, 9, tzinfo=UTC)]
+    repository = InMemoryScorecardRepository()
+    consumer, out = instance(
+        FakeKafka(set(PARTITIONS)), repository, InMemoryFrameworkLog(), clock=lambda: today[0]
+    )
+    first_at = datetime(2026, 10, 14, tzinfo=UTC)
+    closed = value_message("grants-management", "customer-engagement", 2026, [30], first_at=None)
+    engaged = value_message(
+        "grants-management", "customer-engagement", 2027, [3, 4], first_at=first_at
+    )
+    await consumer.handle(records([closed, engaged]))
+    view = stored_current(repository, 2027, "grants-management")
+    assert view is not None
+    assert view.open
+    measure = view.measure("customer-engagement")
+    assert measure.target == pytest.approx(40 * 61 / 365)
+    assert (measure.status, measure.annual_target) == ("GREEN", 40)
+    assert measure.projected_value == pytest.approx(7 / (61 / 365))
+    assert measure.last_year_value == 30
+    published = len(out.changes)
+
+    today[0] = datetime(2026, 12, 1, 0, 0, 5, tzinfo=UTC)  # just after midnight: still GREEN
+    await consumer.handle({})
+    assert len(stored_versions(repository, 2027, "grants-management")) == 1
+    assert len(out.changes) == published
+    key = f"rescored|{VALUES}|{partition('grants-management')}"
+    assert repository.watermarks[key] == today[0].date().toordinal()
+
+    today[0] = datetime(2026, 12, 5, 0, 1, tzinfo=UTC)
+    await consumer.handle({})
+    versions = stored_versions(repository, 2027, "grants-management")
+    assert [v.cause for v in versions] == ["new_data", "rescore"]
+    latest = versions[-1]
+    assert latest.cause_detail.reason == "day-2026-12-05"
+    assert latest.measure("customer-engagement").status == "AMBER"
+    assert latest.measure("customer-engagement").target == pytest.approx(40 * 66 / 365)
+    assert stored_versions(repository, 2026, "grants-management")[-1].version == 1  # closed
+    announced = out.changes[published:]
+    assert [(c.scorecard_id, c.cause) for c in announced] == [
+        ("FY2027|grants-management", "rescore")
+    ]
+    moved = [t for t in announced[0].transitions if t.measure == "customer-engagement"]
+    assert [(t.from_status, t.to_status) for t in moved] == [("GREEN", "AMBER")]
+
+    today[0] += timedelta(hours=3)  # the same day again: nothing to do
+    await consumer.handle({})
+    assert len(stored_versions(repository, 2027, "grants-management")) == 2
+
+
+async def test_a_restart_on_a_later_day_catches_up_the_missed_rescore() -> None:
+    repository = InMemoryScorecardRepository()
+    first_at = datetime(2026, 10, 14, tzinfo=UTC)
+    engaged = value_message(
+        "grants-management", "customer-engagement", 2027, [3, 4], first_at=first_at
+    )
+    before, _ = instance(
+        FakeKafka(set(PARTITIONS)),
+        repository,
+        InMemoryFrameworkLog(),
+        clock=lambda: datetime(2026, 11, 30, tzinfo=UTC),
+    )
+    await before.handle(records([engaged]))
+    after, out = instance(  # a new process, days later: its first (empty) poll re-scores
+        FakeKafka(set(PARTITIONS)),
+        repository,
+        InMemoryFrameworkLog(),
+        clock=lambda: datetime(2026, 12, 10, tzinfo=UTC),
+    )
+    await after.handle({})
+    assert [c.cause for c in out.changes] == ["rescore"]
+    view = stored_current(repository, 2027, "grants-management")
+    assert view is not None
+    # 7 of 40 × 71/365 = 7.78 expected by 10 Dec: attainment 0.8996, under AMBER's 0.9.
+    assert view.measure("customer-engagement").status == "RED"

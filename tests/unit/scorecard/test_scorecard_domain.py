@@ -12,10 +12,10 @@ from services.scorecard.domain import (
     compute_scorecard,
     is_stale,
     next_version,
-    rescore,
     same_content,
 )
 from services.scorecard.inputs import input_from_message, to_millis
+from services.scorecard.judging import rejudge, rescore
 from services.scorecard.views import CauseDetail, ScorecardView
 from shared.catalog import load_catalog
 from shared.domain.overrides import NO_OVERRIDES, Overrides
@@ -91,7 +91,11 @@ def test_rescore_with_another_phase_uses_the_versions_own_numbers() -> None:
 def test_only_content_changes_make_a_version() -> None:
     first = _view({"customer-engagement": [40]})
     later = _view({"customer-engagement": [40]}, at=AT + timedelta(days=90))  # now stale
-    assert same_content(first, later)
+    # FY2024 is open: 90 days later its expected-to-date target differs, so compare the
+    # versions judged at the same instant, as the handlers do.
+    assert not same_content(first, later)
+    assert same_content(rejudge(FRAMEWORK, first, reference=later.reference_time), later)
+    first = rejudge(FRAMEWORK, first, reference=later.reference_time)
     assert (
         next_version(later, first, cause="new_data", detail=CauseDetail(), framework_seq=0) is None
     )
@@ -123,10 +127,11 @@ def test_transitions_and_their_direction() -> None:
 
 
 def test_diff_names_changed_measures_and_causes() -> None:
-    old = _view({"customer-engagement": [40], "customer-satisfaction": [4]}).model_copy(
-        update={"version": 1}
-    )
-    new = _view({"customer-engagement": [30], "customer-satisfaction": [4]}).model_copy(
+    # FY2023, closed at AT: 30 engagements miss the whole year's 40.
+    old = _view({"customer-engagement": [40], "customer-satisfaction": [4]}, year=2023)
+    old = old.model_copy(update={"version": 1})
+    new = _view({"customer-engagement": [30], "customer-satisfaction": [4]}, year=2023)
+    new = new.model_copy(
         update={
             "version": 2,
             "cause": "restatement",
@@ -136,7 +141,7 @@ def test_diff_names_changed_measures_and_causes() -> None:
         }
     )
     result = diff(
-        (old.scorecard_id, 2024, "cybersecurity"), AT, AT + timedelta(days=1), old, new, [new]
+        (old.scorecard_id, 2023, "cybersecurity"), AT, AT + timedelta(days=1), old, new, [new]
     )
     assert [m.id for m in result.measures] == ["customer-engagement"]
     assert result.measures[0].causes == ("restatement",)

@@ -6,7 +6,12 @@ import pytest
 from scorecard_support import both_scopes, stored_current, stored_versions, value_message
 
 from gateway.framework_admin import FrameworkAdmin
-from services.scorecard.handlers import ScorecardContext, apply_framework_changes, process_values
+from services.scorecard.handlers import (
+    ScorecardContext,
+    apply_framework_changes,
+    process_values,
+    rescore_open_scorecards,
+)
 from services.scorecard.publisher import InMemoryScorecardPublisher
 from services.scorecard.repository import InMemoryScorecardRepository
 from shared.catalog import load_catalog
@@ -80,8 +85,12 @@ async def test_fy2022_scores_phase_one_only_for_a_qsmo_and_government_wide(
     assert government.qsmo is None
     assert government.measure("customer-engagement").value == 80  # pooled sum
     assert government.measure("customer-satisfaction").value == pytest.approx(4.0)  # (4+5+3)/3
-    assert government.dimension("customer").score == pytest.approx(100.0)
-    assert government.overall_score == pytest.approx((100 + 90 + 100) / 3)
+    # Rev. 2: the government-wide sum target is Σ of the four catalog QSMOs' targets (4 × 40),
+    # so 80 pooled engagements reach half of it: customer = 100 × (0.5 + 1) / 2.
+    assert government.measure("customer-engagement").target == 160
+    assert government.participants == load_catalog().qsmo_ids
+    assert government.dimension("customer").score == pytest.approx(75.0)
+    assert government.overall_score == pytest.approx((75 + 90 + 100) / 3)
     assert stored_current(repo, 2022, "human-resources") is None  # no data, no scorecard
 
 
@@ -142,8 +151,10 @@ async def test_fy2024_phase_three_lower_is_better_latest_and_government(
     assert government is not None
     assert government.measure("return-on-investment").value == 15  # mean of latest values
     assert government.measure("torb-timeliness").value == 30  # pooled mean
-    assert government.overall_score == pytest.approx((50 + 100 + 100) / 3)
-    assert government.overall_status == "AMBER"
+    # Rev. 2: 20 engagements of the four QSMOs' 160 → customer 12.5.
+    assert government.dimension("customer").score == pytest.approx(12.5)
+    assert government.overall_score == pytest.approx((12.5 + 100 + 100) / 3)
+    assert government.overall_status == "RED"
 
 
 async def test_a_batch_recomputes_each_scorecard_once_and_publishes_first_transitions(
@@ -274,9 +285,14 @@ async def test_a_target_change_recomputes_with_cause_framework_change(
         state=state,
         now=NOW + timedelta(days=2),
     )
+    # Its QSMO, and government-wide: the sum target is Σ of the QSMOs' targets (rev. 2).
     assert [v.view.scorecard_id for v in report.versions] == [
-        "FY2022|cybersecurity"
-    ]  # only its QSMO
+        "FY2022|cybersecurity",
+        "FY2022|government",
+    ]
+    government = stored_current(context.repository, 2022, None)
+    assert government is not None
+    assert government.measure("customer-engagement").target == 30 + 3 * 40
     view = stored_current(context.repository, 2022, "cybersecurity")
     assert view is not None
     assert view.version == 2
@@ -310,4 +326,66 @@ async def test_framework_recompute_only_touches_owned_scorecards(context: Scorec
     assert [v.view.scorecard_id for v in report.versions] == ["FY2022|government"]
     government = stored_current(context.repository, 2022, None)
     assert government is not None
-    assert government.overall_score == pytest.approx((3 * 100 + 90 + 100) / 5)
+    assert government.overall_score == pytest.approx((3 * 75 + 90 + 100) / 5)
+
+
+async def test_a_year_that_closed_since_the_last_rescore_gets_its_final_judgement(
+    context: ScorecardContext,
+) -> None:
+    """39.5 engagements beat the 40 × 355/365 = 38.9 expected by 20 Sep 2026 (GREEN) but miss
+    the whole year's 40 (AMBER) once FY2026 closed on 1 Oct."""
+    message = value_message("cybersecurity", "customer-engagement", 2026, [39.5])
+    await _process(context, [message], now=datetime(2026, 9, 20, tzinfo=UTC))
+    view = stored_current(context.repository, 2026, "cybersecurity")
+    assert view is not None
+    assert view.measure("customer-engagement").status == "GREEN"
+    after = datetime(2026, 10, 3, tzinfo=UTC)
+    skipped = await rescore_open_scorecards(
+        owns=lambda _: True, context=context, state=NO_FRAMEWORK_CHANGES, now=after
+    )
+    assert skipped.versions == []  # closed, and no day since given: not looked at
+    report = await rescore_open_scorecards(
+        owns=lambda _: True,
+        context=context,
+        state=NO_FRAMEWORK_CHANGES,
+        now=after,
+        since=datetime(2026, 9, 25, tzinfo=UTC),
+    )
+    [version] = report.versions
+    assert (version.view.version, version.view.cause) == (2, "rescore")
+    assert version.view.measure("customer-engagement").status == "AMBER"
+    assert version.view.measure("customer-engagement").target == 40
+
+
+async def test_a_new_qsmo_raises_the_government_wide_sum_targets_of_its_years(
+    context: ScorecardContext,
+) -> None:
+    """Added on 15 Oct 2026, a fifth QSMO takes part from FY2027 on (docs/scoring.md §16)."""
+    await _process(
+        context,
+        [
+            *both_scopes("cybersecurity", "customer-engagement", 2026, [40]),
+            *both_scopes("cybersecurity", "customer-engagement", 2027, [10]),
+        ],
+        now=datetime(2026, 10, 10, tzinfo=UTC),
+    )
+    store = FrameworkAdmin(InMemoryFrameworkLog(), clock=lambda: datetime(2026, 10, 15, tzinfo=UTC))
+    await store.add_qsmo(
+        "acquisition", "Acquisition QSMO", "GSA", actor="osspi-admin", reason="new QSMO"
+    )
+    state = await store.state()
+    report = await apply_framework_changes(
+        state.changes,
+        owns=lambda _: True,
+        context=context,
+        state=state,
+        now=datetime(2026, 10, 16, tzinfo=UTC),
+    )
+    assert "FY2027|government" in {v.view.scorecard_id for v in report.versions}
+    fy2027 = stored_current(context.repository, 2027, None)
+    fy2026 = stored_current(context.repository, 2026, None)
+    assert fy2027 is not None
+    assert fy2026 is not None
+    assert fy2027.measure("customer-engagement").annual_target == 5 * 40
+    assert "acquisition" in fy2027.participants
+    assert fy2026.measure("customer-engagement").annual_target == 4 * 40  # closed before
