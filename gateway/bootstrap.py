@@ -95,16 +95,20 @@ def create_app(
         ),
     )
     analysis = MongoAnalysisStore(database)
-    scorecards = CachedScorecards(
-        ScorecardReader(database, catalog.framework()),
-        ReadThrough(settings.cache_ttl_s, live.is_positioned),
-    )
     framework = FrameworkAdmin(
         MongoFrameworkLog(database),
         announcer,
         catalog=catalog,
         clock=clock,
         cache=ReadThrough(settings.cache_ttl_s, live.is_positioned),
+    )
+
+    async def qsmo_ids() -> list[str]:  # the catalog's and the admin-added QSMOs
+        return [*catalog.qsmo_ids, *(q.id for q in (await framework.state()).added_qsmos)]
+
+    scorecards = CachedScorecards(
+        ScorecardReader(database, catalog.framework(), qsmo_ids),
+        ReadThrough(settings.cache_ttl_s, live.is_positioned),
     )
     live.add_listener("scorecards", scorecards.changed)
     live.add_listener("framework", framework.changed)

@@ -10,6 +10,7 @@ A ``phase`` argument recomputes the version with that phase via the pure scoring
 numbers the version itself stored (values, targets, weights, baselines).
 """
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from services.scorecard.views import (
 )
 from shared.catalog import load_catalog
 from shared.domain.catalog import Framework
+from shared.mongo import find_by_ids
 
 HISTORY_LIMIT = 1000
 """Most versions ``history`` and ``diff`` read in one call."""
@@ -36,10 +38,18 @@ HISTORY_LIMIT = 1000
 class ScorecardReader:
     """Reads the scorecard service's collections (``qsmo`` None: government-wide)."""
 
-    def __init__(self, database: Any, framework: Framework | None = None) -> None:
+    def __init__(
+        self,
+        database: Any,
+        framework: Framework | None = None,
+        qsmo_ids: Callable[[], Awaitable[Sequence[str]]] | None = None,
+    ) -> None:
+        """``qsmo_ids``: every QSMO that may have a scorecard (catalog and admin-added); with
+        it ``all_current`` reads by ``_id`` (FerretDB 1.24 scans for ``fiscal_year``)."""
         self._current = database[docs.CURRENT]
         self._versions = database[docs.VERSIONS]
         self._framework = framework or load_catalog().framework()
+        self._qsmo_ids = qsmo_ids
 
     async def current(
         self, fiscal_year: int, qsmo: str | None, phase: int | None = None
@@ -67,7 +77,11 @@ class ScorecardReader:
 
         Ordered by QSMO id with government-wide last.
         """
-        found = await self._current.find({"fiscal_year": fiscal_year}).to_list()
+        if self._qsmo_ids is None:
+            found = await self._current.find({"fiscal_year": fiscal_year}).to_list()
+        else:
+            owners = [*await self._qsmo_ids(), None]
+            found = await find_by_ids(self._current, [scorecard_id(fiscal_year, q) for q in owners])
         views = [self._view(d, phase) for d in found]
         return sorted(views, key=lambda v: (v.qsmo is None, v.qsmo or ""))
 
