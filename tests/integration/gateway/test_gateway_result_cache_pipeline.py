@@ -12,7 +12,8 @@ from gateway_pipeline_support import Pipeline, eventually
 GRID = """query DashboardGrid($fy: Int!, $phase: Int) {
   scorecards(fiscalYear: $fy, phase: $phase, includeGovernmentWide: true) {
     qsmoId version phase overallScore overallStatus dimensions { id score status } } }"""
-QSMO = "human-resources"  # no other test of the session sends events for it
+QSMO = "human-resources"
+YEAR = 2023  # no other test of the session sends events for this fiscal year
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ async def long_ttl_gateway(stack: qsmo_stack.Stack, pipeline: Pipeline) -> Async
 async def _grid(pipeline: Pipeline, base: str) -> dict[str | None, Any]:
     response = await pipeline.http.post(
         f"{base}/graphql",
-        json={"query": GRID, "variables": {"fy": 2024}, "operationName": "DashboardGrid"},
+        json={"query": GRID, "variables": {"fy": YEAR}, "operationName": "DashboardGrid"},
         headers=pipeline.keys.bearer("viewer"),
     )
     body = response.json()
@@ -55,11 +56,11 @@ async def test_a_cached_grid_changes_when_the_scorecard_changes(
     pipeline: Pipeline, long_ttl_gateway: str
 ) -> None:
     before = await _grid(pipeline, long_ttl_gateway)
-    assert QSMO not in before
+    assert before == {}
     assert await _grid(pipeline, long_ttl_gateway) == before
     assert await _cache_count(pipeline.http, long_ttl_gateway, "hit") >= 1
 
-    await pipeline.send(QSMO, "customer-engagement", 35, "2024-03-05T12:00:00Z")
+    await pipeline.send(QSMO, "customer-engagement", 35, "2023-03-05T12:00:00Z")
 
     async def grid_shows_it() -> Any:
         return (await _grid(pipeline, long_ttl_gateway)).get(QSMO)
