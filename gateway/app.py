@@ -22,6 +22,7 @@ from gateway.auth import authorization_param, identify
 from gateway.context import GatewayContext, get_context
 from gateway.dashboard import mount_dashboard
 from gateway.graphiql import graphiql_page, mount_graphiql_assets
+from gateway.result_cache import ResultCache
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import build_schema
 from shared.observability import ReadinessCheck, health_router
@@ -75,8 +76,10 @@ def assemble(
     on_start: Lifecycle | None = None,
     on_stop: Lifecycle | None = None,
     checks: Mapping[str, ReadinessCheck] | None = None,
+    results: ResultCache | None = None,
 ) -> FastAPI:
-    """The FastAPI app around ``runtime``; ``on_start``/``on_stop`` bracket its lifespan."""
+    """The FastAPI app around ``runtime``; ``on_start``/``on_stop`` bracket its lifespan;
+    ``results`` answers cacheable scorecard queries (``gateway.result_cache``)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -89,7 +92,7 @@ def assemble(
                 await on_stop()
 
     settings = runtime.settings
-    schema = build_schema(runtime.limits, runtime.metrics)
+    schema = build_schema(runtime.limits, runtime.metrics, results)
     router = GatewayRouter(
         schema,
         context_getter=get_context,
@@ -107,6 +110,7 @@ def assemble(
     )
     app.state.runtime = runtime
     app.state.schema = schema
+    app.state.results = results
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.include_router(health_router(runtime.registry, checks or {}))
     if settings.graphiql:

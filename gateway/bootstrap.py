@@ -22,6 +22,7 @@ from gateway.framework_admin import FrameworkAdmin, KafkaFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
 from gateway.live import LiveFeed
 from gateway.metrics import GatewayMetrics
+from gateway.result_cache import ResultCache
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
 from services.measures.read_model import MeasureValuesReader
@@ -94,10 +95,6 @@ def create_app(
         ),
     )
     analysis = MongoAnalysisStore(database)
-    scorecards = CachedScorecards(
-        ScorecardReader(database, catalog.framework()),
-        ReadThrough(settings.cache_ttl_s, live.is_positioned),
-    )
     framework = FrameworkAdmin(
         MongoFrameworkLog(database),
         announcer,
@@ -105,10 +102,22 @@ def create_app(
         clock=clock,
         cache=ReadThrough(settings.cache_ttl_s, live.is_positioned),
     )
+
+    async def qsmo_ids() -> list[str]:  # the catalog's and the admin-added QSMOs
+        return [*catalog.qsmo_ids, *(q.id for q in (await framework.state()).added_qsmos)]
+
+    scorecards = CachedScorecards(
+        ScorecardReader(database, catalog.framework(), qsmo_ids=qsmo_ids),
+        ReadThrough(settings.cache_ttl_s, live.is_positioned),
+    )
     live.add_listener("scorecards", scorecards.changed)
     live.add_listener("framework", framework.changed)
     live.on_positioned(scorecards.clear)
     live.on_positioned(framework.clear)
+    results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
+    live.add_listener("scorecards", results.scorecard_changed)
+    live.add_listener("framework", results.everything_changed)
+    live.on_positioned(results.everything_changed)
     runtime = GatewayRuntime(
         settings=settings,
         limits=Limits.from_settings(settings, catalog_list_sizes(catalog)),
@@ -154,4 +163,4 @@ def create_app(
         await mongo.admin.command("ping")
 
     checks = {"store": store_answers, "live_feed": live.check_ready}
-    return assemble(runtime, on_start=on_start, on_stop=on_stop, checks=checks)
+    return assemble(runtime, on_start=on_start, on_stop=on_stop, checks=checks, results=results)

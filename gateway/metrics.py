@@ -82,6 +82,13 @@ class GatewayMetrics:
             ["kind", "result"],
             registry=registry,
         )
+        self.result_cache = Counter(
+            "qsmo_gateway_result_cache_total",
+            "Cacheable scorecard queries (gateway.result_cache) by result: hit, miss, or "
+            "bypass (executed without the cache: live feed not positioned or cache off).",
+            ["result"],
+            registry=registry,
+        )
         self.dropped_subscribers = Counter(
             "qsmo_gateway_dropped_subscribers_total",
             "Subscribers disconnected because they fell a full queue behind.",

@@ -17,6 +17,7 @@ from gateway.context import FreshLoadersPerOperation
 from gateway.errors import ErrorPolicy, is_expected
 from gateway.limits import Limits, ParseLimits, operation_limits_rule
 from gateway.metrics import GatewayMetrics, RequestMetrics, root_fields
+from gateway.result_cache import CachedResults, ResultCache
 from gateway.schema.mutations_activity import ActivityMutations
 from gateway.schema.mutations_framework import FrameworkMutations
 from gateway.schema.queries_activity import ActivityQueries
@@ -78,9 +79,14 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(
-    limits: Limits | None = None, metrics: GatewayMetrics | None = None
+    limits: Limits | None = None,
+    metrics: GatewayMetrics | None = None,
+    results: ResultCache | None = None,
 ) -> GatewaySchema:
-    """The gateway's schema with its extensions (``limits`` default: ``Limits()``)."""
+    """The gateway's schema with its extensions (``limits`` default: ``Limits()``).
+
+    ``results``: answer cacheable scorecard queries from it (after the API-key check).
+    """
     limits = limits or Limits()
     rule = operation_limits_rule(limits)  # one class, so the validation cache can hit
     extensions: list[Any] = [
@@ -91,6 +97,8 @@ def build_schema(
         FreshLoadersPerOperation,
         RequireApiKey,
     ]
+    if results is not None:
+        extensions.append(lambda: CachedResults(results))
     if metrics is not None:
         extensions.append(lambda: RequestMetrics(metrics))
     extensions.append(ErrorPolicy)

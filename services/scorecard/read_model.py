@@ -17,7 +17,7 @@ views carry per-measure QSMO status counts from the QSMO views judged the same w
 ``history`` and ``diff`` show the versions as stored.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from services.scorecard.views import (
 )
 from shared.catalog import load_catalog
 from shared.domain.catalog import Framework
+from shared.mongo import find_by_ids
 
 HISTORY_LIMIT = 1000
 """Most versions ``history`` and ``diff`` read in one call."""
@@ -55,11 +56,15 @@ class ScorecardReader:
         database: Any,
         framework: Framework | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        qsmo_ids: Callable[[], Awaitable[Sequence[str]]] | None = None,
     ) -> None:
+        """``qsmo_ids``: every QSMO that may have a scorecard (catalog and admin-added); with
+        it ``all_current`` reads by ``_id`` (FerretDB 1.24 scans for ``fiscal_year``)."""
         self._current = database[docs.CURRENT]
         self._versions = database[docs.VERSIONS]
         self._framework = framework or load_catalog().framework()
         self._clock = clock
+        self._qsmo_ids = qsmo_ids
 
     async def current(
         self, fiscal_year: int, qsmo: str | None, phase: int | None = None
@@ -94,7 +99,11 @@ class ScorecardReader:
 
         Ordered by QSMO id with government-wide last; all judged now.
         """
-        found = await self._current.find({"fiscal_year": fiscal_year}).to_list()
+        if self._qsmo_ids is None:
+            found = await self._current.find({"fiscal_year": fiscal_year}).to_list()
+        else:
+            owners = [*await self._qsmo_ids(), None]
+            found = await find_by_ids(self._current, [scorecard_id(fiscal_year, q) for q in owners])
         now = self._clock()
         views = [self._view(d, now, phase) for d in found]
         qsmo_views = {v.qsmo: v for v in views if v.qsmo is not None}

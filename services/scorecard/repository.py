@@ -15,7 +15,7 @@ from services.scorecard import documents as docs
 from services.scorecard.inputs import InputState
 from services.scorecard.ports import LatestVersion, StoredVersion
 from services.scorecard.read_model import create_read_indexes
-from shared.mongo import bulk_write_chunked
+from shared.mongo import bulk_write_chunked, find_by_ids
 
 DUPLICATE_KEY = 11000
 INSERT_CHUNK = 500
@@ -49,9 +49,9 @@ class MongoScorecardRepository:
     async def load_latest(self, scorecard_ids: Collection[str]) -> Mapping[str, LatestVersion]:
         if not scorecard_ids:
             return {}
-        current = (
-            await self._db[docs.CURRENT].find({"_id": {"$in": sorted(scorecard_ids)}}).to_list()
-        )
+        # By _id, one lookup each: FerretDB 1.24 answers ``$in`` with a full scan, and
+        # the versions collection is the whole insert-only history (docs/local-infra.md).
+        current = await find_by_ids(self._db[docs.CURRENT], sorted(scorecard_ids))
         latest = {
             d["_id"]: LatestVersion(docs.stored_from(d), bool(d["published"])) for d in current
         }
@@ -62,7 +62,7 @@ class MongoScorecardRepository:
         }
         while probes:
             ids = [docs.version_id(sid, version) for sid, version in probes.items()]
-            found = await self._db[docs.VERSIONS].find({"_id": {"$in": ids}}).to_list()
+            found = await find_by_ids(self._db[docs.VERSIONS], ids)
             probes = {}
             for document in found:
                 stored = docs.stored_from(document)

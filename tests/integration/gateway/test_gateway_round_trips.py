@@ -66,6 +66,7 @@ async def test_dashboard_of_every_qsmo_is_four_round_trips(
                 context_value=admin,
             )
             assert result.errors is None, result.errors
+        scorecard_owners = len(await runtime.framework.qsmos()) + 1  # and government-wide
         counter.commands.clear()
         viewer = GatewayContext(runtime, Caller(Principal(key_id="t-viewer", role=Role.VIEWER)))
         result = await schema.execute(DASHBOARD, context_value=viewer)
@@ -85,8 +86,10 @@ async def test_dashboard_of_every_qsmo_is_four_round_trips(
             ("cybersecurity", "customer-satisfaction"),
             ("grants-management", "customer-satisfaction"),
         } <= commented
-        # scorecards (1) + framework log for targets and QSMO names (1) + commentary (1)
-        # + improvement actions (1), whatever the number of QSMOs and measures
-        assert sum(counter.commands.values()) <= 4, counter.commands
+        # scorecards (one concurrent _id lookup per QSMO and government-wide: FerretDB
+        # scans a find by fiscal year) + framework log for targets and QSMO names (1; 2 here,
+        # where no live feed runs, so the scorecard reader's read of the added QSMOs is not
+        # cached) + commentary (1) + improvement actions (1), whatever the number of measures
+        assert sum(counter.commands.values()) <= scorecard_owners + 4, counter.commands
     finally:
         await client.close()
