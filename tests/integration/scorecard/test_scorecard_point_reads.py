@@ -21,6 +21,7 @@ from shared.framework_log import MongoFrameworkLog
 from shared.mongo import create_mongo_client
 
 T0 = datetime(2025, 1, 10, 9, tzinfo=UTC)
+READ_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 class Finds(monitoring.CommandListener):
@@ -66,8 +67,11 @@ async def test_point_lookups_find_the_same_scorecards_as_the_scan(
     finds = Finds()
     client = create_mongo_client(mongo_url, event_listeners=[finds])
     try:
-        scanning = ScorecardReader(client[mongo_db.name])
-        looking_up = ScorecardReader(client[mongo_db.name], qsmo_ids=qsmo_ids)
+        # Both judge at the same instant (rev. 2 reads judge an open year at their clock).
+        scanning = ScorecardReader(client[mongo_db.name], clock=lambda: READ_AT)
+        looking_up = ScorecardReader(
+            client[mongo_db.name], clock=lambda: READ_AT, qsmo_ids=qsmo_ids
+        )
         for phase in (None, 1):
             scanned = await scanning.all_current(2025, phase)
             finds.filters.clear()
