@@ -23,7 +23,7 @@ from services.notifications.repository import InMemoryNotificationStore
 from services.notifications.restated import restated_id
 from services.notifications.signals import Names, scorecard_signals, tells_status
 from shared.catalog import load_catalog
-from shared.events import MeasureQuality, ScorecardChanged
+from shared.events import ScorecardChanged
 
 NAMES = Names.from_catalog(load_catalog())
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -130,7 +130,8 @@ async def test_restatements_of_a_long_closed_year_coalesce_into_one_notice_a_day
 
     second = restated(3, {"customer-satisfaction": 3.1, "cost-avoidance": 12.5})
     again = await engine.process([record(second)], NOW + timedelta(hours=3))
-    assert again.raised == [] and again.updated == [notice.id]
+    assert again.raised == []
+    assert again.updated == [notice.id]
     stored = harness.store.notifications[notice.id]
     assert stored.changed_measures == ("cost-avoidance", "customer-satisfaction")
     assert stored.message.endswith("late events changed Cost Avoidance, Customer Satisfaction")
@@ -141,7 +142,8 @@ async def test_restatements_of_a_long_closed_year_coalesce_into_one_notice_a_day
     assert (await engine.process([record(unchanged)], NOW + timedelta(days=1))).raised == []
     third = restated(5, {"customer-satisfaction": 2.0, "cost-avoidance": 12.5})
     (next_day,) = (await engine.process([record(third)], NOW + timedelta(days=1))).raised
-    assert next_day.id != notice.id and next_day.changed_measures == ("customer-satisfaction",)
+    assert next_day.id != notice.id
+    assert next_day.changed_measures == ("customer-satisfaction",)
 
 
 async def test_a_restatement_within_45_days_is_a_status_change_not_a_restated_notice() -> None:
@@ -172,7 +174,8 @@ async def test_stale_is_judged_by_the_sweep_only_while_the_pipeline_has_caught_u
 
     harness.probe.value = {"measures@qsmo.events.v1": 0, "scorecard@values": 0}
     (stale,) = (await harness.engine.sweep(NOW)).raised
-    assert stale.rule == "measure_stale" and "(40 days;" in stale.message
+    assert stale.rule == "measure_stale"
+    assert "(40 days;" in stale.message
 
 
 async def test_a_backfill_brings_no_stale_notice_for_its_own_data() -> None:
@@ -184,7 +187,8 @@ async def test_a_backfill_brings_no_stale_notice_for_its_own_data() -> None:
     await harness.engine.process([record(fresh_at(NOW - timedelta(days=3)), 1)], NOW)
     harness.probe.value = {"measures@qsmo.events.v1": 0}
     done = await harness.engine.sweep(NOW + timedelta(minutes=1))
-    assert done.stale_judged and done.raised == []
+    assert done.stale_judged
+    assert done.raised == []
 
 
 async def test_the_day_count_is_from_the_newest_event_and_stays_current() -> None:
@@ -201,7 +205,8 @@ async def test_the_day_count_is_from_the_newest_event_and_stays_current() -> Non
     await harness.engine.process([record(newest, 1)], NOW)
     await harness.engine.process([record(older_year, 2)], NOW)  # a replayed older year
     swept = await harness.engine.sweep(NOW + timedelta(minutes=1))
-    assert swept.raised == [] and swept.updated == [stale.id]
+    assert swept.raised == []
+    assert swept.updated == [stale.id]
     message = harness.store.notifications[stale.id].message
     assert f"no event since {(NOW - timedelta(days=39)).date()} (39 days;" in message
     assert (await harness.engine.sweep(NOW + timedelta(minutes=2))).updated == []
@@ -273,7 +278,8 @@ async def test_a_digest_subscription_gets_one_delivery_a_day_and_no_immediate_on
     harness = Harness(digest_subscription())
     day_before = NOW - timedelta(days=1)
     outcome = await harness.engine.process([record(red(2027))], day_before)
-    assert outcome.raised and outcome.deliveries == 0
+    assert outcome.raised
+    assert outcome.deliveries == 0
 
     swept = await harness.engine.sweep(NOW)
     assert swept.digests == 2  # 2026-11-28 (quiet) and 2026-11-29
