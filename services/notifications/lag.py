@@ -99,6 +99,22 @@ async def caught_up(probe: LagProbe) -> tuple[bool, dict[str, int]]:
     return all(lag == 0 for lag in lags.values()), lags
 
 
+UNKNOWN_TOPIC = 3
+
+
+async def _partitions(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, list[int]]:
+    """Partition numbers per existing topic (an unknown topic is left out; other errors raise)."""
+    found: dict[str, list[int]] = {}
+    for topic in await admin.describe_topics(names):
+        code = topic["error_code"]
+        if code == UNKNOWN_TOPIC:
+            continue
+        if code != 0:
+            raise RuntimeError(f"metadata of topic {topic['topic']!r}: Kafka error code {code}")
+        found[topic["topic"]] = sorted(p["partition"] for p in topic["partitions"])
+    return found
+
+
 class KafkaLagProbe:
     """Consumer-group lags read from Kafka (clients started on first use, kept open)."""
 
@@ -128,14 +144,13 @@ class KafkaLagProbe:
 
     async def lags(self) -> dict[str, int]:
         admin, consumer = await self._clients()
-        await consumer.topics()  # refreshes the metadata partitions_for_topic reads
+        partitions = await _partitions(admin, sorted({lane.topic for lane in self._lanes}))
         result: dict[str, int] = {}
         for lane in self._lanes:
-            partitions = sorted(consumer.partitions_for_topic(lane.topic) or ())
-            if not partitions:
+            tps = [TopicPartition(lane.topic, p) for p in partitions.get(lane.topic, ())]
+            if not tps:  # no such topic: nothing was ever written to it
                 result[f"{lane.group}@{lane.topic}"] = 0
                 continue
-            tps = [TopicPartition(lane.topic, p) for p in partitions]
             offsets = await admin.list_consumer_group_offsets(lane.group, partitions=tps)
             committed = {
                 tp.partition: (meta.offset if meta.offset >= 0 else None)

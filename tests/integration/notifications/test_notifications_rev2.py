@@ -1,0 +1,354 @@
+"""FRAMEWORK.md rev. 2 notifications through real Kafka and the real store.
+
+* A backfill of closed years plus the open year, consumed by the real service (in process,
+  with an injected clock): no status notification for years closed more than 45 days ago,
+  and no stale notice while the measures consumer lags — nor after, for the data the
+  backfill brought.
+* A ``DAILY_DIGEST`` subscription gets exactly one signed webhook for a day, with the same
+  notifications the ``notificationDigest`` GraphQL query returns.
+"""
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import qsmo_stack
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from notifications_lane import NotificationsLane, eventually, publish
+from notifications_messages import SECRET, red_measure
+from notifications_receiver import Receiver
+from prometheus_client import CollectorRegistry
+
+from gateway.auth import Caller
+from gateway.bootstrap import create_app
+from gateway.context import GatewayContext
+from gateway.settings import GatewaySettings
+from services.notifications.bootstrap import NotificationsService
+from services.notifications.digest import DIGEST_TYPE
+from services.notifications.dispatcher import DeliveryDispatcher
+from services.notifications.handlers import NotificationEngine, RuleSettings
+from services.notifications.lag import KafkaLagProbe, pipeline_lanes
+from services.notifications.metrics import NotificationsMetrics
+from services.notifications.ports import RawRecord
+from services.notifications.publisher import InMemoryNotificationPublisher
+from services.notifications.read_model import NotificationReader
+from services.notifications.repository import MongoNotificationStore
+from services.notifications.senders import WebhookSender
+from services.notifications.settings import NotificationsSettings
+from services.notifications.signals import Names
+from services.notifications.write_port import SubscriptionStore
+from shared.api_keys import Principal, Role
+from shared.catalog import load_catalog
+from shared.events import MeasureQuality, ScorecardChanged, StatusTransition
+from shared.mongo import create_mongo_client
+from shared.settings import PlatformSettings
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+"""Two months into FY2027: FY2024–FY2026 are closed more than 45 days."""
+ADMIN = Principal(key_id="dev-admin", role=Role.ADMIN)
+VIEWER = Principal(key_id="dev-viewer", role=Role.VIEWER)
+
+
+def quality(measure: str, dimension: str, last: datetime) -> MeasureQuality:
+    return MeasureQuality(
+        measure=measure,
+        dimension=dimension,
+        status="RED",
+        value=1.0,
+        target=4.0,
+        event_count=12,
+        restated_count=0,
+        last_event_at=last,
+        last_ingested_at=NOW,
+        reporting_frequency_days=31,
+        stale=False,
+    )
+
+
+def backfilled(year: int, measures: list[MeasureQuality]) -> ScorecardChanged:
+    """FY ``year`` of cybersecurity, first computed: customer satisfaction NO_DATA → RED."""
+    return ScorecardChanged(
+        scorecard_id=f"FY{year}|cybersecurity",
+        fiscal_year=year,
+        qsmo="cybersecurity",
+        version=1,
+        phase=1,
+        computed_at=NOW,
+        cause="new_data",
+        overall_score=20.0,
+        overall_status="RED",
+        transitions=[
+            StatusTransition(
+                level="measure",
+                dimension="customer",
+                measure="customer-satisfaction",
+                from_status="NO_DATA",
+                to_status="RED",
+                to_score=1.0,
+                target=4.0,
+            )
+        ],
+        measures=measures,
+    )
+
+
+async def commit_to_end(bootstrap: str, topic: str, group: str) -> None:
+    """Make ``group`` look caught up on ``topic`` (what the measures service does when done)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(3)]  # NotificationsLane's partitions
+        consumer.assign(tps)
+        await consumer.commit(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
+
+
+async def test_a_backfill_raises_status_only_for_the_open_year_and_no_stale_notice(
+    stack: qsmo_stack.Stack, kafka_bootstrap: str, mongo_db: Any
+) -> None:
+    lane = NotificationsLane.new()
+    await lane.create_topics(kafka_bootstrap)
+    # The backfill's events, not yet consumed by the measures service: it lags.
+    await publish(kafka_bootstrap, lane.events, [(b"cybersecurity", red_measure())] * 5)
+    settings = NotificationsSettings(
+        scorecards_topic=lane.scorecards,
+        dlq_topic=lane.dlq,
+        notifications_topic=lane.notifications,
+        group_id=lane.group,
+        events_topic=lane.events,
+        values_topic=lane.values,
+        measures_group_id=lane.measures_group,
+        scorecard_group_id=lane.scorecard_group,
+        poll_timeout_ms=200,
+        sweep_interval_s=0.2,
+        cooldown_s=0,
+    )
+    platform = PlatformSettings(
+        mongo_url=stack.mongo_url,
+        mongo_db=mongo_db.name,
+        kafka_bootstrap=kafka_bootstrap,
+        api_keys_file=stack.api_keys_file,
+    )
+    service = NotificationsService(settings, platform, clock=lambda: NOW)
+    observer = KafkaLagProbe(
+        kafka_bootstrap,
+        pipeline_lanes(
+            lane.group,
+            measures_group=lane.measures_group,
+            events_topic=lane.events,
+            scorecard_group=lane.scorecard_group,
+            values_topic=lane.values,
+            scorecards_topic=lane.scorecards,
+        ),
+    )
+    reader = NotificationReader(mongo_db)
+    backfill = [
+        backfilled(
+            year, [quality("customer-satisfaction", "customer", datetime(year, 8, 1, tzinfo=UTC))]
+        )
+        for year in (2024, 2025, 2026)
+    ]
+    backfill.append(
+        backfilled(
+            2027,
+            [
+                quality("customer-satisfaction", "customer", NOW - timedelta(days=3)),
+                quality("customer-engagement", "customer", NOW - timedelta(days=60)),
+            ],
+        )
+    )
+
+    async def sweeps_after(moment: float) -> bool:
+        value = service.registry.get_sample_value("qsmo_notifications_last_sweep_timestamp_seconds")
+        return value is not None and value > moment
+
+    await service.start()
+    try:
+        await publish(
+            kafka_bootstrap, lane.scorecards, [(m.scorecard_id.encode(), m) for m in backfill]
+        )
+
+        seen: list[dict[str, int]] = []
+
+        async def only_measures_lags() -> dict[str, int] | None:
+            try:
+                lags = await observer.lags()
+            except KafkaError:  # the group coordinator may still be starting up
+                return None
+            seen.append(lags)
+            own = lags[f"{lane.group}@{lane.scorecards}"]
+            return lags if own == 0 and lags[f"{lane.measures_group}@{lane.events}"] == 5 else None
+
+        try:
+            await eventually(only_measures_lags, 60, "the backfill consumed while measures lags")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; lags seen last: {seen[-1:]}") from None
+        moment = time.time()
+        await eventually(lambda: sweeps_after(moment), 10, "a sweep while measures lags")
+        found = list(await reader.list(None, 50, None))
+        assert [(n.rule, n.fiscal_year) for n in found] == [("status_degraded", 2027)]
+
+        await commit_to_end(kafka_bootstrap, lane.events, lane.measures_group)
+
+        async def stale_notices() -> list[Any]:
+            return [n for n in await reader.list(None, 50, None) if n.rule == "measure_stale"]
+
+        (stale,) = await eventually(stale_notices, 30, "the sweep judging once caught up")
+        # Only the measure that really is silent (60 days, monthly); not the one the backfill
+        # brought up to date, whatever its older years said.
+        assert stale.measure == "customer-engagement"
+        assert "(60 days;" in stale.message
+        moment = time.time()
+        await eventually(lambda: sweeps_after(moment), 10, "one more sweep")
+        final = sorted(
+            (n.rule, n.fiscal_year, n.measure) for n in await reader.list(None, 50, None)
+        )
+        assert final == [
+            ("measure_stale", 2027, "customer-engagement"),
+            ("status_degraded", 2027, "customer-satisfaction"),
+        ]
+    finally:
+        await service.stop()
+        await observer.close()
+
+
+DAY = date(2025, 3, 1)
+AT = datetime(2025, 3, 1, 12, tzinfo=UTC)
+
+
+@contextlib.asynccontextmanager
+async def dispatching(
+    store: MongoNotificationStore, engine: NotificationEngine
+) -> AsyncIterator[None]:
+    async with httpx.AsyncClient(trust_env=False) as http:
+        dispatcher = DeliveryDispatcher(
+            store,
+            WebhookSender(http, timeout_s=2.0, allow_private=True),
+            NotificationsMetrics(CollectorRegistry()),
+            concurrency=2,
+            backoff_base_s=0.05,
+            backoff_max_s=0.2,
+            poll_s=0.2,
+        )
+        engine.on_deliveries.append(dispatcher.wake)
+        task = asyncio.create_task(dispatcher.run())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def test_a_digest_subscription_gets_one_signed_webhook_a_day_matching_the_query(
+    stack: qsmo_stack.Stack, mongo_db: Any
+) -> None:
+    store = MongoNotificationStore(mongo_db)
+    await store.create_indexes()
+    engine = NotificationEngine(
+        store,
+        InMemoryNotificationPublisher(),
+        Names.from_catalog(load_catalog()),
+        RuleSettings("scorecards", "dlq", timedelta(0), 10, timedelta(minutes=5), 3),
+        NotificationsMetrics(CollectorRegistry()),
+    )
+    receiver = Receiver()
+    url = await receiver.start()
+    try:
+        subscriptions = SubscriptionStore(mongo_db, allow_private=True, clock=lambda: AT)
+        digest = await subscriptions.create(
+            ADMIN, "cybersecurity", None, None, "warning", url, SECRET, delivery="DAILY_DIGEST"
+        )
+        assert digest.delivery == "DAILY_DIGEST"
+        async with dispatching(store, engine):
+            raised = []
+            for offset, measure in enumerate(("customer-satisfaction", "customer-engagement")):
+                message = red_measure(measure=measure)
+                record = RawRecord(
+                    "scorecards", 0, offset, None, message.model_dump_json().encode()
+                )
+                outcome = await engine.process([record], AT + timedelta(hours=offset))
+                assert outcome.deliveries == 0  # nothing immediate for a digest subscription
+                raised += outcome.raised
+            assert (await engine.sweep(AT + timedelta(hours=6))).digests == 0  # day not over
+            assert (await engine.sweep(datetime(2025, 3, 2, 0, 5, tzinfo=UTC))).digests == 1
+            assert (await engine.sweep(datetime(2025, 3, 2, 0, 6, tzinfo=UTC))).digests == 0
+            (call,) = await receiver.wait_for(1, 10)
+            deliveries = await eventually(
+                lambda: _settled(mongo_db), 10, "the digest delivery recorded as delivered"
+            )
+        assert len(receiver.calls) == 1
+        assert call.signed_with(SECRET)
+        body = json.loads(call.body)
+        assert (body["type"], body["date"], body["count"]) == (DIGEST_TYPE, "2025-03-01", 2)
+        assert body["subscription_id"] == digest.id
+        ids = [n["notification_id"] for n in body["notifications"]]
+        assert ids == [n.id for n in raised]
+        (delivery,) = deliveries
+        assert (delivery.kind, delivery.digest_date) == ("digest", "2025-03-01")
+        assert call.headers["x-qsmo-delivery-id"] == delivery.id
+
+        answer = await _graphql(
+            stack,
+            mongo_db.name,
+            'query($d: Date!) { notificationDigest(date: $d, qsmo: "cybersecurity") '
+            "{ date count notifications { id rule } } }",
+            {"d": "2025-03-01"},
+        )
+        assert answer.errors is None, answer.errors
+        assert answer.data["notificationDigest"]["count"] == 2
+        assert [n["id"] for n in answer.data["notificationDigest"]["notifications"]] == ids
+    finally:
+        await receiver.stop()
+
+
+async def _settled(database: Any) -> list[Any]:
+    found = list(await NotificationReader(database).deliveries(None, None, 10, None))
+    return found if found and all(d.status == "delivered" for d in found) else []
+
+
+async def _graphql(
+    stack: qsmo_stack.Stack, database: str, query: str, variables: dict[str, Any]
+) -> Any:
+    client: Any = create_mongo_client(stack.mongo_url)
+    platform = PlatformSettings(
+        mongo_url=stack.mongo_url,
+        mongo_db=database,
+        api_keys_file=stack.api_keys_file,
+        kafka_bootstrap=stack.kafka_bootstrap,
+    )
+    app = create_app(
+        GatewaySettings(),
+        platform,
+        mongo_client=client,
+        clock=lambda: datetime(2025, 3, 2, 8, tzinfo=UTC),
+    )
+    try:
+        context = GatewayContext(app.state.runtime, Caller(VIEWER))
+        return await app.state.schema.execute(
+            query, variable_values=variables, context_value=context
+        )
+    finally:
+        await client.close()
+
+
+async def test_a_digest_date_in_the_future_is_bad_user_input_naming_date(
+    stack: qsmo_stack.Stack, mongo_db: Any
+) -> None:
+    answer = await _graphql(
+        stack,
+        mongo_db.name,
+        "query($d: Date!) { notificationDigest(date: $d) { count } }",
+        {"d": "2025-03-03"},
+    )
+    (error,) = answer.errors
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "date"}
+    assert "2025-03-03 is in the future; ask for 2025-03-02 or an earlier day" in error.message
+    assert await mongo_db.list_collection_names() == []  # nothing written
