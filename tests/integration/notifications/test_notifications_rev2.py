@@ -352,3 +352,43 @@ async def test_a_digest_date_in_the_future_is_bad_user_input_naming_date(
     assert error.extensions == {"code": "BAD_USER_INPUT", "field": "date"}
     assert "2025-03-03 is in the future; ask for 2025-03-02 or an earlier day" in error.message
     assert await mongo_db.list_collection_names() == []  # nothing written
+
+
+def _restatement(version: int, value: float, cause: str) -> ScorecardChanged:
+    measure = quality("customer-satisfaction", "customer", datetime(2024, 9, 1, tzinfo=UTC))
+    measure = measure.model_copy(update={"value": value, "restated_count": version - 1})
+    message = backfilled(2024, [measure]).model_copy(
+        update={"version": version, "cause": cause, "transitions": []}
+    )
+    return message
+
+
+async def test_restatements_of_a_long_closed_year_coalesce_in_the_real_store(mongo_db: Any) -> None:
+    store = MongoNotificationStore(mongo_db)
+    await store.create_indexes()
+    engine = NotificationEngine(
+        store,
+        InMemoryNotificationPublisher(),
+        Names.from_catalog(load_catalog()),
+        RuleSettings("scorecards", "dlq", timedelta(0), 10, timedelta(minutes=5), 3),
+        NotificationsMetrics(CollectorRegistry()),
+    )
+
+    async def process(message: ScorecardChanged, at: datetime) -> Any:
+        record = RawRecord(
+            "scorecards", 0, message.version, None, message.model_dump_json().encode()
+        )
+        return await engine.process([record], at)
+
+    assert (await process(_restatement(1, 4.2, "new_data"), NOW)).raised == []
+    (notice,) = (await process(_restatement(2, 3.9, "restatement"), NOW)).raised
+    again = await process(_restatement(3, 3.5, "restatement"), NOW + timedelta(hours=2))
+    assert again.raised == []
+    assert again.updated == [notice.id]
+    (stored,) = await NotificationReader(mongo_db).list(None, 10, None)
+    assert (stored.id, stored.rule, stored.changed_measures) == (
+        notice.id,
+        "restated",
+        ("customer-satisfaction",),
+    )
+    assert stored.raised_at == notice.raised_at
