@@ -315,7 +315,11 @@ async def _settled(database: Any) -> list[Any]:
 
 
 async def _graphql(
-    stack: qsmo_stack.Stack, database: str, query: str, variables: dict[str, Any]
+    stack: qsmo_stack.Stack,
+    database: str,
+    query: str,
+    variables: dict[str, Any],
+    who: Principal = VIEWER,
 ) -> Any:
     client: Any = create_mongo_client(stack.mongo_url)
     platform = PlatformSettings(
@@ -325,13 +329,13 @@ async def _graphql(
         kafka_bootstrap=stack.kafka_bootstrap,
     )
     app = create_app(
-        GatewaySettings(),
+        GatewaySettings(allow_private_webhooks=True),
         platform,
         mongo_client=client,
         clock=lambda: datetime(2025, 3, 2, 8, tzinfo=UTC),
     )
     try:
-        context = GatewayContext(app.state.runtime, Caller(VIEWER))
+        context = GatewayContext(app.state.runtime, Caller(who))
         return await app.state.schema.execute(
             query, variable_values=variables, context_value=context
         )
@@ -392,3 +396,39 @@ async def test_restatements_of_a_long_closed_year_coalesce_in_the_real_store(mon
         ("customer-satisfaction",),
     )
     assert stored.raised_at == notice.raised_at
+
+
+async def test_graphql_creates_and_lists_a_daily_digest_subscription(
+    stack: qsmo_stack.Stack, mongo_db: Any
+) -> None:
+    created = await _graphql(
+        stack,
+        mongo_db.name,
+        'mutation { createNotificationSubscription(qsmo: "cybersecurity", '
+        'url: "http://127.0.0.1:9/hook", secret: "0123456789abcdef0123", '
+        "delivery: DAILY_DIGEST) { id delivery } }",
+        {},
+        who=ADMIN,
+    )
+    assert created.errors is None, created.errors
+    assert created.data["createNotificationSubscription"]["delivery"] == "DAILY_DIGEST"
+    default = await _graphql(
+        stack,
+        mongo_db.name,
+        'mutation { createNotificationSubscription(qsmo: "cybersecurity", '
+        'url: "http://127.0.0.1:9/hook", secret: "0123456789abcdef0123") { delivery } }',
+        {},
+        who=ADMIN,
+    )
+    assert default.data["createNotificationSubscription"]["delivery"] == "IMMEDIATE"
+    listed = await _graphql(
+        stack, mongo_db.name, "{ notificationSubscriptions { id delivery } }", {}, who=ADMIN
+    )
+    assert sorted(s["delivery"] for s in listed.data["notificationSubscriptions"]) == [
+        "DAILY_DIGEST",
+        "IMMEDIATE",
+    ]
+    stored = await mongo_db["notification_subscriptions"].find_one(
+        {"_id": created.data["createNotificationSubscription"]["id"]}
+    )
+    assert stored["delivery"] == "DAILY_DIGEST"
