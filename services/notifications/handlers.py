@@ -293,8 +293,9 @@ class NotificationEngine:
         known = {n.id for n in await self._store.load_notifications([n.id for n in restated])}
         raised = [e.notification for e in effects if isinstance(e, Raised)]
         raised += [n for n in restated if n.id not in known]
-        await self._store.save_notifications(raised + [n for n in restated if n.id in known])
-        outcome.updated = [n.id for n in restated if n.id in known]
+        extended = [n for n in restated if n.id in known]
+        await self._store.save_notifications(raised + extended)
+        outcome.updated = [n.id for n in extended]
         resolved_ids: list[str] = []
         for effect in effects:
             if isinstance(effect, Updated):
@@ -320,7 +321,10 @@ class NotificationEngine:
                 )
                 self._metrics.suppressed.labels(effect.rule).inc()
                 outcome.suppressed += 1
-        changed = raised + await self._store.load_notifications(resolved_ids)
+        # An extended ``restated`` notice goes out again on the topic (same id and state, the
+        # new message); its deliveries keep their ids, so no second webhook — and a replay
+        # after a crash still stores the ones the first run may have missed.
+        changed = raised + extended + await self._store.load_notifications(resolved_ids)
         await self._store.add_outbox([notification_event(n) for n in changed])
         deliveries = await self._deliveries(changed, now)
         await self._store.add_deliveries(deliveries)

@@ -5,7 +5,15 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from notifications_builders import DLQ, SCORECARDS, quality, record, scorecard, transition
+from notifications_builders import (
+    DLQ,
+    SCORECARDS,
+    quality,
+    record,
+    scorecard,
+    subscription,
+    transition,
+)
 from prometheus_client import CollectorRegistry
 
 from services.notifications.digest import (
@@ -113,7 +121,7 @@ def restated(
 
 
 async def test_restatements_of_a_long_closed_year_coalesce_into_one_notice_a_day() -> None:
-    harness = Harness()
+    harness = Harness(subscription(min_severity="info"))
     engine = harness.engine
     history = restated(1, {"customer-satisfaction": 4.2, "cost-avoidance": 10.0}, cause="new_data")
     assert (await engine.process([record(history)], NOW)).raised == []  # history, no news
@@ -137,6 +145,7 @@ async def test_restatements_of_a_long_closed_year_coalesce_into_one_notice_a_day
     assert stored.message.endswith("late events changed Cost Avoidance, Customer Satisfaction")
     assert stored.raised_at == notice.raised_at
     assert [n.rule for n in harness.store.notifications.values()] == ["restated"]
+    assert len(harness.store.deliveries) == 1  # one webhook, when it was first raised
 
     unchanged = restated(4, {"customer-satisfaction": 3.1, "cost-avoidance": 12.5})
     assert (await engine.process([record(unchanged)], NOW + timedelta(days=1))).raised == []
