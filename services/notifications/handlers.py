@@ -16,35 +16,22 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
 from services.notifications.delivery import delivery_id, matches, notification_event, webhook_body
-from services.notifications.digest import (
-    day_bounds,
-    digest_body,
-    digest_delivery_id,
-    due_days,
-    subscription_digest,
-)
+from services.notifications.digest_deliveries import due_digests
 from services.notifications.lag import CaughtUp, LagProbe, caught_up
 from services.notifications.metrics import NotificationsMetrics
-from services.notifications.models import Delivery, Notification, Subscription
+from services.notifications.models import Delivery, Notification
 from services.notifications.ports import (
     NotificationPublisher,
     NotificationStore,
     PendingDelivery,
     RawRecord,
 )
-from services.notifications.restated import (
-    ClosedSnapshot,
-    changed_measures,
-    is_long_closed,
-    restated_id,
-    restated_notification,
-    snapshot_of,
-)
+from services.notifications.restated_notices import restatements
 from services.notifications.rules import (
     Effect,
     Raised,
@@ -143,7 +130,7 @@ class NotificationEngine:
                 s for m in scorecards for s in scorecard_signals(m, self._names, now)
             ]
             freshness = await self._fold_freshness(scorecards)
-            restated, snapshots = await self._restatements(scorecards, now)
+            restated, snapshots = await restatements(self._store, scorecards, now, self._names)
             windows = await self._fold_letters(letters, now)
             signals += [self._surge(w, now) for w in windows]
             outcome = await self._apply(signals, now, settle_all=False, restated=restated)
@@ -213,31 +200,6 @@ class NotificationEngine:
             kept = newer_freshness(merged.get(update.key), update)
             merged[update.key] = changed[update.key] = kept
         return list(changed.values())
-
-    async def _restatements(
-        self, scorecards: list[ScorecardChanged], now: datetime
-    ) -> tuple[list[Notification], list[ClosedSnapshot]]:
-        """The day's ``restated`` notifications (new or extended) of long-closed years, and
-        the snapshots to store after them."""
-        closed = [m for m in scorecards if is_long_closed(m, now)]
-        if not closed:
-            return [], []
-        snapshots = await self._store.load_snapshots({m.scorecard_id for m in closed})
-        touched: dict[str, Notification | None] = {}
-        changed: dict[str, Notification] = {}
-        for message in closed:
-            measures = changed_measures(snapshots.get(message.scorecard_id), message)
-            snapshots[message.scorecard_id] = snapshot_of(message)
-            if message.cause != "restatement" or not measures or message.qsmo is None:
-                continue
-            identifier = restated_id(message.qsmo, message.fiscal_year, now.date())
-            if identifier not in touched:
-                found = await self._store.load_notifications([identifier])
-                touched[identifier] = found[0] if found else None
-            base = changed.get(identifier) or touched[identifier]
-            changed[identifier] = restated_notification(base, message, measures, now, self._names)
-        saved = {m.scorecard_id for m in closed}
-        return list(changed.values()), [s for k, s in snapshots.items() if k in saved]
 
     async def _fold_letters(self, letters: list[DeadLetter], now: datetime) -> list[SurgeWindow]:
         if not letters:
@@ -374,53 +336,14 @@ class NotificationEngine:
         return pending
 
     async def _digests(self, now: datetime) -> int:
-        """Store one digest delivery per due (subscription, day) not stored yet."""
-        subscriptions = await self._store.subscriptions()
-        due = {
-            digest_delivery_id(s.id, day): (s, day)
-            for s in subscriptions
-            for day in due_days(s, now)
-        }
-        missing = set(due) - await self._store.known_deliveries(set(due))
-        pending: list[PendingDelivery] = []
-        days: dict[date, list[Notification]] = {}
-        for identifier in sorted(missing):
-            subscription, day = due[identifier]
-            if day not in days:
-                days[day] = await self._store.notifications_raised_between(*day_bounds(day))
-            carried = subscription_digest(subscription, days[day], day)
-            pending.append(self._digest_delivery(identifier, subscription, day, carried, now))
+        """Store the due daily digests (``digest_deliveries.due_digests``); wake the
+        dispatcher."""
+        pending = await due_digests(self._store, now, self._settings.max_attempts)
         await self._store.add_deliveries(pending)
         if pending:
             for event in self.on_deliveries:
                 event.set()
         return len(pending)
-
-    def _digest_delivery(
-        self,
-        identifier: str,
-        subscription: Subscription,
-        day: date,
-        carried: list[Notification],
-        now: datetime,
-    ) -> PendingDelivery:
-        delivery = Delivery(
-            id=identifier,
-            notification_id=f"digest:{day.isoformat()}",
-            notification_state="raised",
-            subscription_id=subscription.id,
-            qsmo=subscription.qsmo,
-            url=subscription.url,
-            status="pending",
-            attempts=0,
-            max_attempts=self._settings.max_attempts,
-            created_at=now,
-            updated_at=now,
-            next_attempt_at=now,
-            kind="digest",
-            digest_date=day.isoformat(),
-        )
-        return PendingDelivery(delivery, digest_body(identifier, subscription, day, carried))
 
     async def _flush_outbox(self) -> int:
         published = 0
