@@ -6,7 +6,7 @@ notifications write port (``services.notifications.write_port``), wired in
 """
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from gateway.analysis import ActionStatus, Commentary, ImprovementAction
@@ -15,6 +15,7 @@ from gateway.pagination import Position
 from services.measures.read_model import ValueReading
 from services.notifications.read_model import (
     Delivery,
+    DeliveryMode,
     DeliveryStatus,
     Notification,
     Severity,
@@ -87,6 +88,8 @@ class NotificationReads(Protocol):
 
     async def get(self, notification_id: str) -> Notification | None: ...
 
+    async def digest(self, day: date, qsmo: str | None) -> Sequence[Notification]: ...
+
     async def deliveries(
         self,
         notification_id: str | None,
@@ -109,6 +112,7 @@ class NotificationSubscriptions(Protocol):
         min_severity: Severity,
         url: str,
         secret: str,
+        delivery: DeliveryMode = "IMMEDIATE",
     ) -> NotificationSubscription: ...
 
     async def delete(self, principal: Principal, subscription_id: str) -> None: ...

@@ -13,7 +13,11 @@ from gateway.schema import fields
 from gateway.schema.analysis_types import Commentary, ImprovementAction
 from gateway.schema.common import catalog_measure, fiscal_year_arg, translated_errors
 from gateway.schema.enums import ImprovementActionStatus, Severity
-from gateway.schema.notification_types import Notification, NotificationSubscription
+from gateway.schema.notification_types import (
+    DeliveryMode,
+    Notification,
+    NotificationSubscription,
+)
 from shared.authorization import Permission
 
 MAX_NOTE = 1000
@@ -139,7 +143,8 @@ class ActivityMutations:
 
     @fields.mutation(
         description="Publisher (for its QSMO) or admin (any, or all with `qsmo` omitted): "
-        "send matching notifications to a webhook, signed with `secret`."
+        "send matching notifications to a webhook, signed with `secret`, one by one "
+        "(IMMEDIATE) or once a day (DAILY_DIGEST)."
     )
     async def create_notification_subscription(
         self,
@@ -150,6 +155,7 @@ class ActivityMutations:
         dimension: strawberry.ID | None = None,
         measure: strawberry.ID | None = None,
         min_severity: Severity = Severity.WARNING,
+        delivery: DeliveryMode = DeliveryMode.IMMEDIATE,
     ) -> NotificationSubscription:
         context = info.context
         principal = context.principal
@@ -159,7 +165,14 @@ class ActivityMutations:
         await context.known_qsmo(qsmo)
         with translated_errors():
             created = await context.runtime.subscriptions.create(
-                principal, qsmo, dimension, measure, min_severity.value, url, secret
+                principal,
+                qsmo,
+                dimension,
+                measure,
+                min_severity.value,
+                url,
+                secret,
+                delivery="DAILY_DIGEST" if delivery is DeliveryMode.DAILY_DIGEST else "IMMEDIATE",
             )
         return NotificationSubscription.from_model(created)
 

@@ -1,6 +1,7 @@
 """Notifications, webhook subscriptions and deliveries as GraphQL types."""
 
 import datetime
+from enum import Enum
 
 import strawberry
 
@@ -8,6 +9,18 @@ from gateway.context import Info
 from gateway.schema.enums import DeliveryStatus, NotificationState, ScoreLevel, Severity
 from gateway.schema.framework_types import Qsmo, qsmo_by_id
 from services.notifications import read_model
+
+
+@strawberry.enum(description="How a subscription hears its notifications.")
+class DeliveryMode(Enum):
+    IMMEDIATE = strawberry.enum_value(
+        "IMMEDIATE", description="One webhook per notification state, as it happens."
+    )
+    DAILY_DIGEST = strawberry.enum_value(
+        "DAILY_DIGEST",
+        description="One webhook per UTC day with that day's notifications "
+        "(the `notificationDigest` content), sent after the day ends.",
+    )
 
 
 @strawberry.type(description="A named link, e.g. to the scorecard a notification is about.")
@@ -42,6 +55,9 @@ class Notification:
     )
     acknowledged_at: datetime.datetime | None
     acknowledged_by: str | None = strawberry.field(description="Id of the acknowledging key.")
+    changed_measure_ids: list[strawberry.ID] = strawberry.field(
+        description="A `restated` notification: the measures whose values changed."
+    )
 
     @classmethod
     def from_model(cls, n: read_model.Notification) -> "Notification":
@@ -64,6 +80,7 @@ class Notification:
             suppressed_flaps=n.suppressed_flaps,
             acknowledged_at=n.acknowledged_at,
             acknowledged_by=n.acknowledged_by,
+            changed_measure_ids=[strawberry.ID(m) for m in n.changed_measures],
         )
 
     @strawberry.field
@@ -86,6 +103,7 @@ class NotificationSubscription:
     url: str
     created_at: datetime.datetime
     created_by: str
+    delivery: DeliveryMode
 
     @classmethod
     def from_model(cls, s: read_model.Subscription) -> "NotificationSubscription":
@@ -99,6 +117,7 @@ class NotificationSubscription:
             url=s.url,
             created_at=s.created_at,
             created_by=s.created_by,
+            delivery=DeliveryMode(s.delivery),
         )
 
 
@@ -120,6 +139,10 @@ class NotificationDelivery:
     next_attempt_at: datetime.datetime | None
     delivered_at: datetime.datetime | None
     failed_at: datetime.datetime | None
+    digest_date: datetime.date | None = strawberry.field(
+        description="A daily digest delivery: the UTC day it carries (`notificationId` is "
+        "`digest:<day>`); null for a single notification."
+    )
 
     @classmethod
     def from_model(cls, d: read_model.Delivery) -> "NotificationDelivery":
@@ -140,4 +163,18 @@ class NotificationDelivery:
             next_attempt_at=d.next_attempt_at,
             delivered_at=d.delivered_at,
             failed_at=d.failed_at,
+            digest_date=None
+            if d.digest_date is None
+            else datetime.date.fromisoformat(d.digest_date),
         )
+
+
+@strawberry.type(
+    description="The notifications raised on one UTC day, oldest first: what a DAILY_DIGEST "
+    "subscription with minimum severity INFO on that QSMO receives for the day."
+)
+class NotificationDigest:
+    date: datetime.date
+    qsmo_id: strawberry.ID | None = strawberry.field(description="Null: every QSMO.")
+    count: int
+    notifications: list[Notification]

@@ -4,13 +4,16 @@ Every list pages the same way (``gateway.pagination``): ``after`` decoded for th
 store asked for ``first + 1`` items older than it, ``Page.from_overfetch`` for the edges.
 """
 
+import datetime
+
 import strawberry
 
 from gateway.analysis import ActionStatus
 from gateway.analysis import Commentary as CommentaryModel
 from gateway.analysis import ImprovementAction as ActionModel
-from gateway.auth import forbidden
+from gateway.auth import forbidden, require
 from gateway.context import Info
+from gateway.errors import BadUserInputError
 from gateway.pagination import Page, PagedList, Position, after_position
 from gateway.schema import fields
 from gateway.schema.admin_types import AuditEntry
@@ -20,6 +23,7 @@ from gateway.schema.enums import DeliveryStatus, ImprovementActionStatus
 from gateway.schema.notification_types import (
     Notification,
     NotificationDelivery,
+    NotificationDigest,
     NotificationSubscription,
 )
 from gateway.schema.pagination import Connection, connection
@@ -54,6 +58,33 @@ class ActivityQueries:
     async def notification(self, info: Info, id: strawberry.ID) -> Notification | None:
         found = await info.context.runtime.notifications.get(id)
         return None if found is None else Notification.from_model(found)
+
+    @fields.field(
+        description="The notifications raised on UTC day `date` (`qsmo` omitted: all of "
+        "them), oldest first — the content of that day's DAILY_DIGEST webhook. `date` may "
+        "not lie in the future (today: the day so far)."
+    )
+    async def notification_digest(
+        self, info: Info, date: datetime.date, qsmo: strawberry.ID | None = None
+    ) -> NotificationDigest:
+        context = info.context
+        require(context.principal, Permission.READ, qsmo, "read notifications")
+        today = context.runtime.clock().astimezone(datetime.UTC).date()
+        if date > today:
+            raise BadUserInputError(
+                f"date {date.isoformat()} is in the future; ask for {today.isoformat()} "
+                "or an earlier day",
+                field="date",
+            )
+        await context.known_qsmo(qsmo)
+        with translated_errors():
+            found = await context.runtime.notifications.digest(date, qsmo)
+        return NotificationDigest(
+            date=date,
+            qsmo_id=qsmo,
+            count=len(found),
+            notifications=[Notification.from_model(n) for n in found],
+        )
 
     @fields.field(
         description="Webhook subscriptions the caller manages (admins: all; publishers: their "

@@ -1,13 +1,15 @@
 """Composition root of the notifications service: settings → clients → adapters → tasks.
 
 Three tasks run while the service lives: the Kafka consumer (scorecards and dead letters →
-the engine), the sweeper (stale measures, dead-letter windows, cooldowns, outbox) and the
-delivery dispatcher (webhooks). The service runs in the consuming services' shell
-(``shared.worker``).
+the engine), the sweeper (stale measures once the pipeline has caught up, dead-letter
+windows, cooldowns, daily digests, outbox) and the delivery dispatcher (webhooks). The
+service runs in the consuming services' shell (``shared.worker``); ``clock`` is the rules'
+``now``.
 """
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -15,6 +17,7 @@ import httpx
 from services.notifications.consumer import notifications_loop
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.handlers import NotificationEngine, RuleSettings
+from services.notifications.lag import KafkaLagProbe, LagProbe, pipeline_lanes
 from services.notifications.metrics import NotificationsMetrics
 from services.notifications.publisher import KafkaNotificationPublisher
 from services.notifications.repository import MongoNotificationStore
@@ -22,6 +25,7 @@ from services.notifications.senders import WebhookSender
 from services.notifications.settings import NotificationsSettings
 from services.notifications.signals import Names
 from shared.catalog import load_catalog
+from shared.kafka import connection_options
 from shared.settings import PlatformSettings, refuse_unsafe_in_production
 from shared.tasks import raise_if_cancelled
 from shared.worker import ConsumingService
@@ -41,16 +45,39 @@ def rule_settings(settings: NotificationsSettings) -> RuleSettings:
     )
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class NotificationsService(ConsumingService[NotificationsSettings]):
     """Everything the running service holds; ``start``/``stop`` bracket its life."""
 
     running_check = "workers"
 
-    def __init__(self, settings: NotificationsSettings, platform: PlatformSettings) -> None:
+    def __init__(
+        self,
+        settings: NotificationsSettings,
+        platform: PlatformSettings,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         super().__init__(settings, platform)
         self.metrics = NotificationsMetrics(self.registry)
         self.store = MongoNotificationStore(self.database)
         self.http: httpx.AsyncClient | None = None
+        self.clock = clock
+        """The rules' ``now`` (status windows, stale day counts, digest days)."""
+        self.probe: LagProbe = KafkaLagProbe(
+            platform.kafka_bootstrap,
+            pipeline_lanes(
+                settings.group_id,
+                measures_group=settings.measures_group_id,
+                events_topic=settings.events_topic,
+                scorecard_group=settings.scorecard_group_id,
+                values_topic=settings.values_topic,
+                scorecards_topic=settings.scorecards_topic,
+            ),
+            **connection_options(platform),
+        )
 
     async def start(self) -> None:
         s = self.settings
@@ -61,6 +88,7 @@ class NotificationsService(ConsumingService[NotificationsSettings]):
             Names.from_catalog(load_catalog()),
             rule_settings(s),
             self.metrics,
+            self.probe,
         )
         self.http = httpx.AsyncClient(
             limits=httpx.Limits(max_connections=s.delivery_concurrency), trust_env=False
@@ -86,6 +114,7 @@ class NotificationsService(ConsumingService[NotificationsSettings]):
             max_records=s.max_batch_records,
             poll_timeout_ms=s.poll_timeout_ms,
             retry_backoff_s=s.retry_backoff_s,
+            clock=self.clock,
         )
         self.consumer = consumer
         self.run_in_background(consumer.run(), "notifications-consumer")
@@ -95,7 +124,7 @@ class NotificationsService(ConsumingService[NotificationsSettings]):
     async def _sweep_forever(self, engine: NotificationEngine) -> None:
         while True:
             try:
-                await engine.sweep(datetime.now(UTC))
+                await engine.sweep(self.clock())
                 self.metrics.last_sweep.set_to_current_time()
             except Exception as error:
                 raise_if_cancelled(error)  # a client library may have swallowed our cancellation
@@ -105,6 +134,7 @@ class NotificationsService(ConsumingService[NotificationsSettings]):
 
     async def stop(self) -> None:
         await super().stop()
+        await self.probe.close()
         if self.http is not None:
             await self.http.aclose()
 

@@ -24,12 +24,14 @@ def notifications_loop(
     max_records: int,
     poll_timeout_ms: int,
     retry_backoff_s: float,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> BatchLoop[object]:
-    """The loop that runs ``process`` on batches of ``topics`` until cancelled."""
+    """The loop that runs ``process`` on batches of ``topics`` until cancelled; ``clock``
+    is the service's clock (the rules' ``now``)."""
 
     async def process_batch(batch: Batch) -> object:
         records = [_raw(r) for records in batch.values() for r in records]
-        return await process(records, datetime.now(UTC))
+        return await process(records, clock())
 
     async def revoked() -> None:
         metrics.lag.clear()  # partitions this instance no longer owns must not linger

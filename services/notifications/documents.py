@@ -7,7 +7,8 @@ Collections, each with one writer:
 * ``notification_subscriptions`` (``_id`` = subscription id, holds the secret) — the gateway;
 * ``notification_deliveries`` (``_id`` = delivery id) — the service's dispatcher;
 * ``notification_conditions``, ``notification_outbox``, ``notification_measure_freshness``,
-  ``notification_dead_letter_windows`` — the service's rule state.
+  ``notification_dead_letter_windows``, ``notification_closed_scorecards`` — the service's
+  rule state.
 
 Acknowledgements live apart from notifications because FerretDB can lose one of two
 concurrent updates of the same document (docs/notifications.md, README.md): one writer per
@@ -27,6 +28,7 @@ CONDITIONS = "notification_conditions"
 OUTBOX = "notification_outbox"
 FRESHNESS = "notification_measure_freshness"
 SURGE_WINDOWS = "notification_dead_letter_windows"
+CLOSED_SNAPSHOTS = "notification_closed_scorecards"
 
 _ACK_FIELDS = {"acknowledged_at", "acknowledged_by"}
 DELIVERY_PRIVATE_FIELDS = ("body",)

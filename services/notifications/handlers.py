@@ -1,5 +1,10 @@
 """The notification engine: records or a sweep → signals (pure) → conditions → effects → store.
 
+A batch of records judges status changes (of open and recently closed years), restatements
+of long-closed years and dead letters; the periodic sweep judges stale measures (only while
+the ``LagProbe`` says the pipeline has caught up), dead-letter windows and cooldowns, and
+sends the daily digests that are due. ``now`` is always passed in (the service's clock).
+
 Order of writes, so that a crash at any point replays to the same end state: notifications,
 outbox and deliveries first (idempotent by their deterministic ids), then the rule state
 (conditions, freshness, windows), then the outbox is published. The consumer commits the
@@ -16,6 +21,8 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from services.notifications.delivery import delivery_id, matches, notification_event, webhook_body
+from services.notifications.digest_deliveries import due_digests
+from services.notifications.lag import CaughtUp, LagProbe, caught_up
 from services.notifications.metrics import NotificationsMetrics
 from services.notifications.models import Delivery, Notification
 from services.notifications.ports import (
@@ -24,12 +31,14 @@ from services.notifications.ports import (
     PendingDelivery,
     RawRecord,
 )
+from services.notifications.restated_notices import restatements
 from services.notifications.rules import (
     Effect,
     Raised,
     Resolved,
     Signal,
     Suppressed,
+    Updated,
     settle,
     step,
 )
@@ -74,6 +83,11 @@ class Outcome:
 
     raised: list[Notification] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    """Open notifications whose message was rewritten (stale day count, restated measures)."""
+    stale_judged: bool = False
+    """The sweep judged stale measures (the pipeline had caught up)."""
+    digests: int = 0
     suppressed: int = 0
     deliveries: int = 0
     published: int = 0
@@ -94,8 +108,11 @@ class NotificationEngine:
         names: Names,
         settings: RuleSettings,
         metrics: NotificationsMetrics,
+        probe: LagProbe | None = None,
     ) -> None:
+        """``probe``: tells the sweep whether the pipeline has caught up (default: always)."""
         self._store = store
+        self._probe: LagProbe = probe or CaughtUp()
         self._publisher = publisher
         self._names = names
         self._settings = settings
@@ -110,25 +127,32 @@ class NotificationEngine:
         async with self._lock:
             scorecards, letters = self._decode(records)
             signals: list[Signal] = [
-                s for m in scorecards for s in scorecard_signals(m, self._names)
+                s for m in scorecards for s in scorecard_signals(m, self._names, now)
             ]
             freshness = await self._fold_freshness(scorecards)
-            signals += [stale_signal(f, now, self._names) for f in freshness]
+            restated, snapshots = await restatements(self._store, scorecards, now, self._names)
             windows = await self._fold_letters(letters, now)
             signals += [self._surge(w, now) for w in windows]
-            outcome = await self._apply(signals, now, settle_all=False)
+            outcome = await self._apply(signals, now, settle_all=False, restated=restated)
             await self._store.save_freshness(freshness)
+            await self._store.save_snapshots(snapshots)
             await self._store.save_surge_windows(windows)
             outcome.published = await self._flush_outbox()
             return outcome
 
     async def sweep(self, now: datetime) -> Outcome:
-        """Re-judge stale measures and dead-letter windows at ``now``; resolve conditions
-        that stayed clear for the cooldown; publish what the outbox still holds."""
+        """Judge stale measures (only when the pipeline has caught up) and dead-letter
+        windows at ``now``; resolve conditions that stayed clear for the cooldown; send the
+        due daily digests; publish what the outbox still holds."""
         now = _millis(now)
         async with self._lock:
-            freshness = (await self._store.load_freshness(None)).values()
-            signals: list[Signal] = [stale_signal(f, now, self._names) for f in freshness]
+            signals: list[Signal] = []
+            judged, lags = await caught_up(self._probe)
+            if judged:
+                freshness = (await self._store.load_freshness(None)).values()
+                signals += [stale_signal(f, now, self._names) for f in freshness]
+            else:
+                log.info("pipeline lags: stale measures are not judged", extra={"lags": lags})
             stored = (await self._store.load_surge_windows(None)).values()
             windows = [prune(w, now, self._settings.surge_window) for w in stored]
             signals += [self._surge(w, now) for w in windows]
@@ -136,6 +160,8 @@ class NotificationEngine:
             await self._store.save_surge_windows(
                 [w for w, s in zip(windows, stored, strict=True) if w != s]
             )
+            outcome.stale_judged = judged
+            outcome.digests = await self._digests(now)
             outcome.published = await self._flush_outbox()
             return outcome
 
@@ -195,7 +221,14 @@ class NotificationEngine:
         s = self._settings
         return surge_signal(window, now, s.surge_threshold, s.surge_window, self._names)
 
-    async def _apply(self, signals: list[Signal], now: datetime, *, settle_all: bool) -> Outcome:
+    async def _apply(
+        self,
+        signals: list[Signal],
+        now: datetime,
+        *,
+        settle_all: bool,
+        restated: list[Notification] | None = None,
+    ) -> Outcome:
         conditions = await self._store.load_conditions({s.key for s in signals})
         if settle_all:
             conditions = {**await self._store.open_conditions(), **conditions}
@@ -210,17 +243,28 @@ class NotificationEngine:
             for key, condition in list(conditions.items()):
                 conditions[key], produced = settle(condition, now, self._settings.cooldown)
                 effects += produced
-        outcome = await self._make_durable(effects, now)
+        outcome = await self._make_durable(effects, now, restated or [])
         changed = [c for k, c in conditions.items() if before.get(k) != c]
         await self._store.save_conditions(changed)
         return outcome
 
-    async def _make_durable(self, effects: list[Effect], now: datetime) -> Outcome:
+    async def _make_durable(
+        self, effects: list[Effect], now: datetime, restated: list[Notification]
+    ) -> Outcome:
         outcome = Outcome()
+        known = {n.id for n in await self._store.load_notifications([n.id for n in restated])}
         raised = [e.notification for e in effects if isinstance(e, Raised)]
-        await self._store.save_notifications(raised)
+        raised += [n for n in restated if n.id not in known]
+        extended = [n for n in restated if n.id in known]
+        await self._store.save_notifications(raised + extended)
+        outcome.updated = [n.id for n in extended]
         resolved_ids: list[str] = []
         for effect in effects:
+            if isinstance(effect, Updated):
+                await self._store.update_notifications(
+                    [effect.notification_id], {"message": effect.message}
+                )
+                outcome.updated.append(effect.notification_id)
             if isinstance(effect, Resolved):
                 await self._store.update_notifications(
                     effect.notification_ids,
@@ -239,7 +283,10 @@ class NotificationEngine:
                 )
                 self._metrics.suppressed.labels(effect.rule).inc()
                 outcome.suppressed += 1
-        changed = raised + await self._store.load_notifications(resolved_ids)
+        # An extended ``restated`` notice goes out again on the topic (same id and state, the
+        # new message); its deliveries keep their ids, so no second webhook — and a replay
+        # after a crash still stores the ones the first run may have missed.
+        changed = raised + extended + await self._store.load_notifications(resolved_ids)
         await self._store.add_outbox([notification_event(n) for n in changed])
         deliveries = await self._deliveries(changed, now)
         await self._store.add_deliveries(deliveries)
@@ -266,7 +313,7 @@ class NotificationEngine:
         for notification in notifications:
             event = notification_event(notification)
             for subscription in subscriptions:
-                if not matches(subscription, notification):
+                if subscription.delivery != "IMMEDIATE" or not matches(subscription, notification):
                     continue
                 identifier = delivery_id(notification.id, notification.state, subscription.id)
                 delivery = Delivery(
@@ -287,6 +334,16 @@ class NotificationEngine:
                     PendingDelivery(delivery, webhook_body(event, identifier, subscription.id))
                 )
         return pending
+
+    async def _digests(self, now: datetime) -> int:
+        """Store the due daily digests (``digest_deliveries.due_digests``); wake the
+        dispatcher."""
+        pending = await due_digests(self._store, now, self._settings.max_attempts)
+        await self._store.add_deliveries(pending)
+        if pending:
+            for event in self.on_deliveries:
+                event.set()
+        return len(pending)
 
     async def _flush_outbox(self) -> int:
         published = 0

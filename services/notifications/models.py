@@ -14,6 +14,8 @@ SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 NotificationState = Literal["raised", "resolved"]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 Level = Literal["measure", "dimension", "overall"]
+DeliveryMode = Literal["IMMEDIATE", "DAILY_DIGEST"]
+DeliveryKind = Literal["notification", "digest"]
 
 
 class Notification(BaseModel):
@@ -40,6 +42,8 @@ class Notification(BaseModel):
     """Re-raises of the condition within the cooldown that were suppressed."""
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    changed_measures: tuple[str, ...] = ()
+    """The measures a ``restated`` notification names (empty for the other rules)."""
 
 
 class Subscription(BaseModel):
@@ -56,6 +60,9 @@ class Subscription(BaseModel):
     url: str
     created_at: datetime
     created_by: str
+    delivery: DeliveryMode = "IMMEDIATE"
+    """``IMMEDIATE``: one webhook per notification state; ``DAILY_DIGEST``: one webhook a
+    UTC day with the day's notifications (``digest.py``)."""
 
 
 class Delivery(BaseModel):
@@ -80,3 +87,7 @@ class Delivery(BaseModel):
     next_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
     failed_at: datetime | None = None
+    kind: DeliveryKind = "notification"
+    digest_date: str | None = None
+    """The UTC day (ISO) a ``digest`` delivery carries; ``notification_id`` is then
+    ``digest:<day>``."""

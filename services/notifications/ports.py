@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.notifications.models import Delivery, Notification, Subscription
+from services.notifications.restated import ClosedSnapshot
 from services.notifications.rules import Condition
 from services.notifications.signals import Freshness
 from services.notifications.surges import SurgeWindow
@@ -86,6 +87,11 @@ class NotificationStore(Protocol):
     async def load_notifications(self, ids: Collection[str]) -> list[Notification]:
         """The stored notifications among ``ids`` (acknowledgements not joined)."""
 
+    async def notifications_raised_between(
+        self, start: datetime, end: datetime
+    ) -> list[Notification]:
+        """Notifications with ``start <= raised_at < end`` (acknowledgements not joined)."""
+
     async def load_conditions(self, keys: Collection[str]) -> dict[str, Condition]: ...
     async def open_conditions(self) -> dict[str, Condition]: ...
     async def save_conditions(self, conditions: Sequence[Condition]) -> None: ...
@@ -94,6 +100,11 @@ class NotificationStore(Protocol):
         """Stored freshness by ``qsmo|measure`` key (every one when ``keys`` is None)."""
 
     async def save_freshness(self, items: Sequence[Freshness]) -> None: ...
+
+    async def load_snapshots(self, scorecard_ids: Collection[str]) -> dict[str, ClosedSnapshot]:
+        """Last seen values of long-closed scorecards, by scorecard id."""
+
+    async def save_snapshots(self, snapshots: Sequence[ClosedSnapshot]) -> None: ...
 
     async def load_surge_windows(self, keys: Collection[str] | None) -> dict[str, SurgeWindow]:
         """Stored dead-letter windows by key (every one when ``keys`` is None)."""
@@ -112,6 +123,9 @@ class NotificationStore(Protocol):
 
     async def add_deliveries(self, deliveries: Sequence[PendingDelivery]) -> None:
         """Insert deliveries whose id is not stored yet (a replay adds nothing)."""
+
+    async def known_deliveries(self, ids: Collection[str]) -> set[str]:
+        """The ids among ``ids`` that are stored deliveries."""
 
     async def due_deliveries(
         self, now: datetime, limit: int, exclude: Collection[str]

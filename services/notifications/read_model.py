@@ -11,13 +11,16 @@ service raises are offered here too (``__all__``). The writes the gateway perfor
 """
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from pymongo import DESCENDING
 
 from services.notifications import documents as docs
+from services.notifications.digest import day_bounds, digest_of
 from services.notifications.models import (
     Delivery,
+    DeliveryMode,
     DeliveryStatus,
     Notification,
     Severity,
@@ -107,6 +110,19 @@ class NotificationReader:
             found, (await self._acks([notification_id])).get(notification_id)
         )
 
+    async def digest(self, day: date, qsmo: str | None) -> Sequence[Notification]:
+        """The notifications raised on UTC ``day`` (of ``qsmo``; None = all), oldest first:
+        what a ``DAILY_DIGEST`` subscription on that QSMO with minimum severity ``info`` gets
+        for the day (``services.notifications.digest``)."""
+        start, end = day_bounds(day)
+        query: dict[str, Any] = {"raised_at": {"$gte": start, "$lt": end}}
+        if qsmo is not None:
+            query["qsmo"] = qsmo
+        found = await self._db[docs.NOTIFICATIONS].find(query).to_list()
+        acks = await self._acks([d["_id"] for d in found])
+        notifications = [docs.notification_from(d, acks.get(d["_id"])) for d in found]
+        return digest_of(notifications, day, qsmo)
+
     async def deliveries(
         self,
         notification_id: str | None,
@@ -138,6 +154,7 @@ class NotificationReader:
 
 __all__ = [
     "Delivery",
+    "DeliveryMode",
     "DeliveryStatus",
     "InvalidPageError",
     "NotAllowedError",

@@ -15,6 +15,7 @@ from pymongo.errors import BulkWriteError
 from services.notifications import documents as docs
 from services.notifications.models import Delivery, Notification, Subscription
 from services.notifications.ports import PendingDelivery
+from services.notifications.restated import ClosedSnapshot
 from services.notifications.rules import Condition
 from services.notifications.signals import Freshness
 from services.notifications.surges import SurgeWindow
@@ -64,6 +65,13 @@ class MongoNotificationStore:
         found = await self._find(docs.NOTIFICATIONS, ids)
         return [docs.notification_from(d, None) for d in found]
 
+    async def notifications_raised_between(
+        self, start: datetime, end: datetime
+    ) -> list[Notification]:
+        query = {"raised_at": {"$gte": start, "$lt": end}}
+        found = await self._db[docs.NOTIFICATIONS].find(query).to_list()
+        return [docs.notification_from(d, None) for d in found]
+
     async def load_conditions(self, keys: Collection[str]) -> dict[str, Condition]:
         return _models(Condition, "key", await self._find(docs.CONDITIONS, keys))
 
@@ -82,6 +90,14 @@ class MongoNotificationStore:
 
     async def save_freshness(self, items: Sequence[Freshness]) -> None:
         await self._replace(docs.FRESHNESS, [_document(f, f.key) for f in items])
+
+    async def load_snapshots(self, scorecard_ids: Collection[str]) -> dict[str, ClosedSnapshot]:
+        found = await self._find(docs.CLOSED_SNAPSHOTS, scorecard_ids)
+        return _models(ClosedSnapshot, "scorecard_id", found)
+
+    async def save_snapshots(self, snapshots: Sequence[ClosedSnapshot]) -> None:
+        documents = [_document(s, s.scorecard_id) for s in snapshots]
+        await self._replace(docs.CLOSED_SNAPSHOTS, documents)
 
     async def load_surge_windows(self, keys: Collection[str] | None) -> dict[str, SurgeWindow]:
         found = _models(SurgeWindow, None, await self._find(docs.SURGE_WINDOWS, keys))
@@ -122,6 +138,12 @@ class MongoNotificationStore:
         except BulkWriteError as error:
             if any(f["code"] != DUPLICATE_KEY for f in error.details["writeErrors"]):
                 raise
+
+    async def known_deliveries(self, ids: Collection[str]) -> set[str]:
+        if not ids:
+            return set()
+        cursor = self._db[docs.DELIVERIES].find({"_id": {"$in": sorted(ids)}}, {"_id": 1})
+        return {d["_id"] for d in await cursor.to_list()}
 
     async def due_deliveries(
         self, now: datetime, limit: int, exclude: Collection[str]
@@ -194,6 +216,7 @@ class InMemoryNotificationStore:
         self.notifications: dict[str, Notification] = {}
         self.conditions: dict[str, Condition] = {}
         self.freshness: dict[str, Freshness] = {}
+        self.snapshots: dict[str, ClosedSnapshot] = {}
         self.windows: dict[str, SurgeWindow] = {}
         self.subscription_list: list[tuple[Subscription, str]] = []
         self.outbox_events: dict[str, NotificationRaised] = {}
@@ -216,6 +239,11 @@ class InMemoryNotificationStore:
     async def load_notifications(self, ids: Collection[str]) -> list[Notification]:
         return [self.notifications[i] for i in sorted(ids) if i in self.notifications]
 
+    async def notifications_raised_between(
+        self, start: datetime, end: datetime
+    ) -> list[Notification]:
+        return [n for n in self.notifications.values() if start <= n.raised_at < end]
+
     async def load_conditions(self, keys: Collection[str]) -> dict[str, Condition]:
         return {k: self.conditions[k] for k in keys if k in self.conditions}
 
@@ -230,6 +258,12 @@ class InMemoryNotificationStore:
 
     async def save_freshness(self, items: Sequence[Freshness]) -> None:
         self.freshness.update({f.key: f for f in items})
+
+    async def load_snapshots(self, scorecard_ids: Collection[str]) -> dict[str, ClosedSnapshot]:
+        return _select(self.snapshots, scorecard_ids)
+
+    async def save_snapshots(self, snapshots: Sequence[ClosedSnapshot]) -> None:
+        self.snapshots.update({s.scorecard_id: s for s in snapshots})
 
     async def load_surge_windows(self, keys: Collection[str] | None) -> dict[str, SurgeWindow]:
         return _select(self.windows, keys)
@@ -257,6 +291,9 @@ class InMemoryNotificationStore:
     async def add_deliveries(self, deliveries: Sequence[PendingDelivery]) -> None:
         for pending in deliveries:
             self.deliveries.setdefault(pending.delivery.id, pending)
+
+    async def known_deliveries(self, ids: Collection[str]) -> set[str]:
+        return {i for i in ids if i in self.deliveries}
 
     async def due_deliveries(
         self, now: datetime, limit: int, exclude: Collection[str]

@@ -15,9 +15,16 @@ named by a stable key such as ``status|FY2025|cybersecurity|measure|customer-sat
 * a clear starts the **cooldown**: the condition resolves only after staying clear for
   ``cooldown`` (``settle``); a breach during the cooldown is a *flap*: suppressed and counted.
 
+A draft with ``refresh`` set keeps the open episode's notification current: a breach of the
+open condition with another message (``measure_stale``: the day count grew, or a newer last
+event) rewrites the latest notification's message (``Updated``) instead of leaving the text
+of the first breach standing.
+
 Rules (see ``docs/notifications.md``): ``status_degraded`` and ``target_met`` from scorecard
-transitions (``signals.py``), ``measure_stale`` from the latest data-quality info, and
-``dead_letter_surge`` from dead letters counted per QSMO in a sliding window (``windows.py``).
+transitions of open and recently closed periods (``signals.py``), ``restated`` for changes to
+periods closed longer ago (``restated.py``), ``measure_stale`` from the newest data-quality
+info, judged by the sweep, and ``dead_letter_surge`` from dead letters counted per QSMO in a
+sliding window (``surges.py``).
 """
 
 import hashlib
@@ -28,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.notifications.models import SEVERITY_RANK, Level, Notification, Severity
 
-Rule = Literal["status_degraded", "target_met", "measure_stale", "dead_letter_surge"]
+Rule = Literal["status_degraded", "target_met", "measure_stale", "dead_letter_surge", "restated"]
 
 
 class Draft(BaseModel):
@@ -46,6 +53,8 @@ class Draft(BaseModel):
     level: Level | None = None
     message: str
     links: dict[str, str] = Field(default_factory=dict)
+    refresh: bool = False
+    """Keep the open notification's message current on later breaches (not stored)."""
 
 
 class Breach(BaseModel):
@@ -91,6 +100,8 @@ class Condition(BaseModel):
     suppressed: int = 0
     """Flaps suppressed over the condition's whole life."""
     episode_suppressed: int = 0
+    message: str | None = None
+    """The message of the episode's latest notification (kept current for ``refresh``)."""
 
 
 class Raised(BaseModel):
@@ -123,7 +134,17 @@ class Suppressed(BaseModel):
     suppressed_flaps: int
 
 
-Effect = Raised | Resolved | Suppressed
+class Updated(BaseModel):
+    """Effect: the open notification's message changed (its id and time stay)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: Rule
+    notification_id: str
+    message: str
+
+
+Effect = Raised | Resolved | Suppressed | Updated
 
 
 def notification_id(rule: str, key: str, episode: int, severity: str) -> str:
@@ -137,7 +158,7 @@ def _notification(draft: Draft, key: str, episode: int, now: datetime) -> Notifi
         id=notification_id(draft.rule, key, episode, draft.severity),
         state="raised",
         raised_at=now,
-        **draft.model_dump(),
+        **draft.model_dump(exclude={"refresh"}),
     )
 
 
@@ -176,6 +197,7 @@ def _breach(condition: Condition, draft: Draft, now: datetime) -> tuple[Conditio
                 "severity": draft.severity,
                 "notification_ids": (raised.id,),
                 "opened_at": now,
+                "message": draft.message,
                 "clearing_since": None,
                 "clearing": None,
                 "episode_suppressed": 0,
@@ -204,9 +226,19 @@ def _breach(condition: Condition, draft: Draft, now: datetime) -> tuple[Conditio
             update={
                 "severity": draft.severity,
                 "notification_ids": (*condition.notification_ids, raised.id),
+                "message": draft.message,
             }
         )
         effects.append(Raised(notification=raised))
+    elif draft.refresh and condition.notification_ids and draft.message != condition.message:
+        condition = condition.model_copy(update={"message": draft.message})
+        effects.append(
+            Updated(
+                rule=condition.rule,
+                notification_id=condition.notification_ids[-1],
+                message=draft.message,
+            )
+        )
     return condition, effects
 
 
@@ -239,6 +271,7 @@ def settle(
             "open": False,
             "severity": None,
             "notification_ids": (),
+            "message": None,
             "clearing_since": None,
             "clearing": None,
             "resolved_at": now,

@@ -18,6 +18,13 @@ class NotificationsSettings(WorkerSettings):
     dlq_topic: str = topics.EVENTS_DLQ
     notifications_topic: str = topics.NOTIFICATIONS
     max_batch_records: int = Field(default=500, ge=1, le=10_000)
+    measures_group_id: str = "measures"
+    events_topic: str = topics.EVENTS
+    scorecard_group_id: str = "scorecard"
+    values_topic: str = topics.MEASURE_VALUES
+    """The upstream lanes whose consumer lag must be 0 before the sweep judges stale measures
+    (``lag.py``): ``measures`` on the events topic, ``scorecard`` on the values topic (and
+    this service's own group on the scorecards topic)."""
 
     cooldown_s: float = Field(default=900.0, ge=0)
     """A condition must stay clear this long to resolve; a re-raise sooner is a suppressed flap."""

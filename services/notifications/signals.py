@@ -1,9 +1,11 @@
 """Pure rules that read scorecards: status changes, targets met and stale measures.
 
 ``scorecard_signals`` turns a ``ScorecardChanged`` into breaches and clears of
-``status|<scorecard>|<level>|<subject>`` conditions; ``freshness_of`` and ``stale_signal``
-keep the latest data-quality facts per QSMO and measure and judge them against a clock that
-is passed in.
+``status|<scorecard>|<level>|<subject>`` conditions — only while the scorecard's fiscal year
+``tells_status`` (open, or closed less than ``STATUS_WINDOW`` = 45 days ago, FRAMEWORK.md
+rev. 2); changes to years closed longer ago are ``restated.py``'s business. ``freshness_of``
+and ``stale_signal`` keep the newest data-quality facts per QSMO and measure (across fiscal
+years) and judge them against a clock that is passed in.
 """
 
 from collections.abc import Mapping
@@ -14,9 +16,22 @@ from pydantic import BaseModel, ConfigDict
 
 from services.notifications.rules import Breach, Clear, Draft, Signal
 from shared.domain.catalog import Catalog
+from shared.domain.fiscal import fiscal_year_period
+from shared.domain.open_periods import PeriodState, period_state
 from shared.events import ScorecardChanged, StatusTransition
 
 BADNESS = {"GREEN": 0, "AMBER": 1, "RED": 2}
+STATUS_WINDOW = timedelta(days=45)
+"""How long after its end a closed period still raises status notifications (late reports)."""
+
+
+def tells_status(fiscal_year: int, now: datetime) -> bool:
+    """True while status changes of FY ``fiscal_year`` are news at ``now``: the year is open
+    (or not started), or closed less than 45 days ago (``end + 45 days > now``)."""
+    period = fiscal_year_period(fiscal_year)
+    if period_state(period, now) is not PeriodState.CLOSED:
+        return True
+    return now - period.end < STATUS_WINDOW
 
 
 @dataclass(frozen=True)
@@ -105,13 +120,16 @@ def status_message(t: StatusTransition, message: ScorecardChanged, names: Names)
     return f"{_subject(t, names, message.qsmo)} {movement}: {_numbers(t)}"
 
 
-def scorecard_signals(message: ScorecardChanged, names: Names) -> list[Signal]:
+def scorecard_signals(message: ScorecardChanged, names: Names, now: datetime) -> list[Signal]:
     """Breaches (to AMBER = warning, to RED = critical) and clears (to GREEN) per transition.
 
     A clear of a measure carries a ``target_met`` follow-up. Transitions to ``NO_DATA`` and
-    non-changes say nothing: missing data is the stale rule's business.
+    non-changes say nothing: missing data is the stale rule's business. A scorecard of a year
+    that no longer ``tells_status`` at ``now`` says nothing either.
     """
     signals: list[Signal] = []
+    if not tells_status(message.fiscal_year, now):
+        return signals
     for t in message.transitions:
         if t.from_status == t.to_status or t.to_status == "NO_DATA":
             continue
@@ -205,7 +223,10 @@ def stale_signal(freshness: Freshness, now: datetime, names: Names) -> Signal:
     """Breach (warning) when nothing arrived for longer than the reporting frequency.
 
     Stale means ``now - last_event_at > reporting_frequency_days`` days (exactly the
-    frequency is still fresh); a newer event clears the condition.
+    frequency is still fresh); a newer event clears the condition. The message counts whole
+    days from the newest event across every fiscal year to ``now`` and is ``refresh``ed, so an
+    open notice always tells the current count (the "708 days" of issue #16 was the text of a
+    breach raised mid-backfill and never rewritten).
     """
     f = freshness
     key = stale_key(f.qsmo, f.measure)
@@ -233,5 +254,6 @@ def stale_signal(freshness: Freshness, now: datetime, names: Names) -> Signal:
         level="measure",
         message=message,
         links=links(f.scorecard_id, f.qsmo, f.dimension, f.measure),
+        refresh=True,
     )
     return Breach(key=key, draft=draft)

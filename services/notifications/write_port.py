@@ -18,7 +18,13 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from services.notifications import documents as docs
-from services.notifications.models import SEVERITY_RANK, Notification, Severity, Subscription
+from services.notifications.models import (
+    SEVERITY_RANK,
+    DeliveryMode,
+    Notification,
+    Severity,
+    Subscription,
+)
 from services.notifications.read_model import (
     NotAllowedError,
     NotFoundError,
@@ -103,10 +109,16 @@ class SubscriptionStore:
         min_severity: Severity,
         url: str,
         secret: str,
+        delivery: DeliveryMode = "IMMEDIATE",
     ) -> Subscription:
-        """Store a webhook subscription; raises ``SubscriptionRejected`` naming the field."""
+        """Store a webhook subscription; raises ``SubscriptionRejected`` naming the field.
+
+        ``delivery``: ``IMMEDIATE`` (a webhook per notification state) or ``DAILY_DIGEST``
+        (one webhook a UTC day, from the day after creation on)."""
         _check_may_manage(principal, qsmo)
         _check_filters(qsmo, dimension, measure, min_severity)
+        if delivery not in ("IMMEDIATE", "DAILY_DIGEST"):
+            raise SubscriptionRejected("delivery", "must be IMMEDIATE or DAILY_DIGEST")
         if not MIN_SECRET <= len(secret) <= MAX_SECRET:
             raise SubscriptionRejected(
                 "secret", f"must be {MIN_SECRET} to {MAX_SECRET} characters long"
@@ -124,6 +136,7 @@ class SubscriptionStore:
             url=url,
             created_at=self._clock(),
             created_by=principal.key_id,
+            delivery=delivery,
         )
         await self._db[docs.SUBSCRIPTIONS].insert_one(
             docs.subscription_document(subscription, secret)

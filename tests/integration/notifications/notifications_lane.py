@@ -18,18 +18,30 @@ from shared.kafka import create_consumer, create_producer, ensure_topics
 
 @dataclass(frozen=True)
 class NotificationsLane:
-    """A private scorecards, DLQ and notifications topic and consumer group."""
+    """A private scorecards, DLQ and notifications topic and consumer group, and the private
+    upstream lanes (events/measures, values/scorecard) the stale sweep's lag probe reads."""
 
     scorecards: str
     dlq: str
     notifications: str
     group: str
+    events: str = ""
+    values: str = ""
+    measures_group: str = ""
+    scorecard_group: str = ""
 
     @classmethod
     def new(cls) -> NotificationsLane:
         tag = uuid.uuid4().hex[:8]
         return cls(
-            f"t.scorecards.{tag}", f"t.dlq.{tag}", f"t.notifications.{tag}", f"notifications-{tag}"
+            f"t.scorecards.{tag}",
+            f"t.dlq.{tag}",
+            f"t.notifications.{tag}",
+            f"notifications-{tag}",
+            f"t.events.{tag}",
+            f"t.values.{tag}",
+            f"measures-{tag}",
+            f"scorecard-{tag}",
         )
 
     def env(self, database: str, port: int, **extra: str) -> dict[str, str]:
@@ -40,6 +52,10 @@ class NotificationsLane:
             "QSMO_NOTIFICATIONS_DLQ_TOPIC": self.dlq,
             "QSMO_NOTIFICATIONS_NOTIFICATIONS_TOPIC": self.notifications,
             "QSMO_NOTIFICATIONS_GROUP_ID": self.group,
+            "QSMO_NOTIFICATIONS_EVENTS_TOPIC": self.events,
+            "QSMO_NOTIFICATIONS_VALUES_TOPIC": self.values,
+            "QSMO_NOTIFICATIONS_MEASURES_GROUP_ID": self.measures_group,
+            "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": self.scorecard_group,
             "QSMO_NOTIFICATIONS_POLL_TIMEOUT_MS": "200",
             "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "true",
             "QSMO_NOTIFICATIONS_COOLDOWN_S": "0",
@@ -51,9 +67,8 @@ class NotificationsLane:
         }
 
     async def create_topics(self, bootstrap: str, partitions: int = 3) -> None:
-        await ensure_topics(
-            bootstrap, partitions, names=(self.scorecards, self.dlq, self.notifications)
-        )
+        names = (self.scorecards, self.dlq, self.notifications, self.events, self.values)
+        await ensure_topics(bootstrap, partitions, names=names)
 
 
 async def publish(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, BaseModel]]) -> None:

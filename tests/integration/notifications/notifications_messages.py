@@ -13,12 +13,13 @@ def red_measure(
     measure: str = "customer-satisfaction",
     version: int = 1,
     to_status: str = "RED",
+    fiscal_year: int = 2025,
 ) -> ScorecardChanged:
     """A scorecard in which ``measure`` went AMBER → ``to_status`` (3.4 against 4.0)."""
     return ScorecardChanged.model_validate(
         {
-            "scorecard_id": f"FY2025|{qsmo}",
-            "fiscal_year": 2025,
+            "scorecard_id": f"FY{fiscal_year}|{qsmo}",
+            "fiscal_year": fiscal_year,
             "qsmo": qsmo,
             "version": version,
             "phase": 1,

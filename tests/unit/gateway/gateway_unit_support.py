@@ -10,7 +10,7 @@ import itertools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -28,6 +28,7 @@ from gateway.schema.build import GatewaySchema, build_schema
 from gateway.settings import GatewaySettings
 from services.measures.read_model import ValueReading
 from services.notifications import models as notification_models
+from services.notifications.digest import digest_of
 from services.notifications.read_model import NotAllowedError, NotFoundError
 from services.scorecard.changes import diff as scorecard_diff
 from services.scorecard.domain import view_of
@@ -236,6 +237,9 @@ class InMemoryNotifications:
     async def get(self, notification_id: str) -> notification_models.Notification | None:
         return next((n for n in self.notifications if n.id == notification_id), None)
 
+    async def digest(self, day: date, qsmo: str | None) -> list[notification_models.Notification]:
+        return digest_of(self.notifications, day, qsmo)
+
     async def deliveries(
         self,
         notification_id: str | None,
@@ -255,6 +259,7 @@ class InMemoryNotifications:
         min_severity: notification_models.Severity,
         url: str,
         secret: str,
+        delivery: notification_models.DeliveryMode = "IMMEDIATE",
     ) -> notification_models.Subscription:
         subscription = notification_models.Subscription(
             id=f"sub_{next(self.ids)}",
@@ -265,6 +270,7 @@ class InMemoryNotifications:
             url=url,
             created_at=NOW,
             created_by=principal.key_id,
+            delivery=delivery,
         )
         self.subscriptions[subscription.id] = subscription
         return subscription
@@ -303,8 +309,8 @@ class SubscriptionsView:
     def __init__(self, store: InMemoryNotifications) -> None:
         self.store = store
 
-    async def create(self, *args: Any) -> notification_models.Subscription:
-        return await self.store.create(*args)
+    async def create(self, *args: Any, **kwargs: Any) -> notification_models.Subscription:
+        return await self.store.create(*args, **kwargs)
 
     async def delete(self, principal: Principal, subscription_id: str) -> None:
         await self.store.delete(principal, subscription_id)

@@ -119,7 +119,9 @@ async def test_a_stale_measure_is_found_by_the_sweep_with_an_injected_clock(
     assert (await harness.engine.sweep(T0 + timedelta(days=33))).raised == []
     fresh = scorecard(measures=[quality(last_event_at=T0 + timedelta(days=33))], version=2)
     await harness.engine.process([record(fresh)], T0 + timedelta(days=33))
-    assert (await harness.engine.sweep(T0 + timedelta(days=34))).resolved == [stale.id]
+    assert (await harness.engine.sweep(T0 + timedelta(days=34))).resolved == []  # cooldown
+    later = T0 + timedelta(days=34, minutes=10)
+    assert (await harness.engine.sweep(later)).resolved == [stale.id]
 
 
 async def test_a_dead_letter_surge_is_raised_once_per_qsmo(harness: Harness) -> None:

@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parents[3] / "services" / "notifications"
-PURE = ["rules.py", "signals.py", "surges.py", "delivery.py", "models.py"]
+PURE = [
+    "rules.py",
+    "signals.py",
+    "surges.py",
+    "delivery.py",
+    "models.py",
+    "restated.py",
+    "digest.py",
+]
 FORBIDDEN = {
     "aiokafka",
     "pymongo",

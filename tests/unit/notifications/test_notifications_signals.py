@@ -47,7 +47,7 @@ NAMES = Names.from_catalog(load_catalog())
 def test_status_transitions(
     from_status: str, to_status: str, kind: str | None, severity: str | None
 ) -> None:
-    signals = scorecard_signals(scorecard(transition(from_status, to_status)), NAMES)
+    signals = scorecard_signals(scorecard(transition(from_status, to_status)), NAMES, T0)
     if kind is None:
         assert signals == []
         return
@@ -60,7 +60,7 @@ def test_status_transitions(
 
 
 def test_the_message_names_the_numbers_and_the_links_are_graphql_ids() -> None:
-    (signal,) = scorecard_signals(scorecard(transition("AMBER", "RED")), NAMES)
+    (signal,) = scorecard_signals(scorecard(transition("AMBER", "RED")), NAMES, T0)
     assert isinstance(signal, Breach)
     assert signal.draft.message == (
         "Customer Satisfaction for Cybersecurity Services QSMO fell from AMBER to RED in "
@@ -85,7 +85,7 @@ def test_dimension_overall_and_government_subjects() -> None:
         transition("AMBER", "RED", level="overall", dimension=None, to_score=61.25, from_score=78),
         qsmo=None,
     )
-    dimension, overall = scorecard_signals(message, NAMES)
+    dimension, overall = scorecard_signals(message, NAMES, T0)
     assert isinstance(dimension, Breach)
     assert isinstance(overall, Breach)
     assert dimension.key == "status|FY2025|government|dimension|customer"
@@ -105,6 +105,7 @@ def test_back_to_green_clears_with_a_target_met_follow_up_for_measures_only() ->
             transition("AMBER", "GREEN", level="dimension", to_score=93),
         ),
         NAMES,
+        T0,
     )
     assert isinstance(measure, Clear)
     assert measure.follow_up is not None
