@@ -17,14 +17,16 @@ Pure: the reference time and the framework state are arguments.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from services.measures.read_model import ValueReading, year_to_date
 from shared.domain.catalog import Aggregation, Measure, Qsmo
 from shared.domain.fiscal import Period, PeriodKind, fiscal_year_of, fiscal_year_period
 from shared.domain.framework_changes import FrameworkState
 from shared.domain.open_periods import PeriodState, period_state
 from shared.domain.scoring import Status, measure_status
+from shared.domain.summaries import EMPTY
 from shared.domain.targets import annual_target, period_attainment, period_target
 
 
@@ -79,6 +81,29 @@ def point_target(
 ) -> float:
     """The target of one period's point: ``period_target`` at ``reference``."""
     return period_target(annual, aggregation, period, reference)
+
+
+def year_to_date_points(
+    readings: Sequence[ValueReading], aggregation: Aggregation, reference: datetime
+) -> list[ValueReading]:
+    """Running totals of a fiscal year's points; those not started at ``reference`` are empty
+    (no running total exists yet for a period still ahead)."""
+    return [
+        r if period_state(r.period, reference) is not PeriodState.NOT_STARTED else _empty(r)
+        for r in year_to_date(readings, aggregation)
+    ]
+
+
+def _empty(reading: ValueReading) -> ValueReading:
+    return replace(
+        reading,
+        value=None,
+        summary=EMPTY,
+        restated_count=0,
+        last_ingested_at=None,
+        qsmos_reporting=0,
+        per_qsmo={},
+    )
 
 
 def year_to_date_target(annual: float, period: Period, reference: datetime) -> float:

@@ -10,8 +10,13 @@ from gateway.schema.common import catalog_measure, fiscal_year_arg
 from gateway.schema.enums import Role, SeriesGranularity
 from gateway.schema.framework_types import Framework, Measure, Qsmo, qsmo_by_id
 from gateway.schema.value_types import MeasureSeries, MeasureValue
-from gateway.series import point_target, series_annual_target, year_to_date_target
-from services.measures.read_model import ValueReading, year_to_date
+from gateway.series import (
+    point_target,
+    series_annual_target,
+    year_to_date_points,
+    year_to_date_target,
+)
+from services.measures.read_model import ValueReading
 from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import PeriodKind, fiscal_year_of
 
@@ -149,7 +154,7 @@ class FrameworkQueries:
                 MeasureValue.from_reading(
                     r, profile, known, year_to_date_target(annual, r.period, now)
                 )
-                for r in year_to_date(readings, known.aggregation)
+                for r in year_to_date_points(readings, known.aggregation, now)
             ]
         else:
             points = [
