@@ -148,8 +148,10 @@ class RawHttpClient:
             self.free.put_nowait((reader, writer))
 
 
-async def steady_load(url: str, query: str, headers: dict[str, str], seconds: float) -> list[float]:
-    """Latencies (ms) of ``RATE`` requests/s for ``seconds``, open loop, on fresh connections.
+async def steady_load(
+    url: str, query: str, headers: dict[str, str], seconds: float, rate: int = RATE
+) -> list[float]:
+    """Latencies (ms) of ``rate`` requests/s for ``seconds``, open loop, on fresh connections.
 
     A request's latency runs from its scheduled send time to the end of its answer.
     """
@@ -166,8 +168,8 @@ async def steady_load(url: str, query: str, headers: dict[str, str], seconds: fl
 
         start = time.perf_counter() + 0.05
         tasks = []
-        for i in range(int(RATE * seconds)):
-            scheduled = start + i / RATE
+        for i in range(int(rate * seconds)):
+            scheduled = start + i / rate
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)

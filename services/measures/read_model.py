@@ -109,17 +109,14 @@ class MeasureValuesReader:
     ) -> list[ValueReading]:
         """Monthly or quarterly values of a fiscal year, read by ``_id`` only.
 
-        ``qsmo`` None: government-wide over ``qsmos`` (every QSMO that may have data).
+        ``qsmo`` None: government-wide over ``qsmos``, every QSMO that may have data (the
+        catalog's and those added); ValueError when it is empty.
         """
+        if qsmo is None and not qsmos:
+            raise ValueError("a government-wide series needs the QSMOs to read (qsmos)")
         owners = [qsmo] if qsmo is not None else sorted(set(qsmos))
         if granularity is PeriodKind.FISCAL_QUARTER:
-            quarters = [fiscal_quarter_period(fiscal_year, q) for q in (1, 2, 3, 4)]
-            keys = [period_key(o, measure, p) for p in quarters for o in owners]
-            found = await find_by_ids(self._periods, keys)
-            return [
-                _reading(qsmo, measure, aggregation, p, [d for d in found if d["label"] == p.label])
-                for p in quarters
-            ]
+            return await self._quarters(qsmo, owners, measure, aggregation, fiscal_year)
         year = fiscal_year_period(fiscal_year)
         found = await find_by_ids(self._periods, [period_key(o, measure, year) for o in owners])
         parts: list[dict[str, Any]] = []
@@ -128,11 +125,27 @@ class MeasureValuesReader:
             counted = sum(int(m["summary"]["count"]) for m in months.values())
             if counted == int(document["summary"]["count"]):
                 parts.extend({"qsmo": document["qsmo"], "label": k, **m} for k, m in months.items())
-            else:
+            else:  # written before months were kept: its days say the same, more slowly
                 parts.extend(_as_month_parts(await self._days(document["qsmo"], measure, year)))
         return [
             _reading(qsmo, measure, aggregation, m, [p for p in parts if p["label"] == m.label])
             for m in months_of(fiscal_year)
+        ]
+
+    async def _quarters(
+        self,
+        qsmo: str | None,
+        owners: Sequence[str],
+        measure: str,
+        aggregation: Aggregation,
+        fiscal_year: int,
+    ) -> list[ValueReading]:
+        quarters = [fiscal_quarter_period(fiscal_year, q) for q in (1, 2, 3, 4)]
+        keys = [period_key(o, measure, p) for p in quarters for o in owners]
+        found = await find_by_ids(self._periods, keys)
+        return [
+            _reading(qsmo, measure, aggregation, p, [d for d in found if d["label"] == p.label])
+            for p in quarters
         ]
 
     async def _days(self, qsmo: str | None, measure: str, period: Period) -> list[dict[str, Any]]:
