@@ -17,6 +17,15 @@ import httpx
 import pytest
 import qsmo_stack
 from gateway_pipeline_support import Keys, Lane, Pipeline, eventually, start_pipeline, stop_pipeline
+from pymongo import monitoring
+
+from gateway.auth import Caller
+from gateway.bootstrap import create_app
+from gateway.context import GatewayContext
+from gateway.settings import GatewaySettings
+from shared.api_keys import Principal, Role
+from shared.mongo import create_mongo_client
+from shared.settings import PlatformSettings
 
 MEASURE = "customer-engagement"  # sum, higher is better, default target 40, amber 0.9
 NOW = datetime.now(UTC)
@@ -168,3 +177,54 @@ async def test_cumulative_on_a_mean_measure_is_refused_naming_the_argument(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "cumulative"
     assert "customer-satisfaction" in error["message"]
+
+
+class Finds(monitoring.CommandListener):
+    """The collection and filter of every ``find`` a client sends."""
+
+    def __init__(self) -> None:
+        self.finds: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.finds.append((event.command["find"], dict(event.command.get("filter", {}))))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("qsmo", "year_documents"), [("financial-management", 1), (None, 4)])
+async def test_a_series_reads_one_year_document_per_qsmo_by_id(
+    series_pipeline: Pipeline, stack: qsmo_stack.Stack, qsmo: str | None, year_documents: int
+) -> None:
+    """FerretDB scans the collection for any filter but ``{_id}``: a series sends no other."""
+    watcher = Finds()
+    client: Any = create_mongo_client(stack.mongo_url, event_listeners=[watcher])
+    platform = PlatformSettings(
+        mongo_url=stack.mongo_url,
+        mongo_db=series_pipeline.lane.database,
+        api_keys_file=stack.api_keys_file,
+        kafka_bootstrap=stack.kafka_bootstrap,
+    )
+    app = create_app(GatewaySettings(), platform, mongo_client=client)
+    viewer = GatewayContext(
+        app.state.runtime, Caller(Principal(key_id="t-viewer", role=Role.VIEWER))
+    )
+    try:
+        result = await app.state.schema.execute(
+            SERIES,
+            variable_values={"fy": 2025, "qsmo": qsmo, "cumulative": False},
+            context_value=viewer,
+        )
+        assert result.errors is None, result.errors
+        assert sum(p["count"] for p in result.data["measureSeries"]["points"]) >= 3
+        periods = [f for collection, f in watcher.finds if collection == "measure_periods"]
+        assert len(periods) == year_documents
+        assert all(list(f) == ["_id"] and f["_id"].endswith("|fiscal_year|FY2025") for f in periods)
+        # besides: only the framework log (cached once the gateway's live feed is positioned)
+        assert {c for c, _ in watcher.finds} <= {"measure_periods", "framework_changes"}
+    finally:
+        await client.close()
