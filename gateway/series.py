@@ -13,7 +13,7 @@ the year up to that end — up to the reference day for the open period, and the
 period's end for one that has not started (so the line reaches the annual target at the
 year's end). Only ``sum`` measures have running totals.
 
-Pure: the reference time and the framework state are arguments.
+No I/O and no clock: the reference time and the framework state are arguments.
 """
 
 from collections.abc import Sequence
