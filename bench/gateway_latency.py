@@ -205,9 +205,9 @@ class RawHttpClient:
 
 
 async def steady_load(
-    url: str, request: Request, headers: dict[str, str], seconds: float
+    url: str, request: Request, headers: dict[str, str], seconds: float, rate: int = RATE
 ) -> list[float]:
-    """Latencies (ms) of ``RATE`` requests/s for ``seconds``, open loop, on fresh connections.
+    """Latencies (ms) of ``rate`` requests/s for ``seconds``, open loop, on fresh connections.
 
     A request's latency runs from its scheduled send time to the end of its answer.
     """
@@ -226,8 +226,8 @@ async def steady_load(
 
         start = time.perf_counter() + 0.05
         tasks = []
-        for i in range(int(RATE * seconds)):
-            scheduled = start + i / RATE
+        for i in range(int(rate * seconds)):
+            scheduled = start + i / rate
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)

@@ -15,6 +15,7 @@ DESCRIPTIONS = {
     "measures_throughput": "Measures: a pre-filled topic to durable values against raw aiokafka consume.",
     "measures_scaling": "Measures scaling: instances in one group, and events per (QSMO, measure, day) key.",
     "gateway_latency": "Gateway: scorecard queries at a steady rate against a bare strawberry query.",
+    "series_latency": "Gateway: `measureSeries` (12 months, 4 years of simulator history) against one scorecard.",
 }
 
 

@@ -76,6 +76,7 @@ class MeasureValues(Protocol):
         aggregation: Aggregation,
         fiscal_year: int,
         granularity: PeriodKind,
+        qsmos: Sequence[str] = (),
     ) -> list[ValueReading]: ...
 
 

@@ -10,7 +10,14 @@ from gateway.schema.common import catalog_measure, fiscal_year_arg
 from gateway.schema.enums import Role, SeriesGranularity
 from gateway.schema.framework_types import Framework, Measure, Qsmo, qsmo_by_id
 from gateway.schema.value_types import MeasureSeries, MeasureValue
+from gateway.series import (
+    point_target,
+    series_annual_target,
+    year_to_date_points,
+    year_to_date_target,
+)
 from services.measures.read_model import ValueReading
+from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import PeriodKind, fiscal_year_of
 
 MAX_ROLLING_DAYS = 3660
@@ -104,7 +111,12 @@ class FrameworkQueries:
             )
         return await _value(info, reading)
 
-    @fields.field(description="A measure's monthly or quarterly values over a fiscal year.")
+    @fields.field(
+        description="A measure's monthly or quarterly values over a fiscal year, each judged "
+        "against its own period's target (rev. 2). `cumulative: true` (sum measures only): "
+        "year-to-date running totals against the expected-to-date target. `qsmo` omitted: "
+        "government-wide."
+    )
     async def measure_series(
         self,
         info: Info,
@@ -112,23 +124,54 @@ class FrameworkQueries:
         fiscal_year: int,
         qsmo: strawberry.ID | None = None,
         granularity: SeriesGranularity = SeriesGranularity.MONTH,
+        cumulative: bool = False,
     ) -> MeasureSeries:
         context = info.context
         await context.known_qsmo(qsmo)
-        known = catalog_measure(context.runtime.catalog.framework(), measure)
+        framework = context.runtime.catalog.framework()
+        known = catalog_measure(framework, measure)
+        if cumulative and known.aggregation is not Aggregation.SUM:
+            raise BadUserInputError(
+                f"cumulative needs a sum measure; '{measure}' is aggregated as "
+                f"{known.aggregation.value}: drop cumulative or pick a sum measure",
+                field="cumulative",
+            )
+        year = fiscal_year_arg(fiscal_year)
+        state = await context.loaders.framework_state()
         readings = await context.runtime.values.series(
             qsmo,
             measure,
             known.aggregation,
-            fiscal_year_arg(fiscal_year),
+            year,
             PeriodKind(granularity.value),
+            qsmos=[q.id for q in await context.qsmos()],
         )
+        now = context.runtime.clock()
+        annual = series_annual_target(known, qsmo, state, context.runtime.catalog.qsmos, year)
+        profile = Measure.from_model(framework, known)
+        if cumulative:
+            points = [
+                MeasureValue.from_reading(
+                    r, profile, known, year_to_date_target(annual, r.period, now)
+                )
+                for r in year_to_date_points(readings, known.aggregation, now)
+            ]
+        else:
+            points = [
+                MeasureValue.from_reading(
+                    r, profile, known, point_target(annual, known.aggregation, r.period, now)
+                )
+                for r in readings
+            ]
         return MeasureSeries(
             qsmo_id=qsmo,
             measure_id=measure,
             fiscal_year=fiscal_year,
             granularity=granularity,
-            points=[await _value(info, r) for r in readings],
+            cumulative=cumulative,
+            annual_target=annual,
+            reference_time=now,
+            points=points,
         )
 
 

@@ -7,9 +7,9 @@ import strawberry
 from gateway.context import Info
 from gateway.schema.enums import PeriodKind, SeriesGranularity, Status
 from gateway.schema.framework_types import Measure, Qsmo, qsmo_by_id
+from gateway.series import judge
 from services.measures.read_model import ValueReading
 from shared.domain import catalog as model
-from shared.domain.scoring import attainment, measure_status
 
 
 @strawberry.type(description="A half-open window [start, end) of UTC time.")
@@ -33,11 +33,17 @@ class MeasureValue:
     latest_at: datetime.datetime | None = strawberry.field(
         description="`occurred_at` of the latest event."
     )
-    target: float
-    attainment: float | None = strawberry.field(
-        description="Clamped to 0..1; null without a value."
+    target: float = strawberry.field(
+        description="The target `status` is judged against. In `measureSeries`, the point's "
+        "own period target (rev. 2): for a `sum` measure the annual target pro-rated to the "
+        "period and, for the open period, to the reference time (0 for a period not started); "
+        "for a cumulative series, the expected-to-date target. `mean` and `latest`: the annual "
+        "target. In `measureValue`: the annual target."
     )
-    status: Status
+    attainment: float | None = strawberry.field(
+        description="`value` against `target`, clamped to 0..1; null without a value."
+    )
+    status: Status = strawberry.field(description="From `attainment`; NO_DATA without a value.")
     restated_count: int = strawberry.field(
         description="Events that arrived after their period was first reported."
     )
@@ -49,9 +55,7 @@ class MeasureValue:
     def from_reading(
         cls, reading: ValueReading, measure: Measure, measure_model: model.Measure, target: float
     ) -> "MeasureValue":
-        reached = None
-        if reading.value is not None:
-            reached = attainment(reading.value, target, measure_model.direction)
+        judged = judge(reading.value, target, measure_model)
         summary, period = reading.summary, reading.period
         return cls(
             qsmo_id=None if reading.qsmo is None else strawberry.ID(reading.qsmo),
@@ -69,8 +73,8 @@ class MeasureValue:
             max=summary.max,
             latest_at=None if summary.latest is None else summary.latest.occurred_at,
             target=target,
-            attainment=reached,
-            status=Status(measure_status(reached, measure_model.amber_ratio).value),
+            attainment=judged.attainment,
+            status=Status(judged.status.value),
             restated_count=reading.restated_count,
             last_ingested_at=reading.last_ingested_at,
             qsmos_reporting=reading.qsmos_reporting,
@@ -92,4 +96,17 @@ class MeasureSeries:
     measure_id: strawberry.ID
     fiscal_year: int
     granularity: SeriesGranularity
+    cumulative: bool = strawberry.field(
+        description="True: each point is the running total from the fiscal year's start "
+        "through the end of its period (`period` names that month or quarter), and its "
+        "`target` is the expected-to-date target."
+    )
+    annual_target: float = strawberry.field(
+        description="The annual target the points' targets are pro-rated from: the QSMO's "
+        "(its own, else the global override, else the default); government-wide `sum`: the "
+        "sum of the participating QSMOs' targets."
+    )
+    reference_time: datetime.datetime = strawberry.field(
+        description="The time open periods are judged at (now)."
+    )
     points: list[MeasureValue]

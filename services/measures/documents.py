@@ -3,12 +3,16 @@
 Collections: ``events`` (raw accepted events, ``_id`` = event_id, with their Kafka position),
 ``measure_periods`` (``_id`` = ``qsmo|measure|kind|label``) and ``measure_streams``
 (``_id`` = ``qsmo|measure``). Timestamps are BSON dates; sums keep their exact partials.
+A fiscal-year document also has ``months``: ``{"2024-03": {summary, restated_count,
+last_ingested_at}}`` for each month with events (documents written before months were kept
+lack it, or lack older events in it: readers compare the counts, see ``read_model``).
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from services.measures.domain import PeriodState, StreamState
+from services.measures.domain import MonthPart, PeriodState, StreamState
 from shared.domain.fiscal import Period, PeriodKind
 from shared.domain.summaries import Summary
 from shared.events import AcceptedEvent
@@ -48,6 +52,30 @@ def period_document(state: PeriodState) -> dict[str, Any]:
         "applied_offset": state.applied_offset,
         "partition": state.partition,
         "last_ingested_at": state.last_ingested_at,
+        **({"months": months_document(state.months)} if state.months else {}),
+    }
+
+
+def months_document(months: Mapping[str, MonthPart]) -> dict[str, Any]:
+    return {
+        label: {
+            "summary": part.summary.to_document(),
+            "restated_count": part.restated_count,
+            "last_ingested_at": part.last_ingested_at,
+        }
+        for label, part in sorted(months.items())
+    }
+
+
+def month_parts(document: Mapping[str, Any]) -> dict[str, MonthPart]:
+    """The ``months`` of a period document (empty when it has none)."""
+    return {
+        label: MonthPart(
+            summary=Summary.from_document(part["summary"]),
+            restated_count=int(part["restated_count"]),
+            last_ingested_at=utc(part["last_ingested_at"]),
+        )
+        for label, part in document.get("months", {}).items()
     }
 
 
@@ -69,6 +97,7 @@ def period_state(document: dict[str, Any]) -> PeriodState:
         applied_offset=int(document["applied_offset"]),
         partition=int(document["partition"]),
         last_ingested_at=utc(document["last_ingested_at"]),
+        months=month_parts(document),
     )
 
 

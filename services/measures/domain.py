@@ -11,6 +11,10 @@ event (``PeriodState``), and one per (QSMO, measure) stream (``StreamState``) ho
 latest ``occurred_at`` seen. The stream state is saved *after* the period states, so a stream
 mark at or past an offset proves every period state has that offset too.
 
+A fiscal-year state also keeps one ``MonthPart`` per calendar month of the year that has
+events, so a monthly series is one read of the year's document; the parts move with the year
+state's ``applied_offset``, so each event is folded into its month exactly once too.
+
 An event is *restated* in a period when the stream had already seen an event at or after the
 period's end: it changes a value that was reported as final. It is counted as usual (late data
 is data quality, not an error) and ``restated_count`` goes up.
@@ -30,6 +34,7 @@ from shared.domain.fiscal import (
     fiscal_quarter_of,
     fiscal_quarter_period,
     fiscal_year_period,
+    month_period,
     to_utc,
 )
 from shared.domain.summaries import EMPTY, Summary, fold
@@ -52,6 +57,19 @@ class CountedEvent:
 
 
 @dataclass(frozen=True)
+class MonthPart:
+    """One calendar month's share of a fiscal-year state.
+
+    ``restated_count`` counts the month's events that arrived after the stream had seen an
+    event at or after the month's end (restated relative to the month, not the year).
+    """
+
+    summary: Summary = EMPTY
+    restated_count: int = 0
+    last_ingested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class PeriodState:
     """The rolling summary of one (QSMO, measure, period), and the offset folded last."""
 
@@ -65,6 +83,8 @@ class PeriodState:
     applied_offset: int = NOTHING_APPLIED
     partition: int = -1
     last_ingested_at: datetime | None = None
+    months: Mapping[str, MonthPart] = field(default_factory=dict)
+    """Fiscal-year states only: the year's months by label (``2024-03``) that have events."""
 
     @property
     def key(self) -> str:
@@ -199,6 +219,7 @@ def _fold_into_periods(
                 applied_offset=event.offset,
                 partition=event.partition,
                 last_ingested_at=_later(state.last_ingested_at, event.ingested_at),
+                months=_months_with(state, stream, event),
             )
             current[key] = plan.periods[key] = state
             plan.folded[key] = plan.folded.get(key, 0) + 1
@@ -207,6 +228,24 @@ def _fold_into_periods(
             newly = True
         plan.touched[key] = state
     return newly
+
+
+def _months_with(
+    state: PeriodState, stream: StreamState, event: CountedEvent
+) -> Mapping[str, MonthPart]:
+    """A fiscal-year state's months with ``event`` folded into its month (others: unchanged)."""
+    if state.period.kind is not PeriodKind.FISCAL_YEAR:
+        return state.months
+    at = to_utc(event.occurred_at)
+    month = month_period(at.year, at.month)
+    part = state.months.get(month.label, MonthPart())
+    restating = stream.max_occurred_at is not None and stream.max_occurred_at >= month.end
+    folded = MonthPart(
+        summary=fold(part.summary, event.value, event.occurred_at, event.offset),
+        restated_count=part.restated_count + int(restating),
+        last_ingested_at=_later(part.last_ingested_at, event.ingested_at),
+    )
+    return {**state.months, month.label: folded}
 
 
 def _advance(stream: StreamState, event: CountedEvent) -> StreamState:

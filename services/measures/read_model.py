@@ -4,18 +4,25 @@
 ``pyproject.toml`` keeps the gateway from reaching past this module.
 
 A fiscal-year or fiscal-quarter value is one indexed lookup of period documents (one per QSMO
-for the government-wide value); a rolling window or a monthly series is one bounded range
-scan of day documents. Rolling windows count whole UTC days: "last 30 days" is today and the
-29 days before it, up to the query instant.
+for the government-wide value); a rolling window is one bounded range scan of day documents.
+Rolling windows count whole UTC days: "last 30 days" is today and the 29 days before it, up
+to the query instant.
+
+A series reads only by ``_id`` (FerretDB 1.24 scans the whole collection for any other
+filter, docs/local-infra.md): a monthly series is the fiscal-year document of each QSMO, whose
+``months`` hold the month summaries; a quarterly series the four quarter documents of each
+QSMO. A year document whose months do not add up to its count (written before months were
+kept) is read from its day documents instead, as before: slower, never wrong.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from services.measures import documents as docs
+from services.measures.domain import period_key
 from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import (
     Period,
@@ -26,6 +33,7 @@ from shared.domain.fiscal import (
     to_utc,
 )
 from shared.domain.summaries import EMPTY, Summary, government_wide_value, merge, value_of
+from shared.mongo import find_by_ids
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class ValueReading:
     restated_count: int
     last_ingested_at: datetime | None
     qsmos_reporting: int
+    per_qsmo: Mapping[str, Summary] = field(default_factory=dict)
+    """Each QSMO's summary (one entry for a QSMO's reading), for running totals."""
 
 
 def rolling_window(now: datetime, days: int) -> Period:
@@ -95,19 +105,48 @@ class MeasureValuesReader:
         aggregation: Aggregation,
         fiscal_year: int,
         granularity: PeriodKind,
+        qsmos: Sequence[str] = (),
     ) -> list[ValueReading]:
-        """Monthly (from days, one range scan) or quarterly values of a fiscal year."""
+        """Monthly or quarterly values of a fiscal year, read by ``_id`` only.
+
+        ``qsmo`` None: government-wide over ``qsmos``, every QSMO that may have data (the
+        catalog's and those added); ValueError when it is empty.
+        """
+        if qsmo is None and not qsmos:
+            raise ValueError("a government-wide series needs the QSMOs to read (qsmos)")
+        owners = [qsmo] if qsmo is not None else sorted(set(qsmos))
         if granularity is PeriodKind.FISCAL_QUARTER:
-            return [
-                await self.fiscal_value(qsmo, measure, aggregation, fiscal_year, q)
-                for q in (1, 2, 3, 4)
-            ]
-        days = await self._days(qsmo, measure, fiscal_year_period(fiscal_year))
-        readings = []
-        for month in months_of(fiscal_year):
-            inside = [d for d in days if month.start <= docs.utc(d["start"]) < month.end]  # type: ignore[operator]
-            readings.append(_reading(qsmo, measure, aggregation, month, inside))
-        return readings
+            return await self._quarters(qsmo, owners, measure, aggregation, fiscal_year)
+        year = fiscal_year_period(fiscal_year)
+        found = await find_by_ids(self._periods, [period_key(o, measure, year) for o in owners])
+        parts: list[dict[str, Any]] = []
+        for document in found:
+            months = document.get("months", {})
+            counted = sum(int(m["summary"]["count"]) for m in months.values())
+            if counted == int(document["summary"]["count"]):
+                parts.extend({"qsmo": document["qsmo"], "label": k, **m} for k, m in months.items())
+            else:  # written before months were kept: its days say the same, more slowly
+                parts.extend(_as_month_parts(await self._days(document["qsmo"], measure, year)))
+        return [
+            _reading(qsmo, measure, aggregation, m, [p for p in parts if p["label"] == m.label])
+            for m in months_of(fiscal_year)
+        ]
+
+    async def _quarters(
+        self,
+        qsmo: str | None,
+        owners: Sequence[str],
+        measure: str,
+        aggregation: Aggregation,
+        fiscal_year: int,
+    ) -> list[ValueReading]:
+        quarters = [fiscal_quarter_period(fiscal_year, q) for q in (1, 2, 3, 4)]
+        keys = [period_key(o, measure, p) for p in quarters for o in owners]
+        found = await find_by_ids(self._periods, keys)
+        return [
+            _reading(qsmo, measure, aggregation, p, [d for d in found if d["label"] == p.label])
+            for p in quarters
+        ]
 
     async def _days(self, qsmo: str | None, measure: str, period: Period) -> list[dict[str, Any]]:
         query: dict[str, Any] = {
@@ -154,7 +193,50 @@ def _reading(
         restated,
         last_ingested,
         sum(1 for s in per_qsmo.values() if s.count),
+        dict(per_qsmo),
     )
+
+
+def _as_month_parts(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Day documents labelled with their month, in the shape of a year document's months."""
+    return [{**d, "label": docs.utc(d["start"]).strftime("%Y-%m")} for d in days]  # type: ignore[union-attr]
+
+
+def year_to_date(readings: Sequence[ValueReading], aggregation: Aggregation) -> list[ValueReading]:
+    """Running readings: the i-th covers ``readings[0..i]`` (a fiscal year's points in order).
+
+    Each keeps the period of its last point; summaries merge per QSMO, so a government-wide
+    value is computed as for any period.
+    """
+    running: dict[str, Summary] = {}
+    restated, last_ingested = 0, None
+    result = []
+    for reading in readings:
+        for owner, summary in reading.per_qsmo.items():
+            running[owner] = merge(running.get(owner, EMPTY), summary)
+        restated += reading.restated_count
+        if reading.last_ingested_at is not None and (
+            last_ingested is None or reading.last_ingested_at > last_ingested
+        ):
+            last_ingested = reading.last_ingested_at
+        pooled = _pooled(running)
+        value = (
+            value_of(pooled, aggregation)
+            if reading.qsmo is not None
+            else government_wide_value(running, aggregation)
+        )
+        result.append(
+            replace(
+                reading,
+                value=value,
+                summary=pooled,
+                restated_count=restated,
+                last_ingested_at=last_ingested,
+                qsmos_reporting=sum(1 for s in running.values() if s.count),
+                per_qsmo=dict(running),
+            )
+        )
+    return result
 
 
 def _pooled(per_qsmo: Mapping[str, Summary]) -> Summary:
@@ -164,4 +246,4 @@ def _pooled(per_qsmo: Mapping[str, Summary]) -> Summary:
     return pooled
 
 
-__all__ = ["MeasureValuesReader", "ValueReading"]
+__all__ = ["MeasureValuesReader", "ValueReading", "year_to_date"]

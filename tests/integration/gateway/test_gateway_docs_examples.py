@@ -24,6 +24,7 @@ BLOCKS = re.findall(r"```sh\n(.*?)```", DOC.read_text(), re.DOTALL)
 KEY_LINES = next(b for b in BLOCKS if "KEY=$(" in b)
 DIFF = next(b for b in BLOCKS if "scorecardDiff" in b)
 SET_TARGET = next(b for b in BLOCKS if "setTarget(" in b)
+SERIES = next(b for b in BLOCKS if "measureSeries(" in b)
 OTHERS = [b for b in BLOCKS if "curl" in b and b not in (DIFF, SET_TARGET)]
 CYBER_2025 = """{ scorecard(fiscalYear: 2025, qsmo: "cybersecurity") {
   version measure(id: "customer-engagement") { value target } } }"""
@@ -101,6 +102,26 @@ async def test_a_doc_example_answers_without_errors(
         if action is not None:  # due in 90 days: not overdue from the start
             assert action["dueDate"] == (date.today() + timedelta(days=90)).isoformat()
             assert action["overdue"] is False
+
+
+async def test_the_series_example_reads_as_the_doc_says(
+    docs_pipeline: Pipeline, home: Path
+) -> None:
+    """Runs before the setTarget example (file order): Cybersecurity's target is still 40."""
+    (answer,) = run(SERIES, docs_pipeline, home)
+    months, to_date = answer["data"]["months"], answer["data"]["toDate"]
+    assert months["annualTarget"] == 40
+    march = months["points"][5]
+    assert (march["period"]["label"], march["value"], march["status"]) == ("2025-03", 30, "GREEN")
+    assert march["target"] == pytest.approx(40 * 31 / 365, rel=1e-12)
+    assert f"`target` {40 * 31 / 365:.2f} (40 × 31/365)" in DOC.read_text()
+    assert {p["status"] for i, p in enumerate(months["points"]) if i != 5} == {"NO_DATA"}
+    points = to_date["points"]
+    assert [p["value"] for p in points] == [None] * 5 + [30] * 7
+    assert [p["status"] for p in points] == ["NO_DATA"] * 5 + ["GREEN"] * 4 + ["AMBER"] + [
+        "RED"
+    ] * 2
+    assert [round(p["target"], 1) for p in points[5:]] == [19.9, 23.2, 26.6, 29.9, 33.3, 36.7, 40]
 
 
 async def test_the_diff_example_shows_the_change_of_the_set_target_example(

@@ -47,6 +47,20 @@ def reference_values(
     return result
 
 
+def reference_months(
+    events: list[AcceptedEvent],
+) -> dict[tuple[str | None, str, int], dict[str, tuple[float, int]]]:
+    """(qsmo or None, measure, fiscal year) → {month label: (value, count)}, as ``reference_values``."""
+    result: dict[tuple[str | None, str, int], dict[str, tuple[float, int]]] = defaultdict(dict)
+    by_month: dict[str, list[AcceptedEvent]] = defaultdict(list)
+    for event in events:
+        by_month[event.occurred_at.astimezone(UTC).strftime("%Y-%m")].append(event)
+    for label, group in by_month.items():
+        for (qsmo, measure, year), found in reference_values(group).items():
+            result[(qsmo, measure, year)][label] = found
+    return dict(result)
+
+
 def _value(aggregation: str, group: list[AcceptedEvent]) -> float:
     if aggregation == "sum":
         return math.fsum(e.value for e in group)

@@ -9,10 +9,11 @@ from typing import Any
 
 import qsmo_stack
 from measures_pipeline import Lane, eventually, produce, start_measures
-from measures_reference import MEASURES, reference_values, stream
+from measures_reference import MEASURES, QSMOS, reference_months, reference_values, stream
 
 from services.measures.read_model import MeasureValuesReader
 from shared.domain.catalog import Aggregation
+from shared.domain.fiscal import PeriodKind
 from shared.events import AcceptedEvent, DeadLetter
 from shared.kafka import create_consumer
 from shared.mongo import create_mongo_client
@@ -32,6 +33,13 @@ async def _mismatches(client: Any, lane: Lane, sent: list[AcceptedEvent]) -> lis
             problems.append(
                 f"{qsmo} {measure} FY{year}: got {reading.value}/{reading.summary.count}, want {value}/{count}"
             )
+    for (qsmo, measure, year), months in sorted(reference_months(sent).items(), key=str):
+        series = await reader.series(
+            qsmo, measure, Aggregation(MEASURES[measure]), year, PeriodKind.MONTH, qsmos=QSMOS
+        )
+        got = {m.period.label: (m.value, m.summary.count) for m in series if m.summary.count}
+        if got != months:
+            problems.append(f"{qsmo} {measure} FY{year} months: got {got}, want {months}")
     return problems
 
 
@@ -100,13 +108,7 @@ async def test_known_events_give_exact_values_for_every_aggregation_and_period(
         )
         assert (rolling.value, rolling.summary.count) == (10, 1)
         months = await reader.series(
-            "cybersecurity",
-            "customer-satisfaction",
-            Aggregation.MEAN,
-            2025,
-            granularity=__import__(
-                "shared.domain.fiscal", fromlist=["PeriodKind"]
-            ).PeriodKind.MONTH,
+            "cybersecurity", "customer-satisfaction", Aggregation.MEAN, 2025, PeriodKind.MONTH
         )
         assert [(m.period.label, m.value) for m in months if m.value is not None] == [
             ("2025-01", 4.0),
@@ -149,9 +151,10 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         )
         assert await _counted(client, lane) == distinct
         mismatches = await _mismatches(client, lane, sent)
+        checked = len(reference_values(sent)) + sum(len(m) for m in reference_months(sent).values())
         print(
             f"\nmeasures crash test: {kills} SIGKILLs, {len(sent)} events sent, {distinct} distinct, "
-            f"{len(reference_values(sent))} values checked, {len(mismatches)} mismatches"
+            f"{checked} values checked (years and months), {len(mismatches)} mismatches"
         )
         assert kills >= 5
         assert mismatches == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -46,7 +46,14 @@ from shared.domain.fiscal import (
     rolling_period,
 )
 from shared.domain.scoring import score
-from shared.domain.summaries import EMPTY, Summary, merge, observation, value_of
+from shared.domain.summaries import (
+    EMPTY,
+    Summary,
+    government_wide_value,
+    merge,
+    observation,
+    value_of,
+)
 from shared.framework_log import InMemoryFrameworkLog
 from shared.pagination import Position
 
@@ -174,9 +181,12 @@ class FakeMeasureValues:
         pooled = EMPTY
         for summary in per_qsmo.values():
             pooled = merge(pooled, summary)
-        return ValueReading(
-            qsmo, measure, period, value_of(pooled, aggregation), pooled, 0, None, len(per_qsmo)
+        value = (
+            value_of(pooled, aggregation)
+            if qsmo is not None
+            else government_wide_value(per_qsmo, aggregation)
         )
+        return ValueReading(qsmo, measure, period, value, pooled, 0, None, len(per_qsmo), per_qsmo)
 
     async def fiscal_value(
         self,
@@ -205,6 +215,7 @@ class FakeMeasureValues:
         aggregation: Aggregation,
         fiscal_year: int,
         granularity: PeriodKind,
+        qsmos: Sequence[str] = (),
     ) -> list[ValueReading]:
         periods = (
             quarters_of(fiscal_year)
