@@ -66,6 +66,8 @@ CARDS = """return [...document.querySelectorAll('#measures article.measure-card'
     commentary: a.querySelector('[data-commentary]') ? a.querySelector('[data-commentary]').dataset.commentary : null,
     actions: [...a.querySelectorAll('[data-action] .action-title')].map((t) => t.textContent) };
 });"""
+GRAPHQL_REQUESTS = """return performance.getEntriesByType('resource')
+  .filter((e) => e.initiatorType === 'fetch' && e.name.endsWith('/graphql')).length;"""
 YTD = """return [...document.querySelectorAll('#grid td.ytd')].map((c) => ({
   row: c.dataset.row, onTrack: c.dataset.onTrack, behind: c.dataset.behind, text: c.textContent }));"""
 COUNTS = """return [...document.querySelectorAll('#grid tr.government td .qsmo-counts')].map((p) => ({
@@ -203,7 +205,9 @@ def test_dashboard_drill_down_shows_targets_projection_history_chart_commentary_
     analysis: dict[str, str],
 ) -> None:
     open_dashboard(browser, dashboard_lane, keys)
+    before = browser.execute_script(GRAPHQL_REQUESTS)
     open_detail(browser, QSMO, DIMENSION)
+    assert browser.execute_script(GRAPHQL_REQUESTS) == before + 1  # one request per drill-down
     assert browser.switch_to.active_element.get_attribute("id") == "detail-title"
     wanted = {"fy": OPEN_YEAR, "qsmo": QSMO, "dimension": DIMENSION}
     scorecard = api.data(DETAIL, wanted)["scorecard"]
