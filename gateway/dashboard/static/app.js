@@ -119,6 +119,7 @@ function paintSummaries() {
   const any = [...state.cards.values()][0];
   $("year-status").textContent = describeYear(any || null);
   document.body.dataset.openYear = String(yearIsOpen());
+  $("pace-legend").hidden = !yearIsOpen();
 }
 
 function applyCard(card, { live }) {
@@ -433,8 +434,10 @@ function wire() {
   $("grid").addEventListener("keydown", moveFocus);
   $("grid").addEventListener("animationend", (event) => event.target.classList.remove("changed"));
   $("detail-close").addEventListener("click", closeDetail);
-  $("detail").addEventListener("keydown", (event) => {
-    if (event.key === "Escape") closeDetail();
+  // Escape closes the drill-down from the drill-down itself or from the grid.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || $("detail").hidden || event.defaultPrevented) return;
+    if (event.target.closest && event.target.closest("#detail, #grid")) closeDetail();
   });
   $("grid-title").setAttribute("tabindex", "-1");
   const saved = sessionStorage.getItem(KEY_STORAGE);

@@ -412,6 +412,10 @@ export function groupNotifications(notifications) {
 
 /** The notification feed: one collapsed group per QSMO and rule, newest group first. */
 export function renderFeed(list, notifications, qsmoNames, expanded = new Set()) {
+  // A live notification re-renders the feed: keep the keyboard focus on its group.
+  const focused = document.activeElement && document.activeElement.closest
+    ? document.activeElement.closest("#feed li.feed-group") : null;
+  const focusKey = focused ? focused.dataset.group : null;
   list.replaceChildren();
   if (!notifications.length) {
     list.append(element("li", { class: "muted" }, "No notifications yet."));
@@ -448,5 +452,6 @@ export function renderFeed(list, notifications, qsmoNames, expanded = new Set())
       class: "feed-group", "data-group": group.key, "data-qsmo": group.qsmoId || GOVERNMENT,
       "data-rule": group.rule, "data-count": count,
     }, details));
+    if (group.key === focusKey) details.querySelector("summary").focus();
   }
 }
