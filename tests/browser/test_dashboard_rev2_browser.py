@@ -77,6 +77,8 @@ COUNTS = """return [...document.querySelectorAll('#grid tr.government td .qsmo-c
 GROUPS = """return [...document.querySelectorAll('#feed li.feed-group')].map((g) => ({
   qsmo: g.dataset.qsmo, rule: g.dataset.rule, count: Number(g.dataset.count),
   open: g.querySelector('details').open,
+  badge: g.querySelector('summary .badge').textContent,
+  severities: [...g.querySelectorAll('li.feed-item .badge')].map((b) => b.textContent),
   newest: g.querySelector('summary time').getAttribute('datetime') }));"""
 AXE = """const done = arguments[arguments.length - 1];
 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
@@ -327,6 +329,9 @@ def test_dashboard_feed_groups_notifications_by_qsmo_and_rule_newest_first(
     newest = [g["newest"] for g in shown]
     assert newest == sorted(newest, reverse=True)  # newest group first
     assert not any(g["open"] for g in shown)  # collapsed, with their counts
+    rank = ["INFO", "WARNING", "CRITICAL"]
+    for group in shown:  # the group's badge: its most severe notification
+        assert group["badge"] == max(group["severities"], key=rank.index)
     # Open the first group from the keyboard.
     summary = browser.find_element(By.CSS_SELECTOR, "#feed li.feed-group summary")
     browser.execute_script("arguments[0].focus()", summary)
@@ -357,6 +362,7 @@ def test_dashboard_has_no_serious_accessibility_violation(
     for summary in browser.find_elements(By.CSS_SELECTOR, "#feed li.feed-group summary")[:3]:
         summary.click()
     assert serious(run_axe(browser, axe_source)) == [], "open feed groups"
+    full_screenshot(browser, "dashboard-feed.png")
     open_detail(browser, QSMO, DIMENSION)
     assert serious(run_axe(browser, axe_source)) == [], "open drill-down"
     open_detail(browser, "government", "overall")

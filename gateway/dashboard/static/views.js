@@ -165,6 +165,8 @@ const RULES = {
   dead_letter_surge: "Rejected events surge", restated: "Past year restated",
 };
 
+const SEVERITY_RANK = { INFO: 0, WARNING: 1, CRITICAL: 2 };
+
 export function ruleText(rule) {
   return RULES[rule] || rule.replaceAll("_", " ");
 }
@@ -426,9 +428,11 @@ export function renderFeed(list, notifications, qsmoNames, expanded = new Set())
     const who = group.qsmoId ? qsmoNames.get(group.qsmoId) || group.qsmoId : "Government-wide";
     const count = group.items.length;
     const open = group.items.filter((n) => n.state !== "RESOLVED").length;
+    const worst = group.items.reduce((a, n) => (SEVERITY_RANK[n.severity] > SEVERITY_RANK[a] ? n.severity : a),
+      group.items[0].severity);
     const details = element("details", { open: expanded.has(group.key) || null },
       element("summary", {},
-        element("span", { class: `badge severity-${newest.severity}` }, newest.severity),
+        element("span", { class: `badge severity-${worst}`, title: "the most severe in the group" }, worst),
         element("span", { class: "feed-who" }, who),
         element("span", { class: "feed-rule" }, ruleText(group.rule)),
         element("span", { class: "feed-count", "data-count": count },
