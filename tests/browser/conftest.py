@@ -100,6 +100,8 @@ def send_fiscal_year_history(
     catalog = load_catalog()
     deliveries = generate_history(SEED, catalog.qsmo_ids, start, end, catalog.framework())
     assert deliveries, f"the simulator made no FY{fiscal_year} events"
+    if fiscal_year == FISCAL_YEAR:
+        assert any(d.retry for d in deliveries), "the history should hold client retries"
     for qsmo in catalog.qsmo_ids:
         events = [d.event for d in deliveries if d.event.qsmo == qsmo]
         with Publisher(keys.publishers[qsmo], lane.url("ingest")) as publisher:
