@@ -13,17 +13,20 @@ import json
 import os
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import qsmo_stack
 
+from shared.domain.fiscal import fiscal_year_of
 from shared.kafka import ensure_topics
 
 T = TypeVar("T")
@@ -39,7 +42,17 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--window-size=1400,1200",
 )
-SERVICES = ("ingest", "measures", "scorecard", "gateway")
+SERVICES = ("ingest", "measures", "scorecard", "notifications", "gateway")
+AXE_VERSION = "4.10.3"
+AXE_CACHE = Path.home() / ".cache" / "qsmo" / f"axe-core-{AXE_VERSION}"
+
+
+def open_fiscal_year(now: datetime | None = None) -> int:
+    """The fiscal year containing today (UTC): the year the dashboard opens on."""
+    return fiscal_year_of(now or datetime.now(UTC))
+
+
+OPEN_YEAR = open_fiscal_year()
 
 
 def ensure_chromium() -> None:
@@ -60,6 +73,39 @@ def ensure_chromium() -> None:
         assert result.returncode == 0, f"{' '.join(step)} failed:\n{result.stderr[-3000:]}"
     assert CHROMIUM.exists(), "apt-get ran, but /usr/bin/chromium is still missing"
     assert CHROMEDRIVER.exists(), "apt-get ran, but /usr/bin/chromedriver is still missing"
+
+
+def ensure_axe() -> str:
+    """The source of axe-core's ``axe.min.js`` at the pinned version: fetched once with
+    ``npm pack`` from the npm registry (npm checks the tarball's integrity) into
+    ``~/.cache/qsmo``; Debian's npm is installed with apt-get when missing."""
+    script = AXE_CACHE / "package" / "axe.min.js"
+    if not script.exists():
+        if shutil.which("npm") is None:
+            assert os.geteuid() == 0, "npm is missing: apt-get install -y npm"
+            result = subprocess.run(
+                ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "install", "npm"],
+                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert result.returncode == 0, f"apt-get install npm failed:\n{result.stderr[-3000:]}"
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        packed = subprocess.run(
+            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"],
+            cwd=AXE_CACHE,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert packed.returncode == 0, f"npm pack axe-core failed:\n{packed.stderr[-3000:]}"
+        tarball = AXE_CACHE / packed.stdout.strip().splitlines()[-1]
+        with tarfile.open(tarball) as archive:
+            archive.extract("package/axe.min.js", AXE_CACHE, filter="data")
+        tarball.unlink()
+    return script.read_text()
 
 
 def chrome_options_args(profile_dir: str) -> list[str]:
@@ -112,6 +158,16 @@ class DashboardLane:
                 "QSMO_SCORECARD_FRAMEWORK_TOPIC": self.topic("framework"),
                 "QSMO_SCORECARD_SCORECARDS_TOPIC": self.topic("scorecards"),
                 "QSMO_SCORECARD_GROUP_ID": f"scorecard-{self.tag}",
+            },
+            "notifications": {
+                "QSMO_NOTIFICATIONS_GROUP_ID": f"notifications-{self.tag}",
+                "QSMO_NOTIFICATIONS_SCORECARDS_TOPIC": self.topic("scorecards"),
+                "QSMO_NOTIFICATIONS_DLQ_TOPIC": self.topic("dlq"),
+                "QSMO_NOTIFICATIONS_NOTIFICATIONS_TOPIC": self.topic("notifications"),
+                "QSMO_NOTIFICATIONS_EVENTS_TOPIC": self.topic("events"),
+                "QSMO_NOTIFICATIONS_VALUES_TOPIC": self.topic("values"),
+                "QSMO_NOTIFICATIONS_MEASURES_GROUP_ID": f"measures-{self.tag}",
+                "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": f"scorecard-{self.tag}",
             },
             "gateway": {
                 "QSMO_GATEWAY_SCORECARDS_TOPIC": self.topic("scorecards"),

@@ -25,21 +25,20 @@ GRID = """query($fy: Int!, $phase: Int) {
   qsmoId overallScore overallStatus dimensions { id score status active } } }"""
 DIMENSION = """query($fy: Int!, $qsmo: ID, $dimension: ID!) {
   scorecard(fiscalYear: $fy, qsmo: $qsmo) { dimension(id: $dimension) { score status measures {
-    id value target attainment status dataQuality { eventCount restatedCount stale } } } } }"""
+    id name value target attainment status dataQuality { eventCount restatedCount stale } } } } }"""
 SERIES = """query($fy: Int!, $qsmo: ID, $measure: ID!) {
   measureSeries(fiscalYear: $fy, qsmo: $qsmo, measure: $measure) { points { value } } }"""
 CELLS = """return [...document.querySelectorAll('#grid button.cell')].map((b) => ({
   qsmo: b.dataset.qsmo, dimension: b.dataset.dimension, status: b.dataset.status,
   score: b.dataset.score, shown: b.querySelector('.score').textContent,
   label: b.querySelector('.status').textContent }));"""
-MEASURE_ROWS = """return [...document.querySelectorAll('#measures tbody tr')].map((r) => ({
-  id: r.dataset.measure, value: r.querySelector('td.value').dataset.value,
-  target: r.querySelector('td.target').dataset.target,
-  attainment: r.querySelector('td.attainment').dataset.attainment,
-  status: r.querySelector('td.status').dataset.status,
-  quality: r.querySelector('td.quality').textContent,
-  dots: r.querySelectorAll('svg.sparkline circle').length,
-  trend: r.querySelector('svg.sparkline').getAttribute('aria-label') }));"""
+MEASURE_ROWS = """return [...document.querySelectorAll('#measures article.measure-card')].map((a) => {
+  const raw = (name) => a.querySelector(`.fact[data-fact="${name}"]`).dataset.raw;
+  return { id: a.dataset.measure, value: raw('value'), target: raw('annual-target'),
+    attainment: raw('attainment'), status: a.querySelector('.measure-status').dataset.status,
+    quality: raw('quality'), dots: a.querySelectorAll('svg.sparkline circle').length,
+    trend: a.querySelector('svg.sparkline').getAttribute('aria-label') };
+});"""
 CONTRAST = """
 function luminance(css) {
   const [r, g, b] = css.match(/[0-9.]+/g).slice(0, 3).map(Number).map((c) => {
@@ -174,7 +173,7 @@ def test_dashboard_drill_down_by_keyboard_and_mouse_shows_the_measures(
         assert ("stale" in row["quality"]) == measure["dataQuality"]["stale"]
         series = api.data(SERIES, {**wanted, "measure": measure["id"]})["measureSeries"]
         assert row["dots"] == sum(1 for p in series["points"] if p["value"] is not None) > 0
-        assert row["trend"].startswith("Monthly values")
+        assert row["trend"].startswith(f"Monthly values of {measure['name']}")
     assert _displayed(browser, "detail-summary").text.startswith(
         f"Score {shown_score(dimension['score'])}"
     )

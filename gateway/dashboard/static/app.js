@@ -2,20 +2,22 @@
 // scorecard grid, drill into a cell's measures, follow notifications — live, without reload.
 import { ApiError, LiveConnection, endpoints, query } from "./graphql.js";
 import {
-  GOVERNMENT, buildGrid, formatScore, paintRow, renderFeed, renderMeasures, statusText,
+  GOVERNMENT, buildGrid, formatScore, pace, paintGovernmentCounts, paintRow, paintYearToDate,
+  renderFeed, renderMeasures, statusText,
 } from "./views.js";
 
 const KEY_STORAGE = "qsmo-dashboard-key";
-const FEED_SIZE = 30;
+const FEED_SIZE = 100;
 const REFRESH_DELAY_MS = 800;
 
 const SETUP = `query DashboardSetup {
   viewer { keyId role qsmoId }
   framework { version phases { number name fiscalYear }
-    dimensions { id name active measures { id direction unit } } }
+    dimensions { id name active measures { id name direction unit aggregation } } }
   qsmos { id name }
 }`;
-const CARD = `qsmoId version phase overallScore overallStatus dimensions { id score status }`;
+const CARD = `qsmoId version phase open elapsedShare referenceTime overallScore overallStatus
+  dimensions { id score status } measures { id value status active }`;
 const GRID = `query DashboardGrid($fy: Int!, $phase: Int) {
   scorecards(fiscalYear: $fy, phase: $phase, includeGovernmentWide: true) { ${CARD} }
 }`;
@@ -25,8 +27,11 @@ const LIVE = `subscription DashboardLive($fy: Int) {
 const NOTICE = `rule severity state qsmoId message raisedAt`;
 const FEED = `query DashboardFeed { notifications(first: ${FEED_SIZE}) { nodes { id ${NOTICE} } } }`;
 const FEED_LIVE = `subscription DashboardFeedLive { notificationRaised { notificationId ${NOTICE} } }`;
-const MEASURE = `id name unit value target attainment status active
-  dataQuality { eventCount restatedCount lastEventAt stale reportingFrequencyDays }`;
+const MEASURE = `id name unit value target annualTarget projectedValue lastYearValue changeFromLastYear
+  baseline change attainment status active qsmoStatusCounts { green amber red noData }
+  dataQuality { eventCount restatedCount lastEventAt stale reportingFrequencyDays }
+  latestCommentary { text author createdAt }
+  openImprovementActions { id title owner dueDate status overdue }`;
 
 const $ = (id) => document.getElementById(id);
 const api = endpoints(window.location);
@@ -34,18 +39,34 @@ const params = new URLSearchParams(window.location.search);
 const state = {
   key: null, live: null, stopScorecards: null, setup: null, fiscalYear: null, phase: null,
   cards: new Map(), selection: null, notifications: [], refreshTimer: null, detailTimer: null,
+  expandedGroups: new Set(),
 };
 
 function currentFiscalYear(now = new Date()) {
   return now.getUTCMonth() >= 9 ? now.getUTCFullYear() + 1 : now.getUTCFullYear();
 }
 
-/** Default year: the current fiscal year once half of it is over, else the one before
- * (sums such as engagements are year-to-date, so an early year looks worse than it is). */
-function defaultFiscalYear(now = new Date()) {
-  const current = currentFiscalYear(now);
-  const month = now.getUTCMonth();
-  return month >= 3 && month <= 8 ? current : current - 1;
+/** Whether the chosen year is the open one (the fiscal year containing today, UTC). */
+function yearIsOpen() {
+  return state.fiscalYear === currentFiscalYear();
+}
+
+function sumMeasureIds() {
+  return new Set(state.setup.framework.dimensions.flatMap((d) => d.measures)
+    .filter((m) => m.aggregation === "SUM").map((m) => m.id));
+}
+
+/** One sentence on how the year is judged: open (expected by today) or closed (whole year). */
+function describeYear(card) {
+  const year = `FY${state.fiscalYear}`;
+  if (!yearIsOpen()) {
+    return `${year} is closed: every measure is judged against its whole annual target.`;
+  }
+  const share = card ? card.elapsedShare : null;
+  const elapsed = share === null ? "" : ` (${Math.round(share * 100)}% of the year has passed)`;
+  return `${year} is the open year${elapsed}. Sum measures — engagements, adoptions, savings — ` +
+    "are judged against the target expected by today, not the whole year's target; " +
+    "“on track” means at or above that target.";
 }
 
 function announce(text) {
@@ -84,8 +105,21 @@ function caption() {
 // ------------------------------------------------------------------ grid
 
 function drawGrid() {
-  buildGrid($("grid"), { rows: rows(), dimensions: activeDimensions(), caption: caption() });
+  buildGrid($("grid"), {
+    rows: rows(), dimensions: activeDimensions(), caption: caption(), open: yearIsOpen(),
+  });
   for (const row of rows()) paintRow($("grid"), row.key, state.cards.get(row.key) || null);
+  paintSummaries();
+}
+
+function paintSummaries() {
+  const sums = sumMeasureIds();
+  for (const row of rows()) paintYearToDate($("grid"), row.key, state.cards.get(row.key) || null, sums);
+  paintGovernmentCounts($("grid"), state.setup.qsmos.map((q) => q.id), state.cards);
+  const any = [...state.cards.values()][0];
+  $("year-status").textContent = describeYear(any || null);
+  document.body.dataset.openYear = String(yearIsOpen());
+  $("pace-legend").hidden = !yearIsOpen();
 }
 
 function applyCard(card, { live }) {
@@ -100,6 +134,7 @@ function applyCard(card, { live }) {
     button.classList.add("changed");
     announce(`${button.dataset.rowName}, ${button.dataset.colName} is now ${statusText(after)}.`);
   }
+  paintSummaries();
   if (live && state.selection && state.selection.row === key) scheduleDetailRefresh();
 }
 
@@ -119,6 +154,7 @@ async function refreshGrid() {
       paintRow($("grid"), row.key, null);
     }
   }
+  paintSummaries();
   $("updated").textContent = `Updated ${new Date().toLocaleTimeString("en-US")}`;
   document.body.dataset.gridReady = "true";
 }
@@ -133,10 +169,11 @@ function scheduleRefresh() {
 function detailQuery(measureIds) {
   const variables = measureIds.map((_, i) => `$m${i}: ID!`).join(", ");
   const series = measureIds.map((_, i) => `s${i}: measureSeries(measure: $m${i}, fiscalYear: $fy,
-    qsmo: $qsmo) { measureId points { period { label } value } }`).join("\n");
+    qsmo: $qsmo) { measureId points { period { label } value target status } }`).join("\n");
   return `query DashboardDetail($fy: Int!, $qsmo: ID, $phase: Int, ${variables}) {
     scorecard(fiscalYear: $fy, qsmo: $qsmo, phase: $phase) {
-      phase overallScore overallStatus dimensions { id name score status measures { ${MEASURE} } } }
+      phase open elapsedShare overallScore overallStatus
+      dimensions { id name score status measures { ${MEASURE} } } }
     ${series} }`;
 }
 
@@ -154,7 +191,8 @@ async function openDetail(button) {
   $("detail-title").textContent = `${button.dataset.rowName} · ${button.dataset.colName} · FY${state.fiscalYear}`;
   $("detail-summary").textContent = "Loading the measures…";
   $("measures").replaceChildren();
-  $("detail-title").focus();
+  $("detail-title").focus({ preventScroll: true });
+  $("detail").scrollIntoView({ block: "start" });
   await refreshDetail();
 }
 
@@ -179,12 +217,20 @@ async function refreshDetail() {
   const measures = shown.flatMap((d) => d.measures);
   const score = selection.dimension === "overall"
     ? { score: card.overallScore, status: card.overallStatus } : shown[0];
+  const profiles = new Map(state.setup.framework.dimensions.flatMap((d) => d.measures.map((m) => [m.id, m])));
+  const sums = measures.filter((m) => card.open && m.active && profiles.get(m.id)?.aggregation === "SUM");
+  const onTrack = sums.filter((m) => pace(m) === "ON_TRACK").length;
+  const paceText = sums.length
+    ? ` Open year, ${Math.round(card.elapsedShare * 100)}% elapsed: ${onTrack} of ${sums.length} sum ` +
+      `measure${sums.length === 1 ? "" : "s"} on track against the target expected by today.`
+    : "";
   $("detail-summary").textContent =
     `Score ${formatScore(score.score)} — ${statusText(score.status)} (phase ${card.phase}). ` +
-    `${measures.filter((m) => m.active).length} of ${measures.length} measures count in this phase.`;
-  const profiles = new Map(state.setup.framework.dimensions.flatMap((d) => d.measures.map((m) => [m.id, m])));
+    `${measures.filter((m) => m.active).length} of ${measures.length} measures count in this phase.${paceText}`;
   const series = new Map(ids.map((id, i) => [id, data[`s${i}`].points]));
-  renderMeasures($("measures"), measures, profiles, series);
+  renderMeasures($("measures"), measures, {
+    profiles, series, open: card.open, governmentWide: qsmo === null,
+  });
   $("detail").dataset.ready = "true";
 }
 
@@ -276,7 +322,11 @@ async function loadFeed() {
 }
 
 function drawFeed() {
-  renderFeed($("feed"), state.notifications, new Map(state.setup.qsmos.map((q) => [q.id, q.name])));
+  renderFeed($("feed"), state.notifications, new Map(state.setup.qsmos.map((q) => [q.id, q.name])),
+    state.expandedGroups);
+  $("feed-summary").textContent = state.notifications.length
+    ? `The ${state.notifications.length} newest notifications, grouped by QSMO and rule; the most recent group first. Open a group to read its notifications.`
+    : "";
 }
 
 // ------------------------------------------------------------------ controls and sign-in
@@ -287,7 +337,7 @@ function fillControls() {
   for (let year = currentFiscalYear(); year >= 2022; year -= 1) {
     years.append(new Option(`FY${year} (Oct ${year - 1} – Sep ${year})`, String(year)));
   }
-  const wanted = Number(params.get("fy")) || defaultFiscalYear();
+  const wanted = Number(params.get("fy")) || currentFiscalYear();
   state.fiscalYear = Math.min(Math.max(wanted, 2022), currentFiscalYear());
   years.value = String(state.fiscalYear);
   const phases = $("phase");
@@ -384,8 +434,10 @@ function wire() {
   $("grid").addEventListener("keydown", moveFocus);
   $("grid").addEventListener("animationend", (event) => event.target.classList.remove("changed"));
   $("detail-close").addEventListener("click", closeDetail);
-  $("detail").addEventListener("keydown", (event) => {
-    if (event.key === "Escape") closeDetail();
+  // Escape closes the drill-down from the drill-down itself or from the grid.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || $("detail").hidden || event.defaultPrevented) return;
+    if (event.target.closest && event.target.closest("#detail, #grid")) closeDetail();
   });
   $("grid-title").setAttribute("tabindex", "-1");
   const saved = sessionStorage.getItem(KEY_STORAGE);
