@@ -12,6 +12,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ from websockets.asyncio.client import connect
 
 from services.notifications.write_port import SubscriptionStore
 from shared.api_keys import Principal, Role
+from shared.domain.fiscal import fiscal_year_of
 from shared.mongo import create_mongo_client
 
 SECURITY_AREA = "secrets never logged"
@@ -165,7 +167,8 @@ async def _notifications_traffic(
     env = lane.env(database, qsmo_stack.free_port(), QSMO_LOG_LEVEL="DEBUG")
     stack.start_service("notifications", extra_env=env, instance=instance)
     try:
-        message = red_measure()
+        # The open fiscal year: status notices are raised for open years (rules rev. 2).
+        message = red_measure(fiscal_year=fiscal_year_of(datetime.now(UTC)))
         await publish(kafka_bootstrap, lane.scorecards, [(message.scorecard_id.encode(), message)])
         calls = await receiver.wait_for(2, 60)
     finally:
