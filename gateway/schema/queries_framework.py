@@ -1,5 +1,7 @@
 """Queries about the framework, the caller, and measure values."""
 
+from datetime import timedelta
+
 import strawberry
 
 from gateway.context import Info
@@ -176,10 +178,17 @@ class FrameworkQueries:
 
 
 async def _value(info: Info, reading: ValueReading) -> MeasureValue:
-    framework = info.context.runtime.catalog.framework()
+    """A period's value judged as a series point is (rev. 2): against its own period target at
+    now — a fiscal year or quarter its share of the annual target (an open one: what was
+    expected by today), a rolling window its days' share; government-wide ``sum``: the sum of
+    the participating QSMOs' targets."""
+    context = info.context
+    framework = context.runtime.catalog.framework()
     measure = framework.measure(reading.measure)
-    state = await info.context.loaders.framework_state()
-    target = state.overrides.target_for(measure, reading.qsmo)
+    state = await context.loaders.framework_state()
+    year = fiscal_year_of(reading.period.end - timedelta(microseconds=1))
+    annual = series_annual_target(measure, reading.qsmo, state, context.runtime.catalog.qsmos, year)
+    target = point_target(annual, measure.aggregation, reading.period, context.runtime.clock())
     return MeasureValue.from_reading(
         reading, Measure.from_model(framework, measure), measure, target
     )

@@ -38,7 +38,8 @@ class MeasureValue:
         "own period target (rev. 2): for a `sum` measure the annual target pro-rated to the "
         "period and, for the open period, to the reference time (0 for a period not started); "
         "for a cumulative series, the expected-to-date target. `mean` and `latest`: the annual "
-        "target. In `measureValue`: the annual target."
+        "target. In `measureValue`: the same rule for its fiscal year, quarter or rolling window "
+        "(a rolling window: its days' share of the annual target)."
     )
     attainment: float | None = strawberry.field(
         description="`value` against `target`, clamped to 0..1; null without a value."

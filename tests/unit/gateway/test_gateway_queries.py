@@ -1,6 +1,7 @@
 """Queries over fakes: the framework, values, scorecards, pagination, errors."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from gateway_unit_support import NOW, Harness, error_codes, make_view
@@ -85,6 +86,38 @@ async def test_measure_value_for_a_year_quarter_and_rolling_window(harness: Harn
     assert empty["value"] is None
     assert empty["status"] == "NO_DATA"
     assert empty["count"] == 0
+
+
+async def test_measure_value_of_a_sum_measure_is_judged_against_its_period_target(
+    harness: Harness,
+) -> None:
+    """Rev. 2, as scorecards and measureSeries: FY2024 is open at NOW (2024-05-15, day 228 of
+    366), Q1 is closed (92 days), a rolling window is its days' share, and government-wide the
+    four QSMOs' targets add up."""
+    harness.values.events += [
+        ("cybersecurity", "customer-engagement", 20.0, NOW - timedelta(days=10)),
+        ("grants-management", "customer-engagement", 5.0, datetime(2023, 10, 28, tzinfo=UTC)),
+    ]
+    query = """query($qsmo: ID, $fy: Int, $q: Int, $days: Int) {
+      measureValue(qsmo: $qsmo, measure: "customer-engagement", fiscalYear: $fy,
+                   fiscalQuarter: $q, rollingDays: $days) { value target status } }"""
+
+    async def read(**arguments: object) -> dict[str, Any]:
+        found: dict[str, Any] = (await harness.data(query, arguments))["measureValue"]
+        return found
+
+    year = await read(qsmo="cybersecurity", fy=2024)
+    assert year["target"] == pytest.approx(40 * 228 / 366)  # expected by 15 May, not 40
+    assert (year["value"], year["status"]) == (20.0, "RED")  # 20 of 24.9
+    quarter = await read(qsmo="grants-management", fy=2024, q=1)
+    assert quarter["target"] == pytest.approx(40 * 92 / 366)
+    assert (quarter["value"], quarter["status"]) == (5.0, "RED")
+    government = await read(fy=2024)
+    assert government["target"] == pytest.approx(4 * 40 * 228 / 366)
+    assert government["value"] == 25.0
+    rolling = await read(qsmo="cybersecurity", days=30)
+    assert rolling["target"] == pytest.approx(40 * 30 / 366)
+    assert (rolling["value"], rolling["status"]) == (20.0, "GREEN")
 
 
 @pytest.mark.parametrize(
