@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.measures.read_model import ValueReading, year_to_date
+from shared.domain import framework_changes
 from shared.domain.catalog import Aggregation, Measure, Qsmo
 from shared.domain.fiscal import Period, PeriodKind, fiscal_year_of, fiscal_year_period
 from shared.domain.framework_changes import FrameworkState
@@ -43,12 +44,7 @@ def qsmo_added_times(
     catalog_qsmos: Sequence[Qsmo], state: FrameworkState
 ) -> dict[str, datetime | None]:
     """QSMO id → when an admin added it (None for a catalog QSMO), as ``annual_target`` wants."""
-    added: dict[str, datetime | None] = {q.id: None for q in catalog_qsmos}
-    for recorded in state.changes:
-        change = recorded.change
-        if change.kind == "qsmo_added" and change.qsmo is not None:
-            added.setdefault(change.qsmo, change.changed_at)
-    return added
+    return framework_changes.qsmo_added_times((q.id for q in catalog_qsmos), state)
 
 
 def series_annual_target(

@@ -31,7 +31,12 @@ from services.scorecard.views import RULES_REVISION, Cause, CauseDetail, scoreca
 from shared.catalog import load_catalog
 from shared.domain.catalog import Framework
 from shared.domain.fiscal import fiscal_year_period
-from shared.domain.framework_changes import FrameworkState, RecordedChange, affected_owners
+from shared.domain.framework_changes import (
+    FrameworkState,
+    RecordedChange,
+    affected_owners,
+    qsmo_added_times,
+)
 from shared.domain.open_periods import is_open
 from shared.domain.phases import baseline_fiscal_year
 from shared.events import GOVERNMENT, FrameworkChanged, MeasureValueChanged
@@ -94,12 +99,7 @@ class ScorecardContext:
 
 def participation(context: ScorecardContext, state: FrameworkState) -> Participation:
     """Catalog QSMOs (None) and admin-added QSMOs with the time they were added."""
-    found: dict[str, datetime | None] = dict.fromkeys(context.catalog_qsmos)
-    for recorded in state.changes:
-        change = recorded.change
-        if change.kind == "qsmo_added" and change.qsmo is not None and change.qsmo not in found:
-            found[change.qsmo] = change.changed_at
-    return found
+    return qsmo_added_times(context.catalog_qsmos, state)
 
 
 def owners_touched(change: FrameworkChanged) -> frozenset[str] | None:

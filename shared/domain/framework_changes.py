@@ -7,6 +7,7 @@ says which scorecards a change can alter.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from shared.domain.catalog import Qsmo
@@ -85,6 +86,19 @@ def apply_change(state: FrameworkState, recorded: RecordedChange) -> FrameworkSt
         )
         added = (*added, qsmo)
     return FrameworkState(recorded.seq, overrides, added, (*state.changes, recorded))
+
+
+def qsmo_added_times(
+    catalog_qsmo_ids: Iterable[str], state: FrameworkState
+) -> dict[str, datetime | None]:
+    """QSMO id → when an admin added it (None for a catalog QSMO; the first addition wins):
+    the participants of government-wide ``sum`` targets (``shared.domain.targets``)."""
+    added: dict[str, datetime | None] = dict.fromkeys(catalog_qsmo_ids)
+    for recorded in state.changes:
+        change = recorded.change
+        if change.kind == "qsmo_added" and change.qsmo is not None:
+            added.setdefault(change.qsmo, change.changed_at)
+    return added
 
 
 def _required(value: T | None, name: str) -> T:
