@@ -34,6 +34,7 @@ EVENT_FIELDS = (
     "value",
     "occurred_at",
     "agency",
+    "provider",
     "source",
     "attributes",
     "schema_version",
@@ -44,7 +45,7 @@ ATTRIBUTE_PREFIX = "attributes."
 NUMBER_COLUMNS = frozenset({"value", "schema_version"})
 COLUMNS = tuple(field for field in EVENT_FIELDS if field != "attributes")
 """Columns named after an event field; any other column is ``attributes.<name>``."""
-_NAMED_OPTIONAL = ("event_id", "agency", "source")
+_NAMED_OPTIONAL = ("event_id", "agency", "provider", "source")
 """Optional columns a header error names (``schema_version`` is rarely worth sending)."""
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 

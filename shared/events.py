@@ -48,6 +48,8 @@ class PerformanceEvent(BaseModel):
     value: float
     occurred_at: AwareDatetime
     agency: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    provider: Identifier | None = None
+    """The shared service provider that delivered the service (rev. 2; a registry id)."""
     source: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     attributes: Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)] = (
         Field(default_factory=dict)
@@ -182,15 +184,30 @@ class ScorecardChanged(BaseModel):
 class FrameworkChanged(BaseModel):
     """An audited admin change to the framework (``qsmo.framework.v1``).
 
-    ``kind``: ``target``, ``weight``, ``baseline``, ``dimension_adopted`` or ``qsmo_added``.
+    ``kind``: ``target``, ``weight``, ``baseline``, ``dimension_adopted`` or ``qsmo_added``;
+    rev. 2 adds ``provider_added``, ``provider_updated``, ``provider_retired`` (``provider``
+    names it; ``details`` holds ``name``, ``kind``, ``qsmos`` and ``services`` — lists joined
+    by ``|`` — and ``parent_agency``) and ``sla_target`` (``provider``, ``measure``,
+    ``value``): see ``shared.domain.framework_changes``.
     """
 
     model_config = ConfigDict(frozen=True)
 
     schema_version: Literal[1] = 1
     change_id: str
-    kind: Literal["target", "weight", "baseline", "dimension_adopted", "qsmo_added"]
+    kind: Literal[
+        "target",
+        "weight",
+        "baseline",
+        "dimension_adopted",
+        "qsmo_added",
+        "provider_added",
+        "provider_updated",
+        "provider_retired",
+        "sla_target",
+    ]
     qsmo: str | None = None
+    provider: str | None = None
     measure: str | None = None
     dimension: str | None = None
     fiscal_year: int | None = None

@@ -117,7 +117,7 @@ _INVALID_DETAILS = (
 )
 _UNREADABLE = {
     "text/csv": "the CSV header row is not valid; it names event fields: event_id, qsmo, "
-    "measure, value, occurred_at (required), agency, source, attributes.<name>.",
+    "measure, value, occurred_at (required), agency, provider, source, attributes.<name>.",
     "application/json": "the body is not valid JSON: EOF while parsing an object at line 1 "
     'column 42. Send one event object, or {"events": [ … ]}, encoded as UTF-8.',
 }

@@ -1,7 +1,9 @@
 """The shipped framework catalog: YAML data files validated into ``shared.domain.catalog``.
 
 ``qsmos.yaml`` holds the QSMOs and the default framework version; every other ``*.yaml`` file
-here is one framework version. ``load_catalog()`` reads them once per process.
+here is one framework version. ``registry/`` holds the tiers below the QSMOs (rev. 2):
+``providers.yaml`` (each marketplace's shared service providers) and ``agencies.yaml`` (the
+customer agencies). ``load_catalog()`` reads them once per process.
 """
 
 from functools import cache
@@ -14,6 +16,8 @@ import yaml
 from shared.domain.catalog import Catalog
 
 QSMOS_FILE = "qsmos.yaml"
+REGISTRY_DIRECTORY = "registry"
+REGISTRY_FILES = ("providers.yaml", "agencies.yaml")
 
 
 @cache
@@ -34,7 +38,13 @@ def catalog_from_directory(directory: Traversable) -> Catalog:
         for entry in sorted(directory.iterdir(), key=lambda e: e.name)
         if entry.name.endswith(".yaml") and entry.name != QSMOS_FILE
     ]
-    return Catalog.model_validate({**qsmos, "frameworks": frameworks})
+    registry: dict[str, Any] = {}
+    folder = directory.joinpath(REGISTRY_DIRECTORY)
+    if folder.is_dir():
+        for name in REGISTRY_FILES:
+            if folder.joinpath(name).is_file():
+                registry.update(_read_mapping(folder.joinpath(name)))
+    return Catalog.model_validate({**qsmos, **registry, "frameworks": frameworks})
 
 
 def _read_mapping(resource: Traversable) -> dict[str, Any]:

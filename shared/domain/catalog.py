@@ -30,6 +30,7 @@ from shared.domain.measures import (
     ValueRange,
     format_number,
 )
+from shared.domain.providers import Agency, Provider
 
 DEFAULT_FRAMEWORK_VERSION = "qsmo-2022"
 
@@ -135,11 +136,14 @@ def _duplicates(kind: str, ids: list[str]) -> list[str]:
 
 
 class Catalog(CatalogModel):
-    """Every framework version and every QSMO the platform knows."""
+    """Every framework version and every QSMO the platform knows, with the tiers below the
+    QSMOs: the providers of their marketplaces and the customer agencies (rev. 2)."""
 
     default_version: Identifier = DEFAULT_FRAMEWORK_VERSION
     frameworks: tuple[Framework, ...] = Field(min_length=1)
     qsmos: tuple[Qsmo, ...] = Field(min_length=1)
+    providers: tuple[Provider, ...] = ()
+    agencies: tuple[Agency, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> "Catalog":
@@ -147,7 +151,16 @@ class Catalog(CatalogModel):
         problems = [
             *_duplicates("framework", versions),
             *_duplicates("qsmo", [q.id for q in self.qsmos]),
+            *_duplicates("provider", [p.id for p in self.providers]),
+            *_duplicates("agency", [a.id for a in self.agencies]),
         ]
+        qsmo_ids = {q.id for q in self.qsmos}
+        for provider in self.providers:
+            unknown = [q for q in provider.qsmos if q not in qsmo_ids]
+            if unknown:
+                problems.append(
+                    f"provider '{provider.id}' names unknown qsmo(s) {', '.join(unknown)}"
+                )
         if self.default_version not in versions:
             problems.append(
                 f"default_version '{self.default_version}' is not among {', '.join(versions)}"
@@ -185,6 +198,7 @@ class Catalog(CatalogModel):
 
 __all__ = [
     "DEFAULT_FRAMEWORK_VERSION",
+    "Agency",
     "Aggregation",
     "Catalog",
     "Dimension",
@@ -195,6 +209,7 @@ __all__ = [
     "Frequency",
     "Measure",
     "Phase",
+    "Provider",
     "Qsmo",
     "ValueRange",
     "format_number",

@@ -1,8 +1,9 @@
 """Admin framework changes folded into the state scoring uses (pure).
 
 The audit log is a sequence of ``FrameworkChanged`` records numbered 1, 2, 3 … (``seq``);
-``fold`` replays it into ``Overrides`` and the QSMOs added at run time. ``affected_owners``
-says which scorecards a change can alter.
+``fold`` replays it into ``Overrides`` (with providers' SLA targets) and the QSMOs added at
+run time; ``provider_registry`` replays the provider changes onto the catalog's providers.
+``affected_owners`` says which scorecards a change can alter.
 """
 
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 from shared.domain.catalog import Qsmo
 from shared.domain.overrides import NO_OVERRIDES, Overrides
+from shared.domain.providers import Provider, ProviderRegistry
 from shared.events import GOVERNMENT, FrameworkChanged
 
 T = TypeVar("T")
@@ -78,6 +80,12 @@ def apply_change(state: FrameworkState, recorded: RecordedChange) -> FrameworkSt
             _required(change.dimension, "dimension"): _required(change.phase, "phase"),
         }
         overrides = _with(overrides, adopted_dimensions=adopted)
+    elif change.kind == "sla_target":
+        key = (_required(change.provider, "provider"), _required(change.measure, "measure"))
+        sla_targets = {**overrides.sla_targets, key: _required(change.value, "value")}
+        overrides = _with(overrides, sla_targets=sla_targets)
+    elif change.kind in PROVIDER_KINDS:
+        _required(change.provider, "provider")  # applied by ``provider_registry``
     else:
         qsmo = Qsmo(
             id=_required(change.qsmo, "qsmo"),
@@ -99,6 +107,65 @@ def qsmo_added_times(
         if change.kind == "qsmo_added" and change.qsmo is not None:
             added.setdefault(change.qsmo, change.changed_at)
     return added
+
+
+PROVIDER_KINDS = ("provider_added", "provider_updated", "provider_retired")
+
+LIST_SEPARATOR = "|"
+"""How ``details`` joins a provider's ``qsmos`` and ``services``."""
+
+
+def provider_details(provider: Provider) -> dict[str, str]:
+    """A provider as the ``details`` of a ``provider_added`` / ``provider_updated`` change."""
+    details = {
+        "name": provider.name,
+        "kind": provider.kind.value,
+        "qsmos": LIST_SEPARATOR.join(provider.qsmos),
+        "services": LIST_SEPARATOR.join(provider.services),
+    }
+    if provider.parent_agency is not None:
+        details["parent_agency"] = provider.parent_agency
+    return details
+
+
+def provider_registry(
+    catalog_providers: Iterable[Provider], state: FrameworkState
+) -> ProviderRegistry:
+    """The catalog's providers with every provider change in ``state`` applied in order.
+
+    ``provider_added`` adds one (an id already known is left as it is: the first wins);
+    ``provider_updated`` replaces the fields its ``details`` name; ``provider_retired`` sets
+    ``retired_at`` to the change's time (a retired provider stays listed, with its history).
+    """
+    providers: dict[str, Provider] = {p.id: p for p in catalog_providers}
+    for recorded in state.changes:
+        change = recorded.change
+        if change.kind not in PROVIDER_KINDS or change.provider is None:
+            continue
+        current = providers.get(change.provider)
+        if change.kind == "provider_added" and current is None:
+            providers[change.provider] = Provider.model_validate(
+                {"id": change.provider, **_provider_fields(change.details)}
+            )
+        elif change.kind == "provider_updated" and current is not None:
+            providers[change.provider] = Provider.model_validate(
+                {**current.model_dump(), **_provider_fields(change.details)}
+            )
+        elif change.kind == "provider_retired" and current is not None and not current.retired:
+            providers[change.provider] = current.model_copy(
+                update={"retired_at": change.changed_at}
+            )
+    return ProviderRegistry(providers.values())
+
+
+def _provider_fields(details: dict[str, str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        k: v for k, v in details.items() if k in ("name", "kind", "parent_agency")
+    }
+    for name in ("qsmos", "services"):
+        if name in details:
+            fields[name] = tuple(v for v in details[name].split(LIST_SEPARATOR) if v)
+    return fields
 
 
 def _required(value: T | None, name: str) -> T:
@@ -127,4 +194,6 @@ def affected_owners(change: FrameworkChanged) -> frozenset[str] | None:
         return frozenset({GOVERNMENT})
     if change.kind == "qsmo_added" and change.qsmo is not None:
         return frozenset({change.qsmo})
+    if change.kind in (*PROVIDER_KINDS, "sla_target"):
+        return frozenset()  # slices are computed on read: no stored scorecard changes
     return None

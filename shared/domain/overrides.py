@@ -34,7 +34,9 @@ class Overrides:
     - ``targets[measure]``: a target replacing the catalog default for everyone;
     - ``measure_weights[measure]``, ``dimension_weights[dimension]``: weights (> 0);
     - ``baselines[(qsmo or None, measure)]``: a baseline set by hand (None: government-wide);
-    - ``adopted_dimensions[dimension]``: the phase given to a proposed dimension on adoption.
+    - ``adopted_dimensions[dimension]``: the phase given to a proposed dimension on adoption;
+    - ``sla_targets[(provider, measure)]``: a provider's SLA target (rev. 2), which wins over
+      the QSMO's target for that provider's slice only.
 
     Raises ValueError for a target or weight that is not a finite number > 0 or a phase < 1.
     """
@@ -45,12 +47,14 @@ class Overrides:
     dimension_weights: Mapping[str, float] = field(default_factory=dict)
     baselines: Mapping[tuple[str | None, str], float] = field(default_factory=dict)
     adopted_dimensions: Mapping[str, int] = field(default_factory=dict)
+    sla_targets: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_positive("per-QSMO target", self.qsmo_targets)
         _check_positive("target", self.targets)
         _check_positive("measure weight", self.measure_weights)
         _check_positive("dimension weight", self.dimension_weights)
+        _check_positive("SLA target", self.sla_targets)
         for dimension_id, phase in self.adopted_dimensions.items():
             if isinstance(phase, bool) or not isinstance(phase, int) or phase < 1:
                 raise ValueError(f"adopted dimension {dimension_id!r} needs a phase ≥ 1")
@@ -61,6 +65,7 @@ class Overrides:
             "dimension_weights",
             "baselines",
             "adopted_dimensions",
+            "sla_targets",
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
 
@@ -72,6 +77,12 @@ class Overrides:
         if qsmo is not None and (qsmo, measure.id) in self.qsmo_targets:
             return self.qsmo_targets[(qsmo, measure.id)]
         return self.targets.get(measure.id, measure.default_target)
+
+    def slice_target_for(self, measure: Measure, qsmo: str | None, provider: str | None) -> float:
+        """A slice's target: the provider's SLA target if it has one, else ``target_for``."""
+        if provider is not None and (provider, measure.id) in self.sla_targets:
+            return self.sla_targets[(provider, measure.id)]
+        return self.target_for(measure, qsmo)
 
     def measure_weight(self, measure: Measure) -> float:
         """The measure's weight: the override, else the catalog's (default 1)."""

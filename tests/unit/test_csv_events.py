@@ -140,8 +140,9 @@ def test_header_problems_name_the_column_and_suggest_the_field() -> None:
         ("missing_column", "occurred_at"),
     ]
     assert "did you mean 'occurred_at'?" in caught.value.problems[0].message
-    assert "event_id, qsmo, measure, value, occurred_at (required), agency, source" in str(
-        caught.value
+    assert (
+        "event_id, qsmo, measure, value, occurred_at (required), agency, provider, source"
+        in str(caught.value)
     )
 
 
