@@ -25,7 +25,8 @@ from gateway.runtime import GatewayRuntime
 from services.scorecard.read_model import ScorecardView
 from shared.api_keys import Principal
 from shared.domain.catalog import Qsmo
-from shared.domain.framework_changes import FrameworkState
+from shared.domain.framework_changes import FrameworkState, provider_registry
+from shared.domain.providers import ProviderRegistry
 
 ScorecardKey = tuple[int, str | None, int | None]
 """(fiscal_year, qsmo or None for government-wide, phase override or None)"""
@@ -109,6 +110,11 @@ class GatewayContext(BaseContext):
         """The catalog's QSMOs and those added by admins."""
         state = await self.loaders.framework_state()
         return (*self.runtime.catalog.qsmos, *state.added_qsmos)
+
+    async def providers(self) -> ProviderRegistry:
+        """The catalog's providers with admins' additions, updates and retirements (rev. 2)."""
+        state = await self.loaders.framework_state()
+        return provider_registry(self.runtime.catalog.providers, state)
 
     async def known_qsmo(self, qsmo: str | None, field: str = "qsmo") -> str | None:
         """``qsmo`` if it names a QSMO (None passes); BAD_USER_INPUT otherwise."""
