@@ -36,7 +36,9 @@ class Event:
     """One observation pushed by a QSMO system.
 
     ``occurred_at`` is an RFC 3339 timestamp with an offset (``2024-05-01T14:30:00-04:00``);
-    ``where`` only labels the event in reports (it is not sent).
+    ``provider`` the id of the shared service provider that delivered the service (event
+    schema version 2; ingest checks it against the provider registry); ``where`` only labels
+    the event in reports (it is not sent).
     """
 
     event_id: str
@@ -45,6 +47,7 @@ class Event:
     value: float
     occurred_at: str
     agency: str | None = None
+    provider: str | None = None
     source: str | None = None
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
     where: str | None = field(default=None, compare=False)
@@ -66,6 +69,8 @@ class Event:
         }
         if self.agency is not None:
             document["agency"] = self.agency
+        if self.provider is not None:
+            document["provider"] = self.provider
         if self.source is not None:
             document["source"] = self.source
         if self.attributes:
