@@ -211,9 +211,9 @@ async def provider_comparison(
 
     async def row(provider: Provider) -> ComparisonRow:
         slice_ = Slice("provider", provider.id)
-        states, *trends = await asyncio.gather(
+        states, trends = await asyncio.gather(
             runtime.values.year_states([qsmo], framework.measure_ids, years, slice_),
-            *(_quarters(context, qsmo, m, fiscal_year, slice_) for m in measures),
+            asyncio.gather(*(_quarters(context, qsmo, m, fiscal_year, slice_) for m in measures)),
         )
         view = _score(context, state, fiscal_year, qsmo, slice_, states, at, None)
         return ComparisonRow(

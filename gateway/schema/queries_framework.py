@@ -11,8 +11,8 @@ from gateway.schema.admin_types import QueryLimits, Viewer
 from gateway.schema.common import catalog_measure, fiscal_year_arg
 from gateway.schema.enums import Role, SeriesGranularity
 from gateway.schema.framework_types import Framework, Measure, Qsmo, qsmo_by_id
-from gateway.schema.value_types import MeasureSeries, MeasureValue
 from gateway.schema.tier_types import ScorecardSlice, TargetSource
+from gateway.schema.value_types import MeasureSeries, MeasureValue
 from gateway.series import point_target, year_to_date_points, year_to_date_target
 from gateway.tiers import asked_slice, slice_annual_target
 from services.measures.read_model import ValueReading

@@ -11,6 +11,7 @@ from gateway.schema import fields
 from gateway.schema.common import aware, fiscal_year_arg, phase_arg
 from gateway.schema.scorecard_types import Scorecard, ScorecardDiff, ScorecardVersion
 from gateway.tiers import asked_slice, slice_view
+from services.scorecard.read_model import ScorecardView
 
 MAX_HISTORY = 100
 
@@ -56,6 +57,7 @@ class ScorecardQueries:
         slice_ = await asked_slice(context, qsmo, provider, agency)
         now = context.runtime.clock()
         at = None if as_of is None else past(aware(as_of, "asOf"), now)
+        view: ScorecardView | None
         if slice_ is not None:
             view = await slice_view(context, fiscal_year, qsmo, slice_, at or now, phase)
         elif at is not None:

@@ -57,7 +57,8 @@ class TierQueries:
         await context.known_qsmo(qsmo)
         fiscal_year_arg(fiscal_year)
         framework = context.runtime.catalog.framework()
-        wanted = list(framework.measure_ids) if measures is None else list(dict.fromkeys(measures))
+        wanted = [str(m) for m in (framework.measure_ids if measures is None else measures)]
+        wanted = list(dict.fromkeys(wanted))
         if not wanted or len(wanted) > MAX_COMPARED_MEASURES:
             raise BadUserInputError(
                 f"measures: give 1 to {MAX_COMPARED_MEASURES} measure ids, or omit it for all",

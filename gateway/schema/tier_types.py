@@ -15,7 +15,9 @@ from shared.domain import providers as model
 from shared.domain.catalog import Framework
 
 
-@strawberry.enum(description="Which share of the events a slice is: one provider's or one agency's.")
+@strawberry.enum(
+    description="Which share of the events a slice is: one provider's or one agency's."
+)
 class SliceKind(Enum):
     PROVIDER = "provider"
     AGENCY = "agency"
@@ -99,8 +101,7 @@ class ProviderMeasureComparison:
     attainment: float | None
     status: Status
     trend: list[float | None] = strawberry.field(
-        description="The fiscal year's quarter values Q1..Q4 (null where a quarter has no "
-        "events)."
+        description="The fiscal year's quarter values Q1..Q4 (null where a quarter has no events)."
     )
     last_year_value: float | None
     event_count: int
@@ -143,7 +144,10 @@ class ProviderComparison:
 
     @fields.field(description="The compared measures, in the order asked.")
     def measures(self) -> list[Measure]:
-        return [Measure.from_model(self._framework, self._framework.measure(m)) for m in self.measure_ids]
+        return [
+            Measure.from_model(self._framework, self._framework.measure(m))
+            for m in self.measure_ids
+        ]
 
     @strawberry.field
     async def qsmo(self, info: Info) -> Qsmo | None:

@@ -31,7 +31,7 @@ from services.scorecard import documents as docs
 from services.scorecard.changes import diff
 from services.scorecard.inputs import to_millis
 from services.scorecard.judging import needs_rejudging, rejudge, with_qsmo_status_counts
-from services.scorecard.slices import SliceYearState, slice_scorecard, sla_targets_of
+from services.scorecard.slices import SliceYearState, sla_targets_of, slice_scorecard
 from services.scorecard.views import (
     CauseDetail,
     MeasureView,
@@ -202,6 +202,6 @@ __all__ = [
     "SliceYearState",
     "StatusCounts",
     "VersionSummary",
-    "slice_scorecard",
     "sla_targets_of",
+    "slice_scorecard",
 ]

@@ -20,6 +20,7 @@ Pure: no I/O and no clock (the reference time is an argument).
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal
 
 from services.scorecard.domain import NO_PARTICIPANTS, Participation, compute_scorecard
 from services.scorecard.inputs import InputState, to_millis
@@ -66,7 +67,7 @@ def slice_overrides(overrides: Overrides, qsmo: str | None, slice_: Slice) -> Ov
 
 
 def _inputs(owner: str, states: Iterable[SliceYearState]) -> list[InputState]:
-    scope = "government" if owner == GOVERNMENT else "qsmo"
+    scope: Literal["qsmo", "government"] = "government" if owner == GOVERNMENT else "qsmo"
     return [
         InputState(
             scope=scope,
@@ -123,7 +124,10 @@ def slice_scorecard(
         }
         view = with_qsmo_status_counts(view, per_qsmo)
     return view.model_copy(
-        update={"scorecard_id": slice_scorecard_id(fiscal_year, qsmo, slice_), "slice": slice_.label}
+        update={
+            "scorecard_id": slice_scorecard_id(fiscal_year, qsmo, slice_),
+            "slice": slice_.label,
+        }
     )
 
 

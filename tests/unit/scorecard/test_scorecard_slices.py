@@ -62,7 +62,8 @@ def test_the_sla_target_wins_for_the_provider_slice_only() -> None:
     assert arc.measure("customer-satisfaction").target == 4.0
     assert arc.measure("customer-satisfaction").status == "GREEN"
     assert agency.measure("customer-satisfaction").target == 4.0
-    assert ibc.slice == "provider:doi-ibc" and ibc.version == 0
+    assert ibc.slice == "provider:doi-ibc"
+    assert ibc.version == 0
     assert ibc.scorecard_id == "FY2025|financial-management|provider:doi-ibc"
     assert "slice" not in ibc.model_dump()  # never stored
 
@@ -94,7 +95,8 @@ def test_a_slice_without_events_is_no_data_never_zero() -> None:
         states=[],
         at=CLOSED,
     )
-    assert view.overall_status == "NO_DATA" and view.overall_score is None
+    assert view.overall_status == "NO_DATA"
+    assert view.overall_score is None
     assert all(m.value is None and m.status == "NO_DATA" for m in view.measures)
     assert all(m.quality.event_count == 0 for m in view.measures)
 
@@ -125,7 +127,8 @@ def test_government_wide_by_agency_pools_every_qsmo_against_government_targets()
     counts = satisfaction.qsmo_status_counts
     assert counts is not None
     assert (counts.green, counts.red, counts.no_data) == (1, 1, len(QSMOS) - 2)
-    assert view.scorecard_id == "FY2025|government|agency:DOI" and view.qsmo is None
+    assert view.scorecard_id == "FY2025|government|agency:DOI"
+    assert view.qsmo is None
 
 
 def test_baselines_and_last_year_come_from_the_slice_own_years() -> None:
