@@ -17,6 +17,7 @@ their fiscal year's ``ScorecardChanged`` (``RefreshAhead``: refreshed in the bac
 """
 
 import asyncio
+import random
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -138,7 +139,7 @@ class CachedScorecards:
 
 @dataclass
 class _Refreshing(Generic[T]):
-    fetched_at: float
+    refresh_at: float
     value: "asyncio.Future[T]"
     years: frozenset[int]
     refresh: "asyncio.Future[T] | None" = None
@@ -147,6 +148,8 @@ class _Refreshing(Generic[T]):
 class RefreshAhead(Generic[T]):
     """A bounded cache of futures whose entries are refreshed in the background once
     ``ttl_s`` old, serving the previous value meanwhile (concurrent misses share one read).
+    Each entry's refresh falls at a random point of the second half of its TTL, so entries
+    made together (a ``providerComparison``'s reads) do not all refresh in one burst.
 
     An entry belongs to fiscal years; ``drop_year`` forgets the entries of one (the next
     read waits for fresh data). While ``is_live`` is False every read goes to the store.
@@ -159,12 +162,17 @@ class RefreshAhead(Generic[T]):
         *,
         max_entries: int = 4096,
         clock: Monotonic = time.monotonic,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self._ttl_s = ttl_s
         self._is_live = is_live
         self._max_entries = max_entries
         self._clock = clock
+        self._jitter = jitter
         self._entries: OrderedDict[Hashable, _Refreshing[T]] = OrderedDict()
+
+    def _due(self) -> float:
+        return self._clock() + self._ttl_s * (0.5 + 0.5 * self._jitter())
 
     async def get(
         self, key: Hashable, years: frozenset[int], read: Callable[[], Awaitable[T]]
@@ -174,11 +182,11 @@ class RefreshAhead(Generic[T]):
         now = self._clock()
         entry = self._entries.get(key)
         if entry is None or _failed(entry.value):
-            entry = _Refreshing(now, asyncio.ensure_future(read()), years)
+            entry = _Refreshing(self._due(), asyncio.ensure_future(read()), years)
             self._entries[key] = entry
             while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)
-        elif now - entry.fetched_at >= self._ttl_s and entry.refresh is None:
+        elif now >= entry.refresh_at and entry.refresh is None:
             entry.refresh = asyncio.ensure_future(read())
             entry.refresh.add_done_callback(lambda done: self._refreshed(key, entry, done))
         self._entries.move_to_end(key)
@@ -188,7 +196,7 @@ class RefreshAhead(Generic[T]):
         entry.refresh = None
         if _failed(done) or self._entries.get(key) is not entry:
             return  # a failed refresh keeps the old value; a dropped entry stays dropped
-        entry.value, entry.fetched_at = done, self._clock()
+        entry.value, entry.refresh_at = done, self._due()
 
     def drop_year(self, fiscal_year: int) -> None:
         for key in [k for k, e in self._entries.items() if fiscal_year in e.years]:
