@@ -12,6 +12,14 @@ cache of whole results:
   announced on Kafka) and the UTC day (rev. 2: an open year is judged against the targets
   expected by that day, as the gateway's scorecard cache does); ``scorecard(asOf:)``,
   commentary, improvement actions and anything else that reads the clock are not listed.
+  Slices (rev. 2: ``scorecard(provider:|agency:)``, ``providerComparison``) are computed on
+  read from the measures service's slice states, which are not announced; they are listed
+  because every event that changes a slice's fiscal year (its states, its ``slice_index``)
+  also changes the event count of its QSMO's and the government-wide stored scorecard of
+  that year, whose ``ScorecardChanged`` bumps the year's generation (a year's values reach
+  the next year's ``lastYearValue`` the same way, the scorecard service recomputing the next
+  year too); admins' provider and SLA-target changes are framework changes. ``cost`` (the
+  data call, not built yet) is not listed.
 - **Key**: the UTC day, query text, operation name, canonical variables, and the caller's access scope
   (``access_scope``: how far ``shared.authorization``'s policy lets the key reach, and its
   QSMO when it reaches only its own), so an answer never goes to a caller treated otherwise.
@@ -19,15 +27,19 @@ cache of whole results:
   read, taken *before* execution, so a change announced while it executed makes the entry
   stale at once. ``ScorecardChanged`` bumps its fiscal year; ``FrameworkChanged``, a
   (re)positioned live feed and a mutation answered by this process bump every year.
+- **Concurrent misses of one key execute once**: an operation that misses while the same
+  key is executing (read under the same generations) waits for that result; a result with
+  errors is not shared (the waiter then executes itself).
 - ``ttl_s`` (``QSMO_GATEWAY_CACHE_TTL_S``) bounds staleness should an announcement be late;
   while the live feed is not positioned every operation executes (``bypass``); results with
   errors are never kept; at most ``max_entries`` results are kept, least recently used out.
 """
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import MappingProxyType
@@ -64,11 +76,24 @@ def _fields(names: str) -> frozenset[str]:
 
 CACHEABLE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "Query": _fields("scorecard scorecards"),
+        "Query": _fields("scorecard scorecards providerComparison"),
         "Scorecard": _fields(
             "id fiscalYear qsmoId version computedAt cause causeDetail phase frameworkVersion "
             "overallScore overallStatus dimensions governmentWide qsmo measures measure dimension "
-            "open elapsedShare referenceTime"
+            "open elapsedShare referenceTime slice stored"
+        ),
+        "ScorecardSlice": _fields("kind id label provider agency"),
+        "Provider": _fields(
+            "id name kind qsmoIds services parentAgency retiredAt addedByAdmin retired qsmos"
+        ),
+        "Agency": _fields("id name inCatalog"),
+        "ProviderComparison": _fields("qsmoId fiscalYear measureIds rows qsmo"),
+        "ProviderComparisonRow": _fields(
+            "provider customerAgencies overallScore overallStatus measures"
+        ),
+        "ProviderMeasureComparison": _fields(
+            "measureId value target annualTarget targetSource attainment status trend "
+            "lastYearValue eventCount"
         ),
         "ScorecardDimension": _fields("id name score status weight active measures"),
         "ScorecardMeasure": _fields(
@@ -156,6 +181,11 @@ class ResultCache:
         self._metrics = metrics
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self.running: dict[
+            Hashable, tuple[tuple[int, ...], asyncio.Future[ExecutionResult | None]]
+        ] = {}
+        """Executions under way by key (with the generations they read at): a concurrent
+        miss of the same key waits for that result instead of executing again."""
         self._plans: OrderedDict[tuple[str, str | None], tuple[YearSource, ...] | None] = (
             OrderedDict()
         )
@@ -357,7 +387,7 @@ class CachedResults(SchemaExtension):
     def __init__(self, cache: ResultCache) -> None:
         self.cache = cache
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         cache = self.cache
         document = context.graphql_document
@@ -387,11 +417,23 @@ class CachedResults(SchemaExtension):
         key = (day, context.query, context.operation_name, _canonical(variables), scope)
         read_at = cache.generations.of(years)
         found = cache.lookup(key, read_at)
+        running = cache.running.get(key)
+        if found is None and running is not None and running[0] == read_at:
+            found = await asyncio.shield(running[1])  # the same miss, already executing
         if found is not None:
             cache.count("hit")
             context.result = found
             yield
             return
         cache.count("miss")
-        yield
+        mine: asyncio.Future[ExecutionResult | None] = asyncio.get_running_loop().create_future()
+        cache.running[key] = (read_at, mine)
+        try:
+            yield
+        finally:
+            if cache.running.get(key, (None, None))[1] is mine:
+                del cache.running[key]
+            result = context.result
+            shared = isinstance(result, ExecutionResult) and not result.errors
+            mine.set_result(result if shared else None)  # type: ignore[arg-type]
         cache.store(key, years, read_at, context.result)
