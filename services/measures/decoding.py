@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from shared.codecs import decode
 from shared.domain.catalog import Catalog
 from shared.domain.validation import validate_observation
-from shared.events import EVENT_SCHEMA_VERSION, AcceptedEvent, DeadLetter
+from shared.events import SUPPORTED_EVENT_SCHEMA_VERSIONS, AcceptedEvent, DeadLetter
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,10 @@ def decode_event(record: RawRecord, catalog: Catalog) -> AcceptedEvent:
         event = decode(AcceptedEvent, record.value)
     except ValidationError as error:
         version = _schema_version(record.value)  # only parsed again to explain the failure
-        if version != EVENT_SCHEMA_VERSION:
+        if version not in SUPPORTED_EVENT_SCHEMA_VERSIONS:
+            supported = " or ".join(str(v) for v in SUPPORTED_EVENT_SCHEMA_VERSIONS)
             raise PoisonMessageError(
-                "schema_version", f"schema_version {version!r} is not {EVENT_SCHEMA_VERSION}"
+                "schema_version", f"schema_version {version!r} is not {supported}"
             ) from None
         raise PoisonMessageError("invalid", f"not an AcceptedEvent: {error.errors()[:3]}") from None
     problems = validate_observation(

@@ -211,3 +211,23 @@ async def test_a_crash_at_any_write_then_a_replay_equals_one_clean_run(
     assert crashing.periods == clean.periods
     assert crashing.streams == clean.streams
     assert crashing.slice_index == clean.slice_index
+
+
+async def test_version_1_events_still_count_and_a_broken_one_is_invalid_not_a_version_error() -> (
+    None
+):
+    """Schema version 2 added ``provider``; records written as version 1 stay valid."""
+    version_1 = json.loads(accepted("old", 2, JAN).model_dump_json()) | {"schema_version": 1}
+    broken_1 = json.loads(accepted("bad", 1, JAN).model_dump_json()) | {
+        "schema_version": 1,
+        "value": "two",
+    }
+    repo, _publisher, report = await _run(
+        [
+            RawRecord(TOPIC, 0, 0, b"k", json.dumps(version_1).encode()),
+            RawRecord(TOPIC, 0, 1, b"k", json.dumps(broken_1).encode()),
+        ]
+    )
+    assert report.counted == 1
+    assert report.dead_lettered == {"invalid": 1}
+    assert value_of(_summary(repo, FY_KEY), Aggregation.SUM) == 2
