@@ -8,14 +8,18 @@ Kafka clients the three share.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from pymongo.errors import PyMongoError
 
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
@@ -25,6 +29,42 @@ from shared.structured_logging import configure_logging
 from shared.tasks import cancel_and_wait, start_logged
 
 SettingsT = TypeVar("SettingsT", bound=WorkerSettings)
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+START_RETRY_MAX_S = 5.0
+"""Longest pause between two attempts of a start-up step (the backoff doubles up to it)."""
+
+
+async def retry_at_start(
+    step: Callable[[], Awaitable[T]],
+    what: str,
+    *,
+    first_backoff_s: float = 0.5,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """``step()``, tried again while the store or the broker cannot be reached.
+
+    A worker (re)started while the store or Kafka is down (a node restart, the chaos suite's
+    "kill the service, then stop the store") waits for them instead of exiting: nothing may
+    be there to restart it. Each failed attempt is logged; ``/readyz`` stays unready until
+    the worker's consumer runs. Other errors (a bug, bad settings) end the start at once.
+    """
+    backoff = first_backoff_s
+    while True:
+        try:
+            return await step()
+        except (PyMongoError, KafkaError, OSError) as error:
+            log.warning(
+                "start-up step %s failed (%s: %s); retrying in %.1f s",
+                what,
+                type(error).__name__,
+                error,
+                backoff,
+            )
+            await sleep(backoff)
+            backoff = min(backoff * 2, START_RETRY_MAX_S)
 
 
 class Started(Protocol):
@@ -84,11 +124,26 @@ class ConsumingService(Generic[SettingsT]):
         await self.database.command("ping")
 
     async def start_producer(self) -> AIOKafkaProducer:
-        self.producer = create_producer(
+        """A started producer; waits (``retry_at_start``) while the broker cannot be reached."""
+        self.producer = await retry_at_start(self._started_producer, "Kafka producer")
+        return self.producer
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        producer = create_producer(
             self.platform.kafka_bootstrap, **connection_options(self.platform)
         )
-        await self.producer.start()
-        return self.producer
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        return producer
+
+    async def prepare_store(self, *steps: Callable[[], Awaitable[None]]) -> None:
+        """Run start-up store steps (index creation …), each retried while the store is down."""
+        for step in steps:
+            await retry_at_start(step, getattr(step, "__qualname__", "store step"))
 
     def create_consumer(self, group_id: str, max_poll_records: int) -> AIOKafkaConsumer:
         """A consumer in ``group_id`` (not started: the service's batch loop starts it)."""

@@ -29,7 +29,7 @@ class MeasuresService(ConsumingService[MeasuresSettings]):
 
     async def start(self) -> None:
         settings = self.settings
-        await self.repository.create_indexes()
+        await self.prepare_store(self.repository.create_indexes)
         publisher = KafkaValuePublisher(
             await self.start_producer(), settings.values_topic, settings.dlq_topic
         )

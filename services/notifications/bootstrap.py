@@ -81,7 +81,7 @@ class NotificationsService(ConsumingService[NotificationsSettings]):
 
     async def start(self) -> None:
         s = self.settings
-        await self.store.create_indexes()
+        await self.prepare_store(self.store.create_indexes)
         engine = NotificationEngine(
             self.store,
             KafkaNotificationPublisher(await self.start_producer(), s.notifications_topic),

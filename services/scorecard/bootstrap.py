@@ -27,8 +27,7 @@ class ScorecardService(ConsumingService[ScorecardSettings]):
 
     async def start(self) -> None:
         settings = self.settings
-        await self.repository.create_indexes()
-        await self.framework_log.create_indexes()
+        await self.prepare_store(self.repository.create_indexes, self.framework_log.create_indexes)
         context = ScorecardContext(
             repository=self.repository,
             publisher=KafkaScorecardPublisher(
