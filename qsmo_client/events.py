@@ -45,6 +45,7 @@ class Event:
     value: float
     occurred_at: str
     agency: str | None = None
+    provider: str | None = None
     source: str | None = None
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
     where: str | None = field(default=None, compare=False)
@@ -66,6 +67,8 @@ class Event:
         }
         if self.agency is not None:
             document["agency"] = self.agency
+        if self.provider is not None:
+            document["provider"] = self.provider
         if self.source is not None:
             document["source"] = self.source
         if self.attributes:
