@@ -12,7 +12,7 @@ from typing import Protocol
 from gateway.analysis import ActionStatus, Commentary, ImprovementAction
 from gateway.analysis_store import ActionKey, CommentaryKey
 from gateway.pagination import Position
-from services.measures.read_model import ValueReading
+from services.measures.read_model import SliceIndex, ValueReading, YearState
 from services.notifications.read_model import (
     Delivery,
     DeliveryMode,
@@ -25,6 +25,7 @@ from services.scorecard.read_model import ScorecardDiff, ScorecardView
 from shared.api_keys import Principal
 from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import PeriodKind
+from shared.domain.providers import Slice
 
 Clock = Callable[[], datetime]
 
@@ -54,7 +55,8 @@ class ScorecardReads(Protocol):
 
 
 class MeasureValues(Protocol):
-    """``services.measures.read_model.MeasureValuesReader``."""
+    """``services.measures.read_model.MeasureValuesReader`` (``slice``: one provider's or one
+    customer agency's share, rev. 2)."""
 
     async def fiscal_value(
         self,
@@ -63,10 +65,20 @@ class MeasureValues(Protocol):
         aggregation: Aggregation,
         fiscal_year: int,
         quarter: int | None = None,
+        *,
+        slice: Slice | None = None,
+        qsmos: Sequence[str] = (),
     ) -> ValueReading: ...
 
     async def rolling_value(
-        self, qsmo: str | None, measure: str, aggregation: Aggregation, now: datetime, days: int
+        self,
+        qsmo: str | None,
+        measure: str,
+        aggregation: Aggregation,
+        now: datetime,
+        days: int,
+        *,
+        slice: Slice | None = None,
     ) -> ValueReading: ...
 
     async def series(
@@ -77,7 +89,21 @@ class MeasureValues(Protocol):
         fiscal_year: int,
         granularity: PeriodKind,
         qsmos: Sequence[str] = (),
+        *,
+        slice: Slice | None = None,
     ) -> list[ValueReading]: ...
+
+    async def year_states(
+        self,
+        owners: Sequence[str],
+        measures: Sequence[str],
+        fiscal_years: Sequence[int],
+        slice: Slice | None,
+    ) -> list[YearState]: ...
+
+    async def slice_index(self, qsmo: str, fiscal_year: int) -> SliceIndex: ...
+
+    async def agencies_seen(self) -> list[str]: ...
 
 
 class NotificationReads(Protocol):

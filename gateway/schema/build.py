@@ -23,12 +23,13 @@ from gateway.schema.mutations_framework import FrameworkMutations
 from gateway.schema.queries_activity import ActivityQueries
 from gateway.schema.queries_framework import FrameworkQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
+from gateway.schema.queries_tiers import TierQueries
 from gateway.schema.subscriptions import Subscription
 
 log = logging.getLogger("gateway.errors")
 CACHE_SIZE = 256
 
-Query = merge_types("Query", (FrameworkQueries, ScorecardQueries, ActivityQueries))
+Query = merge_types("Query", (FrameworkQueries, ScorecardQueries, ActivityQueries, TierQueries))
 Mutation = merge_types("Mutation", (FrameworkMutations, ActivityMutations))
 
 

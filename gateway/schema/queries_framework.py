@@ -11,16 +11,14 @@ from gateway.schema.admin_types import QueryLimits, Viewer
 from gateway.schema.common import catalog_measure, fiscal_year_arg
 from gateway.schema.enums import Role, SeriesGranularity
 from gateway.schema.framework_types import Framework, Measure, Qsmo, qsmo_by_id
+from gateway.schema.tier_types import ScorecardSlice, TargetSource
 from gateway.schema.value_types import MeasureSeries, MeasureValue
-from gateway.series import (
-    point_target,
-    series_annual_target,
-    year_to_date_points,
-    year_to_date_target,
-)
+from gateway.series import point_target, year_to_date_points, year_to_date_target
+from gateway.tiers import asked_slice, slice_annual_target
 from services.measures.read_model import ValueReading
 from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import PeriodKind, fiscal_year_of
+from shared.domain.providers import Slice
 
 MAX_ROLLING_DAYS = 3660
 
@@ -72,7 +70,9 @@ class FrameworkQueries:
 
     @fields.field(
         description="A measure's value for a fiscal year, a fiscal quarter or the last N days "
-        "(default: the current fiscal year). `qsmo` omitted: government-wide."
+        "(default: the current fiscal year). `qsmo` omitted: government-wide. `provider` (needs "
+        "`qsmo`) or `agency`: that provider's or customer agency's events only (rev. 2), judged "
+        "against the QSMO's target or the provider's SLA target (`targetSource`)."
     )
     async def measure_value(
         self,
@@ -82,9 +82,12 @@ class FrameworkQueries:
         fiscal_year: int | None = None,
         fiscal_quarter: int | None = None,
         rolling_days: int | None = None,
+        provider: strawberry.ID | None = None,
+        agency: strawberry.ID | None = None,
     ) -> MeasureValue:
         context = info.context
         await context.known_qsmo(qsmo)
+        slice_ = await asked_slice(context, qsmo, provider, agency)
         framework = context.runtime.catalog.framework()
         known = catalog_measure(framework, measure)
         aggregation = known.aggregation
@@ -100,7 +103,7 @@ class FrameworkQueries:
                     f"rollingDays must be between 1 and {MAX_ROLLING_DAYS}", field="rollingDays"
                 )
             reading = await context.runtime.values.rolling_value(
-                qsmo, measure, aggregation, now, rolling_days
+                qsmo, measure, aggregation, now, rolling_days, slice=slice_
             )
         else:
             if fiscal_quarter is not None and fiscal_year is None:
@@ -109,15 +112,21 @@ class FrameworkQueries:
                 raise BadUserInputError("fiscalQuarter must be 1..4", field="fiscalQuarter")
             year = fiscal_year_of(now) if fiscal_year is None else fiscal_year_arg(fiscal_year)
             reading = await context.runtime.values.fiscal_value(
-                qsmo, measure, aggregation, year, fiscal_quarter
+                qsmo,
+                measure,
+                aggregation,
+                year,
+                fiscal_quarter,
+                slice=slice_,
+                qsmos=() if slice_ is None else [q.id for q in await context.qsmos()],
             )
-        return await _value(info, reading)
+        return await _value(info, reading, slice_)
 
     @fields.field(
         description="A measure's monthly or quarterly values over a fiscal year, each judged "
         "against its own period's target (rev. 2). `cumulative: true` (sum measures only): "
         "year-to-date running totals against the expected-to-date target. `qsmo` omitted: "
-        "government-wide."
+        "government-wide. `provider` (needs `qsmo`) or `agency`: that slice's events only."
     )
     async def measure_series(
         self,
@@ -127,9 +136,12 @@ class FrameworkQueries:
         qsmo: strawberry.ID | None = None,
         granularity: SeriesGranularity = SeriesGranularity.MONTH,
         cumulative: bool = False,
+        provider: strawberry.ID | None = None,
+        agency: strawberry.ID | None = None,
     ) -> MeasureSeries:
         context = info.context
         await context.known_qsmo(qsmo)
+        slice_ = await asked_slice(context, qsmo, provider, agency)
         framework = context.runtime.catalog.framework()
         known = catalog_measure(framework, measure)
         if cumulative and known.aggregation is not Aggregation.SUM:
@@ -147,24 +159,26 @@ class FrameworkQueries:
             year,
             PeriodKind(granularity.value),
             qsmos=[q.id for q in await context.qsmos()],
+            slice=slice_,
         )
         now = context.runtime.clock()
-        annual = series_annual_target(known, qsmo, state, context.runtime.catalog.qsmos, year)
+        annual, source = slice_annual_target(known, qsmo, slice_, state, context, year)
         profile = Measure.from_model(framework, known)
+        label = None if slice_ is None else slice_.label
+        target_source = TargetSource(source)
         if cumulative:
-            points = [
-                MeasureValue.from_reading(
-                    r, profile, known, year_to_date_target(annual, r.period, now)
-                )
+            targets = [
+                (r, year_to_date_target(annual, r.period, now))
                 for r in year_to_date_points(readings, known.aggregation, now)
             ]
         else:
-            points = [
-                MeasureValue.from_reading(
-                    r, profile, known, point_target(annual, known.aggregation, r.period, now)
-                )
-                for r in readings
+            targets = [
+                (r, point_target(annual, known.aggregation, r.period, now)) for r in readings
             ]
+        points = [
+            MeasureValue.from_reading(r, profile, known, t, target_source, label)
+            for r, t in targets
+        ]
         return MeasureSeries(
             qsmo_id=qsmo,
             measure_id=measure,
@@ -174,21 +188,28 @@ class FrameworkQueries:
             annual_target=annual,
             reference_time=now,
             points=points,
+            target_source=target_source,
+            slice=ScorecardSlice.from_label(label),
         )
 
 
-async def _value(info: Info, reading: ValueReading) -> MeasureValue:
+async def _value(info: Info, reading: ValueReading, slice_: Slice | None = None) -> MeasureValue:
     """A period's value judged as a series point is (rev. 2): against its own period target at
     now — a fiscal year or quarter its share of the annual target (an open one: what was
     expected by today), a rolling window its days' share; government-wide ``sum``: the sum of
-    the participating QSMOs' targets."""
+    the participating QSMOs' targets; a provider's slice: its SLA target where one is set."""
     context = info.context
     framework = context.runtime.catalog.framework()
     measure = framework.measure(reading.measure)
     state = await context.loaders.framework_state()
     year = fiscal_year_of(reading.period.end - timedelta(microseconds=1))
-    annual = series_annual_target(measure, reading.qsmo, state, context.runtime.catalog.qsmos, year)
+    annual, source = slice_annual_target(measure, reading.qsmo, slice_, state, context, year)
     target = point_target(annual, measure.aggregation, reading.period, context.runtime.clock())
     return MeasureValue.from_reading(
-        reading, Measure.from_model(framework, measure), measure, target
+        reading,
+        Measure.from_model(framework, measure),
+        measure,
+        target,
+        TargetSource(source),
+        None if slice_ is None else slice_.label,
     )

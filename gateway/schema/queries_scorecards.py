@@ -10,6 +10,8 @@ from gateway.errors import BadUserInputError
 from gateway.schema import fields
 from gateway.schema.common import aware, fiscal_year_arg, phase_arg
 from gateway.schema.scorecard_types import Scorecard, ScorecardDiff, ScorecardVersion
+from gateway.tiers import asked_slice, slice_view
+from services.scorecard.read_model import ScorecardView
 
 MAX_HISTORY = 100
 
@@ -32,7 +34,11 @@ class ScorecardQueries:
         description="A QSMO's scorecard (`qsmo` omitted: government-wide) as it is now, or as "
         "it was at `asOf` (not in the future), judged at that instant: an open year's `sum` "
         "targets are those expected by that day; `phase` rescores with another phase. Null "
-        "before any data."
+        "before any data. Slices (rev. 2): `provider` (needs `qsmo`, a provider serving it) "
+        "or `agency` (with `qsmo`: within that QSMO; without: from every QSMO) restricts it to "
+        "that provider's or agency's events, computed on read (`stored: false`, no history: "
+        "`asOf` judges today's values at that instant); a slice without events is NO_DATA, "
+        "never null or zero."
     )
     async def scorecard(
         self,
@@ -41,15 +47,21 @@ class ScorecardQueries:
         qsmo: strawberry.ID | None = None,
         phase: int | None = None,
         as_of: datetime.datetime | None = None,
+        provider: strawberry.ID | None = None,
+        agency: strawberry.ID | None = None,
     ) -> Scorecard | None:
         context = info.context
         fiscal_year_arg(fiscal_year)
         await context.known_qsmo(qsmo)
         phase_arg(context.runtime.catalog.framework(), phase)
-        if as_of is not None:
-            view = await context.runtime.scorecards.as_of(
-                fiscal_year, qsmo, past(aware(as_of, "asOf"), context.runtime.clock()), phase
-            )
+        slice_ = await asked_slice(context, qsmo, provider, agency)
+        now = context.runtime.clock()
+        at = None if as_of is None else past(aware(as_of, "asOf"), now)
+        view: ScorecardView | None
+        if slice_ is not None:
+            view = await slice_view(context, fiscal_year, qsmo, slice_, at or now, phase)
+        elif at is not None:
+            view = await context.runtime.scorecards.as_of(fiscal_year, qsmo, at, phase)
         else:
             view = await context.loaders.scorecards.load((fiscal_year, qsmo, phase))
         return None if view is None else Scorecard.from_model(view)

@@ -9,6 +9,7 @@ from gateway.schema import fields
 from gateway.schema.analysis_types import Commentary, ImprovementAction
 from gateway.schema.enums import ScorecardCause, Status
 from gateway.schema.framework_types import Measure, Qsmo, qsmo_by_id
+from gateway.schema.tier_types import ScorecardSlice
 from services.scorecard import read_model
 
 
@@ -170,9 +171,15 @@ class CauseDetail:
         )
 
 
-@strawberry.type(description="A QSMO's (or the government-wide) scorecard for a fiscal year.")
+@strawberry.type(
+    description="A QSMO's (or the government-wide) scorecard for a fiscal year, or a slice of "
+    "one: a provider's or a customer agency's share (computed on read)."
+)
 class Scorecard:
-    id: strawberry.ID = strawberry.field(description="`FY<year>|<qsmo>` or `FY<year>|government`.")
+    id: strawberry.ID = strawberry.field(
+        description="`FY<year>|<qsmo>` or `FY<year>|government`; a slice adds `|provider:<id>` "
+        "or `|agency:<id>`."
+    )
     fiscal_year: int
     qsmo_id: strawberry.ID | None = strawberry.field(description="Null: government-wide.")
     version: int
@@ -194,10 +201,20 @@ class Scorecard:
     reference_time: datetime.datetime = strawberry.field(
         description="The instant the scorecard is judged at: now, or the `asOf` asked for."
     )
+    slice: ScorecardSlice | None = strawberry.field(
+        description="A slice scorecard's provider or customer agency (rev. 2); null for a "
+        "QSMO's or the government-wide scorecard."
+    )
+    stored: bool = strawberry.field(
+        description="True: a stored, versioned scorecard (QSMO, government-wide). False: a "
+        "slice scorecard computed on read from the values stored now (version 0, no history)."
+    )
 
     @classmethod
     def from_model(cls, view: read_model.ScorecardView) -> "Scorecard":
         return cls(
+            slice=ScorecardSlice.from_label(view.slice),
+            stored=view.slice is None,
             id=strawberry.ID(view.scorecard_id),
             fiscal_year=view.fiscal_year,
             qsmo_id=None if view.qsmo is None else strawberry.ID(view.qsmo),

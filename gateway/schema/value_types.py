@@ -7,6 +7,7 @@ import strawberry
 from gateway.context import Info
 from gateway.schema.enums import PeriodKind, SeriesGranularity, Status
 from gateway.schema.framework_types import Measure, Qsmo, qsmo_by_id
+from gateway.schema.tier_types import ScorecardSlice, TargetSource
 from gateway.series import judge
 from services.measures.read_model import ValueReading
 from shared.domain import catalog as model
@@ -50,15 +51,33 @@ class MeasureValue:
     )
     last_ingested_at: datetime.datetime | None
     qsmos_reporting: int = strawberry.field(description="QSMOs with at least one event.")
+    target_source: TargetSource = strawberry.field(
+        description="Where `target` comes from: the QSMO's, the government-wide one, or (a "
+        "provider's slice) the provider's SLA target."
+    )
+    slice: ScorecardSlice | None = strawberry.field(
+        description="The provider or customer agency the value is restricted to (rev. 2); "
+        "null for a QSMO's or the government-wide value."
+    )
     _measure: strawberry.Private[Measure]
 
     @classmethod
     def from_reading(
-        cls, reading: ValueReading, measure: Measure, measure_model: model.Measure, target: float
+        cls,
+        reading: ValueReading,
+        measure: Measure,
+        measure_model: model.Measure,
+        target: float,
+        source: TargetSource | None = None,
+        slice_label: str | None = None,
     ) -> "MeasureValue":
         judged = judge(reading.value, target, measure_model)
         summary, period = reading.summary, reading.period
+        if source is None:
+            source = TargetSource.GOVERNMENT if reading.qsmo is None else TargetSource.QSMO
         return cls(
+            target_source=source,
+            slice=ScorecardSlice.from_label(slice_label),
             qsmo_id=None if reading.qsmo is None else strawberry.ID(reading.qsmo),
             measure_id=strawberry.ID(reading.measure),
             period=Period(
@@ -111,3 +130,10 @@ class MeasureSeries:
         description="The time open periods are judged at (now)."
     )
     points: list[MeasureValue]
+    target_source: TargetSource = strawberry.field(
+        description="Where `annualTarget` comes from (a provider's slice: its SLA target if an "
+        "admin set one)."
+    )
+    slice: ScorecardSlice | None = strawberry.field(
+        description="The provider or customer agency the series is restricted to (rev. 2)."
+    )

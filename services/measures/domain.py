@@ -18,6 +18,20 @@ state's ``applied_offset``, so each event is folded into its month exactly once 
 An event is *restated* in a period when the stream had already seen an event at or after the
 period's end: it changes a value that was reported as final. It is counted as usual (late data
 is data quality, not an error) and ``restated_count`` goes up.
+
+**Slices** (FRAMEWORK.md rev. 2, "Tiers below the QSMO"): an event naming a ``provider`` and/or
+an ``agency`` also folds into that provider's and that agency's *slice states* of the same
+periods (fiscal year with its months, fiscal quarter, day): ``PeriodState`` with a ``slice``,
+keyed ``qsmo|measure|kind|label|provider:<id>`` or ``...|agency:<id>``. They belong to the
+same (QSMO, measure) stream, hence to the same partition and writer, so ``applied_offset``
+makes them exactly-once exactly as the QSMO states, and restatement is judged against the
+same stream mark. An event with both updates 9 period states instead of 3; a batch still
+writes each state once (``BatchPlan.periods`` holds the last state per key). Slice states are
+not announced on Kafka (``is_published_period``): slice scorecards are computed on read.
+
+Each event also yields a ``Sighting`` (which provider and agency had events in a QSMO's
+fiscal year): the read side's ``slice_index`` and ``agencies_seen`` documents, written as
+set unions, so a replayed sighting changes nothing and any number of writers agree.
 """
 
 from __future__ import annotations
@@ -37,6 +51,7 @@ from shared.domain.fiscal import (
     month_period,
     to_utc,
 )
+from shared.domain.providers import Slice
 from shared.domain.summaries import EMPTY, Summary, fold
 
 NOTHING_APPLIED = -1
@@ -54,6 +69,13 @@ class CountedEvent:
     ingested_at: datetime
     partition: int
     offset: int
+    agency: str | None = None
+    provider: str | None = None
+
+    @property
+    def slices(self) -> tuple[Slice | None, ...]:
+        """The states' scopes this event folds into: the QSMO (None), its provider, its agency."""
+        return _scopes(self.provider, self.agency)
 
 
 @dataclass(frozen=True)
@@ -85,10 +107,12 @@ class PeriodState:
     last_ingested_at: datetime | None = None
     months: Mapping[str, MonthPart] = field(default_factory=dict)
     """Fiscal-year states only: the year's months by label (``2024-03``) that have events."""
+    slice: Slice | None = None
+    """The provider or agency this state is restricted to; None for the QSMO-level state."""
 
     @property
     def key(self) -> str:
-        return period_key(self.qsmo, self.measure, self.period)
+        return period_key(self.qsmo, self.measure, self.period, self.slice)
 
 
 @dataclass(frozen=True)
@@ -126,11 +150,33 @@ class BatchPlan:
     """Events counted for the first time (not already applied before a crash)."""
     late_events: int = 0
     """Newly counted events older than their stream's newest ``occurred_at``."""
+    sightings: set[Sighting] = field(default_factory=set)
+    """Which providers and agencies the batch's events name, per QSMO fiscal year."""
 
 
-def period_key(qsmo: str, measure: str, period: Period) -> str:
-    """Document key of a period state: ``qsmo|measure|kind|label``."""
-    return f"{qsmo}|{measure}|{period.kind.value}|{period.label}"
+@dataclass(frozen=True)
+class Sighting:
+    """An event of ``provider`` and/or ``agency`` in ``qsmo``'s ``fiscal_year`` (either may be None)."""
+
+    qsmo: str
+    fiscal_year: int
+    provider: str | None
+    agency: str | None
+
+
+def period_key(qsmo: str, measure: str, period: Period, slice: Slice | None = None) -> str:
+    """Document key of a period state: ``qsmo|measure|kind|label`` (``|provider:<id>`` for a slice)."""
+    key = f"{qsmo}|{measure}|{period.kind.value}|{period.label}"
+    return key if slice is None else f"{key}|{slice.label}"
+
+
+@lru_cache(maxsize=4096)
+def _scopes(provider: str | None, agency: str | None) -> tuple[Slice | None, ...]:
+    return (
+        None,
+        *(() if provider is None else (Slice("provider", provider),)),
+        *(() if agency is None else (Slice("agency", agency),)),
+    )
 
 
 def stream_key(qsmo: str, measure: str) -> str:
@@ -164,7 +210,8 @@ def keys_of(events: Iterable[CountedEvent]) -> tuple[set[str], set[str]]:
     for event in events:
         stream_keys.add(stream_key(event.qsmo, event.measure))
         for period, _, _ in periods_of(event.occurred_at):
-            period_keys.add(period_key(event.qsmo, event.measure, period))
+            for scope in event.slices:
+                period_keys.add(period_key(event.qsmo, event.measure, period, scope))
     return period_keys, stream_keys
 
 
@@ -186,6 +233,8 @@ def plan_batch(
         skey = stream_key(event.qsmo, event.measure)
         stream = current_streams.get(skey) or StreamState(event.qsmo, event.measure)
         newly = _fold_into_periods(plan, current_periods, stream, event)
+        if event.provider is not None or event.agency is not None:
+            plan.sightings.add(_sighting(event))
         if event.offset > stream.applied_offset:
             current_streams[skey] = plan.streams[skey] = _advance(stream, event)
             if newly:
@@ -204,30 +253,50 @@ def _fold_into_periods(
     stream: StreamState,
     event: CountedEvent,
 ) -> bool:
+    """Fold ``event`` into each of its states (periods × scopes) not yet past its offset."""
     newly = False
-    for period, fiscal_year, quarter in periods_of(event.occurred_at):
-        key = period_key(event.qsmo, event.measure, period)
-        state = current.get(key) or PeriodState(
-            event.qsmo, event.measure, period, fiscal_year, quarter
-        )
-        if event.offset > state.applied_offset:
-            restating = stream.max_occurred_at is not None and stream.max_occurred_at >= period.end
-            state = replace(
-                state,
-                summary=fold(state.summary, event.value, event.occurred_at, event.offset),
-                restated_count=state.restated_count + int(restating),
-                applied_offset=event.offset,
-                partition=event.partition,
-                last_ingested_at=_later(state.last_ingested_at, event.ingested_at),
-                months=_months_with(state, stream, event),
-            )
-            current[key] = plan.periods[key] = state
-            plan.folded[key] = plan.folded.get(key, 0) + 1
-            if restating:
-                plan.restated.add(key)
-            newly = True
-        plan.touched[key] = state
+    for placement in periods_of(event.occurred_at):
+        for scope in event.slices:
+            newly = _fold_into_period(plan, current, stream, event, placement, scope) or newly
     return newly
+
+
+def _fold_into_period(
+    plan: BatchPlan,
+    current: dict[str, PeriodState],
+    stream: StreamState,
+    event: CountedEvent,
+    placement: tuple[Period, int, int | None],
+    scope: Slice | None,
+) -> bool:
+    period, fiscal_year, quarter = placement
+    key = period_key(event.qsmo, event.measure, period, scope)
+    state = current.get(key) or PeriodState(
+        event.qsmo, event.measure, period, fiscal_year, quarter, slice=scope
+    )
+    newly = event.offset > state.applied_offset
+    if newly:
+        restating = stream.max_occurred_at is not None and stream.max_occurred_at >= period.end
+        state = replace(
+            state,
+            summary=fold(state.summary, event.value, event.occurred_at, event.offset),
+            restated_count=state.restated_count + int(restating),
+            applied_offset=event.offset,
+            partition=event.partition,
+            last_ingested_at=_later(state.last_ingested_at, event.ingested_at),
+            months=_months_with(state, stream, event),
+        )
+        current[key] = plan.periods[key] = state
+        plan.folded[key] = plan.folded.get(key, 0) + 1
+        if restating:
+            plan.restated.add(key)
+    plan.touched[key] = state
+    return newly
+
+
+def _sighting(event: CountedEvent) -> Sighting:
+    fiscal_year = periods_of(event.occurred_at)[0][1]
+    return Sighting(event.qsmo, fiscal_year, event.provider, event.agency)
 
 
 def _months_with(
@@ -264,5 +333,11 @@ def _later(a: datetime | None, b: datetime) -> datetime:
 
 
 def is_published_period(state: PeriodState) -> bool:
-    """Fiscal-year and fiscal-quarter values are announced on Kafka; day states are not."""
-    return state.period.kind in (PeriodKind.FISCAL_YEAR, PeriodKind.FISCAL_QUARTER)
+    """QSMO-level fiscal-year and fiscal-quarter values are announced on Kafka.
+
+    Day states are not, nor are slice states (slice scorecards are computed on read).
+    """
+    return state.slice is None and state.period.kind in (
+        PeriodKind.FISCAL_YEAR,
+        PeriodKind.FISCAL_QUARTER,
+    )

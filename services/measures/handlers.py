@@ -71,6 +71,7 @@ async def process_batch(
         await repository.load_streams(stream_keys),
     )
     await repository.save_periods(list(plan.periods.values()))
+    await repository.save_sightings(plan.sightings)
     await repository.save_streams(list(plan.streams.values()))
 
     changes = [
@@ -100,6 +101,8 @@ def _counted(item: PositionedEvent) -> CountedEvent:
         ingested_at=event.ingested_at,
         partition=item.partition,
         offset=item.offset,
+        agency=event.agency,
+        provider=event.provider,
     )
 
 

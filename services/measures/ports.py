@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from services.measures.domain import PeriodState, StreamState
+from services.measures.domain import PeriodState, Sighting, StreamState
 from shared.events import AcceptedEvent, DeadLetter, MeasureValueChanged
 
 
@@ -43,6 +43,12 @@ class MeasureRepository(Protocol):
 
     async def save_streams(self, states: Collection[StreamState]) -> None:
         """Write these stream states; called after ``save_periods`` of the same batch."""
+
+    async def save_sightings(self, sightings: Collection[Sighting]) -> None:
+        """Add these providers and agencies to ``slice_index`` and ``agencies_seen``.
+
+        Set unions: writing a sighting again (a replay) or from another writer changes nothing.
+        """
 
     async def ping(self) -> None:
         """Return when the store answers."""

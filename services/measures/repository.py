@@ -1,7 +1,9 @@
 """Storage adapters of the measures service: MongoDB (real) and in memory (unit tests).
 
 The MongoDB adapter caches the states it has seen: as the single writer of its partitions'
-documents it only needs the store to read a state once.
+documents it only needs the store to read a state once. It also remembers the sightings it
+has written (``slice_index``, ``agencies_seen``): those only ever grow, so a sighting written
+once need not be written again, and a batch of known providers and agencies writes nothing.
 
 Both pass ``tests/contract/test_measure_repository.py``.
 """
@@ -9,11 +11,11 @@ Both pass ``tests/contract/test_measure_repository.py``.
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, ReplaceOne
+from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from services.measures import documents as docs
-from services.measures.domain import PeriodState, StreamState
+from services.measures.domain import PeriodState, Sighting, StreamState
 from services.measures.ports import PositionedEvent
 from shared.mongo import bulk_write_chunked, find_by_ids
 
@@ -32,6 +34,7 @@ class MongoMeasureRepository:
         self._periods: dict[str, PeriodState] = {}
         self._streams: dict[str, StreamState] = {}
         self._complete = False
+        self._sighted: set[Sighting] = set()
 
     async def create_indexes(self) -> None:
         """Indexes for the read side: period lookups and day-range scans."""
@@ -102,6 +105,22 @@ class MongoMeasureRepository:
         await self._write(docs.STREAMS, documents, stored=self._streams)
         self._streams.update((s.key, s) for s in states)
 
+    async def save_sightings(self, sightings: Collection[Sighting]) -> None:
+        new = set(sightings) - self._sighted
+        if not new:
+            return
+        updates = docs.slice_index_updates(new)
+        await bulk_write_chunked(
+            self._db[docs.SLICE_INDEX],
+            [
+                UpdateOne({"_id": k}, {"$set": paths}, upsert=True)
+                for k, paths in sorted(updates.items())
+            ],
+        )
+        agencies = sorted({s.agency for s in new if s.agency is not None})
+        await self._insert_new(docs.AGENCIES_SEEN, [{"_id": a} for a in agencies])
+        self._sighted |= new
+
     async def _write(
         self, collection: str, documents: list[dict[str, Any]], stored: Mapping[str, object]
     ) -> None:
@@ -137,6 +156,7 @@ class MongoMeasureRepository:
         self._periods.clear()
         self._streams.clear()
         self._complete = False
+        self._sighted.clear()
 
     async def ping(self) -> None:
         await self._db.command("ping")
@@ -149,6 +169,8 @@ class InMemoryMeasureRepository:
         self.events: dict[str, dict[str, Any]] = {}
         self.periods: dict[str, dict[str, Any]] = {}
         self.streams: dict[str, dict[str, Any]] = {}
+        self.slice_index: dict[str, dict[str, Any]] = {}
+        self.agencies_seen: dict[str, dict[str, Any]] = {}
 
     async def store_raw_events(self, events: Sequence[PositionedEvent]) -> set[tuple[int, int]]:
         counted: set[tuple[int, int]] = set()
@@ -174,6 +196,19 @@ class InMemoryMeasureRepository:
     async def save_streams(self, states: Collection[StreamState]) -> None:
         for state in states:
             self.streams[state.key] = docs.stream_document(state)
+
+    async def save_sightings(self, sightings: Collection[Sighting]) -> None:
+        for key, paths in docs.slice_index_updates(sightings).items():
+            document = self.slice_index.setdefault(key, {"_id": key})
+            for path, value in paths.items():
+                *parents, name = path.split(".")
+                node = document
+                for parent in parents:
+                    node = node.setdefault(parent, {})
+                node[name] = value
+        for sighting in sightings:
+            if sighting.agency is not None:
+                self.agencies_seen.setdefault(sighting.agency, {"_id": sighting.agency})
 
     async def ping(self) -> None:
         return None

@@ -15,6 +15,10 @@ Rev. 2: ``current`` and ``all_current`` judge each version at *now* (the injecte
 weights, baselines). A ``phase`` argument rejudges with that phase as well. Government-wide
 views carry per-measure QSMO status counts from the QSMO views judged the same way.
 ``history`` and ``diff`` show the versions as stored.
+
+Slice scorecards (a provider's or a customer agency's share, rev. 2) are not stored: the pure
+``slice_scorecard`` computes one on read from the slice's fiscal-year states
+(``SliceYearState``, which the gateway builds from the measures service's read door).
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,6 +31,7 @@ from services.scorecard import documents as docs
 from services.scorecard.changes import diff
 from services.scorecard.inputs import to_millis
 from services.scorecard.judging import needs_rejudging, rejudge, with_qsmo_status_counts
+from services.scorecard.slices import SliceYearState, sla_targets_of, slice_scorecard
 from services.scorecard.views import (
     CauseDetail,
     MeasureView,
@@ -194,6 +199,9 @@ __all__ = [
     "ScorecardDiff",
     "ScorecardReader",
     "ScorecardView",
+    "SliceYearState",
     "StatusCounts",
     "VersionSummary",
+    "sla_targets_of",
+    "slice_scorecard",
 ]

@@ -9,7 +9,7 @@ Statuses are the strings ``GREEN``, ``AMBER``, ``RED`` and ``NO_DATA``.
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import GOVERNMENT, StatusName
 
@@ -153,6 +153,9 @@ class ScorecardView(_View):
     elapsed_share: float = 1.0
     participants: tuple[str, ...] = ()
     rules_revision: int = 1
+    slice: str | None = Field(default=None, exclude=True)
+    """A slice scorecard's slice (``provider:doi-ibc``, ``agency:DOI``; ``slices``): computed
+    on read, never stored, so never dumped; None for every stored scorecard."""
 
     @model_validator(mode="before")
     @classmethod

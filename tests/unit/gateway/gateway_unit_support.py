@@ -26,7 +26,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import GatewaySchema, build_schema
 from gateway.settings import GatewaySettings
-from services.measures.read_model import ValueReading
+from services.measures.read_model import SliceIndex, ValueReading, YearState
 from services.notifications import models as notification_models
 from services.notifications.digest import digest_of
 from services.notifications.read_model import NotAllowedError, NotFoundError
@@ -45,6 +45,7 @@ from shared.domain.fiscal import (
     quarters_of,
     rolling_period,
 )
+from shared.domain.providers import Slice
 from shared.domain.scoring import score
 from shared.domain.summaries import (
     EMPTY,
@@ -167,17 +168,43 @@ class InMemoryScorecards:
 
 @dataclass
 class FakeMeasureValues:
-    """``MeasureValues`` over a list of ``(qsmo, measure, value, occurred_at)`` events."""
+    """``MeasureValues`` over a list of ``(qsmo, measure, value, occurred_at)`` events, each
+    optionally followed by its provider and agency (rev. 2 slices); counts its calls."""
 
-    events: list[tuple[str, str, float, datetime]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+
+    @staticmethod
+    def _in_slice(event: tuple[Any, ...], slice: Slice | None) -> bool:
+        if slice is None:
+            return True
+        provider, agency = (*event[4:], None, None)[:2]
+        return (provider if slice.kind == "provider" else agency) == slice.id
+
+    def _per_qsmo(
+        self, qsmo: str | None, measure: str, period: Any, slice: Slice | None
+    ) -> dict[str, Summary]:
+        per_qsmo: dict[str, Summary] = {}
+        for seq, event in enumerate(self.events):
+            q, m, value, at = event[:4]
+            if (
+                m == measure
+                and qsmo in (None, q)
+                and period.contains(at)
+                and self._in_slice(event, slice)
+            ):
+                per_qsmo[q] = merge(per_qsmo.get(q, EMPTY), observation(value, at, seq))
+        return per_qsmo
 
     def _reading(
-        self, qsmo: str | None, measure: str, aggregation: Aggregation, period: Any
+        self,
+        qsmo: str | None,
+        measure: str,
+        aggregation: Aggregation,
+        period: Any,
+        slice: Slice | None = None,
     ) -> ValueReading:
-        per_qsmo: dict[str, Summary] = {}
-        for seq, (q, m, value, at) in enumerate(self.events):
-            if m == measure and qsmo in (None, q) and period.contains(at):
-                per_qsmo[q] = merge(per_qsmo.get(q, EMPTY), observation(value, at, seq))
+        per_qsmo = self._per_qsmo(qsmo, measure, period, slice)
         pooled = EMPTY
         for summary in per_qsmo.values():
             pooled = merge(pooled, summary)
@@ -186,7 +213,9 @@ class FakeMeasureValues:
             if qsmo is not None
             else government_wide_value(per_qsmo, aggregation)
         )
-        return ValueReading(qsmo, measure, period, value, pooled, 0, None, len(per_qsmo), per_qsmo)
+        return ValueReading(
+            qsmo, measure, period, value, pooled, 0, None, len(per_qsmo), per_qsmo, slice
+        )
 
     async def fiscal_value(
         self,
@@ -195,18 +224,30 @@ class FakeMeasureValues:
         aggregation: Aggregation,
         fiscal_year: int,
         quarter: int | None = None,
+        *,
+        slice: Slice | None = None,
+        qsmos: Sequence[str] = (),
     ) -> ValueReading:
+        self.calls["fiscal_value"] += 1
         period = (
             fiscal_year_period(fiscal_year)
             if quarter is None
             else fiscal_quarter_period(fiscal_year, quarter)
         )
-        return self._reading(qsmo, measure, aggregation, period)
+        return self._reading(qsmo, measure, aggregation, period, slice)
 
     async def rolling_value(
-        self, qsmo: str | None, measure: str, aggregation: Aggregation, now: datetime, days: int
+        self,
+        qsmo: str | None,
+        measure: str,
+        aggregation: Aggregation,
+        now: datetime,
+        days: int,
+        *,
+        slice: Slice | None = None,
     ) -> ValueReading:
-        return self._reading(qsmo, measure, aggregation, rolling_period(now, days))
+        self.calls["rolling_value"] += 1
+        return self._reading(qsmo, measure, aggregation, rolling_period(now, days), slice)
 
     async def series(
         self,
@@ -216,13 +257,53 @@ class FakeMeasureValues:
         fiscal_year: int,
         granularity: PeriodKind,
         qsmos: Sequence[str] = (),
+        *,
+        slice: Slice | None = None,
     ) -> list[ValueReading]:
+        self.calls["series"] += 1
         periods = (
             quarters_of(fiscal_year)
             if granularity is PeriodKind.FISCAL_QUARTER
             else months_of(fiscal_year)
         )
-        return [self._reading(qsmo, measure, aggregation, p) for p in periods]
+        return [self._reading(qsmo, measure, aggregation, p, slice) for p in periods]
+
+    async def year_states(
+        self,
+        owners: Sequence[str],
+        measures: Sequence[str],
+        fiscal_years: Sequence[int],
+        slice: Slice | None,
+    ) -> list[YearState]:
+        self.calls["year_states"] += 1
+        found = []
+        for owner in sorted(set(owners)):
+            for measure in sorted(set(measures)):
+                for year in sorted(set(fiscal_years)):
+                    period = fiscal_year_period(year)
+                    summary = self._per_qsmo(owner, measure, period, slice).get(owner)
+                    if summary is not None:
+                        found.append(YearState(owner, measure, year, summary, 0, None))
+        return found
+
+    async def slice_index(self, qsmo: str, fiscal_year: int) -> SliceIndex:
+        self.calls["slice_index"] += 1
+        period = fiscal_year_period(fiscal_year)
+        providers: dict[str, set[str]] = {}
+        agencies: set[str] = set()
+        for event in self.events:
+            provider, agency = (*event[4:], None, None)[:2]
+            if event[0] != qsmo or not period.contains(event[3]):
+                continue
+            if provider is not None:
+                providers.setdefault(provider, set()).update({agency} - {None})
+            if agency is not None:
+                agencies.add(agency)
+        return SliceIndex({p: frozenset(a) for p, a in providers.items()}, frozenset(agencies))
+
+    async def agencies_seen(self) -> list[str]:
+        self.calls["agencies_seen"] += 1
+        return sorted({e[5] for e in self.events if len(e) > 5 and e[5] is not None})
 
 
 @dataclass

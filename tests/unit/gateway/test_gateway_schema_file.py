@@ -16,8 +16,13 @@ def test_contract_names_are_present() -> None:
     for name in (
         "framework(version: ID = null): Framework!",
         "measureValue(measure: ID!, qsmo: ID = null, fiscalYear: Int = null, "
-        "fiscalQuarter: Int = null, rollingDays: Int = null): MeasureValue!",
-        "scorecard(fiscalYear: Int!, qsmo: ID = null, phase: Int = null, asOf: DateTime = null)",
+        "fiscalQuarter: Int = null, rollingDays: Int = null, provider: ID = null, "
+        "agency: ID = null): MeasureValue!",
+        "scorecard(fiscalYear: Int!, qsmo: ID = null, phase: Int = null, asOf: DateTime = null, "
+        "provider: ID = null, agency: ID = null): Scorecard",
+        "providerComparison(qsmo: ID!, fiscalYear: Int!, measures: [ID!] = null): "
+        "ProviderComparison!",
+        "agencies: [Agency!]!",
         "scorecardDiff(fiscalYear: Int!, from: DateTime!, to: DateTime!",
         "scorecards(fiscalYear: Int!",
         "notifications(qsmo: ID = null, first: Int = null, after: String = null)",

@@ -16,6 +16,8 @@ def accepted(
     *,
     qsmo: str = "cybersecurity",
     measure: str = "customer-engagement",
+    provider: str | None = None,
+    agency: str | None = None,
 ) -> AcceptedEvent:
     return AcceptedEvent(
         event_id=event_id,
@@ -25,6 +27,8 @@ def accepted(
         occurred_at=occurred_at,
         ingested_at=INGESTED,
         request_id="r",
+        provider=provider,
+        agency=agency,
     )
 
 

@@ -1,4 +1,8 @@
-"""The measures handler with in-memory adapters: exact values, exactly-once, DLQ."""
+"""The measures handler with in-memory adapters: exact values, exactly-once, DLQ.
+
+The crash-and-replay property covers slice states and the slice index too (events with and
+without provider and agency).
+"""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -153,6 +157,10 @@ class _CrashingRepository(InMemoryMeasureRepository):
         await super().save_streams(states)
         self._tick()
 
+    async def save_sightings(self, sightings: Any) -> None:
+        await super().save_sightings(sightings)
+        self._tick()
+
 
 event_strategy = st.lists(
     st.tuples(
@@ -160,6 +168,8 @@ event_strategy = st.lists(
         st.integers(0, 500),
         st.sampled_from(["customer-engagement", "return-on-investment"]),
         st.integers(0, 40),
+        st.sampled_from([None, "doj-jsoc", "bluepeak-soc"]),
+        st.sampled_from([None, "DOI", "USDA"]),
     ),
     min_size=1,
     max_size=40,
@@ -167,18 +177,25 @@ event_strategy = st.lists(
 
 
 @settings(max_examples=120, deadline=None)
-@given(events=event_strategy, crash_at=st.integers(1, 3), split=st.integers(0, 40))
+@given(events=event_strategy, crash_at=st.integers(1, 4), split=st.integers(0, 40))
 @pytest.mark.asyncio
 async def test_a_crash_at_any_write_then_a_replay_equals_one_clean_run(
-    events: list[tuple[int, int, str, int]], crash_at: int, split: int
+    events: list[tuple[int, int, str, int, str | None, str | None]], crash_at: int, split: int
 ) -> None:
     start = datetime(2023, 9, 20, tzinfo=UTC)
     records = [
         record(
-            accepted(f"id{eid}", float(value % 100), start + timedelta(days=day), measure=measure),
+            accepted(
+                f"id{eid}",
+                float(value % 100),
+                start + timedelta(days=day),
+                measure=measure,
+                provider=provider,
+                agency=agency,
+            ),
             offset,
         )
-        for offset, (eid, day, measure, value) in enumerate(events)
+        for offset, (eid, day, measure, value, provider, agency) in enumerate(events)
     ]
     clean, _, _ = await _run(records)
 
@@ -193,3 +210,4 @@ async def test_a_crash_at_any_write_then_a_replay_equals_one_clean_run(
     await _run(rest or first, repo=crashing)  # redelivered after the crash
     assert crashing.periods == clean.periods
     assert crashing.streams == clean.streams
+    assert crashing.slice_index == clean.slice_index

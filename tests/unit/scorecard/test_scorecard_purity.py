@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parents[3] / "services" / "scorecard"
-PURE = ["domain.py", "judging.py", "inputs.py", "changes.py", "views.py"]
+PURE = ["domain.py", "judging.py", "inputs.py", "changes.py", "views.py", "slices.py"]
 FORBIDDEN = {
     "aiokafka",
     "pymongo",
