@@ -16,11 +16,12 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 from aiokafka import AIOKafkaProducer
+from pydantic import ValidationError
 
 from gateway.caching import ReadThrough
 from shared.catalog import load_catalog
@@ -34,8 +35,15 @@ from shared.domain.catalog import (
     Qsmo,
     format_number,
 )
-from shared.domain.framework_changes import FrameworkState, fold
+from shared.domain.framework_changes import (
+    LIST_SEPARATOR,
+    FrameworkState,
+    fold,
+    provider_details,
+    provider_registry,
+)
 from shared.domain.overrides import Overrides
+from shared.domain.providers import Provider, ProviderKind, ProviderRegistry
 from shared.events import GOVERNMENT, FrameworkChanged
 from shared.framework_log import DuplicateChangeError, FrameworkLog, with_seq
 
@@ -43,7 +51,21 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-ChangeKind = Literal["target", "weight", "baseline", "dimension_adopted", "qsmo_added"]
+ChangeKind = Literal[
+    "target",
+    "weight",
+    "baseline",
+    "dimension_adopted",
+    "qsmo_added",
+    "provider_added",
+    "provider_updated",
+    "provider_retired",
+    "sla_target",
+]
+MAX_PROVIDER_TEXT = 200
+"""Longest provider name or service an admin may give."""
+MAX_AGENCY_ID = 64
+"""Longest parent agency (an agency id, as events name agencies)."""
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_AUDIT_PAGE = 500
 MAX_AUDIT_TEXT = 2000
@@ -147,7 +169,8 @@ def _clears_cache(operation: Operation[P]) -> Operation[P]:
 
 
 class FrameworkAdmin:
-    """Targets, weights, baselines, adoptions and new QSMOs, with an audit trail.
+    """Targets, weights, baselines, adoptions, new QSMOs, providers and their SLA targets,
+    with an audit trail.
 
     ``announcer`` None records without announcing; ``cache`` None folds on every ``state()``
     (the gateway passes a ``ReadThrough`` that its live feed clears).
@@ -214,6 +237,13 @@ class FrameworkAdmin:
         Read from the log, not the cache: the operations check against it.
         """
         return [*self._catalog.qsmos, *(await self._folded()).added_qsmos]
+
+    async def providers(self) -> ProviderRegistry:
+        """The catalog's providers with every recorded provider change applied.
+
+        Read from the log, not the cache: the operations check against it.
+        """
+        return provider_registry(self._catalog.providers, await self._folded())
 
     async def audit_log(
         self, limit: int = 50, after_id: str | None = None
@@ -316,6 +346,130 @@ class FrameworkAdmin:
             "qsmo_added", actor, reason, qsmo=qsmo_id, details=details, unique=f"qsmo|{qsmo_id}"
         )
 
+    @_clears_cache
+    async def add_provider(
+        self,
+        provider_id: str,
+        name: str,
+        kind: str,
+        qsmos: Sequence[str],
+        services: Sequence[str] = (),
+        parent_agency: str | None = None,
+        *,
+        actor: str,
+        reason: str,
+    ) -> FrameworkChanged:
+        """Add a provider: a new id (never used, retired ones included), a kind, and the
+        known QSMOs (at least one) whose marketplaces offer it."""
+        if not IDENTIFIER.match(provider_id):
+            raise FrameworkChangeRejected(
+                "id", "must be 1-64 lower-case letters, digits and dashes"
+            )
+        registry = await self.providers()
+        if provider_id in registry:
+            existing = registry.get(provider_id)
+            retired = " (retired; ids are never reused)" if existing and existing.retired else ""
+            raise FrameworkChangeRejected("id", f"provider '{provider_id}' already exists{retired}")
+        provider = await self._provider(
+            {
+                "id": provider_id,
+                "name": name,
+                "kind": kind,
+                "qsmos": qsmos,
+                "services": services,
+                "parent_agency": parent_agency,
+            }
+        )
+        return await self._record(
+            "provider_added",
+            actor,
+            reason,
+            provider=provider_id,
+            details=provider_details(provider),
+            unique=f"provider|{provider_id}",
+        )
+
+    @_clears_cache
+    async def update_provider(
+        self,
+        provider_id: str,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        qsmos: Sequence[str] | None = None,
+        services: Sequence[str] | None = None,
+        parent_agency: str | None = None,
+        actor: str,
+        reason: str,
+    ) -> FrameworkChanged:
+        """Change the fields given (at least one, and to something new) of a known provider;
+        the change records the provider as it is afterwards."""
+        current = self._known_provider("id", provider_id, await self.providers())
+        given = {
+            "name": name,
+            "kind": kind,
+            "qsmos": qsmos,
+            "services": services,
+            "parent_agency": parent_agency,
+        }
+        changed = {k: v for k, v in given.items() if v is not None}
+        if not changed:
+            raise FrameworkChangeRejected(
+                "id", "give at least one of name, kind, qsmos, services, parentAgency to change"
+            )
+        updated = await self._provider({**current.model_dump(), **changed})
+        if updated == current:
+            raise FrameworkChangeRejected(
+                "id", f"provider '{provider_id}' already has those values"
+            )
+        return await self._record(
+            "provider_updated",
+            actor,
+            reason,
+            provider=provider_id,
+            details=provider_details(updated),
+        )
+
+    @_clears_cache
+    async def retire_provider(
+        self, provider_id: str, *, actor: str, reason: str
+    ) -> FrameworkChanged:
+        """Retire a provider: it keeps its history and accepts no new events (once only)."""
+        current = self._known_provider("id", provider_id, await self.providers())
+        if current.retired_at is not None:
+            raise FrameworkChangeRejected(
+                "id",
+                f"provider '{provider_id}' was already retired on {current.retired_at.isoformat()}",
+            )
+        return await self._record(
+            "provider_retired",
+            actor,
+            reason,
+            provider=provider_id,
+            unique=f"provider-retired|{provider_id}",
+        )
+
+    @_clears_cache
+    async def set_sla_target(
+        self, provider_id: str, measure: str, target: float, *, actor: str, reason: str
+    ) -> FrameworkChanged:
+        """Set a provider's SLA target for a measure: it wins over the QSMO's target for that
+        provider's slice. The provider must be known and not retired; the target > 0 and
+        inside the measure's value range."""
+        current = self._known_provider("provider", provider_id, await self.providers())
+        if current.retired_at is not None:
+            raise FrameworkChangeRejected(
+                "provider",
+                f"provider '{provider_id}' was retired on {current.retired_at.isoformat()}; a "
+                "retired provider gets no SLA targets",
+            )
+        known = self._measure(measure)
+        _positive("target", target)
+        self._in_range("target", known, target)
+        return await self._record(
+            "sla_target", actor, reason, provider=provider_id, measure=measure, value=target
+        )
+
     # --- helpers ----------------------------------------------------------------------------
     def _measure(self, measure: str) -> Measure:
         return _known("measure", self.framework.measure, measure)
@@ -332,11 +486,45 @@ class FrameworkAdmin:
                 f"({measure.value_range.describe()} {measure.unit})",
             )
 
-    async def _known_qsmo(self, qsmo: str) -> None:
+    @staticmethod
+    def _known_provider(field: str, provider_id: str, registry: ProviderRegistry) -> Provider:
+        found = registry.get(provider_id)
+        if found is None:
+            close = registry.did_you_mean(provider_id)
+            hint = f"; did you mean '{close}'?" if close else " (the providers query lists them)"
+            raise FrameworkChangeRejected(field, f"unknown provider '{provider_id}'{hint}")
+        return found
+
+    async def _provider(self, fields: dict[str, object]) -> Provider:
+        """The provider these fields describe, each checked (known QSMOs, kind, texts)."""
+        for field in ("name", "parent_agency"):
+            fields[field] = _provider_text(field, fields[field], optional=field != "name")
+        if fields["kind"] not in {k.value for k in ProviderKind}:
+            kinds = ", ".join(k.value for k in ProviderKind)
+            raise FrameworkChangeRejected("kind", f"must be one of {kinds}, got {fields['kind']!r}")
+        qsmos = list(dict.fromkeys(str(q) for q in _sequence("qsmos", fields["qsmos"])))
+        if not qsmos:
+            raise FrameworkChangeRejected("qsmos", "name at least one QSMO that offers it")
+        for qsmo in qsmos:
+            await self._known_qsmo(qsmo, field="qsmos")
+        fields["qsmos"] = tuple(qsmos)
+        fields["services"] = tuple(
+            dict.fromkeys(
+                _provider_text("services", s) for s in _sequence("services", fields["services"])
+            )
+        )
+        try:
+            return Provider.model_validate(fields)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            field = str(first["loc"][0]) if first["loc"] else "id"
+            raise FrameworkChangeRejected(field, first["msg"]) from None
+
+    async def _known_qsmo(self, qsmo: str, field: str = "qsmo") -> None:
         known = [q.id for q in await self.qsmos()]
         if qsmo not in known:
             raise FrameworkChangeRejected(
-                "qsmo", f"unknown QSMO '{qsmo}' (known: {', '.join(known)})"
+                field, f"unknown QSMO '{qsmo}' (known: {', '.join(known)})"
             )
 
     async def _record(
@@ -347,6 +535,7 @@ class FrameworkAdmin:
         *,
         unique: str | None = None,
         qsmo: str | None = None,
+        provider: str | None = None,
         measure: str | None = None,
         dimension: str | None = None,
         value: float | None = None,
@@ -363,6 +552,7 @@ class FrameworkAdmin:
             change_id=change_id,
             kind=kind,
             qsmo=qsmo,
+            provider=provider,
             measure=measure,
             dimension=dimension,
             value=value,
@@ -375,6 +565,11 @@ class FrameworkAdmin:
         try:
             seq = await self._log.append(draft, unique or change_id)
         except DuplicateChangeError:
+            if provider is not None:
+                what = "retired" if kind == "provider_retired" else "added"
+                raise FrameworkChangeRejected(
+                    "id", f"provider '{provider}' was already {what} by another admin"
+                ) from None
             raise FrameworkChangeRejected("qsmo_id", "that QSMO already exists") from None
         change = with_seq(draft, seq).change
         if self._announcer is not None:
@@ -388,6 +583,28 @@ class FrameworkAdmin:
 def _positive(field: str, number: float) -> None:
     if isinstance(number, bool) or not math.isfinite(number) or number <= 0:
         raise FrameworkChangeRejected(field, f"must be a finite number > 0, got {number!r}")
+
+
+def _sequence(field: str, value: object) -> Sequence[object]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise FrameworkChangeRejected(field, "must be a list")
+    return value
+
+
+def _provider_text(field: str, value: object, *, optional: bool = False) -> str | None:
+    """``value`` trimmed; refused when empty (unless ``optional`` and None), too long, or
+    holding the separator the audit log joins lists with."""
+    if value is None and optional:
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise FrameworkChangeRejected(field, "must not be empty")
+    longest = MAX_AGENCY_ID if field == "parent_agency" else MAX_PROVIDER_TEXT
+    if len(text) > longest:
+        raise FrameworkChangeRejected(field, f"must be at most {longest} characters")
+    if LIST_SEPARATOR in text:
+        raise FrameworkChangeRejected(field, f"must not contain '{LIST_SEPARATOR}'")
+    return text
 
 
 def _known(field: str, lookup: Callable[[str], T], key: str) -> T:

@@ -10,7 +10,14 @@ from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-EVENT_SCHEMA_VERSION: Literal[1] = 1
+EVENT_SCHEMA_VERSION: Literal[2] = 2
+"""The version of ``PerformanceEvent`` ingest writes and documents (docs/ingest.md).
+
+1: the original event. 2 (rev. 2, tiers below the QSMO): adds the optional ``provider``.
+Both are accepted. The version is informative: a version-1 event may carry ``provider`` too
+(it is validated the same way), and an event without ``provider`` is valid in either.
+"""
+SUPPORTED_EVENT_SCHEMA_VERSIONS: tuple[int, ...] = (1, 2)
 
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -41,7 +48,7 @@ class PerformanceEvent(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    schema_version: Literal[1] = EVENT_SCHEMA_VERSION
+    schema_version: Literal[1, 2] = EVENT_SCHEMA_VERSION
     event_id: EventId
     qsmo: Identifier
     measure: Identifier
@@ -49,7 +56,8 @@ class PerformanceEvent(BaseModel):
     occurred_at: AwareDatetime
     agency: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     provider: Identifier | None = None
-    """The shared service provider that delivered the service (rev. 2; a registry id)."""
+    """The shared service provider that delivered the service (schema version 2; a registry
+    id that ingest checks: known, offered by ``qsmo``, not retired)."""
     source: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     attributes: Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)] = (
         Field(default_factory=dict)

@@ -8,6 +8,7 @@ from gateway.context import Info
 from gateway.schema import fields
 from gateway.schema.enums import FrameworkChangeKind, Role
 from gateway.schema.framework_types import Dimension, Measure, Qsmo, qsmo_by_id
+from gateway.schema.provider_types import Provider, provider_by_id
 from shared.events import FrameworkChanged
 
 
@@ -25,12 +26,17 @@ class AuditEntry:
     qsmo_id: strawberry.ID | None
     measure_id: strawberry.ID | None
     dimension_id: strawberry.ID | None
-    value: float | None = strawberry.field(description="The new target, weight or baseline.")
+    value: float | None = strawberry.field(
+        description="The new target, weight, baseline or SLA target."
+    )
     phase: int | None
     details: list[KeyValue]
     actor: str = strawberry.field(description="Id of the admin key that made the change.")
     reason: str
     changed_at: datetime.datetime
+    provider_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The provider a provider or SLA-target change concerns."
+    )
 
     @classmethod
     def from_model(cls, change: FrameworkChanged) -> "AuditEntry":
@@ -50,11 +56,16 @@ class AuditEntry:
             actor=change.actor,
             reason=change.reason,
             changed_at=change.changed_at,
+            provider_id=None if change.provider is None else strawberry.ID(change.provider),
         )
 
     @strawberry.field
     async def qsmo(self, info: Info) -> Qsmo | None:
         return await qsmo_by_id(info, self.qsmo_id)
+
+    @fields.field(description="The provider the change concerns, as it is now.")
+    async def provider(self, info: Info) -> Provider | None:
+        return await provider_by_id(info, self.provider_id)
 
 
 @strawberry.type(description="The result of an admin change to the framework.")
@@ -66,6 +77,12 @@ class FrameworkChangePayload:
     @fields.field(description="The QSMO the change concerns, as it is now.")
     async def qsmo(self, info: Info) -> Qsmo | None:
         return await qsmo_by_id(info, self.change.qsmo_id)
+
+    @fields.field(
+        description="The provider a provider or SLA-target change concerns, as it is now."
+    )
+    async def provider(self, info: Info) -> Provider | None:
+        return await provider_by_id(info, self.change.provider_id)
 
 
 @strawberry.type(description="The API key making this request.")

@@ -20,8 +20,10 @@ from gateway.metrics import GatewayMetrics, RequestMetrics, root_fields
 from gateway.result_cache import CachedResults, ResultCache
 from gateway.schema.mutations_activity import ActivityMutations
 from gateway.schema.mutations_framework import FrameworkMutations
+from gateway.schema.mutations_providers import ProviderMutations
 from gateway.schema.queries_activity import ActivityQueries
 from gateway.schema.queries_framework import FrameworkQueries
+from gateway.schema.queries_providers import ProviderQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
 from gateway.schema.queries_tiers import TierQueries
 from gateway.schema.subscriptions import Subscription
@@ -29,8 +31,10 @@ from gateway.schema.subscriptions import Subscription
 log = logging.getLogger("gateway.errors")
 CACHE_SIZE = 256
 
-Query = merge_types("Query", (FrameworkQueries, ScorecardQueries, ActivityQueries, TierQueries))
-Mutation = merge_types("Mutation", (FrameworkMutations, ActivityMutations))
+Query = merge_types(
+    "Query", (FrameworkQueries, ScorecardQueries, ActivityQueries, TierQueries, ProviderQueries)
+)
+Mutation = merge_types("Mutation", (FrameworkMutations, ActivityMutations, ProviderMutations))
 
 
 @lru_cache(maxsize=CACHE_SIZE)

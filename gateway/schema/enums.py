@@ -126,6 +126,12 @@ class FrameworkChangeKind(Enum):
     BASELINE = "baseline"
     DIMENSION_ADOPTED = "dimension_adopted"
     QSMO_ADDED = "qsmo_added"
+    PROVIDER_ADDED = "provider_added"
+    PROVIDER_UPDATED = "provider_updated"
+    PROVIDER_RETIRED = "provider_retired"
+    SLA_TARGET = strawberry.enum_value(
+        "sla_target", description="A provider's SLA target for a measure (`value`)."
+    )
 
 
 @strawberry.enum(description="The level of a scorecard a status change happened at.")

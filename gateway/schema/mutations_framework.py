@@ -16,7 +16,8 @@ from gateway.schema.framework_types import Dimension, Measure
 from shared.events import FrameworkChanged
 
 
-def _payload(info: Info, change: FrameworkChanged) -> FrameworkChangePayload:
+def framework_change_payload(info: Info, change: FrameworkChanged) -> FrameworkChangePayload:
+    """The payload of a recorded change; this operation's later reads see the change."""
     info.context.loaders.forget_framework_state()
     framework = info.context.runtime.catalog.framework()
     measure = None
@@ -49,7 +50,7 @@ class FrameworkMutations:
             change = await info.context.runtime.framework.set_target(
                 measure, target, qsmo=qsmo, actor=principal.key_id, reason=reason
             )
-        return _payload(info, change)
+        return framework_change_payload(info, change)
 
     @fields.mutation(
         description="Admin: set the weight of a measure (within its dimension) or of a dimension "
@@ -80,7 +81,7 @@ class FrameworkMutations:
                 change = await framework.set_dimension_weight(
                     dimension, weight, actor=principal.key_id, reason=reason
                 )
-        return _payload(info, change)
+        return framework_change_payload(info, change)
 
     @fields.mutation(
         description="Admin: set a measure's baseline for one QSMO, or government-wide."
@@ -99,7 +100,7 @@ class FrameworkMutations:
             change = await info.context.runtime.framework.set_baseline(
                 measure, value, qsmo=qsmo, actor=principal.key_id, reason=reason
             )
-        return _payload(info, change)
+        return framework_change_payload(info, change)
 
     @fields.mutation(
         description="Admin: adopt a proposed dimension; its measures count from `phase` on."
@@ -113,7 +114,7 @@ class FrameworkMutations:
             change = await info.context.runtime.framework.adopt_dimension(
                 dimension, phase, actor=principal.key_id, reason=reason
             )
-        return _payload(info, change)
+        return framework_change_payload(info, change)
 
     @fields.mutation(description="Admin: add a QSMO (a new, stable id).")
     async def add_qsmo(
@@ -125,4 +126,4 @@ class FrameworkMutations:
             change = await info.context.runtime.framework.add_qsmo(
                 id, name, lead_agency, actor=principal.key_id, reason=reason
             )
-        return _payload(info, change)
+        return framework_change_payload(info, change)

@@ -13,8 +13,9 @@ import strawberry
 
 from gateway.context import Info
 from gateway.schema import fields
-from gateway.schema.framework_types import Qsmo, qsmo_by_id
+from gateway.schema.framework_types import Measure, Qsmo, qsmo_by_id
 from shared.domain import providers as model
+from shared.domain.framework_changes import FrameworkState
 
 
 @strawberry.enum(
@@ -23,6 +24,40 @@ from shared.domain import providers as model
 class ProviderKind(Enum):
     FEDERAL = "federal"
     INDUSTRY = "industry"
+
+
+@strawberry.type(
+    description="A provider's service level agreement target for one measure, set by an "
+    "admin (`setSlaTarget`): it wins over the QSMO's target for that provider's slice."
+)
+class SlaTarget:
+    measure_id: strawberry.ID
+    target: float
+    set_at: datetime = strawberry.field(description="When it was last set.")
+    reason: str = strawberry.field(description="Why, as the admin recorded it.")
+
+    @fields.field(description="The measure the target is for.")
+    def measure(self, info: Info) -> Measure:
+        framework = info.context.runtime.catalog.framework()
+        return Measure.from_model(framework, framework.measure(self.measure_id))
+
+
+def sla_targets_of(provider_id: str, state: FrameworkState) -> list[SlaTarget]:
+    """A provider's SLA targets in force (the last one set per measure), by measure id."""
+    latest: dict[str, SlaTarget] = {}
+    for recorded in state.changes:
+        change = recorded.change
+        if change.kind != "sla_target" or change.provider != provider_id:
+            continue
+        if change.measure is None or change.value is None:
+            continue
+        latest[change.measure] = SlaTarget(
+            measure_id=strawberry.ID(change.measure),
+            target=change.value,
+            set_at=change.changed_at,
+            reason=change.reason,
+        )
+    return [latest[m] for m in sorted(latest)]
 
 
 @strawberry.type(
@@ -55,6 +90,10 @@ class Provider:
     async def qsmos(self, info: Info) -> list[Qsmo]:
         found = [await qsmo_by_id(info, q) for q in self.qsmo_ids]
         return [q for q in found if q is not None]
+
+    @fields.field(description="Its SLA targets in force (admins set them), by measure id.")
+    async def sla_targets(self, info: Info) -> list[SlaTarget]:
+        return sla_targets_of(self.id, await info.context.loaders.framework_state())
 
     @classmethod
     def from_model(cls, provider: model.Provider, added: bool = False) -> "Provider":

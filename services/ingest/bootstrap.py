@@ -63,7 +63,7 @@ def create_app(
     Reads the API-key file now, so a broken one stops the service at start with a message
     naming the fix (``shared.api_keys.ApiKeyFileError``), as do development keys in production
     (``shared.settings.UnsafeInProductionError``). Without a ``framework_log``, the
-    store's audit log is read for added QSMOs unless ``QSMO_INGEST_QSMO_REFRESH_S`` is 0.
+    store's audit log is read for added QSMOs and provider changes unless ``QSMO_INGEST_QSMO_REFRESH_S`` is 0.
     """
     settings = settings or IngestSettings()
     platform = platform or PlatformSettings()
@@ -73,7 +73,9 @@ def create_app(
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry, catalog.qsmo_ids)
     publisher = publisher or kafka_publisher(settings, platform, metrics)
-    directory = QsmoDirectory(catalog.qsmo_ids, loaded=settings.qsmo_refresh_s <= 0)
+    directory = QsmoDirectory(
+        catalog.qsmo_ids, loaded=settings.qsmo_refresh_s <= 0, providers=catalog.providers
+    )
 
     def following_added_qsmos() -> AbstractAsyncContextManager[None]:
         return _following(directory, metrics, settings, platform, framework_log)
@@ -121,7 +123,8 @@ async def _following(
     platform: PlatformSettings,
     framework_log: FrameworkLogReader | None,
 ) -> AsyncIterator[None]:
-    """Keep ``directory`` up to date with the audit log while the app runs (if configured)."""
+    """Keep ``directory`` (QSMOs and providers) up to date with the audit log while the app
+    runs (if configured)."""
     if settings.qsmo_refresh_s <= 0:
         yield
         return

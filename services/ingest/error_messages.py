@@ -22,9 +22,10 @@ EXPECTED = {
     "value": "a number such as 4.5",
     "occurred_at": "an RFC 3339 timestamp with an offset such as 2024-03-01T12:00:00Z",
     "agency": "a string of 1 to 64 characters such as 'DOI'",
+    "provider": "a provider id such as 'doi-ibc' (lower-case letters, digits and dashes)",
     "source": "a string of 1 to 200 characters naming the sending system",
     "attributes": "an object of at most 50 name → string, number or boolean entries",
-    "schema_version": "1 (or leave it out)",
+    "schema_version": "2 (or 1, or leave it out)",
 }
 ATTRIBUTE_VALUE = "a string of at most 1024 characters, a number or a boolean"
 _SHOWN_MAX = 60
@@ -84,7 +85,10 @@ def _describe(error: ErrorDetails) -> tuple[str | None, str, str]:
     if field == "occurred_at":
         return _describe_timestamp(kind_of_error, value, error.get("ctx") or {})
     if field == "schema_version":
-        message = f"schema_version {shown(value)} is not supported; send 1 or leave it out."
+        message = (
+            f"schema_version {shown(value)} is not supported; send 2 (the current version, "
+            "which adds provider) or 1, or leave it out."
+        )
         return field, "unsupported_schema_version", message
     if kind_of_error.endswith("_type"):
         return field, "wrong_type", _wrong_type(field, value)

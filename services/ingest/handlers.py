@@ -25,7 +25,8 @@ from services.ingest.validation import Submission
 from shared.api_keys import Principal
 from shared.authorization import Permission, PermissionDenied, allows, require_some
 from shared.domain.catalog import Catalog
-from shared.domain.validation import validate_observation
+from shared.domain.providers import ProviderRegistry
+from shared.domain.validation import FieldError, validate_observation, validate_provider
 from shared.events import AcceptedEvent, PerformanceEvent
 
 MAX_DETAILS = 1000
@@ -44,7 +45,14 @@ class IngestContext:
     clock: Clock
     retry_after_s: int
     qsmos: QsmoDirectory | None = None
-    """QSMO ids events may name (the catalog's and those admins added); None: the catalog's."""
+    """QSMO ids and providers events may name (the catalog's with admins' changes); None:
+    the catalog's."""
+
+    def providers(self) -> ProviderRegistry:
+        """The provider registry events are checked against."""
+        if self.qsmos is None:
+            return ProviderRegistry(self.catalog.providers)
+        return self.qsmos.providers
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,10 @@ async def accept_events(
         )
     now = context.clock.now()
     known = None if context.qsmos is None else context.qsmos.ids()
+    providers = context.providers()
     _refuse_unknown_qsmos_until_loaded(submission, context, known)
-    events = validated_events(submission, context.catalog, now, known)
+    _refuse_unknown_providers_until_loaded(submission, context, providers)
+    events = validated_events(submission, context.catalog, now, known, providers)
     accepted = _ACCEPTED_EVENTS.validate_python(
         [{**event.__dict__, "ingested_at": now, "request_id": request_id} for event in events]
     )
@@ -112,6 +122,27 @@ def _refuse_unknown_qsmos_until_loaded(
         )
 
 
+def _refuse_unknown_providers_until_loaded(
+    submission: Submission, context: IngestContext, providers: ProviderRegistry
+) -> None:
+    """503, not 422, for a provider unknown (or not offered by the event's QSMO) while the
+    admins' provider changes are not loaded yet: it may be one an admin added or updated."""
+    if context.qsmos is None or context.qsmos.loaded:
+        return
+    for event in submission.events:
+        if event is None or event.provider is None:
+            continue
+        known = providers.get(event.provider)
+        if known is None or not known.serves(event.qsmo):
+            raise UnavailableError(
+                f"provider '{event.provider}' is not a catalog provider of QSMO '{event.qsmo}' "
+                "and the providers added or changed by admins are not loaded yet (the store "
+                f"is not answering); none is accepted. Retry in {context.retry_after_s} s "
+                "with the same event_ids.",
+                retry_after_s=context.retry_after_s,
+            )
+
+
 def authorize(submission: Submission, principal: Principal) -> None:
     """Refuse the request if the key may not publish one of its events (viewers: none)."""
     try:
@@ -143,12 +174,30 @@ def validated_events(
     catalog: Catalog,
     now: datetime,
     known_qsmos: Sequence[str] | None = None,
+    providers: ProviderRegistry | None = None,
 ) -> list[PerformanceEvent]:
-    """The events if all pass every rule, else ``InvalidEventsError`` listing every problem."""
+    """The events if all pass every rule, else ``InvalidEventsError`` listing every problem.
+
+    ``providers``: the registry ``provider`` is checked against (default: the catalog's).
+    """
+    registry = providers if providers is not None else ProviderRegistry(catalog.providers)
+    qsmo_ids = frozenset(catalog.qsmo_ids if known_qsmos is None else known_qsmos)
     problems = list(submission.problems)
     for index, event in enumerate(submission.events):
         if event is None:
             continue
+        errors: list[FieldError] = validate_observation(
+            catalog,
+            qsmo=event.qsmo,
+            measure=event.measure,
+            value=event.value,
+            occurred_at=event.occurred_at,
+            now=now,
+            known_qsmos=known_qsmos,
+        )
+        errors += validate_provider(
+            registry, provider=event.provider, qsmo=event.qsmo, qsmo_known=event.qsmo in qsmo_ids
+        )
         problems += [
             ErrorDetail(
                 index=index,
@@ -157,15 +206,7 @@ def validated_events(
                 code=str(error.code),
                 message=error.message,
             )
-            for error in validate_observation(
-                catalog,
-                qsmo=event.qsmo,
-                measure=event.measure,
-                value=event.value,
-                occurred_at=event.occurred_at,
-                now=now,
-                known_qsmos=known_qsmos,
-            )
+            for error in errors
         ]
     problems += duplicate_ids(submission.event_ids)
     if problems:

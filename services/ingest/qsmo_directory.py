@@ -1,11 +1,13 @@
-"""The QSMO ids events may name: the catalog's, and those admins added at run time.
+"""The QSMOs and providers events may name: the catalog's, with admins' run-time changes.
 
-Admins add a QSMO through the gateway (``addQsmo``); the change is recorded in the framework
-audit log in the store, the platform's record of framework changes. Ingest reads the log's
-new entries every ``QSMO_INGEST_QSMO_REFRESH_S`` seconds, so events for a new QSMO are
-accepted within that delay, without a restart (its systems still need an API key allowed to
-publish for it). The store is not on ingest's request path: when it cannot be read, ingest
-keeps the ids it knows, counts the failure and tries again at the next interval.
+Admins add a QSMO (``addQsmo``) and add, update or retire providers (``addProvider``,
+``updateProvider``, ``retireProvider``) through the gateway; each change is recorded in the
+framework audit log in the store, the platform's record of framework changes. Ingest reads
+the log's new entries every ``QSMO_INGEST_QSMO_REFRESH_S`` seconds, so events for a new QSMO
+or provider are accepted (and a retired provider's refused) within that delay, without a
+restart (a new QSMO's systems still need an API key allowed to publish for it). The store is
+not on ingest's request path: when it cannot be read, ingest keeps what it knows, counts the
+failure and tries again at the next interval.
 """
 
 import asyncio
@@ -15,7 +17,13 @@ from typing import Protocol
 
 from prometheus_client import Counter, Gauge
 
-from shared.domain.framework_changes import RecordedChange
+from shared.domain.framework_changes import (
+    PROVIDER_KINDS,
+    FrameworkState,
+    RecordedChange,
+    provider_registry,
+)
+from shared.domain.providers import Provider, ProviderRegistry
 from shared.framework_log import FrameworkLogReader
 from shared.tasks import raise_if_cancelled
 
@@ -23,11 +31,22 @@ log = logging.getLogger(__name__)
 
 
 class QsmoDirectory:
-    """Known QSMO ids; grows as audit-log entries are applied (in order, each once)."""
+    """Known QSMO ids and the provider registry; follows audit-log entries applied in order,
+    each once."""
 
-    def __init__(self, catalog_ids: Iterable[str], *, loaded: bool = False) -> None:
+    def __init__(
+        self,
+        catalog_ids: Iterable[str],
+        *,
+        loaded: bool = False,
+        providers: Iterable[Provider] = (),
+    ) -> None:
         self._catalog = tuple(catalog_ids)
         self._added: tuple[str, ...] = ()
+        self._catalog_providers = tuple(providers)
+        self._provider_changes: tuple[RecordedChange, ...] = ()
+        self.providers = ProviderRegistry(self._catalog_providers)
+        """The catalog's providers with admins' additions, updates and retirements applied."""
         self.seq = 0
         """The last audit-log entry applied."""
         self.loaded = loaded
@@ -44,13 +63,35 @@ class QsmoDirectory:
 
     def apply(self, records: Iterable[RecordedChange]) -> None:
         """Take in the entries numbered above ``seq`` (others were applied already)."""
+        provider_changes = self._provider_changes
         for record in sorted(records, key=lambda r: r.seq):
             if record.seq <= self.seq:
                 continue
             change = record.change
             if change.kind == "qsmo_added" and change.qsmo and change.qsmo not in self.ids():
                 self._added = (*self._added, change.qsmo)
+            elif change.kind in PROVIDER_KINDS:
+                provider_changes = (*provider_changes, record)
             self.seq = record.seq
+        if provider_changes != self._provider_changes:
+            self._provider_changes = provider_changes
+            self.providers = _registry(self._catalog_providers, provider_changes, self.providers)
+
+
+def _registry(
+    catalog: tuple[Provider, ...],
+    changes: tuple[RecordedChange, ...],
+    previous: ProviderRegistry,
+) -> ProviderRegistry:
+    """The registry with ``changes`` replayed; ``previous`` if an entry cannot be applied
+    (logged: the gateway validates every change, so this is a damaged log)."""
+    try:
+        return provider_registry(catalog, FrameworkState(seq=changes[-1].seq, changes=changes))
+    except ValueError as error:
+        log.error(
+            "a provider change in the audit log cannot be applied", extra={"error": str(error)}
+        )
+        return previous
 
 
 class RefreshMetrics(Protocol):
@@ -82,13 +123,15 @@ class QsmoDirectoryRefresher:
 
     async def refresh(self) -> None:
         """Read and apply the entries after the directory's ``seq``; raises if the read fails."""
-        before = self._directory.added
+        before, providers_before = self._directory.added, self._directory.providers
         self._directory.apply(await self._log.after(self._directory.seq))
         self._directory.loaded = True
         self._metrics.added_qsmos.set(len(self._directory.added))
         new = self._directory.added[len(before) :]
         if new:
             log.info("QSMOs added by admins are now accepted", extra={"qsmos": list(new)})
+        if self._directory.providers is not providers_before:
+            log.info("providers changed by admins are now in force")
 
     async def run(self) -> None:
         """Refresh until cancelled; a failed read is logged and retried at the next interval."""
@@ -99,8 +142,8 @@ class QsmoDirectoryRefresher:
                 raise_if_cancelled(error)  # a client library may have swallowed our cancellation
                 self._metrics.qsmo_refresh_failures.inc()
                 log.warning(
-                    "could not read the framework audit log; QSMOs added since the last read "
-                    "are not accepted yet",
+                    "could not read the framework audit log; QSMO and provider changes since "
+                    "the last read are not in force yet",
                     extra={"error": repr(error)},
                 )
             self.first_attempt.set()

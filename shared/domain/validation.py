@@ -5,6 +5,10 @@ model; this module checks what needs the catalog and the clock: a known QSMO and
 value inside the measure's range, a timestamp with an offset, not in the future (5 minutes of
 clock skew allowed) and not before FY2022, when the framework began. Measures of proposed
 dimensions are accepted (they collect data before they are scored).
+
+``validate_provider`` checks an event's ``provider`` (rev. 2) against the provider registry:
+a known id, offered by the event's QSMO, not retired. Only ingest applies it: an event
+accepted before its provider was retired stays valid downstream and on replay.
 """
 
 import difflib
@@ -16,6 +20,7 @@ from enum import StrEnum
 
 from shared.domain.catalog import Catalog, Measure, format_number
 from shared.domain.fiscal import fiscal_year_period, to_utc
+from shared.domain.providers import ProviderRegistry
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_OCCURRED_AT = fiscal_year_period(2022).start
@@ -34,6 +39,9 @@ class ErrorCode(StrEnum):
     TIMESTAMP_WITHOUT_OFFSET = "timestamp_without_offset"
     TIMESTAMP_IN_FUTURE = "timestamp_in_future"
     TIMESTAMP_BEFORE_FY2022 = "timestamp_before_fy2022"
+    UNKNOWN_PROVIDER = "unknown_provider"
+    PROVIDER_NOT_OFFERED = "provider_not_offered"
+    PROVIDER_RETIRED = "provider_retired"
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,52 @@ def validate_observation(
     errors += _check_value(value, framework.measure(measure) if known_measure else None)
     errors += _check_timestamp(occurred_at, to_utc(now))
     return errors
+
+
+def validate_provider(
+    registry: ProviderRegistry, *, provider: str | None, qsmo: str, qsmo_known: bool = True
+) -> list[FieldError]:
+    """The problem with an event's ``provider``, if any (None: no provider, always valid).
+
+    Unknown ids get a did-you-mean and the QSMO's providers; a provider the QSMO does not
+    offer names the QSMOs it serves (not checked when ``qsmo_known`` is False: that QSMO's
+    own error says it all); a retired provider says when it was retired.
+    """
+    if provider is None:
+        return []
+    known = registry.get(provider)
+    if known is None:
+        close = registry.did_you_mean(provider)
+        hint = f" did you mean '{close}'?" if close else ""
+        choose = _capital(_choose(registry, qsmo, qsmo_known))
+        message = f"provider '{provider}' is not a known provider;{hint} {choose}."
+        return [FieldError("provider", ErrorCode.UNKNOWN_PROVIDER, message)]
+    if known.retired_at is not None:
+        message = (
+            f"provider '{provider}' was retired on {known.retired_at.isoformat()} and accepts "
+            f"no new events; {_choose(registry, qsmo, qsmo_known)}."
+        )
+        return [FieldError("provider", ErrorCode.PROVIDER_RETIRED, message)]
+    if qsmo_known and not known.serves(qsmo):
+        message = (
+            f"provider '{provider}' is not offered by QSMO '{qsmo}'; it serves "
+            f"{', '.join(known.qsmos)}. Send the event for one of those QSMOs, or "
+            f"{_choose(registry, qsmo, qsmo_known)}."
+        )
+        return [FieldError("provider", ErrorCode.PROVIDER_NOT_OFFERED, message)]
+    return []
+
+
+def _choose(registry: ProviderRegistry, qsmo: str, qsmo_known: bool) -> str:
+    """The fix for a provider the event may not name: the QSMO's providers, or none."""
+    offered = [p.id for p in registry.all(qsmo=qsmo, include_retired=False)] if qsmo_known else []
+    if not offered:
+        return "leave provider out"
+    return f"name one of {qsmo}'s providers ({', '.join(offered)}) or leave provider out"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _suggestion(wrong: str, known: Sequence[str]) -> str:

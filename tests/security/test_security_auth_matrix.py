@@ -152,6 +152,24 @@ async def _new_qsmo_id(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]
     return {"id": f"sec-{uuid.uuid4().hex[:10]}"}
 
 
+async def _new_provider_id(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]:
+    return {"id": f"sec-provider-{uuid.uuid4().hex[:10]}"}
+
+
+async def _added_provider(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A fresh provider (added by the admin) for the cell to update or retire."""
+    variables = await _new_provider_id(lane, http)
+    response = await lane.graphql(
+        http,
+        'mutation($id: ID!) { addProvider(id: $id, name: "P", kind: INDUSTRY, '
+        f'qsmos: ["{OWN}"], reason: "r") {{ change {{ id }} }} }}',
+        variables,
+        who="admin",
+    )
+    assert "errors" not in response.json(), response.text
+    return variables
+
+
 async def _admin_data(lane: SecurityLane, http: httpx.AsyncClient, query: str) -> Any:
     response = await lane.graphql(http, query, who="admin")
     body = response.json()
@@ -231,6 +249,31 @@ MUTATIONS = {
         "($id: ID!)",
         'addQsmo(id: $id, name: "Q", leadAgency: "GSA", reason: "r") { change { id } }',
         _new_qsmo_id,
+    ),
+    "addProvider": MutationRow(
+        True,
+        "($id: ID!)",
+        f'addProvider(id: $id, name: "P", kind: INDUSTRY, qsmos: ["{OWN}"], reason: "r") '
+        "{ change { id providerId } provider { id } }",
+        _new_provider_id,
+    ),
+    "updateProvider": MutationRow(
+        True,
+        "($id: ID!)",
+        'updateProvider(id: $id, name: "Renamed", reason: "r") { provider { name } }',
+        _added_provider,
+    ),
+    "retireProvider": MutationRow(
+        True,
+        "($id: ID!)",
+        'retireProvider(id: $id, reason: "r") { provider { retired } }',
+        _added_provider,
+    ),
+    "setSlaTarget": MutationRow(
+        True,
+        "",
+        'setSlaTarget(provider: "doi-ibc", measure: "customer-satisfaction", target: 4.5, '
+        'reason: "SLA") { change { id } }',
     ),
     "addCommentary": MutationRow(
         False,
@@ -327,6 +370,7 @@ async def test_security_every_mutation_is_in_the_matrix(security_lane: SecurityL
 READS = {
     "introspection": ("{ __schema { queryType { name } } }", {"viewer": None}),
     "viewer": ("{ viewer { keyId role } }", {"viewer": None}),
+    "providers": ("{ providers { id slaTargets { target } } }", {"viewer": None}),
     "notificationSubscriptions": (
         "{ notificationSubscriptions { id } }",
         {"viewer": "FORBIDDEN", "publisher": None, "admin": None},

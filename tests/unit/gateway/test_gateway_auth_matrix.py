@@ -36,6 +36,21 @@ MUTATIONS = {
         'addQsmo(id: "travel", name: "Travel QSMO", leadAgency: "GSA", reason: "r") '
         "{ change { id } }",
     ),
+    "addProvider": (
+        ADMIN_ONLY,
+        'addProvider(id: "gsa-cyber-hub", name: "GSA Cyber Hub", kind: FEDERAL, '
+        'qsmos: ["cybersecurity"], reason: "r") { change { id } }',
+    ),
+    "updateProvider": (
+        ADMIN_ONLY,
+        'updateProvider(id: "doj-jsoc", name: "DOJ JSOC", reason: "r") { change { id } }',
+    ),
+    "retireProvider": (ADMIN_ONLY, 'retireProvider(id: "doj-jsoc", reason: "r") { change { id } }'),
+    "setSlaTarget": (
+        ADMIN_ONLY,
+        'setSlaTarget(provider: "doi-ibc", measure: "customer-satisfaction", target: 4.5, '
+        'reason: "r") { change { id } }',
+    ),
     "addCommentary": (
         QSMO_WRITER,
         'addCommentary(qsmo: "cybersecurity", measure: "customer-satisfaction", '

@@ -72,7 +72,7 @@ def _problems(document: Any) -> list[tuple[str | None, str]]:
         (event(occurred_at="yesterday"), [("occurred_at", "timestamp_invalid")]),
         (event(occurred_at=1714564800), [("occurred_at", "wrong_type")]),
         (event(valeu=3), [("valeu", "unknown_field")]),
-        (event(schema_version=2), [("schema_version", "unsupported_schema_version")]),
+        (event(schema_version=3), [("schema_version", "unsupported_schema_version")]),
         (event(attributes=[1]), [("attributes", "invalid_attribute")]),
         (event(attributes={"a b": 1}), [("attributes.a b", "invalid_attribute")]),
         (event(attributes={"nested": {"x": 1}}), [("attributes.nested", "invalid_attribute")]),

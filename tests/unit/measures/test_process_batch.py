@@ -110,7 +110,7 @@ async def test_poison_messages_go_to_the_dead_letter_queue_and_good_ones_around_
     None
 ):
     good = [record(accepted("g1", 1, JAN), 0), record(accepted("g2", 2, JAN), 4)]
-    wrong_version = json.loads(accepted("v", 1, JAN).model_dump_json()) | {"schema_version": 2}
+    wrong_version = json.loads(accepted("v", 1, JAN).model_dump_json()) | {"schema_version": 9}
     out_of_range = (
         accepted("r", 1, JAN, measure="customer-satisfaction")
         .model_dump_json()
