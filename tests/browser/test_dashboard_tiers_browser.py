@@ -94,6 +94,16 @@ def choose(browser: WebDriver, select_id: str, value: str) -> None:
     grid_ready(browser)
 
 
+def shown_controls(browser: WebDriver) -> list[str]:
+    """The tier switcher's selects a user sees (each with its label)."""
+    selects = browser.find_elements(By.CSS_SELECTOR, "#tier-controls select")
+    shown = [s.get_attribute("id") or "" for s in selects if s.is_displayed()]
+    for select_id in shown:
+        label = browser.find_element(By.CSS_SELECTOR, f'label[for="{select_id}"]')
+        assert label.is_displayed(), select_id
+    return shown
+
+
 def expected_row(api: Api, **slice_args: str | None) -> dict[str, tuple[float | None, str]]:
     card = api.data(CARD, {"fy": FISCAL_YEAR, **slice_args})["scorecard"]
     assert card is not None, slice_args
@@ -183,6 +193,7 @@ def test_the_tier_switcher_walks_from_government_wide_down_to_an_agency(
     assert names[1:] == [p["name"] for p in providers]
     assert browser.execute_script(PATH) == ["Government-wide", QSMO_NAMES[QSMO]]
     assert "tier=qsmo" in browser.current_url
+    assert shown_controls(browser) == ["tier", "tier-qsmo"]
 
     # The providers compared: the API's providerComparison, NO_DATA in words.
     compared = eventually(lambda: comparison_matches(browser, api), 30, "the comparison table")
@@ -206,6 +217,7 @@ def test_the_tier_switcher_walks_from_government_wide_down_to_an_agency(
     )
     grid_ready(browser)
     assert browser.find_element(By.ID, "tier-provider").get_attribute("value") == PROVIDER
+    assert shown_controls(browser) == ["tier", "tier-qsmo", "tier-provider"]
     assert_rows(
         browser,
         api,
@@ -250,6 +262,11 @@ def test_the_tier_switcher_walks_from_government_wide_down_to_an_agency(
     rows = list(shown_rows(browser).values())
     assert [r["name"] for r in rows] == [*QSMO_NAMES.values(), f"Government-wide for {AGENCY}"]
     assert not browser.find_element(By.ID, "comparison-section").is_displayed()
+    assert shown_controls(browser) == ["tier", "tier-agency"]
+    assert browser.execute_script(PATH) == [
+        "Government-wide",
+        "Customer agency: Department of the Interior (DOI)",
+    ]
     summary = browser.find_element(By.ID, "tier-summary").text
     assert summary.startswith("What Department of the Interior (DOI) receives from each QSMO")
     counts = browser.find_element(By.CSS_SELECTOR, "#grid tr.government .qsmo-counts").text

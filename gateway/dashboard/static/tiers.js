@@ -149,7 +149,11 @@ export function renderTierPath(list, tier, { qsmos, directory }) {
     const provider = directory.providers.find((p) => p.id === tier.provider);
     steps.push({ level: "provider", label: provider ? provider.name : tier.provider });
   }
-  if (tier.level === "agency") steps.push({ level: "agency", label: `Agency ${tier.agency}` });
+  if (tier.level === "agency") {
+    const agency = directory.agencies.find((a) => a.id === tier.agency);
+    const name = agency && agency.name !== agency.id ? `${agency.name} (${agency.id})` : tier.agency;
+    steps.push({ level: "agency", label: `Customer agency: ${name}` });
+  }
   list.replaceChildren();
   steps.forEach((step, i) => {
     const last = i === steps.length - 1;
@@ -163,10 +167,13 @@ function noData(status, value) {
   return status === "NO_DATA" || value === null || value === undefined;
 }
 
-function trendText(trend, unit) {
+const SHORT = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 2 });
+
+/** The year's quarters in short: "Q1–Q4: 4.6 · – · 4.9 · 4.2" (a dash: no events that quarter). */
+function trendText(trend) {
   if (!trend || !trend.length) return null;
-  return trend.map((v, i) => `Q${i + 1} ${v === null || v === undefined ? "no data" : formatValue(v, unit)}`)
-    .join(" · ");
+  const values = trend.map((v) => (v === null || v === undefined ? "–" : SHORT.format(v)));
+  return `Q1–Q${trend.length}: ${values.join(" · ")}`;
 }
 
 /**
@@ -214,8 +221,7 @@ export function renderComparison(table, comparison, { qsmoName, profiles }) {
       element("span", { class: "compare-target" },
         target === null || target === undefined ? "no target"
           : `${sla ? "SLA" : "target"} ${formatValue(target, measure.unit)}`),
-      trendText(cell.trend, measure.unit)
-        ? element("span", { class: "compare-trend" }, trendText(cell.trend, measure.unit)) : null));
+      trendText(cell.trend) ? element("span", { class: "compare-trend" }, trendText(cell.trend)) : null));
     }
     body.append(line);
   }
