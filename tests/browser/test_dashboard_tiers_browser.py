@@ -6,7 +6,10 @@ comparison table shows `providerComparison` (NO_DATA in words, never 0; an SLA t
 the agency view lists every QSMO; the address keeps the tier; axe-core finds no serious or
 critical violation on the new views."""
 
+import re
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import qsmo_stack
@@ -56,6 +59,7 @@ MEASURE_VALUES = """return Object.fromEntries([...document.querySelectorAll('#me
   [a.dataset.measure, [a.querySelector('.fact[data-fact="value"]').dataset.raw,
     a.querySelector('.measure-status').dataset.status, a.textContent]]));"""
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "publishing.md"
 CATALOG = load_catalog()
 QSMO_NAMES = {q.id: q.name for q in CATALOG.qsmos}
 
@@ -227,7 +231,7 @@ def test_the_tier_switcher_walks_from_government_wide_down_to_an_agency(
         },
     )
     assert browser.execute_script(PATH)[-1] == "Interior Business Center (IBC)"
-    assert "provider=doi-ibc" in browser.current_url
+    assert "tier=provider&qsmo=financial-management&provider=doi-ibc" in browser.current_url
     current = eventually(
         lambda: [r for r in browser.execute_script(COMPARED) if r["current"]], 30, "current row"
     )
@@ -290,6 +294,25 @@ def test_the_tier_switcher_walks_from_government_wide_down_to_an_agency(
         lambda: list(shown_rows(browser)) == [*QSMO_NAMES, "government"], 30, "government-wide"
     )
     assert "tier=" not in browser.current_url
+
+
+def test_the_documented_addresses_open_their_tier(
+    browser: WebDriver, dashboard_lane: DashboardLane, keys: Keys
+) -> None:
+    """Each ``/?tier=…`` address in docs/publishing.md opens the view it names."""
+    addresses = re.findall(r"`(/\?tier=[^`]+)`", DOC.read_text())
+    assert len(addresses) == 3, addresses
+    for address in addresses:
+        wanted = {k: v[0] for k, v in parse_qs(urlsplit(address).query).items()}
+        open_page(browser, dashboard_lane, keys, address.removeprefix("/?"))
+        assert browser.find_element(By.ID, "tier").get_attribute("value") == wanted["tier"]
+        for name in ("qsmo", "provider", "agency"):
+            if name in wanted:
+                chosen = browser.find_element(By.ID, f"tier-{name}").get_attribute("value")
+                assert chosen == wanted[name], address
+        first = next(iter(shown_rows(browser)))
+        assert first.startswith(wanted["tier"] if wanted["tier"] != "provider" else "provider:")
+        assert browser.find_element(By.ID, "tier-path-nav").is_displayed()
 
 
 def test_a_providers_sla_target_is_marked_in_the_comparison(
