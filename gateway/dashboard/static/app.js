@@ -228,7 +228,9 @@ async function refreshComparison() {
   const qsmoName = state.setup.qsmos.find((q) => q.id === tier.qsmo).name;
   renderComparison($("comparison"), data.providerComparison, { qsmoName, profiles });
   for (const line of document.querySelectorAll("#comparison tbody tr[data-provider]")) {
-    line.classList.toggle("current", tier.level === "provider" && line.dataset.provider === tier.provider);
+    const current = tier.level === "provider" && line.dataset.provider === tier.provider;
+    line.classList.toggle("current", current);
+    if (current) line.querySelector("button").setAttribute("aria-current", "page");
   }
   $("comparison-section").dataset.ready = "true";
 }
