@@ -49,6 +49,7 @@ ROWS = """return [...document.querySelectorAll('#grid tbody tr')].map((tr) => ({
       b.querySelector('.score').textContent]])) }));"""
 COMPARED = """return [...document.querySelectorAll('#comparison tbody tr[data-provider]')].map((tr) => ({
   provider: tr.dataset.provider, current: tr.classList.contains('current'),
+  ariaCurrent: tr.querySelector('th button').getAttribute('aria-current'),
   agencies: Number(tr.querySelector('td.number').dataset.raw),
   overall: [tr.querySelector('td.overall').dataset.status, tr.querySelector('td.overall').dataset.raw],
   cells: Object.fromEntries([...tr.querySelectorAll('td[data-measure]')].map((td) =>
@@ -236,6 +237,7 @@ def test_the_tier_switcher_walks_from_government_wide_down_to_an_agency(
         lambda: [r for r in browser.execute_script(COMPARED) if r["current"]], 30, "current row"
     )
     assert [r["provider"] for r in current] == [PROVIDER]
+    assert current[0]["ariaCurrent"] == "page"
 
     # Its drill-down: the provider slice's measures, as the API scores them.
     button = browser.find_element(
