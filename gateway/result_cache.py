@@ -12,6 +12,14 @@ cache of whole results:
   announced on Kafka) and the UTC day (rev. 2: an open year is judged against the targets
   expected by that day, as the gateway's scorecard cache does); ``scorecard(asOf:)``,
   commentary, improvement actions and anything else that reads the clock are not listed.
+  Slices (rev. 2: ``scorecard(provider:|agency:)``, ``providerComparison``) are computed on
+  read from the measures service's slice states, which are not announced; they are listed
+  because every event that changes a slice's fiscal year (its states, its ``slice_index``)
+  also changes the event count of its QSMO's and the government-wide stored scorecard of
+  that year, whose ``ScorecardChanged`` bumps the year's generation (a year's values reach
+  the next year's ``lastYearValue`` the same way, the scorecard service recomputing the next
+  year too); admins' provider and SLA-target changes are framework changes. ``cost`` (the
+  data call, not built yet) is not listed.
 - **Key**: the UTC day, query text, operation name, canonical variables, and the caller's access scope
   (``access_scope``: how far ``shared.authorization``'s policy lets the key reach, and its
   QSMO when it reaches only its own), so an answer never goes to a caller treated otherwise.
@@ -64,11 +72,24 @@ def _fields(names: str) -> frozenset[str]:
 
 CACHEABLE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "Query": _fields("scorecard scorecards"),
+        "Query": _fields("scorecard scorecards providerComparison"),
         "Scorecard": _fields(
             "id fiscalYear qsmoId version computedAt cause causeDetail phase frameworkVersion "
             "overallScore overallStatus dimensions governmentWide qsmo measures measure dimension "
-            "open elapsedShare referenceTime"
+            "open elapsedShare referenceTime slice stored"
+        ),
+        "ScorecardSlice": _fields("kind id label provider agency"),
+        "Provider": _fields(
+            "id name kind qsmoIds services parentAgency retiredAt addedByAdmin retired qsmos"
+        ),
+        "Agency": _fields("id name inCatalog"),
+        "ProviderComparison": _fields("qsmoId fiscalYear measureIds rows qsmo"),
+        "ProviderComparisonRow": _fields(
+            "provider customerAgencies overallScore overallStatus measures"
+        ),
+        "ProviderMeasureComparison": _fields(
+            "measureId value target annualTarget targetSource attainment status trend "
+            "lastYearValue eventCount"
         ),
         "ScorecardDimension": _fields("id name score status weight active measures"),
         "ScorecardMeasure": _fields(

@@ -23,14 +23,21 @@ fiscal-year document) feeds the slice scorecards computed on read; ``slice_index
 ``agencies_seen`` say which providers and agencies have events.
 """
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from services.measures import documents as docs
 from services.measures.domain import period_key
+from services.measures.readings import (
+    SliceIndex,
+    ValueReading,
+    YearState,
+    as_month_parts,
+    reading_of,
+    year_state,
+    year_to_date,
+)
 from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import (
     Period,
@@ -43,51 +50,7 @@ from shared.domain.fiscal import (
     to_utc,
 )
 from shared.domain.providers import Slice
-from shared.domain.summaries import EMPTY, Summary, government_wide_value, merge, value_of
 from shared.mongo import find_by_ids
-
-
-@dataclass(frozen=True)
-class ValueReading:
-    """A measure's value over a period, with what it was computed from."""
-
-    qsmo: str | None
-    measure: str
-    period: Period
-    value: float | None
-    summary: Summary
-    restated_count: int
-    last_ingested_at: datetime | None
-    qsmos_reporting: int
-    per_qsmo: Mapping[str, Summary] = field(default_factory=dict)
-    """Each QSMO's summary (one entry for a QSMO's reading), for running totals."""
-    slice: Slice | None = None
-    """The provider or agency the reading is restricted to (None: the whole QSMO/government)."""
-
-
-@dataclass(frozen=True)
-class YearState:
-    """A stored fiscal-year state of one (QSMO, measure), whole or of one slice."""
-
-    qsmo: str
-    measure: str
-    fiscal_year: int
-    summary: Summary
-    restated_count: int
-    last_ingested_at: datetime | None
-
-
-@dataclass(frozen=True)
-class SliceIndex:
-    """Who has events in a QSMO's fiscal year.
-
-    ``providers``: each provider with events → its customer agencies (agencies named together
-    with it on an event; empty when its events name none). ``agencies``: every agency named.
-    """
-
-    providers: Mapping[str, frozenset[str]]
-    agencies: frozenset[str]
-
 
 ID_READ_MAX_DAYS = 400
 """A slice's rolling window up to this many days is read by ``_id`` (one lookup per day)."""
@@ -141,7 +104,7 @@ class MeasureValuesReader:
         else:
             query = {"measure": measure, "kind": period.kind.value, "label": period.label}
             found = await self._periods.find({**query, **_scope_filter(slice)}).to_list()
-        return _reading(qsmo, measure, aggregation, period, found, slice)
+        return reading_of(qsmo, measure, aggregation, period, found, slice)
 
     async def rolling_value(
         self,
@@ -161,7 +124,7 @@ class MeasureValuesReader:
             found = await find_by_ids(self._periods, keys)
         else:
             found = await self._days(qsmo, measure, period, slice)
-        return _reading(qsmo, measure, aggregation, period, found, slice)
+        return reading_of(qsmo, measure, aggregation, period, found, slice)
 
     async def series(
         self,
@@ -196,9 +159,9 @@ class MeasureValuesReader:
                 parts.extend({"qsmo": document["qsmo"], "label": k, **m} for k, m in months.items())
             else:  # written before months were kept: its days say the same, more slowly
                 days = await self._days(document["qsmo"], measure, year, slice)
-                parts.extend(_as_month_parts(days))
+                parts.extend(as_month_parts(days))
         return [
-            _reading(
+            reading_of(
                 qsmo, measure, aggregation, m, [p for p in parts if p["label"] == m.label], slice
             )
             for m in months_of(fiscal_year)
@@ -217,7 +180,7 @@ class MeasureValuesReader:
         keys = [period_key(o, measure, p, slice) for p in quarters for o in owners]
         found = await find_by_ids(self._periods, keys)
         return [
-            _reading(
+            reading_of(
                 qsmo, measure, aggregation, p, [d for d in found if d["label"] == p.label], slice
             )
             for p in quarters
@@ -256,7 +219,7 @@ class MeasureValuesReader:
             for y in sorted(set(fiscal_years))
         ]
         found = {d["_id"]: d for d in await find_by_ids(self._periods, keys)}
-        return [_year_state(found[k]) for k in keys if k in found]
+        return [year_state(found[k]) for k in keys if k in found]
 
     async def slice_index(self, qsmo: str, fiscal_year: int) -> SliceIndex:
         """The providers (with their customer agencies) and agencies with events in the year."""
@@ -283,105 +246,6 @@ def _scope_filter(slice: Slice | None) -> dict[str, Any]:
     if slice is None:
         return dict(docs.QSMO_LEVEL)
     return {"slice_kind": slice.kind, "slice_id": slice.id}
-
-
-def _year_state(document: dict[str, Any]) -> YearState:
-    return YearState(
-        qsmo=document["qsmo"],
-        measure=document["measure"],
-        fiscal_year=int(document["fiscal_year"]),
-        summary=Summary.from_document(document["summary"]),
-        restated_count=int(document["restated_count"]),
-        last_ingested_at=docs.utc(document["last_ingested_at"]),
-    )
-
-
-def _reading(
-    qsmo: str | None,
-    measure: str,
-    aggregation: Aggregation,
-    period: Period,
-    found: list[dict[str, Any]],
-    slice: Slice | None = None,
-) -> ValueReading:
-    per_qsmo: dict[str, Summary] = defaultdict(lambda: EMPTY)
-    restated = 0
-    last_ingested: datetime | None = None
-    for document in found:
-        per_qsmo[document["qsmo"]] = merge(
-            per_qsmo[document["qsmo"]], Summary.from_document(document["summary"])
-        )
-        restated += int(document["restated_count"])
-        ingested = docs.utc(document["last_ingested_at"])
-        if ingested is not None and (last_ingested is None or ingested > last_ingested):
-            last_ingested = ingested
-    pooled = _pooled(per_qsmo)
-    value = (
-        value_of(pooled, aggregation)
-        if qsmo is not None
-        else government_wide_value(per_qsmo, aggregation)
-    )
-    return ValueReading(
-        qsmo,
-        measure,
-        period,
-        value,
-        pooled,
-        restated,
-        last_ingested,
-        sum(1 for s in per_qsmo.values() if s.count),
-        dict(per_qsmo),
-        slice,
-    )
-
-
-def _as_month_parts(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Day documents labelled with their month, in the shape of a year document's months."""
-    return [{**d, "label": docs.utc(d["start"]).strftime("%Y-%m")} for d in days]  # type: ignore[union-attr]
-
-
-def year_to_date(readings: Sequence[ValueReading], aggregation: Aggregation) -> list[ValueReading]:
-    """Running readings: the i-th covers ``readings[0..i]`` (a fiscal year's points in order).
-
-    Each keeps the period of its last point; summaries merge per QSMO, so a government-wide
-    value is computed as for any period.
-    """
-    running: dict[str, Summary] = {}
-    restated, last_ingested = 0, None
-    result = []
-    for reading in readings:
-        for owner, summary in reading.per_qsmo.items():
-            running[owner] = merge(running.get(owner, EMPTY), summary)
-        restated += reading.restated_count
-        if reading.last_ingested_at is not None and (
-            last_ingested is None or reading.last_ingested_at > last_ingested
-        ):
-            last_ingested = reading.last_ingested_at
-        pooled = _pooled(running)
-        value = (
-            value_of(pooled, aggregation)
-            if reading.qsmo is not None
-            else government_wide_value(running, aggregation)
-        )
-        result.append(
-            replace(
-                reading,
-                value=value,
-                summary=pooled,
-                restated_count=restated,
-                last_ingested_at=last_ingested,
-                qsmos_reporting=sum(1 for s in running.values() if s.count),
-                per_qsmo=dict(running),
-            )
-        )
-    return result
-
-
-def _pooled(per_qsmo: Mapping[str, Summary]) -> Summary:
-    pooled = EMPTY
-    for summary in per_qsmo.values():
-        pooled = merge(pooled, summary)
-    return pooled
 
 
 __all__ = [

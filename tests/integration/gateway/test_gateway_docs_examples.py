@@ -30,6 +30,36 @@ CYBER_2025 = """{ scorecard(fiscalYear: 2025, qsmo: "cybersecurity") {
   version measure(id: "customer-engagement") { value target } } }"""
 
 
+TIER = next(b for b in BLOCKS if "providerComparison(" in b)
+TIER_SCORECARDS = next(b for b in BLOCKS if "provider: scorecard(" in b)
+TIER_EVENTS = [
+    (4.6, "doi-ibc", "DOI"),
+    (3.4, "treasury-arc", "DOI"),
+    (4.2, "treasury-arc", "TREAS"),
+]
+TIER_CHECK = """{ scorecard(fiscalYear: 2025, qsmo: "financial-management", provider: "treasury-arc")
+  { measure(id: "customer-satisfaction") { dataQuality { eventCount } } } }"""
+
+
+async def send_sliced(pipeline: Pipeline, n: int, value: float, provider: str, agency: str) -> None:
+    """A Financial Management customer-satisfaction event naming a provider and an agency."""
+    event = {
+        "event_id": f"docs-tier-{pipeline.lane.tag}-{n}",
+        "qsmo": "financial-management",
+        "measure": "customer-satisfaction",
+        "value": value,
+        "occurred_at": f"2025-02-0{n + 3}T12:00:00Z",
+        "provider": provider,
+        "agency": agency,
+    }
+    response = await pipeline.http.post(
+        pipeline.lane.url("ingest", "/v1/events"),
+        json=event,
+        headers=pipeline.keys.bearer("financial-management"),
+    )
+    assert response.status_code == 202, response.text
+
+
 @pytest.fixture(scope="module")
 async def docs_pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
     """A lane with FY2025 data of Cybersecurity, the year and QSMO the examples use."""
@@ -49,6 +79,14 @@ async def docs_pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
                 return card is not None and card["measure"]["value"] == 30
 
             await eventually(scored, 60, "the FY2025 scorecard of Cybersecurity")
+            for n, (value, provider, agency) in enumerate(TIER_EVENTS):
+                await send_sliced(running, n, value, provider, agency)
+
+            async def sliced() -> bool:
+                data = await running.data(TIER_CHECK)
+                return data["scorecard"]["measure"]["dataQuality"]["eventCount"] == 2
+
+            await eventually(sliced, 60, "the FY2025 treasury-arc slice of Financial Management")
             yield running
     finally:
         stop_pipeline(stack, lane)
@@ -147,3 +185,30 @@ async def test_the_diff_example_shows_the_change_of_the_set_target_example(
     engagement = next(m for m in diff["measures"] if m["id"] == "customer-engagement")
     assert (engagement["oldTarget"], engagement["newTarget"]) == (40, 50)
     assert "`oldTarget: 40`, `newTarget: 50`" in DOC.read_text()
+
+
+async def test_the_tier_examples_read_as_the_doc_says(docs_pipeline: Pipeline, home: Path) -> None:
+    text = DOC.read_text()
+    (cards,) = run(TIER_SCORECARDS, docs_pipeline, home)
+    provider, agency = cards["data"]["provider"], cards["data"]["agency"]
+    assert (provider["stored"], provider["version"]) == (False, 0)
+    assert provider["measure"]["value"] == 4.6
+    assert provider["measure"]["target"] == 4
+    assert provider["measure"]["status"] == "GREEN"
+    assert "`value: 4.6`, `target: 4`, `GREEN`" in text
+    assert agency["measure"]["value"] == pytest.approx(4.0)
+    assert agency["measure"]["status"] == "GREEN"
+    counts = agency["measure"]["qsmoStatusCounts"]
+    assert counts["green"] == 1
+    assert counts["amber"] == counts["red"] == 0
+    (answer,) = run(TIER, docs_pipeline, home)
+    rows = {r["provider"]["id"]: r for r in answer["data"]["providerComparison"]["rows"]}
+    arc = rows["treasury-arc"]
+    satisfaction = arc["measures"][0]
+    assert arc["customerAgencies"] == 2
+    assert rows["doi-ibc"]["customerAgencies"] == 1
+    assert satisfaction["value"] == pytest.approx(3.8)
+    assert satisfaction["status"] == "AMBER"
+    assert satisfaction["trend"] == [None, pytest.approx(3.8), None, None]
+    assert "`customerAgencies: 2`, customer satisfaction `value: 3.8`, `AMBER`" in text
+    assert rows["usda-nfc"]["overallStatus"] == "NO_DATA"

@@ -9,11 +9,20 @@ from typing import Any
 
 import qsmo_stack
 from measures_pipeline import Lane, eventually, produce, start_measures
-from measures_reference import MEASURES, QSMOS, reference_months, reference_values, stream
+from measures_reference import (
+    MEASURES,
+    QSMOS,
+    reference_months,
+    reference_slice_months,
+    reference_slice_values,
+    reference_values,
+    stream,
+)
 
 from services.measures.read_model import MeasureValuesReader
 from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import PeriodKind
+from shared.domain.providers import Slice
 from shared.events import AcceptedEvent, DeadLetter
 from shared.kafka import create_consumer
 from shared.mongo import create_mongo_client
@@ -40,7 +49,45 @@ async def _mismatches(client: Any, lane: Lane, sent: list[AcceptedEvent]) -> lis
         got = {m.period.label: (m.value, m.summary.count) for m in series if m.summary.count}
         if got != months:
             problems.append(f"{qsmo} {measure} FY{year} months: got {got}, want {months}")
+    return problems + await _slice_mismatches(reader, sent)
+
+
+async def _slice_mismatches(reader: MeasureValuesReader, sent: list[AcceptedEvent]) -> list[str]:
+    """The same checks for every provider and agency slice the events name."""
+    problems = []
+    values = reference_slice_values(sent)
+    for (qsmo, label, measure, year), (value, count) in sorted(values.items(), key=str):
+        aggregation = Aggregation(MEASURES[measure])
+        reading = await reader.fiscal_value(
+            qsmo, measure, aggregation, year, slice=Slice.parse(label), qsmos=QSMOS
+        )
+        if (reading.value, reading.summary.count) != (value, count):
+            problems.append(
+                f"{qsmo} {label} {measure} FY{year}: got {reading.value}/{reading.summary.count}, want {value}/{count}"
+            )
+    for (qsmo, label, measure, year), months in sorted(
+        reference_slice_months(sent).items(), key=str
+    ):
+        series = await reader.series(
+            qsmo,
+            measure,
+            Aggregation(MEASURES[measure]),
+            year,
+            PeriodKind.MONTH,
+            qsmos=QSMOS,
+            slice=Slice.parse(label),
+        )
+        got = {m.period.label: (m.value, m.summary.count) for m in series if m.summary.count}
+        if got != months:
+            problems.append(f"{qsmo} {label} {measure} FY{year} months: got {got}, want {months}")
     return problems
+
+
+def _checked(sent: list[AcceptedEvent]) -> int:
+    """How many values ``_mismatches`` compares (years and months, QSMO-level and slices)."""
+    plain = len(reference_values(sent)) + sum(len(m) for m in reference_months(sent).values())
+    slices = reference_slice_months(sent).values()
+    return plain + len(reference_slice_values(sent)) + sum(len(m) for m in slices)
 
 
 async def test_known_events_give_exact_values_for_every_aggregation_and_period(
@@ -151,10 +198,10 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         )
         assert await _counted(client, lane) == distinct
         mismatches = await _mismatches(client, lane, sent)
-        checked = len(reference_values(sent)) + sum(len(m) for m in reference_months(sent).values())
         print(
             f"\nmeasures crash test: {kills} SIGKILLs, {len(sent)} events sent, {distinct} distinct, "
-            f"{checked} values checked (years and months), {len(mismatches)} mismatches"
+            f"{_checked(sent)} values checked (years and months, QSMOs and slices), "
+            f"{len(mismatches)} mismatches"
         )
         assert kills >= 5
         assert mismatches == []

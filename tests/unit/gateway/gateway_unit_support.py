@@ -429,6 +429,7 @@ class Harness:
     notifications: InMemoryNotifications
     analysis: InMemoryAnalysisStore
     announced: InMemoryFrameworkAnnouncer
+    framework_log: InMemoryFrameworkLog = field(default_factory=InMemoryFrameworkLog)
 
     def context(self, who: str | None) -> GatewayContext:
         if who is None:
@@ -465,6 +466,7 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
     notifications = InMemoryNotifications()
     analysis = InMemoryAnalysisStore()
     announced = InMemoryFrameworkAnnouncer()
+    framework_log = InMemoryFrameworkLog()
     limits = Limits.from_settings(settings, catalog_list_sizes(catalog))
     runtime = GatewayRuntime(
         settings=settings,
@@ -472,9 +474,7 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         catalog=catalog,
         key_ring=key_ring(),
         scorecards=scorecards,
-        framework=FrameworkAdmin(
-            InMemoryFrameworkLog(), announced, catalog=catalog, clock=lambda: NOW
-        ),
+        framework=FrameworkAdmin(framework_log, announced, catalog=catalog, clock=lambda: NOW),
         values=values,
         notifications=notifications,
         subscriptions=SubscriptionsView(notifications),
@@ -485,4 +485,6 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         clock=lambda: NOW,
     )
     schema = build_schema(limits, metrics)
-    return Harness(runtime, schema, scorecards, values, notifications, analysis, announced)
+    return Harness(
+        runtime, schema, scorecards, values, notifications, analysis, announced, framework_log
+    )

@@ -346,3 +346,45 @@ async def test_an_anonymous_caller_is_refused_before_the_cache() -> None:
 
 def test_settings_give_the_ttl() -> None:
     assert GatewaySettings().cache_ttl_s > 0
+
+
+SLICE = """query Slice($fy: Int!) { scorecard(fiscalYear: $fy, qsmo: "financial-management",
+  provider: "doi-ibc") { id stored overallStatus slice { kind provider { id name } }
+  measures { id value target status } } }"""
+COMPARISON = """query Compare($fy: Int!) { providerComparison(qsmo: "financial-management",
+  fiscalYear: $fy, measures: ["customer-satisfaction"]) { qsmoId rows { provider { id }
+  customerAgencies overallStatus measures { measureId value target targetSource status trend }
+  } } }"""
+
+
+@pytest.mark.parametrize("query", [SLICE, COMPARISON])
+async def test_slices_are_cached_until_their_year_or_the_framework_changes(query: str) -> None:
+    cached = Cached()
+    values = cached.harness.values
+    first = await cached.data(query, {"fy": 2024})
+    assert await cached.data(query, {"fy": 2024}) == first
+    reads = values.calls["year_states"]
+    assert reads >= 1
+    assert cached.counted("hit") == 1
+    cached.results.scorecard_changed(changed(2023))  # another year: still fresh
+    await cached.data(query, {"fy": 2024})
+    assert values.calls["year_states"] == reads
+    cached.results.scorecard_changed(changed(2024, "financial-management"))
+    await cached.data(query, {"fy": 2024})
+    assert values.calls["year_states"] == 2 * reads
+    cached.results.everything_changed()  # an SLA target or a provider change
+    await cached.data(query, {"fy": 2024})
+    assert values.calls["year_states"] == 3 * reads
+
+
+async def test_slice_reads_of_unannounced_state_pass_through() -> None:
+    cached = Cached()
+    for query in (
+        "query { agencies { id } }",
+        'query { scorecard(fiscalYear: 2024, qsmo: "financial-management", provider: "doi-ibc",'
+        ' asOf: "2024-05-01T00:00:00Z") { id } }',
+        'query { providerComparison(qsmo: "financial-management", fiscalYear: 2024) '
+        "{ rows { cost { costPerTransaction } } } }",
+    ):
+        await cached.data(query)
+    assert len(cached.results) == 0

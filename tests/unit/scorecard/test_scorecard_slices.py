@@ -1,6 +1,7 @@
 """Slice scorecards computed on read (rev. 2, docs/scoring.md §17): the pure ``slice_scorecard``."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -165,3 +166,62 @@ def test_a_provider_slice_needs_its_qsmo() -> None:
             at=CLOSED,
             qsmos=QSMOS,
         )
+
+
+def test_worked_example_6_of_scoring_md() -> None:
+    """docs/scoring.md §17: Financial Management FY2026 with an SLA target for treasury-arc."""
+    fm = "financial-management"
+    events = [  # (qsmo, provider, agency, satisfaction, engagement)
+        (fm, "doi-ibc", "DOI", 4.4, 12.0),
+        (fm, "doi-ibc", "USDA", 4.6, 14.0),
+        (fm, "treasury-arc", "DOI", 3.6, None),
+        (fm, "treasury-arc", "TREAS", 3.8, 30.0),
+        ("human-resources", "doi-ibc", "DOI", 3.0, None),
+    ]
+    overrides = Overrides(sla_targets={("treasury-arc", "customer-satisfaction"): 3.5})
+
+    def judged(slice_: Slice, qsmo: str | None) -> dict[str, tuple[Any, ...]]:
+        states = []
+        for q in {e[0] for e in events}:
+            chosen = [e for e in events if e[0] == q and slice_.id in (e[1], e[2])]
+            for measure, column in (("customer-satisfaction", 3), ("customer-engagement", 4)):
+                values = [e[column] for e in chosen if e[column] is not None]
+                if values:
+                    states.append(state(q, measure, values, year=2026))
+        view = slice_scorecard(
+            FRAMEWORK,
+            overrides,
+            slice_=slice_,
+            qsmo=qsmo,
+            fiscal_year=2026,
+            states=states,
+            at=datetime(2026, 11, 30, tzinfo=UTC),
+            qsmos=QSMOS,
+        )
+        found = {}
+        for m in ("customer-satisfaction", "customer-engagement"):
+            shown = view.measure(m)
+            value = None if shown.value is None else round(shown.value, 3)
+            found[m] = (value, shown.target, shown.status)
+        return found
+
+    assert judged(Slice("provider", "doi-ibc"), fm) == {
+        "customer-satisfaction": (4.5, 4.0, "GREEN"),
+        "customer-engagement": (26.0, 40.0, "RED"),
+    }
+    assert judged(Slice("provider", "treasury-arc"), fm) == {
+        "customer-satisfaction": (3.7, 3.5, "GREEN"),
+        "customer-engagement": (30.0, 40.0, "RED"),
+    }
+    assert judged(Slice("agency", "DOI"), fm) == {
+        "customer-satisfaction": (4.0, 4.0, "GREEN"),
+        "customer-engagement": (12.0, 40.0, "RED"),
+    }
+    assert judged(Slice("agency", "HUD"), fm) == {
+        "customer-satisfaction": (None, 4.0, "NO_DATA"),
+        "customer-engagement": (None, 40.0, "NO_DATA"),
+    }
+    assert judged(Slice("agency", "DOI"), None) == {
+        "customer-satisfaction": (3.667, 4.0, "AMBER"),
+        "customer-engagement": (12.0, 160.0, "RED"),
+    }
