@@ -13,7 +13,6 @@ import contextlib
 import functools
 import logging
 import math
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,9 +20,17 @@ from datetime import UTC, datetime
 from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 from aiokafka import AIOKafkaProducer
-from pydantic import ValidationError
 
 from gateway.caching import ReadThrough
+from gateway.framework_rules import (
+    IDENTIFIER,
+    FrameworkChangeRejected,
+    checked_provider,
+    known,
+    known_provider,
+    known_qsmo,
+    positive,
+)
 from shared.catalog import load_catalog
 from shared.codecs import encode
 from shared.domain.catalog import (
@@ -36,17 +43,23 @@ from shared.domain.catalog import (
     format_number,
 )
 from shared.domain.framework_changes import (
-    LIST_SEPARATOR,
     FrameworkState,
     fold,
     provider_details,
     provider_registry,
 )
 from shared.domain.overrides import Overrides
-from shared.domain.providers import Provider, ProviderKind, ProviderRegistry
+from shared.domain.providers import ProviderRegistry
 from shared.events import GOVERNMENT, FrameworkChanged
 from shared.framework_log import DuplicateChangeError, FrameworkLog, with_seq
 
+__all__ = [
+    "FrameworkAdmin",
+    "FrameworkAnnouncer",
+    "FrameworkChangeRejected",
+    "InMemoryFrameworkAnnouncer",
+    "KafkaFrameworkAnnouncer",
+]
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -62,11 +75,6 @@ ChangeKind = Literal[
     "provider_retired",
     "sla_target",
 ]
-MAX_PROVIDER_TEXT = 200
-"""Longest provider name or service an admin may give."""
-MAX_AGENCY_ID = 64
-"""Longest parent agency (an agency id, as events name agencies)."""
-IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_AUDIT_PAGE = 500
 MAX_AUDIT_TEXT = 2000
 """Longest ``actor`` or ``reason`` an audit entry keeps."""
@@ -74,15 +82,6 @@ FULL_FOLD_EVERY_S = 60.0
 """How often ``FrameworkAdmin.state`` re-reads the whole audit log instead of its tail."""
 RETRY_S = 2.0
 ANNOUNCE_TIMEOUT_S = 10.0
-
-
-class FrameworkChangeRejected(ValueError):  # noqa: N818 - the gateway's agreed name
-    """An admin change that the catalog's rules refuse; ``field`` names the bad argument."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 class FrameworkAnnouncer(Protocol):
@@ -269,7 +268,7 @@ class FrameworkAdmin:
     ) -> FrameworkChanged:
         """Set a measure's target for everyone, or for one QSMO (government-wide ignores it)."""
         known = self._measure(measure)
-        _positive("target", target)
+        positive("target", target)
         self._in_range("target", known, target)
         if qsmo is not None:
             await self._known_qsmo(qsmo)
@@ -281,7 +280,7 @@ class FrameworkAdmin:
     ) -> FrameworkChanged:
         """Set a measure's weight within its dimension (> 0)."""
         self._measure(measure)
-        _positive("weight", weight)
+        positive("weight", weight)
         return await self._record("weight", actor, reason, measure=measure, value=weight)
 
     @_clears_cache
@@ -290,7 +289,7 @@ class FrameworkAdmin:
     ) -> FrameworkChanged:
         """Set a dimension's weight in the overall score (> 0)."""
         self._dimension(dimension)
-        _positive("weight", weight)
+        positive("weight", weight)
         return await self._record("weight", actor, reason, dimension=dimension, value=weight)
 
     @_clears_cache
@@ -370,7 +369,7 @@ class FrameworkAdmin:
             existing = registry.get(provider_id)
             retired = " (retired; ids are never reused)" if existing and existing.retired else ""
             raise FrameworkChangeRejected("id", f"provider '{provider_id}' already exists{retired}")
-        provider = await self._provider(
+        provider = checked_provider(
             {
                 "id": provider_id,
                 "name": name,
@@ -378,7 +377,8 @@ class FrameworkAdmin:
                 "qsmos": qsmos,
                 "services": services,
                 "parent_agency": parent_agency,
-            }
+            },
+            await self._qsmo_ids(),
         )
         return await self._record(
             "provider_added",
@@ -404,7 +404,7 @@ class FrameworkAdmin:
     ) -> FrameworkChanged:
         """Change the fields given (at least one, and to something new) of a known provider;
         the change records the provider as it is afterwards."""
-        current = self._known_provider("id", provider_id, await self.providers())
+        current = known_provider("id", provider_id, await self.providers())
         given = {
             "name": name,
             "kind": kind,
@@ -417,7 +417,7 @@ class FrameworkAdmin:
             raise FrameworkChangeRejected(
                 "id", "give at least one of name, kind, qsmos, services, parentAgency to change"
             )
-        updated = await self._provider({**current.model_dump(), **changed})
+        updated = checked_provider({**current.model_dump(), **changed}, await self._qsmo_ids())
         if updated == current:
             raise FrameworkChangeRejected(
                 "id", f"provider '{provider_id}' already has those values"
@@ -435,7 +435,7 @@ class FrameworkAdmin:
         self, provider_id: str, *, actor: str, reason: str
     ) -> FrameworkChanged:
         """Retire a provider: it keeps its history and accepts no new events (once only)."""
-        current = self._known_provider("id", provider_id, await self.providers())
+        current = known_provider("id", provider_id, await self.providers())
         if current.retired_at is not None:
             raise FrameworkChangeRejected(
                 "id",
@@ -456,7 +456,7 @@ class FrameworkAdmin:
         """Set a provider's SLA target for a measure: it wins over the QSMO's target for that
         provider's slice. The provider must be known and not retired; the target > 0 and
         inside the measure's value range."""
-        current = self._known_provider("provider", provider_id, await self.providers())
+        current = known_provider("provider", provider_id, await self.providers())
         if current.retired_at is not None:
             raise FrameworkChangeRejected(
                 "provider",
@@ -464,7 +464,7 @@ class FrameworkAdmin:
                 "retired provider gets no SLA targets",
             )
         known = self._measure(measure)
-        _positive("target", target)
+        positive("target", target)
         self._in_range("target", known, target)
         return await self._record(
             "sla_target", actor, reason, provider=provider_id, measure=measure, value=target
@@ -472,10 +472,10 @@ class FrameworkAdmin:
 
     # --- helpers ----------------------------------------------------------------------------
     def _measure(self, measure: str) -> Measure:
-        return _known("measure", self.framework.measure, measure)
+        return known("measure", self.framework.measure, measure)
 
     def _dimension(self, dimension: str) -> Dimension:
-        return _known("dimension", self.framework.dimension, dimension)
+        return known("dimension", self.framework.dimension, dimension)
 
     @staticmethod
     def _in_range(field: str, measure: Measure, number: float) -> None:
@@ -486,46 +486,11 @@ class FrameworkAdmin:
                 f"({measure.value_range.describe()} {measure.unit})",
             )
 
-    @staticmethod
-    def _known_provider(field: str, provider_id: str, registry: ProviderRegistry) -> Provider:
-        found = registry.get(provider_id)
-        if found is None:
-            close = registry.did_you_mean(provider_id)
-            hint = f"; did you mean '{close}'?" if close else " (the providers query lists them)"
-            raise FrameworkChangeRejected(field, f"unknown provider '{provider_id}'{hint}")
-        return found
+    async def _qsmo_ids(self) -> list[str]:
+        return [q.id for q in await self.qsmos()]
 
-    async def _provider(self, fields: dict[str, object]) -> Provider:
-        """The provider these fields describe, each checked (known QSMOs, kind, texts)."""
-        for field in ("name", "parent_agency"):
-            fields[field] = _provider_text(field, fields[field], optional=field != "name")
-        if fields["kind"] not in {k.value for k in ProviderKind}:
-            kinds = ", ".join(k.value for k in ProviderKind)
-            raise FrameworkChangeRejected("kind", f"must be one of {kinds}, got {fields['kind']!r}")
-        qsmos = list(dict.fromkeys(str(q) for q in _sequence("qsmos", fields["qsmos"])))
-        if not qsmos:
-            raise FrameworkChangeRejected("qsmos", "name at least one QSMO that offers it")
-        for qsmo in qsmos:
-            await self._known_qsmo(qsmo, field="qsmos")
-        fields["qsmos"] = tuple(qsmos)
-        fields["services"] = tuple(
-            dict.fromkeys(
-                _provider_text("services", s) for s in _sequence("services", fields["services"])
-            )
-        )
-        try:
-            return Provider.model_validate(fields)
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            field = str(first["loc"][0]) if first["loc"] else "id"
-            raise FrameworkChangeRejected(field, first["msg"]) from None
-
-    async def _known_qsmo(self, qsmo: str, field: str = "qsmo") -> None:
-        known = [q.id for q in await self.qsmos()]
-        if qsmo not in known:
-            raise FrameworkChangeRejected(
-                field, f"unknown QSMO '{qsmo}' (known: {', '.join(known)})"
-            )
+    async def _known_qsmo(self, qsmo: str) -> None:
+        known_qsmo("qsmo", qsmo, await self._qsmo_ids())
 
     async def _record(
         self,
@@ -578,37 +543,3 @@ class FrameworkAdmin:
             except Exception:  # recorded is what counts; the services re-read the log anyway
                 log.exception("announcing a framework change failed", extra={"id": change_id})
         return change
-
-
-def _positive(field: str, number: float) -> None:
-    if isinstance(number, bool) or not math.isfinite(number) or number <= 0:
-        raise FrameworkChangeRejected(field, f"must be a finite number > 0, got {number!r}")
-
-
-def _sequence(field: str, value: object) -> Sequence[object]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise FrameworkChangeRejected(field, "must be a list")
-    return value
-
-
-def _provider_text(field: str, value: object, *, optional: bool = False) -> str | None:
-    """``value`` trimmed; refused when empty (unless ``optional`` and None), too long, or
-    holding the separator the audit log joins lists with."""
-    if value is None and optional:
-        return None
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise FrameworkChangeRejected(field, "must not be empty")
-    longest = MAX_AGENCY_ID if field == "parent_agency" else MAX_PROVIDER_TEXT
-    if len(text) > longest:
-        raise FrameworkChangeRejected(field, f"must be at most {longest} characters")
-    if LIST_SEPARATOR in text:
-        raise FrameworkChangeRejected(field, f"must not contain '{LIST_SEPARATOR}'")
-    return text
-
-
-def _known(field: str, lookup: Callable[[str], T], key: str) -> T:
-    try:
-        return lookup(key)
-    except KeyError:
-        raise FrameworkChangeRejected(field, f"unknown {field} '{key}'") from None

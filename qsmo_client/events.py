@@ -36,7 +36,9 @@ class Event:
     """One observation pushed by a QSMO system.
 
     ``occurred_at`` is an RFC 3339 timestamp with an offset (``2024-05-01T14:30:00-04:00``);
-    ``where`` only labels the event in reports (it is not sent).
+    ``provider`` the id of the shared service provider that delivered the service (event
+    schema version 2; ingest checks it against the provider registry); ``where`` only labels
+    the event in reports (it is not sent).
     """
 
     event_id: str

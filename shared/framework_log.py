@@ -1,10 +1,12 @@
 """The framework audit log: insert-only, numbered ``seq`` 1, 2, 3 … without gaps.
 
 Collection ``framework_changes``: ``_id = change_id``, unique ``seq`` and unique ``unique_key``
-(``qsmo|<id>`` for an added QSMO, so two admins cannot add the same QSMO; the change id
-otherwise). Several writers (gateway instances) may append at once: each takes the next
-number and retries on the duplicate-key error the unique index raises, so readers see the
-numbers in order. Both adapters pass ``tests/contract/test_framework_log.py``.
+(``qsmo|<id>`` for an added QSMO, ``provider|<id>`` for an added provider and
+``provider-retired|<id>`` for a retirement, so two admins cannot add the same QSMO or provider,
+or retire one twice; the change id otherwise). Several writers (gateway instances) may append
+at once: each takes the next number and retries on the duplicate-key error the unique index
+raises, so readers see the numbers in order. Both adapters pass
+``tests/contract/test_framework_log.py``.
 
 Only the gateway appends (``gateway.framework_admin``); the scorecard and ingest services read
 (``FrameworkLogReader``) and fold what they read with ``shared.domain.framework_changes``.

@@ -20,14 +20,16 @@ EXAMPLE_EVENT: dict[str, Any] = {
     "value": 4.6,
     "occurred_at": "2024-05-01T14:30:00-04:00",
     "agency": "DOI",
+    "provider": "cisa-cyber-shared-services",
     "source": "cyber-marketplace-survey",
     "attributes": {"survey": "FY24-Q3", "responses": 37},
 }
 SECOND_EVENT = {**EXAMPLE_EVENT, "event_id": "cyber-2024-05-01-csat-0002", "value": 4.1}
 EXAMPLE_CSV = (
-    "event_id,qsmo,measure,value,occurred_at,agency,attributes.survey\n"
-    "cyber-0001,cybersecurity,customer-satisfaction,4.6,2024-05-01T14:30:00-04:00,DOI,FY24-Q3\n"
-    "cyber-0002,cybersecurity,customer-engagement,3,2024-05-02T09:00:00Z,,\n"
+    "event_id,qsmo,measure,value,occurred_at,agency,provider,attributes.survey\n"
+    "cyber-0001,cybersecurity,customer-satisfaction,4.6,2024-05-01T14:30:00-04:00,DOI,doj-jsoc,"
+    "FY24-Q3\n"
+    "cyber-0002,cybersecurity,customer-engagement,3,2024-05-02T09:00:00Z,,,\n"
 )
 
 
@@ -113,6 +115,13 @@ _INVALID_DETAILS = (
         "timestamp_without_offset",
         'occurred_at "2024-05-02T09:00:00" has no UTC offset; add one, e.g. '
         "2024-05-02T09:00:00Z or 2024-05-02T09:00:00-04:00.",
+    ),
+    (
+        "provider",
+        "unknown_provider",
+        "provider 'doj-jsocc' is not a known provider; did you mean 'doj-jsoc'? Name one of "
+        "cybersecurity's providers (bluepeak-soc, cisa-cyber-shared-services, doj-jsoc) or "
+        "leave provider out.",
     ),
 )
 _UNREADABLE = {

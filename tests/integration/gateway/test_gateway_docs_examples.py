@@ -25,7 +25,11 @@ KEY_LINES = next(b for b in BLOCKS if "KEY=$(" in b)
 DIFF = next(b for b in BLOCKS if "scorecardDiff" in b)
 SET_TARGET = next(b for b in BLOCKS if "setTarget(" in b)
 SERIES = next(b for b in BLOCKS if "measureSeries(" in b)
-OTHERS = [b for b in BLOCKS if "curl" in b and b not in (DIFF, SET_TARGET)]
+ADD_PROVIDER = next(b for b in BLOCKS if "addProvider(" in b)
+RETIRE_PROVIDER = next(b for b in BLOCKS if "retireProvider(" in b)
+READ_PROVIDERS = next(b for b in BLOCKS if "providers(qsmo: $q, includeRetired: false)" in b)
+PROVIDER_BLOCKS = (ADD_PROVIDER, RETIRE_PROVIDER, READ_PROVIDERS)
+OTHERS = [b for b in BLOCKS if "curl" in b and b not in (DIFF, SET_TARGET, *PROVIDER_BLOCKS)]
 CYBER_2025 = """{ scorecard(fiscalYear: 2025, qsmo: "cybersecurity") {
   version measure(id: "customer-engagement") { value target } } }"""
 
@@ -212,3 +216,43 @@ async def test_the_tier_examples_read_as_the_doc_says(docs_pipeline: Pipeline, h
     assert satisfaction["trend"] == [None, pytest.approx(3.8), None, None]
     assert "`customerAgencies: 2`, customer satisfaction `value: 3.8`, `AMBER`" in text
     assert rows["usda-nfc"]["overallStatus"] == "NO_DATA"
+
+
+async def test_the_provider_examples_add_retire_and_read_as_the_doc_says(
+    docs_pipeline: Pipeline, home: Path
+) -> None:
+    (added,) = run(ADD_PROVIDER, docs_pipeline, home)
+    assert "errors" not in added, added
+    provider = added["data"]["addProvider"]["provider"]
+    assert (provider["id"], provider["retired"], provider["addedByAdmin"]) == (
+        "acme-fm-cloud",
+        False,
+        True,
+    )
+    sla = added["data"]["setSlaTarget"]
+    assert sla["change"] == {
+        "kind": "SLA_TARGET",
+        "providerId": "acme-fm-cloud",
+        "measureId": "customer-satisfaction",
+        "value": 4.5,
+    }
+    assert [t["target"] for t in sla["provider"]["slaTargets"]] == [4.5]
+    (retired,) = run(RETIRE_PROVIDER, docs_pipeline, home)
+    assert "errors" not in retired, retired
+    assert retired["data"]["updateProvider"]["provider"]["services"] == [
+        "core financial management",
+        "travel",
+    ]
+    assert retired["data"]["retireProvider"]["provider"]["retired"] is True
+    (read,) = run(READ_PROVIDERS, docs_pipeline, home)
+    assert "errors" not in read, read
+    on_offer = [p["id"] for p in read["data"]["providers"]]
+    assert "acme-fm-cloud" not in on_offer
+    assert {"doi-ibc", "treasury-arc", "usda-nfc"} <= set(on_offer)
+    kinds = [(n["kind"], n["providerId"]) for n in read["data"]["auditLog"]["nodes"]][:4]
+    assert kinds == [
+        ("PROVIDER_RETIRED", "acme-fm-cloud"),
+        ("PROVIDER_UPDATED", "acme-fm-cloud"),
+        ("SLA_TARGET", "acme-fm-cloud"),
+        ("PROVIDER_ADDED", "acme-fm-cloud"),
+    ]

@@ -223,3 +223,13 @@ def test_events_check_their_id_and_leave_out_absent_fields() -> None:
 def test_plan_batches_puts_a_huge_event_in_a_batch_of_its_own() -> None:
     events = [event(1), event(2, attributes={"blob": "x" * 500}), event(3)]
     assert [len(b) for b in plan_batches(events, 1000, 300)] == [1, 1, 1]
+
+
+def test_an_event_names_its_provider_only_when_it_has_one() -> None:
+    fake = FakeIngest()
+    publisher(fake).publish(
+        [event(1, provider="cisa-cyber-shared-services", agency="DHS"), event(2)]
+    )
+    first, second = fake.requests[0]
+    assert (first["provider"], first["agency"]) == ("cisa-cyber-shared-services", "DHS")
+    assert "provider" not in second

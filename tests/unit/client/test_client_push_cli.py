@@ -104,3 +104,18 @@ def test_dry_run_reads_only(events_file: Path, monkeypatch: pytest.MonkeyPatch) 
     fake = FakeIngest()
     assert run([str(events_file), "--dry-run"], fake, monkeypatch) == 0
     assert fake.requests == []
+
+
+def test_a_csv_files_provider_column_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "event_id,qsmo,measure,value,occurred_at,agency,provider\n"
+        "p-1,cybersecurity,customer-engagement,2,2026-04-01T12:00:00Z,DHS,doj-jsoc\n"
+        "p-2,cybersecurity,customer-engagement,3,2026-04-01T13:00:00Z,,\n"
+    )
+    fake = FakeIngest()
+    assert run([str(path)], fake, monkeypatch) == 0
+    assert fake.stored["p-1"]["provider"] == "doj-jsoc"
+    assert "provider" not in fake.stored["p-2"]  # an empty cell is no provider

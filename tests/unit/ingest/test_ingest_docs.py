@@ -27,10 +27,10 @@ def code_blocks(language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", DOC.read_text(), re.M | re.S)
 
 
-def documented_answers() -> dict[str, tuple[int, dict[str, str], Any, bool]]:
+def documented_answers(block: int = 0) -> dict[str, tuple[int, dict[str, str], Any, bool]]:
     """``HTTP/1.1`` examples by id: status, headers, JSON body, whether it is a CSV answer."""
     answers = {}
-    for chunk in code_blocks("http")[0].strip().split("\n\n"):
+    for chunk in code_blocks("http")[block].strip().split("\n\n"):
         status_line, *rest = chunk.splitlines()
         headers = dict(line.split(": ", 1) for line in rest if not line.startswith(("{", " ")))
         body = json.loads("\n".join(line for line in rest if line.startswith(("{", " "))))
@@ -92,7 +92,8 @@ async def test_the_error_shape_is_the_shape_of_every_error(harness: IngestHarnes
 async def test_the_examples_use_each_event_id_for_one_observation_only() -> None:
     """A second, different event under a used id would be ignored downstream."""
     seen: dict[str, dict[str, Any]] = {}
-    requests = [json.loads(code_blocks("json")[0]), *curl_events()]
+    provider_events = [e for r in provider_requests() for e in r.get("events", [r])]
+    requests = [json.loads(code_blocks("json")[0]), *curl_events(), *provider_events]
     for document in requests:
         first = seen.setdefault(document["event_id"], document)
         assert first == document, f"event_id {document['event_id']} names two observations"
@@ -103,6 +104,29 @@ def curl_events() -> list[dict[str, Any]]:
     assert payload is not None
     documents: list[dict[str, Any]] = json.loads(payload.group(1))["events"]
     return documents
+
+
+def provider_requests() -> list[dict[str, Any]]:
+    """The bodies of the curl commands of *Providers and customer agencies*."""
+    script = code_blocks("bash")[1]
+    return [json.loads(body) for body in re.findall(r"-d '(.*?)'", script, re.S)]
+
+
+async def test_the_provider_examples_get_the_documented_answers(harness: IngestHarness) -> None:
+    script = code_blocks("bash")[1]
+    assert '["publishers"]["financial-management"]' in script
+    assert script.count("http://127.0.0.1:8001/v1/events ") == 2
+    batch, typo = provider_requests()
+    accepted = await harness.post(batch, qsmo="financial-management")
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["event_ids"] == [e["event_id"] for e in batch["events"]]
+    published = harness.publisher.published
+    assert [(e.agency, e.provider) for e in published] == [("DOI", "doi-ibc"), ("USDA", "usda-nfc")]
+    ((status, _, body, _),) = documented_answers(1).values()
+    refused = await harness.post(typo, qsmo="financial-management")
+    assert refused.status_code == status
+    assert_matches(body, refused.json())
+    assert len(harness.publisher.published) == 2
 
 
 async def test_the_curl_example_is_accepted(harness: IngestHarness) -> None:
