@@ -257,6 +257,7 @@ def test_the_tier_switcher_walks_from_government_wide_down_to_an_agency(
         assert (None if raw == "" else float(raw)) == measure["value"]
         assert "Latest commentary" not in text  # a slice has no QSMO analysis
     assert any(m["value"] is not None for m in measures)
+    full_screenshot(browser, "dashboard-tier-provider.png")
     ActionChains(browser).send_keys(Key.ESCAPE).perform()
 
     # A customer agency: what DOI receives from each QSMO, and all of them together.
