@@ -346,7 +346,18 @@ def test_the_tier_views_have_no_serious_accessibility_violation(
     )
     assert len(shown_rows(browser)) == 7
     assert serious(run_axe(browser, axe_source)) == [], "a QSMO and its providers"
-    choose(browser, "tier", "provider")
+    # A provider's name in the grid opens its view (keyboard).
+    heading = browser.find_element(By.CSS_SELECTOR, "#grid tbody tr:nth-child(2) th button")
+    provider = heading.get_attribute("data-provider")
+    browser.execute_script("arguments[0].focus()", heading)
+    ActionChains(browser).send_keys(Key.ENTER).perform()
+    eventually(
+        lambda: browser.find_element(By.ID, "tier").get_attribute("value") == "provider",
+        10,
+        "the provider view from the grid",
+    )
+    grid_ready(browser)
+    assert next(iter(shown_rows(browser))) == f"provider:{provider}"
     button = browser.find_element(
         By.CSS_SELECTOR, '#grid tbody tr:first-child button[data-dimension="overall"]'
     )

@@ -597,6 +597,8 @@ function wire() {
   $("grid").addEventListener("click", (event) => {
     const button = event.target.closest("button.cell");
     if (button) openDetail(button).catch(reportError);
+    const opens = event.target.closest("button[data-opens]");
+    if (opens) showTier({ level: opens.dataset.opens, provider: opens.dataset.provider });
   });
   $("grid").addEventListener("keydown", moveFocus);
   $("grid").addEventListener("animationend", (event) => event.target.classList.remove("changed"));

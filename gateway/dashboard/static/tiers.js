@@ -61,7 +61,7 @@ export function tierRows(tier, qsmos, directory) {
       { key: `qsmo:${tier.qsmo}`, name: `${qsmoName(tier.qsmo)} — all providers`, args: { qsmo: tier.qsmo } },
       ...providersOf(directory, tier.qsmo).map((p) => ({
         key: `provider:${p.id}`, name: providerName(p), provider: p,
-        args: { qsmo: tier.qsmo, provider: p.id },
+        args: { qsmo: tier.qsmo, provider: p.id }, opens: { level: "provider", provider: p.id },
       })),
     ];
   }
@@ -116,7 +116,8 @@ export function describeTier(tier, { qsmos, directory, fiscalYear }) {
   const qsmo = (qsmos.find((q) => q.id === tier.qsmo) || { name: tier.qsmo }).name;
   if (tier.level === "qsmo") {
     return `${qsmo} and each provider on its marketplace, FY${fiscalYear}: a provider's row counts only ` +
-      "the events that name it, against the QSMO's targets (or the provider's SLA targets where set).";
+      "the events that name it, against the QSMO's targets (or the provider's SLA targets where set). " +
+      "Choose a provider's name to see it beside the whole QSMO.";
   }
   if (tier.level === "provider") {
     const p = directory.providers.find((x) => x.id === tier.provider);

@@ -62,7 +62,11 @@ export function buildGrid(table, { rows, dimensions, caption, open, rowHeader = 
     const line = element("tr", {
       "data-row": row.key, class: row.key === GOVERNMENT || row.government ? "government" : null,
     });
-    line.append(element("th", { scope: "row" }, row.name));
+    // A row that is a tier of its own (a QSMO's provider) opens it from its heading.
+    line.append(element("th", { scope: "row" }, row.opens
+      ? element("button", { type: "button", class: "link-button", "data-opens": row.opens.level,
+        "data-provider": row.opens.provider, "aria-label": `${row.name}: show this provider's view` }, row.name)
+      : row.name));
     columns.forEach((column, columnIndex) => {
       const button = element("button", {
         type: "button", class: "cell status-NO_DATA",
