@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from gateway.analysis_store import MongoAnalysisStore
 from gateway.app import assemble
-from gateway.caching import CachedScorecards, ReadThrough
+from gateway.caching import CachedScorecards, CachedSliceValues, ReadThrough, RefreshAhead
 from gateway.framework_admin import FrameworkAdmin, KafkaFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
 from gateway.live import LiveFeed
@@ -110,7 +110,12 @@ def create_app(
         ScorecardReader(database, catalog.framework(), qsmo_ids=qsmo_ids),
         ReadThrough(settings.cache_ttl_s, live.is_positioned),
     )
+    values = CachedSliceValues(
+        MeasureValuesReader(database), RefreshAhead(settings.cache_ttl_s, live.is_positioned)
+    )
     live.add_listener("scorecards", scorecards.changed)
+    live.add_listener("scorecards", values.changed)
+    live.on_positioned(values.clear)
     live.add_listener("framework", framework.changed)
     live.on_positioned(scorecards.clear)
     live.on_positioned(framework.clear)
@@ -125,7 +130,7 @@ def create_app(
         key_ring=key_ring,
         scorecards=scorecards,
         framework=framework,
-        values=MeasureValuesReader(database),
+        values=values,
         notifications=NotificationReader(database),
         subscriptions=SubscriptionStore(
             database, allow_private=settings.allow_private_webhooks, clock=clock

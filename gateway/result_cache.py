@@ -27,15 +27,19 @@ cache of whole results:
   read, taken *before* execution, so a change announced while it executed makes the entry
   stale at once. ``ScorecardChanged`` bumps its fiscal year; ``FrameworkChanged``, a
   (re)positioned live feed and a mutation answered by this process bump every year.
+- **Concurrent misses of one key execute once**: an operation that misses while the same
+  key is executing (read under the same generations) waits for that result; a result with
+  errors is not shared (the waiter then executes itself).
 - ``ttl_s`` (``QSMO_GATEWAY_CACHE_TTL_S``) bounds staleness should an announcement be late;
   while the live feed is not positioned every operation executes (``bypass``); results with
   errors are never kept; at most ``max_entries`` results are kept, least recently used out.
 """
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import MappingProxyType
@@ -177,6 +181,11 @@ class ResultCache:
         self._metrics = metrics
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self.running: dict[
+            Hashable, tuple[tuple[int, ...], asyncio.Future[ExecutionResult | None]]
+        ] = {}
+        """Executions under way by key (with the generations they read at): a concurrent
+        miss of the same key waits for that result instead of executing again."""
         self._plans: OrderedDict[tuple[str, str | None], tuple[YearSource, ...] | None] = (
             OrderedDict()
         )
@@ -378,7 +387,7 @@ class CachedResults(SchemaExtension):
     def __init__(self, cache: ResultCache) -> None:
         self.cache = cache
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         cache = self.cache
         document = context.graphql_document
@@ -408,11 +417,23 @@ class CachedResults(SchemaExtension):
         key = (day, context.query, context.operation_name, _canonical(variables), scope)
         read_at = cache.generations.of(years)
         found = cache.lookup(key, read_at)
+        running = cache.running.get(key)
+        if found is None and running is not None and running[0] == read_at:
+            found = await asyncio.shield(running[1])  # the same miss, already executing
         if found is not None:
             cache.count("hit")
             context.result = found
             yield
             return
         cache.count("miss")
-        yield
+        mine: asyncio.Future[ExecutionResult | None] = asyncio.get_running_loop().create_future()
+        cache.running[key] = (read_at, mine)
+        try:
+            yield
+        finally:
+            if cache.running.get(key, (None, None))[1] is mine:
+                del cache.running[key]
+            result = context.result
+            shared = isinstance(result, ExecutionResult) and not result.errors
+            mine.set_result(result if shared else None)  # type: ignore[arg-type]
         cache.store(key, years, read_at, context.result)

@@ -111,7 +111,9 @@ async def test_agency_slices_within_a_qsmo_and_government_wide(tiers: Pipeline) 
     assert everywhere["id"] == "FY2026|government|agency:DOI"
     assert everywhere["slice"]["agency"] == {"id": "DOI", "inCatalog": True}
     assert everywhere["satisfaction"]["value"] == pytest.approx(3.0)  # (4 + 3 + 2) / 3
-    qsmos = len((await tiers.data("{ qsmos { id } }"))["qsmos"])
+    # FY2026 ended before any test of the session adds a QSMO: the catalog's take part.
+    listed = (await tiers.data("{ qsmos { id addedByAdmin } }"))["qsmos"]
+    qsmos = sum(1 for q in listed if not q["addedByAdmin"])
     counts = everywhere["satisfaction"]["qsmoStatusCounts"]
     assert counts == {"green": 0, "amber": 0, "red": 2, "noData": qsmos - 2}
 

@@ -1,13 +1,17 @@
 """The read-through caches: hits, expiry, invalidation by the live feed, and bypass."""
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
-from gateway_unit_support import NOW, QSMOS, InMemoryScorecards, make_view
+from gateway_unit_support import NOW, QSMOS, FakeMeasureValues, InMemoryScorecards, make_view
 
-from gateway.caching import CachedScorecards, ReadThrough
+from gateway.caching import CachedScorecards, CachedSliceValues, ReadThrough, RefreshAhead
 from gateway.framework_admin import FrameworkAdmin, FrameworkChangeRejected
 from shared.catalog import load_catalog
+from shared.domain.catalog import Aggregation
+from shared.domain.fiscal import PeriodKind
+from shared.domain.providers import Slice
 from shared.events import ScorecardChanged
 from shared.framework_log import InMemoryFrameworkLog
 
@@ -115,3 +119,60 @@ async def test_framework_state_is_forgotten_after_every_change_even_refused() ->
         await cached.set_target("customer-engagement", -1, actor="a", reason="r")
     await store.set_measure_weight("customer-engagement", 2, actor="elsewhere", reason="r")
     assert (await cached.state()).seq == 2  # the refused change cleared the cache too
+
+
+SLICE_FM = ("financial-management", "customer-satisfaction", 4.0)
+
+
+def sliced_values() -> FakeMeasureValues:
+    at = datetime(2023, 1, 10, tzinfo=UTC)
+    return FakeMeasureValues(events=[(*SLICE_FM, at, "doi-ibc", "DOI")])
+
+
+async def test_slice_reads_are_shared_cached_and_forgotten_with_their_year() -> None:
+    fake, clock = sliced_values(), Clock()
+    values = CachedSliceValues(fake, RefreshAhead(10, lambda: True, clock=clock))
+    ibc = Slice("provider", "doi-ibc")
+    reads = [values.year_states([SLICE_FM[0]], [SLICE_FM[1]], [2023], ibc) for _ in range(5)]
+    found = await asyncio.gather(*reads)
+    assert fake.calls["year_states"] == 1  # concurrent misses share one read
+    assert all(f == found[0] for f in found)
+    assert found[0][0].summary.count == 1
+    values.changed(changed(2024))  # another year
+    await values.year_states([SLICE_FM[0]], [SLICE_FM[1]], [2023], ibc)
+    assert fake.calls["year_states"] == 1
+    values.changed(changed(2023))
+    await values.year_states([SLICE_FM[0]], [SLICE_FM[1]], [2023], ibc)
+    assert fake.calls["year_states"] == 2
+    await values.year_states([SLICE_FM[0]], [SLICE_FM[1]], [2023], None)  # another key
+    assert fake.calls["year_states"] == 3
+
+
+async def test_an_old_entry_is_refreshed_in_the_background_serving_the_last_value() -> None:
+    fake, clock = sliced_values(), Clock()
+    values = CachedSliceValues(fake, RefreshAhead(10, lambda: True, clock=clock))
+    ibc = Slice("provider", "doi-ibc")
+    first = await values.slice_index(SLICE_FM[0], 2023)
+    assert set(first.providers) == {"doi-ibc"}
+    fake.events.append((*SLICE_FM, datetime(2023, 2, 1, tzinfo=UTC), "treasury-arc", "DOI"))
+    clock.now = 10.5
+    served = await values.slice_index(SLICE_FM[0], 2023)  # old value, refresh started
+    assert served == first
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    refreshed = await values.slice_index(SLICE_FM[0], 2023)
+    assert set(refreshed.providers) == {"doi-ibc", "treasury-arc"}
+    assert fake.calls["slice_index"] == 2
+    quarters = await values.series(
+        SLICE_FM[0], SLICE_FM[1], Aggregation.MEAN, 2023, PeriodKind.FISCAL_QUARTER, slice=ibc
+    )
+    assert [q.value for q in quarters] == [None, 4.0, None, None]
+
+
+async def test_qsmo_level_reads_pass_through_and_a_dead_feed_bypasses() -> None:
+    fake = sliced_values()
+    values = CachedSliceValues(fake, RefreshAhead(10, lambda: False))
+    for _ in range(2):
+        await values.slice_index(SLICE_FM[0], 2023)
+        await values.series(SLICE_FM[0], SLICE_FM[1], Aggregation.MEAN, 2023, PeriodKind.MONTH)
+    assert (fake.calls["slice_index"], fake.calls["series"]) == (2, 2)

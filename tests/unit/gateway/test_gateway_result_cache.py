@@ -1,5 +1,6 @@
 """The whole-operation result cache: what it caches, for whom, and when it forgets."""
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -388,3 +389,23 @@ async def test_slice_reads_of_unannounced_state_pass_through() -> None:
     ):
         await cached.data(query)
     assert len(cached.results) == 0
+
+
+async def test_concurrent_misses_of_one_key_execute_once() -> None:
+    cached = Cached()
+    values = cached.harness.values
+    gate = asyncio.Event()
+    read = values.year_states
+
+    async def slow_year_states(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()
+        return await read(*args, **kwargs)
+
+    values.year_states = slow_year_states  # type: ignore[method-assign]
+    runs = [asyncio.create_task(cached.data(SLICE, {"fy": 2024})) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    gate.set()
+    answers = await asyncio.gather(*runs)
+    assert all(a == answers[0] for a in answers)
+    assert values.calls["year_states"] == 1
+    assert (cached.counted("miss"), cached.counted("hit")) == (1, 3)
