@@ -14,6 +14,7 @@ DESCRIPTIONS = {
     "ingest_throughput": "Ingest: `POST /v1/events` against the raw aiokafka producer (same messages, same run).",
     "measures_throughput": "Measures: a pre-filled topic to durable values against raw aiokafka consume.",
     "measures_scaling": "Measures scaling: instances in one group, and events per (QSMO, measure, day) key.",
+    "measures_slices": "Measures: what provider and agency slices cost (same events with and without, same run).",
     "gateway_latency": "Gateway: scorecard queries at a steady rate against a bare strawberry query.",
     "series_latency": "Gateway: `measureSeries` (12 months, 4 years of simulator history) against one scorecard.",
 }

@@ -11,7 +11,8 @@ lack it, or lack older events in it: readers compare the counts, see ``read_mode
 ``_id`` = the QSMO key plus ``|provider:<id>`` or ``|agency:<id>``, and ``slice_kind``
 (``provider`` / ``agency``) and ``slice_id`` fields, which are null on QSMO-level documents
 (absent on those written before slices existed). A reader that wants QSMO-level documents and
-filters on anything but ``_id`` must add ``slice_kind: null`` (``QSMO_LEVEL``).
+filters on anything but ``_id`` must add ``slice_kind: null, slice_id: null`` (``QSMO_LEVEL``;
+null also matches an absent field).
 
 Two small indexes of the slices, written as set unions (``$set`` of dotted paths with upsert,
 or an insert whose duplicate is ignored), so a replay or a second writer changes nothing:
@@ -38,7 +39,7 @@ STREAMS = "measure_streams"
 SLICE_INDEX = "slice_index"
 AGENCIES_SEEN = "agencies_seen"
 
-QSMO_LEVEL: dict[str, Any] = {"slice_kind": None}
+QSMO_LEVEL: dict[str, Any] = {"slice_kind": None, "slice_id": None}
 """The filter that keeps slice documents out of a QSMO-level (or government-wide) query."""
 
 

@@ -17,7 +17,8 @@ kept) is read from its day documents instead, as before: slower, never wrong.
 **Slices** (``slice=``: one provider's or one agency's share, see ``documents``) read the same
 way from their own documents, by ``_id``; a government-wide agency slice pools the agency's
 documents of the given ``qsmos``. A slice without events has no value (None), never zero.
-Every query that filters on anything but ``_id`` adds ``slice_kind: null``, so QSMO-level and
+Every query that filters on anything but ``_id`` names ``slice_kind`` and ``slice_id`` (null for
+QSMO-level reads; one index serves them all, ``repository.PERIOD_INDEX``), so QSMO-level and
 government-wide values never pool slice documents in. ``year_states`` (one point lookup per
 fiscal-year document) feeds the slice scorecards computed on read; ``slice_index`` and
 ``agencies_seen`` say which providers and agencies have events.

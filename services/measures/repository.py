@@ -8,11 +8,12 @@ once need not be written again, and a batch of known providers and agencies writ
 Both pass ``tests/contract/test_measure_repository.py``.
 """
 
+import contextlib
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from services.measures import documents as docs
 from services.measures.domain import PeriodState, Sighting, StreamState
@@ -21,6 +22,15 @@ from shared.mongo import bulk_write_chunked, find_by_ids
 
 DUPLICATE_KEY = 11000
 INSERT_CHUNK = 1000
+PERIOD_INDEX = [
+    ("measure", ASCENDING),
+    ("kind", ASCENDING),
+    ("slice_kind", ASCENDING),
+    ("slice_id", ASCENDING),
+    ("start", ASCENDING),
+]
+OBSOLETE_PERIOD_INDEXES = ("measure_1_kind_1_start_1", "qsmo_1_fiscal_year_1")
+"""Indexes of ``measure_periods`` created before slices; ``PERIOD_INDEX`` replaces them."""
 
 
 class MongoMeasureRepository:
@@ -35,14 +45,21 @@ class MongoMeasureRepository:
         self._streams: dict[str, StreamState] = {}
         self._complete = False
         self._sighted: set[Sighting] = set()
+        self._agencies: set[str] = set()
 
     async def create_indexes(self) -> None:
-        """Indexes for the read side: period lookups and day-range scans."""
+        """Indexes for the read side: the one index of every period query that is not by ``_id``.
+
+        ``PERIOD_INDEX`` serves the day-range scans and period lookups of QSMO-level,
+        government-wide and slice reads alike (they all name ``slice_kind`` and ``slice_id``).
+        Indexes no reader uses any more are dropped: on FerretDB a second secondary index
+        doubled the cost of every state write (measured, docs/benchmarks.md).
+        """
         periods = self._db[docs.PERIODS]
-        await periods.create_index(
-            [("measure", ASCENDING), ("kind", ASCENDING), ("start", ASCENDING)]
-        )
-        await periods.create_index([("qsmo", ASCENDING), ("fiscal_year", ASCENDING)])
+        await periods.create_index(PERIOD_INDEX)
+        for name in OBSOLETE_PERIOD_INDEXES:
+            with contextlib.suppress(OperationFailure):  # never created here, or dropped already
+                await periods.drop_index(name)
         await self._db[docs.EVENTS].create_index([("qsmo", ASCENDING), ("measure", ASCENDING)])
 
     async def store_raw_events(self, events: Sequence[PositionedEvent]) -> set[tuple[int, int]]:
@@ -117,9 +134,10 @@ class MongoMeasureRepository:
                 for k, paths in sorted(updates.items())
             ],
         )
-        agencies = sorted({s.agency for s in new if s.agency is not None})
-        await self._insert_new(docs.AGENCIES_SEEN, [{"_id": a} for a in agencies])
+        agencies = {s.agency for s in new if s.agency is not None} - self._agencies
+        await self._insert_new(docs.AGENCIES_SEEN, [{"_id": a} for a in sorted(agencies)])
         self._sighted |= new
+        self._agencies |= agencies
 
     async def _write(
         self, collection: str, documents: list[dict[str, Any]], stored: Mapping[str, object]
@@ -157,6 +175,7 @@ class MongoMeasureRepository:
         self._streams.clear()
         self._complete = False
         self._sighted.clear()
+        self._agencies.clear()
 
     async def ping(self) -> None:
         await self._db.command("ping")

@@ -1,7 +1,9 @@
 """The reference for the chaos test: values and scorecards from the acknowledged events.
 
 Computed independently of the services' storage: plain folds of each fiscal year's events
-with the domain's exact summaries, then the domain's scoring (the binding rules)."""
+with the domain's exact summaries, then the domain's scoring (the binding rules). Slices the
+same way: each provider's and each agency's events of a QSMO folded alone, and each agency's
+events of every QSMO for its government-wide value."""
 
 from __future__ import annotations
 
@@ -38,6 +40,28 @@ def reference_values(
         government = government_wide_value(per_qsmo, framework.measure(measure).aggregation)
         assert government is not None
         values[(None, measure, year)] = government
+    return values
+
+
+SliceKey = tuple[str | None, str, str, int]
+"""(qsmo or None for government-wide, slice label such as ``provider:doi-ibc``, measure, year)."""
+
+
+def reference_slice_values(
+    events: list[dict[str, Any]], framework: Framework
+) -> dict[SliceKey, float]:
+    """Every provider and agency slice's value; government-wide (None) for agencies only."""
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in events:
+        if event.get("provider") is not None:
+            members[f"provider:{event['provider']}"].append(event)
+        if event.get("agency") is not None:
+            members[f"agency:{event['agency']}"].append(event)
+    values: dict[SliceKey, float] = {}
+    for label, group in members.items():
+        for (qsmo, measure, year), value in reference_values(group, framework).items():
+            if qsmo is not None or label.startswith("agency:"):
+                values[(qsmo, label, measure, year)] = value
     return values
 
 

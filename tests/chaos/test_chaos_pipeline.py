@@ -5,8 +5,10 @@ acknowledged events, ≈10% late events) while the test SIGKILLs the measures se
 times, SIGKILLs and restarts the scorecard service, stops and restarts the Kafka broker
 (ingest answers 503 meanwhile and the client retries) and stops and restarts the store.
 Afterwards every measure value and every scorecard must equal a reference computed here from
-what ingest acknowledged with 202. The test runs on a private stack, so stopping its broker
-and store disturbs no other test.
+what ingest acknowledged with 202. Most events name a provider (one the event's QSMO offers,
+from the catalog's registry) and an agency, so the values checked include every provider's
+and agency's slice of each QSMO and each agency's government-wide slice. The test runs on a
+private stack, so stopping its broker and store disturbs no other test.
 """
 
 from __future__ import annotations
@@ -27,17 +29,20 @@ from typing import Any
 import httpx
 import pytest
 import qsmo_stack
-from chaos_reference import reference_scorecards, reference_values
+from chaos_reference import SliceKey, reference_scorecards, reference_slice_values, reference_values
 
 from services.measures.read_model import MeasureValuesReader
 from services.scorecard.read_model import ScorecardReader
 from shared.catalog import load_catalog
+from shared.domain.providers import Slice
 from shared.mongo import create_mongo_client
 
 EVENTS = int(os.environ.get("QSMO_CHAOS_EVENTS", "50000"))
 BATCH = 500
 CATALOG = load_catalog()
 FRAMEWORK = CATALOG.framework()
+PROVIDERS = {q: [p.id for p in CATALOG.providers if p.serves(q)] for q in CATALOG.qsmo_ids}
+AGENCIES = [a.id for a in CATALOG.agencies][:8]
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -59,7 +64,10 @@ def private_stack() -> Iterator[qsmo_stack.Stack]:
 
 
 def _stream(count: int, seed: int) -> list[dict[str, Any]]:
-    """Events for every QSMO and scored measure over FY2024–FY2025; 10% backdated."""
+    """Events for every QSMO and scored measure over FY2024–FY2025; 10% backdated.
+
+    ≈70% name a provider of their QSMO, ≈80% an agency (the sender's customer).
+    """
     rng = random.Random(seed)
     measures = [m for m in FRAMEWORK.measures if m.phase is not None]
     start = datetime(2023, 10, 1, tzinfo=UTC)
@@ -72,15 +80,19 @@ def _stream(count: int, seed: int) -> list[dict[str, Any]]:
         at = start + timedelta(seconds=span * i / count)
         if rng.random() < 0.10:
             at = max(start, at - timedelta(days=rng.randint(30, 300)))
-        events.append(
-            {
-                "event_id": f"chaos-{seed}-{i}",
-                "qsmo": rng.choice(CATALOG.qsmo_ids),
-                "measure": measure.id,
-                "value": round(rng.uniform(low, high), 3),
-                "occurred_at": (at + timedelta(microseconds=i)).isoformat(),
-            }
-        )
+        qsmo = rng.choice(CATALOG.qsmo_ids)
+        event = {
+            "event_id": f"chaos-{seed}-{i}",
+            "qsmo": qsmo,
+            "measure": measure.id,
+            "value": round(rng.uniform(low, high), 3),
+            "occurred_at": (at + timedelta(microseconds=i)).isoformat(),
+        }
+        if rng.random() < 0.7:
+            event["provider"] = rng.choice(PROVIDERS[qsmo])
+        if rng.random() < 0.8:
+            event["agency"] = rng.choice(AGENCIES)
+        events.append(event)
     return events
 
 
@@ -194,8 +206,11 @@ async def test_faults_lose_nothing_acknowledged_and_count_nothing_twice(
     try:
         await _until(lambda: _at_least(database, distinct), 300, f"{distinct} events counted")
         assert await _counted(database) == distinct
-        values = reference_values(list(client.acknowledged.values()), FRAMEWORK)
+        acknowledged = list(client.acknowledged.values())
+        values = reference_values(acknowledged, FRAMEWORK)
+        slice_values = reference_slice_values(acknowledged, FRAMEWORK)
         value_mismatches = await _value_mismatches(database, values)
+        value_mismatches += await _slice_mismatches(database, slice_values)
         scorecards = reference_scorecards(values, FRAMEWORK, CATALOG.qsmo_ids)
         card_mismatches: list[str] = []
         await _until(
@@ -207,16 +222,18 @@ async def test_faults_lose_nothing_acknowledged_and_count_nothing_twice(
     for line in (
         "chaos summary",
         "| faults injected | events acknowledged | acknowledged events resent "
-        "| requests retried | values checked | scorecards checked | mismatches |",
+        "| requests retried | values checked (of them slices) | scorecards checked | mismatches |",
         "|---|---|---|---|---|---|---|",
         f"| {', '.join(f'{n}× {f}' for f, n in sorted(faults.items()))} | {distinct} "
         f"| {resent} ({resent / distinct:.1%}) | {sum(client.retries.values())} "
-        f"({dict(client.retries)}) | {len(values)} | {len(scorecards)} "
+        f"({dict(client.retries)}) | {len(values) + len(slice_values)} ({len(slice_values)}) "
+        f"| {len(scorecards)} "
         f"| {len(value_mismatches) + len(card_mismatches)} |",
     ):
         terminal_line(line)
     assert faults["kill measures"] >= 5
     assert resent >= 0.03 * distinct
+    assert len(slice_values) > len(values)
     assert value_mismatches == []
     assert card_mismatches == []
 
@@ -279,6 +296,19 @@ async def _value_mismatches(
         reading = await reader.fiscal_value(qsmo, measure, aggregation, year)
         if reading.value != expected:
             problems.append(f"{qsmo} {measure} FY{year}: {reading.value} != {expected}")
+    return problems
+
+
+async def _slice_mismatches(database: Any, values: dict[SliceKey, float]) -> list[str]:
+    reader = MeasureValuesReader(database)
+    problems = []
+    for (qsmo, label, measure, year), expected in sorted(values.items(), key=str):
+        aggregation = FRAMEWORK.measure(measure).aggregation
+        reading = await reader.fiscal_value(
+            qsmo, measure, aggregation, year, slice=Slice.parse(label), qsmos=CATALOG.qsmo_ids
+        )
+        if reading.value != expected:
+            problems.append(f"{qsmo} {label} {measure} FY{year}: {reading.value} != {expected}")
     return problems
 
 

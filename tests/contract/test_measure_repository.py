@@ -12,7 +12,11 @@ import pytest
 from services.measures import documents as docs
 from services.measures.domain import PeriodState, Sighting, StreamState
 from services.measures.ports import PositionedEvent
-from services.measures.repository import InMemoryMeasureRepository, MongoMeasureRepository
+from services.measures.repository import (
+    PERIOD_INDEX,
+    InMemoryMeasureRepository,
+    MongoMeasureRepository,
+)
 from shared.domain.fiscal import fiscal_year_period
 from shared.domain.providers import Slice
 from shared.domain.summaries import fold_all
@@ -164,3 +168,16 @@ async def test_a_second_writer_of_the_same_index_only_adds(repository: Any) -> N
     await repository.save_sightings([SIGHTINGS[0]])  # cached as written: nothing sent
     index, _ = await _indexes(repository)
     assert docs.slice_index_of(index[0])[0] == {"doj-jsoc": frozenset({"DOI", "USDA"})}
+
+
+async def test_one_period_index_serves_every_query_and_the_old_ones_are_dropped(
+    mongo_db: Any,
+) -> None:
+    """Mongo only (the fake has no indexes): each extra index slows every FerretDB state write."""
+    periods = mongo_db[docs.PERIODS]
+    await periods.create_index([("qsmo", 1), ("fiscal_year", 1)])  # as created before slices
+    repository = MongoMeasureRepository(mongo_db)
+    await repository.create_indexes()
+    await repository.create_indexes()  # a restart: nothing left to drop
+    keys = [list(i["key"]) for i in (await periods.index_information()).values()]
+    assert sorted(keys) == sorted([[("_id", 1)], PERIOD_INDEX])
