@@ -63,7 +63,6 @@ class QsmoDirectory:
 
     def apply(self, records: Iterable[RecordedChange]) -> None:
         """Take in the entries numbered above ``seq`` (others were applied already)."""
-        provider_changes = self._provider_changes
         for record in sorted(records, key=lambda r: r.seq):
             if record.seq <= self.seq:
                 continue
@@ -71,27 +70,24 @@ class QsmoDirectory:
             if change.kind == "qsmo_added" and change.qsmo and change.qsmo not in self.ids():
                 self._added = (*self._added, change.qsmo)
             elif change.kind in PROVIDER_KINDS:
-                provider_changes = (*provider_changes, record)
+                self._apply_provider_change(record)
             self.seq = record.seq
-        if provider_changes != self._provider_changes:
-            self._provider_changes = provider_changes
-            self.providers = _registry(self._catalog_providers, provider_changes, self.providers)
 
-
-def _registry(
-    catalog: tuple[Provider, ...],
-    changes: tuple[RecordedChange, ...],
-    previous: ProviderRegistry,
-) -> ProviderRegistry:
-    """The registry with ``changes`` replayed; ``previous`` if an entry cannot be applied
-    (logged: the gateway validates every change, so this is a damaged log)."""
-    try:
-        return provider_registry(catalog, FrameworkState(seq=changes[-1].seq, changes=changes))
-    except ValueError as error:
-        log.error(
-            "a provider change in the audit log cannot be applied", extra={"error": str(error)}
-        )
-        return previous
+    def _apply_provider_change(self, record: RecordedChange) -> None:
+        """Replay the provider changes with ``record``; one that cannot be applied is logged
+        and left out (the gateway validates every change: that would be a damaged log)."""
+        changes = (*self._provider_changes, record)
+        try:
+            registry = provider_registry(
+                self._catalog_providers, FrameworkState(seq=record.seq, changes=changes)
+            )
+        except ValueError as error:
+            log.error(
+                "a provider change in the audit log cannot be applied; it is ignored",
+                extra={"seq": record.seq, "error": str(error)},
+            )
+            return
+        self._provider_changes, self.providers = changes, registry
 
 
 class RefreshMetrics(Protocol):

@@ -251,3 +251,13 @@ def test_the_directory_replays_provider_changes_once_in_order() -> None:
     assert retired is not None
     assert retired.retired_at == RETIRED_AT
     assert directory.seq == 3
+
+
+def test_a_provider_change_that_cannot_be_applied_is_left_out_not_fatal() -> None:
+    directory = QsmoDirectory(("cybersecurity",), providers=CATALOG.providers)
+    broken = provider_change("provider_added", "broken", {"name": "No QSMOs", "kind": "federal"})
+    good = provider_change("provider_added", NEW_PROVIDER.id, provider_details(NEW_PROVIDER))
+    directory.apply([RecordedChange(1, broken), RecordedChange(2, good)])
+    assert "broken" not in directory.providers
+    assert NEW_PROVIDER.id in directory.providers
+    assert directory.seq == 2
