@@ -4,7 +4,9 @@ The page is a client of the public GraphQL API only (``/graphql``, queries and t
 ``graphql-transport-ws`` subscription), with an API key the user pastes; the gateway serves
 its files and nothing else. No build step: the files under ``static/`` are what the browser
 gets. ``?api=<graphql url>`` points the page at another gateway, ``?fy=2026`` and
-``?phase=2`` preselect the fiscal year and phase.
+``?phase=2`` preselect the fiscal year and phase, and ``?tier=qsmo&qsmo=<id>``,
+``?tier=provider&qsmo=<id>&provider=<id>`` or ``?tier=agency&agency=DOI`` a tier below the
+QSMO (the page keeps the address in step with its tier switcher).
 """
 
 from pathlib import Path

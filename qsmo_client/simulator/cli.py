@@ -29,6 +29,7 @@ from qsmo_client.publisher import DEFAULT_INGEST_URL, AuthenticationError, Publi
 from qsmo_client.simulator.history import Delivery, generate_history
 from qsmo_client.simulator.keys import KeysFileError, publisher_keys
 from qsmo_client.simulator.live import LiveTrickle
+from qsmo_client.simulator.marketplace import Marketplace
 from qsmo_client.simulator.model import FY2022_START
 from shared.catalog import load_catalog
 from shared.domain.fiscal import fiscal_quarter_of
@@ -213,12 +214,17 @@ def run(
     publishers = {
         qsmo: Publisher(key, args.ingest_url, transport=transport) for qsmo, key in keys.items()
     }
+    marketplace = Marketplace(args.seed, catalog.providers)
     try:
         now = clock()
-        deliveries = generate_history(args.seed, list(keys), args.since, now, framework)
+        deliveries = generate_history(
+            args.seed, list(keys), args.since, now, framework, marketplace
+        )
+        providers = {d.event.provider for d in deliveries} - {None}
         print(
             f"backfill: {len(deliveries)} events for {', '.join(keys)} since "
-            f"{args.since:%Y-%m-%d} (seed {args.seed}) → {args.ingest_url}",
+            f"{args.since:%Y-%m-%d} (seed {args.seed}), naming {len(providers)} providers and "
+            f"{len(marketplace.agencies)} agencies → {args.ingest_url}",
             file=out,
             flush=True,
         )
@@ -233,7 +239,7 @@ def run(
         if args.backfill_only or stop.is_set():
             return 0
         print(f"live: about {args.rate:g} survey/snapshot events per second", file=out, flush=True)
-        trickle = LiveTrickle(args.seed, list(keys), now, framework)
+        trickle = LiveTrickle(args.seed, list(keys), now, framework, marketplace)
         run_live(trickle, publishers, args.rate, clock, stop, out)
         return 0
     finally:

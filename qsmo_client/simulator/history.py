@@ -6,7 +6,9 @@ some are sent twice — a client that retried after losing the answer — with t
 ``event_id``, which the platform counts once.
 
 Each (seed, QSMO, measure, month) draws from its own random stream, so a month's events do
-not depend on the range asked for: extending ``until`` only adds events.
+not depend on the range asked for: extending ``until`` only adds events. With a
+``Marketplace`` (``marketplace``), events name the provider and customer agency their feed
+calls for (``Feed.reach``), drawn from a second stream of the same month.
 """
 
 import calendar
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from qsmo_client.events import Event
+from qsmo_client.simulator.marketplace import Marketplace
 from qsmo_client.simulator.model import (
     FY2022_START,
     draw_value,
@@ -25,7 +28,6 @@ from qsmo_client.simulator.model import (
     rfc3339,
 )
 from qsmo_client.simulator.profiles import (
-    AGENCIES,
     ENGAGEMENT_CHANNELS,
     FEEDS,
     Feed,
@@ -73,11 +75,13 @@ def generate_history(
     since: datetime,
     until: datetime,
     framework: Framework,
+    marketplace: Marketplace | None = None,
 ) -> list[Delivery]:
     """Every delivery of events that occurred in [since, until], ordered by arrival.
 
     ``since`` is moved up to FY2022 (ingest refuses earlier events); arrivals never pass
-    ``until``. Measures report from the fiscal year their phase begins.
+    ``until``. Measures report from the fiscal year their phase begins. Without a
+    ``marketplace`` no event names a provider (agencies are drawn as before the tiers).
     """
     since = max(since, FY2022_START)
     deliveries: list[Delivery] = []
@@ -88,7 +92,7 @@ def generate_history(
             if start is None:
                 continue
             for year, month in months(max(since, start), until):
-                for delivery in month_deliveries(seed, profile, feed, year, month):
+                for delivery in month_deliveries(seed, profile, feed, year, month, marketplace):
                     if since <= _occurred(delivery) <= until:
                         deliveries.append(_capped(delivery, until))
     deliveries.sort(key=lambda d: (d.arrival, d.event.event_id, d.retry))
@@ -96,10 +100,18 @@ def generate_history(
 
 
 def month_deliveries(
-    seed: int, profile: QsmoProfile, feed: Feed, year: int, month: int
+    seed: int,
+    profile: QsmoProfile,
+    feed: Feed,
+    year: int,
+    month: int,
+    marketplace: Marketplace | None = None,
 ) -> list[Delivery]:
     """The deliveries of one measure's events that occurred in one month (uncapped)."""
-    rng = random.Random(f"{seed}|{profile.qsmo}|{feed.measure}|{year:04d}-{month:02d}")
+    stream = f"{seed}|{profile.qsmo}|{feed.measure}|{year:04d}-{month:02d}"
+    rng = random.Random(stream)
+    tiers = random.Random(f"{stream}|tiers")
+    market = marketplace or Marketplace(seed, ())
     middle = datetime(year, month, 15, tzinfo=UTC)
     if feed.quarterly:
         count = 1 if (month - 10) % 3 == 1 else 0
@@ -117,13 +129,15 @@ def month_deliveries(
             tzinfo=eastern_offset(month),
         )
         occurred = local.astimezone(UTC)
+        agency, provider = market.names(profile.qsmo, feed, occurred, tiers)
         event = Event(
             event_id=f"sim{seed}-{profile.qsmo}-{feed.measure}-{year:04d}{month:02d}-{number}",
             qsmo=profile.qsmo,
             measure=feed.measure,
             value=draw_value(feed, profile, occurred, rng),
             occurred_at=rfc3339(occurred),
-            agency=rng.choice(AGENCIES) if feed.with_agency else None,
+            agency=agency,
+            provider=provider,
             source=profile.source,
             attributes=_attributes(feed, rng),
         )

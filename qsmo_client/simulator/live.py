@@ -4,7 +4,9 @@
 moves no total), picked as often as their feeds report. Counts and dollars (``sum``) keep
 their real monthly pace, so year totals stay believable however long the trickle runs.
 Values follow the backfill's model (the stories go on); some events are backdated (late) and
-some of the previous tick's events are sent again with their ids (client retries).
+some of the previous tick's events are sent again with their ids (client retries). With a
+``Marketplace``, events name providers and agencies as the backfill's do (its migrations
+have happened by now).
 """
 
 import random
@@ -13,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from qsmo_client.events import Event
 from qsmo_client.simulator.history import measure_start
+from qsmo_client.simulator.marketplace import Marketplace
 from qsmo_client.simulator.model import FY2022_START, draw_value, poisson, rate_at, rfc3339
-from qsmo_client.simulator.profiles import AGENCIES, FEEDS, Feed, profile_for
+from qsmo_client.simulator.profiles import FEEDS, Feed, profile_for
 from shared.domain.catalog import Framework
 from shared.domain.measures import Aggregation
 
@@ -28,13 +31,20 @@ class LiveTrickle:
     """Draws the events of each tick; deterministic for a seed and start instant."""
 
     def __init__(
-        self, seed: int, qsmos: Sequence[str], started: datetime, framework: Framework
+        self,
+        seed: int,
+        qsmos: Sequence[str],
+        started: datetime,
+        framework: Framework,
+        marketplace: Marketplace | None = None,
     ) -> None:
         self._seed = seed
         self._qsmos = list(qsmos)
         self._framework = framework
         self._run = started.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
         self._rng = random.Random(f"{seed}|live|{self._run}")
+        self._tiers = random.Random(f"{seed}|live|{self._run}|tiers")
+        self._marketplace = marketplace or Marketplace(seed, ())
         self._sent = 0
         self._previous: list[Event] = []
 
@@ -73,12 +83,14 @@ class LiveTrickle:
         rng = self._rng
         profile = profile_for(qsmo)
         self._sent += 1
+        agency, provider = self._marketplace.names(qsmo, feed, occurred, self._tiers)
         return Event(
             event_id=f"sim{self._seed}-live-{self._run}-{self._sent}",
             qsmo=qsmo,
             measure=feed.measure,
             value=draw_value(feed, profile, occurred, rng),
             occurred_at=rfc3339(occurred),
-            agency=rng.choice(AGENCIES) if feed.with_agency else None,
+            agency=agency,
+            provider=provider,
             source=profile.source,
         )

@@ -1,6 +1,7 @@
 """Fixtures of the browser tests: Debian's headless Chromium, and a real pipeline with the
 simulator's history of FY2026 (closed) and of the open fiscal year up to now in it (the same
-events ``make up`` sends for those days), notifications included."""
+events ``make up`` sends for those days, providers and agencies included), notifications
+included."""
 
 from collections import Counter
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 
 from qsmo_client import Publisher
 from qsmo_client.simulator.history import generate_history
+from qsmo_client.simulator.marketplace import Marketplace
 from shared.catalog import load_catalog
 from shared.domain.fiscal import fiscal_year_of
 
@@ -98,7 +100,10 @@ def send_fiscal_year_history(
     """Send the simulator's history of ``fiscal_year`` between ``start`` and ``end`` through
     ingest; the unique events per QSMO (None: government-wide) the scorecards must count."""
     catalog = load_catalog()
-    deliveries = generate_history(SEED, catalog.qsmo_ids, start, end, catalog.framework())
+    marketplace = Marketplace(SEED, catalog.providers)
+    deliveries = generate_history(
+        SEED, catalog.qsmo_ids, start, end, catalog.framework(), marketplace
+    )
     assert deliveries, f"the simulator made no FY{fiscal_year} events"
     if fiscal_year == FISCAL_YEAR:
         assert any(d.retry for d in deliveries), "the history should hold client retries"

@@ -1,6 +1,11 @@
 // The QSMO performance dashboard: sign in with a key, pick a fiscal year and phase, read the
 // scorecard grid, drill into a cell's measures, follow notifications — live, without reload.
+// The tier switcher shows a QSMO's providers, one provider, or what an agency receives.
 import { ApiError, LiveConnection, endpoints, query } from "./graphql.js";
+import {
+  describeTier, providerName, providersOf, renderComparison, renderTierPath, rowHeader, settleTier,
+  tierFromParams, tierParams, tierQuery, tierRows, tierVariables,
+} from "./tiers.js";
 import {
   GOVERNMENT, buildGrid, formatScore, pace, paintGovernmentCounts, paintRow, paintYearToDate,
   renderFeed, renderMeasures, statusText,
@@ -24,11 +29,22 @@ const GRID = `query DashboardGrid($fy: Int!, $phase: Int) {
 const LIVE = `subscription DashboardLive($fy: Int) {
   scorecardChanged(fiscalYear: $fy) { qsmoId version scorecard { ${CARD} } }
 }`;
+const DIRECTORY = `query DashboardTiers {
+  providers { id name kind qsmoIds services parentAgency retiredAt }
+  agencies { id name }
+}`;
+const COMPARISON = `query DashboardComparison($qsmo: ID!, $fy: Int!) {
+  providerComparison(qsmo: $qsmo, fiscalYear: $fy) {
+    fiscalYear measures { id }
+    rows { provider { id name kind retiredAt } customerAgencies overallScore overallStatus
+      measures { measureId value target annualTarget targetSource status trend } } }
+}`;
 const NOTICE = `rule severity state qsmoId message raisedAt`;
 const FEED = `query DashboardFeed { notifications(first: ${FEED_SIZE}) { nodes { id ${NOTICE} } } }`;
 const FEED_LIVE = `subscription DashboardFeedLive { notificationRaised { notificationId ${NOTICE} } }`;
-const MEASURE = `id name unit value target annualTarget projectedValue lastYearValue changeFromLastYear
-  baseline change attainment status active qsmoStatusCounts { green amber red noData }
+const SLICE_MEASURE = `id name unit value target annualTarget projectedValue lastYearValue changeFromLastYear
+  baseline change attainment status active`;
+const MEASURE = `${SLICE_MEASURE} qsmoStatusCounts { green amber red noData }
   dataQuality { eventCount restatedCount lastEventAt stale reportingFrequencyDays }
   latestCommentary { text author createdAt }
   openImprovementActions { id title owner dueDate status overdue }`;
@@ -39,7 +55,7 @@ const params = new URLSearchParams(window.location.search);
 const state = {
   key: null, live: null, stopScorecards: null, setup: null, fiscalYear: null, phase: null,
   cards: new Map(), selection: null, notifications: [], refreshTimer: null, detailTimer: null,
-  expandedGroups: new Set(),
+  expandedGroups: new Set(), tier: tierFromParams(params), directory: null, rows: [],
 };
 
 function currentFiscalYear(now = new Date()) {
@@ -81,9 +97,16 @@ function rowKey(qsmoId) {
   return qsmoId || GOVERNMENT;
 }
 
+function governmentTier() {
+  return state.tier.level === "government" || !state.directory;
+}
+
 function rows() {
-  return [...state.setup.qsmos.map((q) => ({ key: q.id, name: q.name })),
-    { key: GOVERNMENT, name: "Government-wide" }];
+  return state.rows;
+}
+
+function rowOf(key) {
+  return state.rows.find((row) => row.key === key);
 }
 
 function activeDimensions() {
@@ -99,23 +122,37 @@ function caption() {
   const phase = state.phase === null ? phaseInForce(state.fiscalYear)
     : state.setup.framework.phases.find((p) => p.number === state.phase);
   const how = state.phase === null ? "in force" : "chosen";
-  return `Scorecards for FY${state.fiscalYear}, phase ${phase.number} (${phase.name}, ${how})`;
+  const whose = {
+    qsmo: () => ` — ${state.rows[0].name.replace(/ — all providers$/, "")} and its providers`,
+    provider: () => ` — ${state.rows[0].name}`,
+    agency: () => ` — what ${state.tier.agency} receives from each QSMO`,
+  }[state.tier.level];
+  const tier = whose && !governmentTier() ? whose() : "";
+  return `Scorecards for FY${state.fiscalYear}, phase ${phase.number} (${phase.name}, ${how})${tier}`;
 }
 
 // ------------------------------------------------------------------ grid
 
 function drawGrid() {
+  state.rows = tierRows(governmentTier() ? { level: "government" } : state.tier, state.setup.qsmos,
+    state.directory);
   buildGrid($("grid"), {
     rows: rows(), dimensions: activeDimensions(), caption: caption(), open: yearIsOpen(),
+    rowHeader: governmentTier() ? "QSMO" : rowHeader(state.tier),
   });
   for (const row of rows()) paintRow($("grid"), row.key, state.cards.get(row.key) || null);
+  drawTier();
   paintSummaries();
 }
 
 function paintSummaries() {
   const sums = sumMeasureIds();
   for (const row of rows()) paintYearToDate($("grid"), row.key, state.cards.get(row.key) || null, sums);
-  paintGovernmentCounts($("grid"), state.setup.qsmos.map((q) => q.id), state.cards);
+  const government = rows().find((row) => row.government);
+  if (government && (governmentTier() || state.tier.level === "agency")) {
+    const others = rows().filter((row) => !row.government).map((row) => row.key);
+    paintGovernmentCounts($("grid"), others, state.cards, government.key);
+  }
   const any = [...state.cards.values()][0];
   $("year-status").textContent = describeYear(any || null);
   document.body.dataset.openYear = String(yearIsOpen());
@@ -139,10 +176,14 @@ function applyCard(card, { live }) {
 }
 
 async function refreshGrid() {
+  if (!governmentTier()) {
+    await Promise.all([refreshTier(), refreshComparison()]);
+    return;
+  }
   const fiscalYear = state.fiscalYear;
   const phase = state.phase;
   const data = await query(api.http, state.key, GRID, { fy: fiscalYear, phase });
-  if (fiscalYear !== state.fiscalYear || phase !== state.phase) return;
+  if (fiscalYear !== state.fiscalYear || phase !== state.phase || !governmentTier()) return;
   const seen = new Set();
   for (const card of data.scorecards) {
     seen.add(rowKey(card.qsmoId));
@@ -159,6 +200,41 @@ async function refreshGrid() {
   document.body.dataset.gridReady = "true";
 }
 
+/** A tier below the QSMO: its rows' scorecards in one request (slices are computed on read). */
+async function refreshTier() {
+  const { fiscalYear, phase, tier } = state;
+  const shown = state.rows;
+  const data = await query(api.http, state.key, tierQuery(shown, CARD),
+    tierVariables(shown, fiscalYear, phase));
+  if (fiscalYear !== state.fiscalYear || phase !== state.phase || tier !== state.tier) return;
+  shown.forEach((row, i) => {
+    const card = data[`r${i}`];
+    if (card) state.cards.set(row.key, card);
+    else state.cards.delete(row.key);
+    paintRow($("grid"), row.key, card || null);
+  });
+  paintSummaries();
+  $("updated").textContent = `Updated ${new Date().toLocaleTimeString("en-US")}`;
+  document.body.dataset.gridReady = "true";
+}
+
+/** The QSMO's providers side by side, in the QSMO and provider views. */
+async function refreshComparison() {
+  const { fiscalYear, tier } = state;
+  if (tier.level !== "qsmo" && tier.level !== "provider") return;
+  const data = await query(api.http, state.key, COMPARISON, { qsmo: tier.qsmo, fy: fiscalYear });
+  if (fiscalYear !== state.fiscalYear || tier !== state.tier) return;
+  const profiles = new Map(state.setup.framework.dimensions.flatMap((d) => d.measures.map((m) => [m.id, m])));
+  const qsmoName = state.setup.qsmos.find((q) => q.id === tier.qsmo).name;
+  renderComparison($("comparison"), data.providerComparison, { qsmoName, profiles });
+  for (const line of document.querySelectorAll("#comparison tbody tr[data-provider]")) {
+    const current = tier.level === "provider" && line.dataset.provider === tier.provider;
+    line.classList.toggle("current", current);
+    if (current) line.querySelector("button").setAttribute("aria-current", "page");
+  }
+  $("comparison-section").dataset.ready = "true";
+}
+
 function scheduleRefresh() {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(() => refreshGrid().catch(reportError), REFRESH_DELAY_MS);
@@ -166,14 +242,17 @@ function scheduleRefresh() {
 
 // ------------------------------------------------------------------ drill-down
 
-function detailQuery(measureIds) {
+function detailQuery(measureIds, slice) {
   const variables = measureIds.map((_, i) => `$m${i}: ID!`).join(", ");
+  // A provider's or agency's slice: its own arguments, and no QSMO-level analysis fields.
+  const sliceArgs = slice ? ", provider: $provider, agency: $agency" : "";
+  const sliceVariables = slice ? ", $provider: ID, $agency: ID" : "";
   const series = measureIds.map((_, i) => `s${i}: measureSeries(measure: $m${i}, fiscalYear: $fy,
-    qsmo: $qsmo) { measureId points { period { label } value target status } }`).join("\n");
-  return `query DashboardDetail($fy: Int!, $qsmo: ID, $phase: Int, ${variables}) {
-    scorecard(fiscalYear: $fy, qsmo: $qsmo, phase: $phase) {
+    qsmo: $qsmo${sliceArgs}) { measureId points { period { label } value target status } }`).join("\n");
+  return `query DashboardDetail($fy: Int!, $qsmo: ID, $phase: Int${sliceVariables}, ${variables}) {
+    scorecard(fiscalYear: $fy, qsmo: $qsmo, phase: $phase${sliceArgs}) {
       phase open elapsedShare overallScore overallStatus
-      dimensions { id name score status measures { ${MEASURE} } } }
+      dimensions { id name score status measures { ${slice ? SLICE_MEASURE : MEASURE} } } }
     ${series} }`;
 }
 
@@ -202,10 +281,13 @@ async function refreshDetail() {
   const dimensions = selection.dimension === "overall" ? activeDimensions()
     : state.setup.framework.dimensions.filter((d) => d.id === selection.dimension);
   const ids = dimensions.flatMap((d) => d.measures.map((m) => m.id));
-  const qsmo = selection.row === GOVERNMENT ? null : selection.row;
+  const row = rowOf(selection.row) || { args: {} };
+  const qsmo = row.args.qsmo || null;
+  const slice = Boolean(row.args.provider || row.args.agency);
   const variables = { fy: state.fiscalYear, qsmo, phase: state.phase };
+  if (slice) Object.assign(variables, { provider: row.args.provider || null, agency: row.args.agency || null });
   ids.forEach((id, i) => { variables[`m${i}`] = id; });
-  const data = await query(api.http, state.key, detailQuery(ids), variables);
+  const data = await query(api.http, state.key, detailQuery(ids, slice), variables);
   if (selection !== state.selection) return;
   const card = data.scorecard;
   if (!card) {
@@ -229,7 +311,7 @@ async function refreshDetail() {
     `${measures.filter((m) => m.active).length} of ${measures.length} measures count in this phase.${paceText}`;
   const series = new Map(ids.map((id, i) => [id, data[`s${i}`].points]));
   renderMeasures($("measures"), measures, {
-    profiles, series, open: card.open, governmentWide: qsmo === null,
+    profiles, series, open: card.open, governmentWide: qsmo === null && !slice, slice,
   });
   $("detail").dataset.ready = "true";
 }
@@ -239,13 +321,13 @@ function scheduleDetailRefresh() {
   state.detailTimer = setTimeout(() => refreshDetail().catch(reportError), REFRESH_DELAY_MS);
 }
 
-function closeDetail() {
+function closeDetail({ refocus = true } = {}) {
   const selection = state.selection;
   state.selection = null;
   markSelected(null);
   $("detail").hidden = true;
   delete $("detail").dataset.ready;
-  if (selection) {
+  if (selection && refocus) {
     const again = document.querySelector(
       `#grid button[data-qsmo="${selection.row}"][data-dimension="${selection.dimension}"]`);
     (again || $("grid")).focus();
@@ -290,7 +372,8 @@ function subscribeScorecards() {
     next: (payload) => {
       const event = payload.data && payload.data.scorecardChanged;
       if (!event || fiscalYear !== state.fiscalYear) return;
-      if (state.phase === null && event.scorecard) applyCard(event.scorecard, { live: true });
+      // Slices are computed on read, never announced: a QSMO's change re-reads the tier.
+      if (governmentTier() && state.phase === null && event.scorecard) applyCard(event.scorecard, { live: true });
       else scheduleRefresh();
     },
     // Subscriptions start at "now": read the state after each (re)subscription.
@@ -352,6 +435,77 @@ function fillControls() {
   phases.value = state.phase === null ? "" : String(state.phase);
 }
 
+// ------------------------------------------------------------------ tiers
+
+/** Read the providers and agencies; until then (or if the API has no tiers) only government-wide. */
+async function loadDirectory() {
+  state.directory = await query(api.http, state.key, DIRECTORY);
+  state.tier = settleTier(state.tier, state.setup.qsmos, state.directory);
+  fillTierControls();
+  $("tier-controls").hidden = false;
+  if (!governmentTier()) {
+    state.cards.clear();
+    drawGrid();
+    await refreshGrid();
+  }
+}
+
+function fillTierControls() {
+  const { tier, directory } = state;
+  $("tier").value = tier.level;
+  const qsmos = $("tier-qsmo");
+  qsmos.replaceChildren(...state.setup.qsmos.map((q) => new Option(q.name, q.id)));
+  qsmos.value = tier.qsmo;
+  const providers = providersOf(directory, tier.qsmo);
+  $("tier-provider").replaceChildren(...providers.map((p) => new Option(providerName(p), p.id)));
+  if (tier.provider) $("tier-provider").value = tier.provider;
+  $("tier-agency").replaceChildren(...directory.agencies.map((a) =>
+    new Option(a.name === a.id ? a.id : `${a.name} (${a.id})`, a.id)));
+  if (tier.agency) $("tier-agency").value = tier.agency;
+  $("tier-qsmo-control").hidden = !(tier.level === "qsmo" || tier.level === "provider");
+  $("tier-provider-control").hidden = tier.level !== "provider";
+  $("tier-agency-control").hidden = tier.level !== "agency";
+}
+
+/** The path, the sentence on what the view shows, and the comparison's place. */
+function drawTier() {
+  const below = !governmentTier();
+  $("tier-path-nav").hidden = !below;
+  $("tier-summary").hidden = !below;
+  const comparing = below && (state.tier.level === "qsmo" || state.tier.level === "provider");
+  $("comparison-section").hidden = !comparing;
+  if (!comparing) delete $("comparison-section").dataset.ready;
+  if (!below) return;
+  const context = { qsmos: state.setup.qsmos, directory: state.directory, fiscalYear: state.fiscalYear };
+  renderTierPath($("tier-path"), state.tier, context);
+  $("tier-summary").textContent = describeTier(state.tier, context);
+}
+
+function showTier(wanted) {
+  state.tier = settleTier({ ...state.tier, ...wanted }, state.setup.qsmos, state.directory);
+  const url = new URL(window.location.href);
+  for (const name of ["tier", "qsmo", "provider", "agency"]) url.searchParams.delete(name);
+  for (const [name, value] of Object.entries(tierParams(state.tier))) url.searchParams.set(name, value);
+  window.history.replaceState(null, "", url);
+  fillTierControls();
+  state.cards.clear();
+  closeDetail({ refocus: false });
+  delete document.body.dataset.gridReady;
+  drawGrid();
+  refreshGrid().catch(reportError);
+  announce(`Showing ${$("grid").querySelector("caption").textContent}.`);
+}
+
+function tierControlChanged(event) {
+  const wanted = {
+    "tier": { level: $("tier").value },
+    "tier-qsmo": { qsmo: $("tier-qsmo").value },
+    "tier-provider": { provider: $("tier-provider").value },
+    "tier-agency": { agency: $("tier-agency").value },
+  }[event.target.id];
+  showTier(wanted);
+}
+
 function selectionChanged() {
   const fiscalYear = Number($("fiscal-year").value);
   const phase = $("phase").value === "" ? null : Number($("phase").value);
@@ -395,6 +549,7 @@ async function signIn(key) {
   drawGrid();
   // Read at once (also without a websocket); each (re)subscription reads again to catch up.
   refreshGrid().catch(reportError);
+  loadDirectory().catch(reportError);
   loadFeed().catch(reportError);
   state.live = new LiveConnection(api.ws, key, setLiveStatus);
   state.live.start();
@@ -406,7 +561,8 @@ async function signIn(key) {
 function signOut(message) {
   sessionStorage.removeItem(KEY_STORAGE);
   if (state.live) state.live.close();
-  Object.assign(state, { key: null, live: null, stopScorecards: null, selection: null });
+  Object.assign(state, { key: null, live: null, stopScorecards: null, selection: null, directory: null });
+  $("tier-controls").hidden = true;
   state.cards.clear();
   $("dashboard").hidden = true;
   $("session").hidden = true;
@@ -427,9 +583,22 @@ function wire() {
   $("forget-key").addEventListener("click", () => signOut("Key forgotten."));
   $("fiscal-year").addEventListener("change", selectionChanged);
   $("phase").addEventListener("change", selectionChanged);
+  for (const id of ["tier", "tier-qsmo", "tier-provider", "tier-agency"]) {
+    $(id).addEventListener("change", tierControlChanged);
+  }
+  $("tier-path").addEventListener("click", (event) => {
+    const step = event.target.closest("button[data-level]");
+    if (step) showTier({ level: step.dataset.level });
+  });
+  $("comparison").addEventListener("click", (event) => {
+    const choice = event.target.closest("button[data-provider]");
+    if (choice) showTier({ level: "provider", provider: choice.dataset.provider });
+  });
   $("grid").addEventListener("click", (event) => {
     const button = event.target.closest("button.cell");
     if (button) openDetail(button).catch(reportError);
+    const opens = event.target.closest("button[data-opens]");
+    if (opens) showTier({ level: opens.dataset.opens, provider: opens.dataset.provider });
   });
   $("grid").addEventListener("keydown", moveFocus);
   $("grid").addEventListener("animationend", (event) => event.target.classList.remove("changed"));

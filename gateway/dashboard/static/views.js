@@ -29,7 +29,7 @@ export function formatAttainment(attainment) {
   return attainment === null || attainment === undefined ? "—" : `${Math.round(attainment * 100)}%`;
 }
 
-function element(tag, attributes = {}, ...children) {
+export function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (value === null || value === undefined || value === false) continue;
@@ -47,19 +47,26 @@ export function badge(status) {
   return element("span", { class: `badge status-${status}` }, statusText(status));
 }
 
-/** The empty grid: one row per QSMO plus government-wide, Overall then each dimension. */
-export function buildGrid(table, { rows, dimensions, caption, open }) {
+/** The empty grid: one row per scorecard (by default each QSMO plus government-wide; a tier
+ * below the QSMO has its own rows), Overall then each dimension. */
+export function buildGrid(table, { rows, dimensions, caption, open, rowHeader = "QSMO" }) {
   table.replaceChildren();
   table.append(element("caption", {}, caption));
   const columns = [{ id: "overall", name: "Overall" }, ...dimensions];
-  const head = element("tr", {}, element("th", { scope: "col" }, "QSMO"));
+  const head = element("tr", {}, element("th", { scope: "col" }, rowHeader));
   for (const column of columns) head.append(element("th", { scope: "col" }, column.name));
   if (open) head.append(element("th", { scope: "col", class: "ytd" }, "Sum measures vs. expected by today"));
   table.append(element("thead", {}, head));
   const body = element("tbody");
   rows.forEach((row, rowIndex) => {
-    const line = element("tr", { "data-row": row.key, class: row.key === GOVERNMENT ? "government" : null });
-    line.append(element("th", { scope: "row" }, row.name));
+    const line = element("tr", {
+      "data-row": row.key, class: row.key === GOVERNMENT || row.government ? "government" : null,
+    });
+    // A row that is a tier of its own (a QSMO's provider) opens it from its heading.
+    line.append(element("th", { scope: "row" }, row.opens
+      ? element("button", { type: "button", class: "link-button", "data-opens": row.opens.level,
+        "data-provider": row.opens.provider, "aria-label": `${row.name}: show this provider's view` }, row.name)
+      : row.name));
     columns.forEach((column, columnIndex) => {
       const button = element("button", {
         type: "button", class: "cell status-NO_DATA",
@@ -112,9 +119,10 @@ export function paintYearToDate(table, rowKey, card, sumIds) {
       (behind ? `, ${behind} behind` : "")));
 }
 
-/** Under each government-wide cell: how many QSMOs (the rows above) have each status. */
-export function paintGovernmentCounts(table, qsmoKeys, cards) {
-  for (const button of table.querySelectorAll(`button.cell[data-qsmo="${GOVERNMENT}"]`)) {
+/** Under each government-wide cell: how many QSMOs (the rows above) have each status.
+ * `governmentKey`: the government-wide row (the agency view's is the agency's). */
+export function paintGovernmentCounts(table, qsmoKeys, cards, governmentKey = GOVERNMENT) {
+  for (const button of table.querySelectorAll(`button.cell[data-qsmo="${governmentKey}"]`)) {
     const counts = { green: 0, amber: 0, red: 0, noData: 0 };
     for (const key of qsmoKeys) {
       const card = cards.get(key);
@@ -352,10 +360,12 @@ function actionsBlock(actions) {
 /**
  * The measures of a drill-down, one card each: the numbers a program manager compares (this
  * year, expected by today, annual target, projection, last year, baseline), the trend, the
- * latest commentary and the open improvement actions.
+ * latest commentary and the open improvement actions (a QSMO's own scorecard only: not
+ * government-wide, not a provider's or agency's slice).
  */
-export function renderMeasures(container, measures, { profiles, series, open, governmentWide }) {
+export function renderMeasures(container, measures, { profiles, series, open, governmentWide, slice = false }) {
   container.replaceChildren();
+  const analysis = !governmentWide && !slice;
   for (const measure of measures) {
     const profile = profiles.get(measure.id) || { direction: "HIGHER", aggregation: "LATEST" };
     const better = profile.direction === "LOWER" ? "lower is better" : "higher is better";
@@ -380,7 +390,9 @@ export function renderMeasures(container, measures, { profiles, series, open, go
       governmentWide && measure.qsmoStatusCounts
         ? fact("qsmos", "QSMOs", countsText(measure.qsmoStatusCounts), countsText(measure.qsmoStatusCounts))
         : null,
-      fact("quality", "Data", qualityText(measure.dataQuality), qualityText(measure.dataQuality)));
+      measure.dataQuality
+        ? fact("quality", "Data", qualityText(measure.dataQuality), qualityText(measure.dataQuality))
+        : null);
     const status = element("p", { class: "measure-status", "data-status": measure.status },
       badge(measure.status), sumOpen ? paceBadge(pace(measure)) : null,
       measure.active ? null : element("span", { class: "muted" }, "not scored in this phase"));
@@ -392,10 +404,10 @@ export function renderMeasures(container, measures, { profiles, series, open, go
       element("span", { class: "unit" }, `${measure.unit} · ${better} · ${profile.aggregation.toLowerCase()}`)),
     status, facts,
     trendChart(series.get(measure.id) || [], { unit: measure.unit, direction: profile.direction, name: measure.name }),
-    governmentWide ? null : element("h4", {}, "Latest commentary"),
-    governmentWide ? null : commentaryBlock(measure.latestCommentary),
-    governmentWide ? null : element("h4", {}, "Open improvement actions"),
-    governmentWide ? null : actionsBlock(measure.openImprovementActions));
+    analysis ? element("h4", {}, "Latest commentary") : null,
+    analysis ? commentaryBlock(measure.latestCommentary) : null,
+    analysis ? element("h4", {}, "Open improvement actions") : null,
+    analysis ? actionsBlock(measure.openImprovementActions) : null);
     container.append(card);
   }
 }
