@@ -199,6 +199,9 @@ def test_the_tier_switcher_walks_from_government_wide_down_to_an_agency(
     assert browser.execute_script(PATH) == ["Government-wide", QSMO_NAMES[QSMO]]
     assert "tier=qsmo" in browser.current_url
     assert shown_controls(browser) == ["tier", "tier-qsmo"]
+    # A provider's share of a count is judged against the whole marketplace's target: said so.
+    summary = browser.find_element(By.ID, "tier-summary").text
+    assert "reads RED until an admin sets that provider's SLA target" in summary
 
     # The providers compared: the API's providerComparison, NO_DATA in words.
     compared = eventually(lambda: comparison_matches(browser, api), 30, "the comparison table")

@@ -117,7 +117,9 @@ export function describeTier(tier, { qsmos, directory, fiscalYear }) {
   if (tier.level === "qsmo") {
     return `${qsmo} and each provider on its marketplace, FY${fiscalYear}: a provider's row counts only ` +
       "the events that name it, against the QSMO's targets (or the provider's SLA targets where set). " +
-      "Choose a provider's name to see it beside the whole QSMO.";
+      "A count or amount (engagements, adoptions, cost avoidance) has the QSMO's target for the whole " +
+      "marketplace, so one provider's share of it reads RED until an admin sets that provider's SLA " +
+      "target for it (setSlaTarget). Choose a provider's name to see it beside the whole QSMO.";
   }
   if (tier.level === "provider") {
     const p = directory.providers.find((x) => x.id === tier.provider);
@@ -135,7 +137,9 @@ export function describeTier(tier, { qsmos, directory, fiscalYear }) {
     const name = agency && agency.name !== agency.id ? `${agency.name} (${agency.id})` : tier.agency;
     return `What ${name} receives from each QSMO in FY${fiscalYear}: each QSMO's scorecard counting ` +
       `only ${tier.agency}'s events, then all QSMOs together. Measures a QSMO reports for its whole ` +
-      "marketplace (price transparency, for one) have no agency data: NO DATA, not zero.";
+      "marketplace (price transparency, for one) have no agency data: NO DATA, not zero. A count or " +
+      "amount (engagements, adoptions, cost avoidance) is judged against the QSMO's target for all its " +
+      "customers, so one agency's share of it reads RED.";
   }
   return "";
 }
