@@ -18,7 +18,8 @@ from prometheus_client import CollectorRegistry
 from gateway.analysis_store import MongoAnalysisStore
 from gateway.app import assemble
 from gateway.caching import CachedScorecards, CachedSliceValues, ReadThrough, RefreshAhead
-from gateway.framework_admin import FrameworkAdmin, KafkaFrameworkAnnouncer
+from gateway.framework_admin import FrameworkAdmin
+from gateway.framework_announcer import KafkaFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
 from gateway.live import LiveFeed
 from gateway.metrics import GatewayMetrics

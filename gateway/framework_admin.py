@@ -8,8 +8,6 @@ until their next log check. ``state()`` is the log folded (``shared.domain.frame
 and is cached until a change is recorded here or heard on the live feed.
 """
 
-import asyncio
-import contextlib
 import functools
 import logging
 import math
@@ -17,11 +15,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
-
-from aiokafka import AIOKafkaProducer
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from gateway.caching import ReadThrough
+from gateway.framework_announcer import FrameworkAnnouncer
 from gateway.framework_rules import (
     IDENTIFIER,
     FrameworkChangeRejected,
@@ -32,7 +29,6 @@ from gateway.framework_rules import (
     positive,
 )
 from shared.catalog import load_catalog
-from shared.codecs import encode
 from shared.domain.catalog import (
     Catalog,
     Dimension,
@@ -53,13 +49,7 @@ from shared.domain.providers import ProviderRegistry
 from shared.events import GOVERNMENT, FrameworkChanged
 from shared.framework_log import DuplicateChangeError, FrameworkLog, with_seq
 
-__all__ = [
-    "FrameworkAdmin",
-    "FrameworkAnnouncer",
-    "FrameworkChangeRejected",
-    "InMemoryFrameworkAnnouncer",
-    "KafkaFrameworkAnnouncer",
-]
+__all__ = ["FrameworkAdmin", "FrameworkChangeRejected"]
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -80,74 +70,6 @@ MAX_AUDIT_TEXT = 2000
 """Longest ``actor`` or ``reason`` an audit entry keeps."""
 FULL_FOLD_EVERY_S = 60.0
 """How often ``FrameworkAdmin.state`` re-reads the whole audit log instead of its tail."""
-RETRY_S = 2.0
-ANNOUNCE_TIMEOUT_S = 10.0
-
-
-class FrameworkAnnouncer(Protocol):
-    """Announces a recorded change (returns once the broker acknowledged)."""
-
-    async def publish_framework_change(self, change: FrameworkChanged) -> None: ...
-
-
-class KafkaFrameworkAnnouncer:
-    """Announces on ``qsmo.framework.v1`` (keyed by the QSMO, or ``framework``).
-
-    Its producer connects in the background and keeps trying while Kafka is away; until then
-    an announcement fails, which ``FrameworkAdmin`` only logs, so this never blocks an admin.
-    """
-
-    def __init__(self, make_producer: Callable[[], AIOKafkaProducer], topic: str) -> None:
-        self._make_producer = make_producer
-        self._topic = topic
-        self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def connected(self) -> bool:
-        return self._producer is not None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._connect(), name="gateway-framework-producer")
-
-    async def _connect(self) -> None:
-        while True:
-            producer = self._make_producer()
-            try:
-                await producer.start()
-                self._producer = producer
-                return
-            except Exception as error:  # Kafka away: keep trying in the background
-                log.warning("framework producer cannot connect", extra={"error": str(error)})
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                await asyncio.sleep(RETRY_S)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._producer is not None:
-            await self._producer.stop()
-
-    async def publish_framework_change(self, change: FrameworkChanged) -> None:
-        if self._producer is None:
-            raise RuntimeError("the Kafka producer is not connected yet")
-        key = (change.qsmo or "framework").encode()
-        sent = await self._producer.send(self._topic, encode(change), key=key)
-        await asyncio.wait_for(sent, timeout=ANNOUNCE_TIMEOUT_S)
-
-
-class InMemoryFrameworkAnnouncer:
-    """Keeps the announced changes, for tests."""
-
-    def __init__(self) -> None:
-        self.changes: list[FrameworkChanged] = []
-
-    async def publish_framework_change(self, change: FrameworkChanged) -> None:
-        self.changes.append(change)
-
 
 Operation = Callable[Concatenate["FrameworkAdmin", P], Awaitable[FrameworkChanged]]
 

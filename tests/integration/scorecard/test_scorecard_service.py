@@ -22,7 +22,8 @@ from scorecard_pipeline import (
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "scorecard"))
 from scorecard_support import both_scopes
 
-from gateway.framework_admin import FrameworkAdmin, KafkaFrameworkAnnouncer
+from gateway.framework_admin import FrameworkAdmin
+from gateway.framework_announcer import KafkaFrameworkAnnouncer
 from services.scorecard.read_model import ScorecardReader
 from services.scorecard.views import ScorecardView
 from shared.framework_log import MongoFrameworkLog

@@ -10,7 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "scorecard"))
 from scorecard_support import both_scopes
 
-from gateway.framework_admin import FrameworkAdmin, InMemoryFrameworkAnnouncer
+from gateway.framework_admin import FrameworkAdmin
+from gateway.framework_announcer import InMemoryFrameworkAnnouncer
 from services.scorecard.handlers import (
     ScorecardContext,
     apply_framework_changes,

@@ -19,7 +19,8 @@ from strawberry.types import ExecutionResult
 from gateway.analysis_store import InMemoryAnalysisStore
 from gateway.auth import Caller
 from gateway.context import GatewayContext
-from gateway.framework_admin import FrameworkAdmin, InMemoryFrameworkAnnouncer
+from gateway.framework_admin import FrameworkAdmin
+from gateway.framework_announcer import InMemoryFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
 from gateway.live import LiveFeed
 from gateway.metrics import GatewayMetrics

@@ -5,11 +5,8 @@ from typing import Any
 
 import pytest
 
-from gateway.framework_admin import (
-    FrameworkAdmin,
-    FrameworkChangeRejected,
-    InMemoryFrameworkAnnouncer,
-)
+from gateway.framework_admin import FrameworkAdmin, FrameworkChangeRejected
+from gateway.framework_announcer import InMemoryFrameworkAnnouncer
 from shared.domain.framework_changes import affected_owners
 from shared.framework_log import InMemoryFrameworkLog
 

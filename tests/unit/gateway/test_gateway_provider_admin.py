@@ -6,11 +6,8 @@ from typing import Any
 
 import pytest
 
-from gateway.framework_admin import (
-    FrameworkAdmin,
-    FrameworkChangeRejected,
-    InMemoryFrameworkAnnouncer,
-)
+from gateway.framework_admin import FrameworkAdmin, FrameworkChangeRejected
+from gateway.framework_announcer import InMemoryFrameworkAnnouncer
 from shared.domain.framework_changes import affected_owners
 from shared.domain.providers import ProviderKind
 from shared.framework_log import InMemoryFrameworkLog
