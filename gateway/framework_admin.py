@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Concatenate, Literal, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from gateway.caching import ReadThrough
 from gateway.framework_announcer import FrameworkAnnouncer
@@ -46,7 +46,7 @@ from shared.domain.framework_changes import (
 )
 from shared.domain.overrides import Overrides
 from shared.domain.providers import ProviderRegistry
-from shared.events import GOVERNMENT, FrameworkChanged
+from shared.events import GOVERNMENT, FrameworkChanged, FrameworkChangeKind
 from shared.framework_log import DuplicateChangeError, FrameworkLog, with_seq
 
 __all__ = ["FrameworkAdmin", "FrameworkChangeRejected"]
@@ -54,17 +54,6 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-ChangeKind = Literal[
-    "target",
-    "weight",
-    "baseline",
-    "dimension_adopted",
-    "qsmo_added",
-    "provider_added",
-    "provider_updated",
-    "provider_retired",
-    "sla_target",
-]
 MAX_AUDIT_PAGE = 500
 MAX_AUDIT_TEXT = 2000
 """Longest ``actor`` or ``reason`` an audit entry keeps."""
@@ -416,7 +405,7 @@ class FrameworkAdmin:
 
     async def _record(
         self,
-        kind: ChangeKind,
+        kind: FrameworkChangeKind,
         actor: str,
         reason: str,
         *,

@@ -189,6 +189,20 @@ class ScorecardChanged(BaseModel):
     measures: list[MeasureQuality]
 
 
+FrameworkChangeKind = Literal[
+    "target",
+    "weight",
+    "baseline",
+    "dimension_adopted",
+    "qsmo_added",
+    "provider_added",
+    "provider_updated",
+    "provider_retired",
+    "sla_target",
+]
+"""The kinds of audited framework change (``FrameworkChanged.kind``)."""
+
+
 class FrameworkChanged(BaseModel):
     """An audited admin change to the framework (``qsmo.framework.v1``).
 
@@ -203,17 +217,7 @@ class FrameworkChanged(BaseModel):
 
     schema_version: Literal[1] = 1
     change_id: str
-    kind: Literal[
-        "target",
-        "weight",
-        "baseline",
-        "dimension_adopted",
-        "qsmo_added",
-        "provider_added",
-        "provider_updated",
-        "provider_retired",
-        "sla_target",
-    ]
+    kind: FrameworkChangeKind
     qsmo: str | None = None
     provider: str | None = None
     measure: str | None = None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -158,3 +160,24 @@ class Pipeline:
             self.lane.url("ingest", "/v1/events"), json=event, headers=self.keys.bearer(qsmo)
         )
         assert response.status_code == 202, response.text
+
+
+def run_shell_example(script: str, cwd: Path, env: dict[str, str] | None = None) -> list[Any]:
+    """Run a documented ``sh`` example with bash (``-euo pipefail``) in ``cwd``; the JSON
+    answers it printed, in order. Fails with its stderr when it exits non-zero."""
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answers, decoder, text = [], json.JSONDecoder(), result.stdout.strip()
+    while text:
+        answer, end = decoder.raw_decode(text)
+        answers.append(answer)
+        text = text[end:].strip()
+    return answers

@@ -2,11 +2,8 @@
 pipeline of their own (so the admin change of the examples stays in that lane): every answer
 is free of errors, and the diff example shows the change the setTarget example makes."""
 
-import json
-import os
 import re
 import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,7 +12,15 @@ from typing import Any
 import httpx
 import pytest
 import qsmo_stack
-from gateway_pipeline_support import Keys, Lane, Pipeline, eventually, start_pipeline, stop_pipeline
+from gateway_pipeline_support import (
+    Keys,
+    Lane,
+    Pipeline,
+    eventually,
+    run_shell_example,
+    start_pipeline,
+    stop_pipeline,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 DOC = REPO / "docs" / "graphql.md"
@@ -109,22 +114,7 @@ def run(block: str, pipeline: Pipeline, home: Path, **env: str) -> list[dict[str
     """Run ``block`` after the key lines with bash against the lane's gateway; its answers."""
     gateway = pipeline.lane.url("gateway", "")
     script = (KEY_LINES + block).replace(LOCAL_URL, gateway)
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=home,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    answers, decoder, text = [], json.JSONDecoder(), result.stdout.strip()
-    while text:
-        answer, end = decoder.raw_decode(text)
-        answers.append(answer)
-        text = text[end:].strip()
-    return answers
+    return run_shell_example(script, home, env)
 
 
 def first_field(block: str) -> str:

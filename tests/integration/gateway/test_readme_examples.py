@@ -3,10 +3,8 @@ their own (the fixed local ports are swapped for the lane's): the event is accep
 README shows, and the scorecards query then answers with it, without errors."""
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,15 @@ from typing import Any
 import httpx
 import pytest
 import qsmo_stack
-from gateway_pipeline_support import Keys, Lane, Pipeline, eventually, start_pipeline, stop_pipeline
+from gateway_pipeline_support import (
+    Keys,
+    Lane,
+    Pipeline,
+    eventually,
+    run_shell_example,
+    start_pipeline,
+    stop_pipeline,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 README = (REPO / "README.md").read_text()
@@ -50,22 +56,7 @@ def run(block: str, pipeline: Pipeline, home: Path) -> list[Any]:
     script = block.replace("http://127.0.0.1:8001", pipeline.lane.url("ingest", "")).replace(
         "http://127.0.0.1:8000", pipeline.lane.url("gateway", "")
     )
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=home,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    answers, decoder, text = [], json.JSONDecoder(), result.stdout.strip()
-    while text:
-        answer, end = decoder.raw_decode(text)
-        answers.append(answer)
-        text = text[end:].strip()
-    return answers
+    return run_shell_example(script, home)
 
 
 async def test_the_readme_event_is_accepted_and_reaches_the_scorecards(
