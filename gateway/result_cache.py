@@ -125,10 +125,12 @@ YearSource = int | tuple[str, object]
 
 def access_scope(principal: Principal) -> Hashable:
     """What decides which answers a key may share: how far the policy lets it reach for each
-    permission, and its QSMO when some permission reaches only its own QSMO."""
+    permission, and its QSMO (provider) when some permission reaches only its own QSMO
+    (provider)."""
     reaches = tuple(authorization.reach(principal, p) for p in Permission)
     own = principal.qsmo if Reach.OWN_QSMO in reaches else None
-    return (reaches, own)
+    own_provider = principal.provider if Reach.OWN_PROVIDER in reaches else None
+    return (reaches, own, own_provider)
 
 
 class Generations:

@@ -5,16 +5,20 @@ The file named by ``QSMO_API_KEYS_FILE`` holds only hashes, never a plaintext ke
     {"keys": [{"id": "dev-admin", "sha256": "<64 hex>", "role": "admin"},
               {"id": "dev-publisher-grants", "sha256": "…", "role": "publisher",
                "qsmo": "grants-management"},
+              {"id": "dev-provider-treasury-arc", "sha256": "…", "role": "provider",
+               "provider": "treasury-arc"},
               {"id": "dev-viewer", "sha256": "…", "role": "viewer"}]}
 
 Roles: ``admin`` (everything), ``publisher`` (sends events and manages actions for one QSMO),
-``viewer`` (reads); what each may do is ``shared.authorization``'s table. A key's ``id`` is
+``provider`` (reads, and fills its one provider's self-assessment, data call and survey
+follow-up), ``viewer`` (reads); what each may do is ``shared.authorization``'s table. A key's ``id`` is
 safe to log; the key itself never is.
 """
 
 import hashlib
 import json
 import secrets
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -37,6 +41,7 @@ class Role(StrEnum):
 
     ADMIN = "admin"
     PUBLISHER = "publisher"
+    PROVIDER = "provider"
     VIEWER = "viewer"
 
 
@@ -53,14 +58,22 @@ class ApiKeyEntry(BaseModel):
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     role: Role
     qsmo: str | None = None
+    provider: str | None = None
 
     @model_validator(mode="after")
-    def _publisher_has_one_qsmo(self) -> Self:
+    def _scoped_roles_have_their_scope(self) -> Self:
         if self.role is Role.PUBLISHER and not self.qsmo:
             raise ValueError("a publisher key needs 'qsmo': the QSMO id it may publish for")
         if self.role is not Role.PUBLISHER and self.qsmo is not None:
             raise ValueError(
                 f"only publisher keys are scoped to a QSMO; remove 'qsmo' from this {self.role} key"
+            )
+        if self.role is Role.PROVIDER and not self.provider:
+            raise ValueError("a provider key needs 'provider': the provider id it acts for")
+        if self.role is not Role.PROVIDER and self.provider is not None:
+            raise ValueError(
+                "only provider keys are scoped to a provider; "
+                f"remove 'provider' from this {self.role} key"
             )
         return self
 
@@ -87,13 +100,14 @@ class ApiKeyFile(BaseModel):
 
 
 class Principal(BaseModel):
-    """Who is calling: the key's id, role and (for publishers) QSMO."""
+    """Who is calling: the key's id, role and (for publishers) QSMO or (for providers) provider."""
 
     model_config = ConfigDict(frozen=True)
 
     key_id: str
     role: Role
     qsmo: str | None = None
+    provider: str | None = None
 
 
 def hash_key(plaintext: str) -> str:
@@ -106,7 +120,9 @@ class ApiKeyRing:
 
     def __init__(self, key_file: ApiKeyFile) -> None:
         self._by_hash = {
-            entry.sha256: Principal(key_id=entry.id, role=entry.role, qsmo=entry.qsmo)
+            entry.sha256: Principal(
+                key_id=entry.id, role=entry.role, qsmo=entry.qsmo, provider=entry.provider
+            )
             for entry in key_file.keys
         }
 
@@ -141,8 +157,8 @@ def parse_api_key_file(text: str, source: str = "API-key file") -> ApiKeyFile:
         )
         raise ApiKeyFileError(
             f"{source} is invalid: {problems}. Expected "
-            '{"keys": [{"id": …, "sha256": <64 hex>, "role": "admin"|"publisher"|"viewer", '
-            '"qsmo": <publishers only>}]}'
+            '{"keys": [{"id": …, "sha256": <64 hex>, "role": "admin"|"publisher"|"provider"|"viewer", '
+            '"qsmo": <publishers only>, "provider": <provider keys only>}]}'
         ) from None
 
 
@@ -158,8 +174,13 @@ def load_api_keys(path: Path) -> ApiKeyRing:
     return ApiKeyRing(parse_api_key_file(text, source=f"QSMO_API_KEYS_FILE={path}"))
 
 
-def generate_development_keys(qsmos: list[str]) -> tuple[dict[str, object], ApiKeyFile]:
-    """New random keys: the plaintext for ``.local/api-keys.json`` and the hash file."""
+def generate_development_keys(
+    qsmos: list[str], providers: Sequence[str] = ()
+) -> tuple[dict[str, object], ApiKeyFile]:
+    """New random keys: the plaintext for ``.local/api-keys.json`` and the hash file.
+
+    The plaintext is ``{"admin", "viewer", "publishers": {qsmo: key}, "providers": {id: key}}``.
+    """
 
     def new_key(label: str) -> str:
         return f"qsmo_{label}_{secrets.token_urlsafe(24)}"
@@ -167,6 +188,7 @@ def generate_development_keys(qsmos: list[str]) -> tuple[dict[str, object], ApiK
     dev = DEVELOPMENT_KEY_PREFIX
     admin, viewer = new_key("admin"), new_key("viewer")
     publishers = {qsmo: new_key("pub") for qsmo in qsmos}
+    provider_keys = {provider: new_key("prov") for provider in providers}
     entries = [
         ApiKeyEntry(id=f"{dev}admin", sha256=hash_key(admin), role=Role.ADMIN),
         ApiKeyEntry(id=f"{dev}viewer", sha256=hash_key(viewer), role=Role.VIEWER),
@@ -176,6 +198,20 @@ def generate_development_keys(qsmos: list[str]) -> tuple[dict[str, object], ApiK
             )
             for qsmo, key in publishers.items()
         ),
+        *(
+            ApiKeyEntry(
+                id=f"{dev}provider-{provider}",
+                sha256=hash_key(key),
+                role=Role.PROVIDER,
+                provider=provider,
+            )
+            for provider, key in provider_keys.items()
+        ),
     ]
-    plaintext: dict[str, object] = {"admin": admin, "viewer": viewer, "publishers": publishers}
+    plaintext: dict[str, object] = {
+        "admin": admin,
+        "viewer": viewer,
+        "publishers": publishers,
+        "providers": provider_keys,
+    }
     return plaintext, ApiKeyFile(keys=entries)

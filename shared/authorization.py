@@ -1,12 +1,18 @@
 """Who may do what: the platform's one authorization policy, as a table.
 
-Three roles (``shared.api_keys.Role``): an admin key may do everything for every QSMO, a
-publisher key writes for its one QSMO, a viewer key reads. ``POLICY`` says, for every
-permission the product has and every role, how far the role reaches:
+Four roles (``shared.api_keys.Role``): an admin key may do everything for every QSMO, a
+publisher key writes for its one QSMO, a provider key fills in its one provider's tools
+(self-assessment, data call), a viewer key reads. ``POLICY`` says, for every permission the
+product has and every role, how far the role reaches:
 
 - ``Reach.EVERY_QSMO``: for any QSMO, for several at once and for government-wide objects;
-- ``Reach.OWN_QSMO``: only for the QSMO the key is scoped to (never government-wide);
+- ``Reach.OWN_QSMO``: only for the QSMO the key is scoped to (never government-wide); for a
+  provider's submissions, for the providers its QSMO's marketplace offers;
+- ``Reach.OWN_PROVIDER``: only for the provider the key is scoped to;
 - ``Reach.NONE``: not at all.
+
+Provider-scoped permissions are asked with ``allows_for_provider``/``require_for_provider``
+(the provider's id and the QSMOs that offer it).
 
 Ingest, the gateway and the notifications service ask ``allows``/``require`` (one QSMO or
 none), ``allows_some``/``require_some`` (before the QSMO is known) or ``qsmo_filter`` (what a
@@ -14,7 +20,7 @@ list may show); none of them compares roles itself. ``PermissionDenied`` names t
 role and what is needed; each caller turns it into its own error (HTTP 403, ``FORBIDDEN``).
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import Enum, StrEnum
 from types import MappingProxyType
 
@@ -36,7 +42,14 @@ class Permission(StrEnum):
     ACKNOWLEDGE_NOTIFICATIONS = "acknowledge notifications"
     READ_DELIVERIES = "see webhook deliveries"
     CHANGE_FRAMEWORK = "change the framework"
-    """Targets, weights, baselines, dimension adoption, added QSMOs."""
+    """Targets, weights, baselines, dimension adoption, added QSMOs, providers."""
+    FILL_PROVIDER_TOOLS = "fill in a provider's self-assessment and data call"
+    """Save drafts, submit, correct; see the provider's own drafts and survey free text."""
+    REVIEW_PROVIDER_SUBMISSIONS = "review providers' self-assessments and data calls"
+    """Accept or return a submission of a provider the QSMO's marketplace offers."""
+    MANAGE_SURVEYS = "manage customer-satisfaction surveys"
+    """Create, open and close waves, set invited counts, import and record responses, read
+    every free-text comment."""
 
 
 class Reach(Enum):
@@ -44,16 +57,22 @@ class Reach(Enum):
 
     NONE = "none"
     OWN_QSMO = "own QSMO"
+    OWN_PROVIDER = "own provider"
     EVERY_QSMO = "every QSMO"
 
 
-def _row(admin: Reach, publisher: Reach, viewer: Reach) -> Mapping[Role, Reach]:
-    return MappingProxyType({Role.ADMIN: admin, Role.PUBLISHER: publisher, Role.VIEWER: viewer})
+def _row(
+    admin: Reach, publisher: Reach, viewer: Reach, provider: Reach = Reach.NONE
+) -> Mapping[Role, Reach]:
+    return MappingProxyType(
+        {Role.ADMIN: admin, Role.PUBLISHER: publisher, Role.PROVIDER: provider, Role.VIEWER: viewer}
+    )
 
 
-_READER = _row(Reach.EVERY_QSMO, Reach.EVERY_QSMO, Reach.EVERY_QSMO)
+_READER = _row(Reach.EVERY_QSMO, Reach.EVERY_QSMO, Reach.EVERY_QSMO, Reach.EVERY_QSMO)
 _QSMO_WRITER = _row(Reach.EVERY_QSMO, Reach.OWN_QSMO, Reach.NONE)
 _ADMIN = _row(Reach.EVERY_QSMO, Reach.NONE, Reach.NONE)
+_PROVIDER_WRITER = _row(Reach.EVERY_QSMO, Reach.NONE, Reach.NONE, Reach.OWN_PROVIDER)
 
 POLICY: Mapping[Permission, Mapping[Role, Reach]] = MappingProxyType(
     {
@@ -65,6 +84,9 @@ POLICY: Mapping[Permission, Mapping[Role, Reach]] = MappingProxyType(
         Permission.ACKNOWLEDGE_NOTIFICATIONS: _QSMO_WRITER,
         Permission.READ_DELIVERIES: _QSMO_WRITER,
         Permission.CHANGE_FRAMEWORK: _ADMIN,
+        Permission.FILL_PROVIDER_TOOLS: _PROVIDER_WRITER,
+        Permission.REVIEW_PROVIDER_SUBMISSIONS: _QSMO_WRITER,
+        Permission.MANAGE_SURVEYS: _ADMIN,
     }
 )
 
@@ -81,6 +103,23 @@ class PermissionDenied(Exception):  # noqa: N818 - a refusal, not a fault
         self.permission = permission
         self.qsmo = qsmo
         self.message = message
+
+
+def provider_reach_message(
+    principal: Principal, permission: Permission, provider_id: str, action: str | None = None
+) -> str:
+    """Why ``principal`` may not do ``permission`` for provider ``provider_id``."""
+    doing = action or permission.value
+    who = {
+        Reach.OWN_PROVIDER: "that provider's own key",
+        Reach.OWN_QSMO: "the publisher key of a QSMO whose marketplace offers it",
+    }
+    holders = [who[POLICY[permission][role]] for role in Role if POLICY[permission][role] in who]
+    needs = " or ".join(["an admin key", *holders])
+    return (
+        f"key '{principal.key_id}' ({principal.role.value}) may not {doing} for provider "
+        f"'{provider_id}': that needs {needs}."
+    )
 
 
 def _admins_only(permission: Permission) -> bool:
@@ -105,6 +144,48 @@ def allows(principal: Principal, permission: Permission, qsmo: str | None = None
 def allows_some(principal: Principal, permission: Permission) -> bool:
     """True if the key may do it for at least one QSMO (asked before the QSMO is known)."""
     return reach(principal, permission) is not Reach.NONE
+
+
+def allows_for_provider(
+    principal: Principal,
+    permission: Permission,
+    provider_id: str,
+    provider_qsmos: Collection[str],
+) -> bool:
+    """True if the key may do it for provider ``provider_id`` (offered by ``provider_qsmos``)."""
+    granted = reach(principal, permission)
+    if granted is Reach.OWN_PROVIDER:
+        return principal.provider == provider_id
+    if granted is Reach.OWN_QSMO:
+        return principal.qsmo is not None and principal.qsmo in provider_qsmos
+    return granted is Reach.EVERY_QSMO
+
+
+def require_for_provider(
+    principal: Principal,
+    permission: Permission,
+    provider_id: str,
+    provider_qsmos: Collection[str],
+    *,
+    action: str | None = None,
+) -> None:
+    """Return if ``allows_for_provider``; else raise ``PermissionDenied``."""
+    if allows_for_provider(principal, permission, provider_id, provider_qsmos):
+        return
+    message = provider_reach_message(principal, permission, provider_id, action)
+    raise PermissionDenied(principal, permission, None, message)
+
+
+def provider_filter(
+    principal: Principal, permission: Permission, *, action: str | None = None
+) -> str | None:
+    """The one provider a list of what ``permission`` covers is narrowed to; None: no
+    narrowing by provider (admins, publishers: see ``qsmo_filter``).
+
+    Raises ``PermissionDenied`` when the role does not hold the permission at all.
+    """
+    require_some(principal, permission, action=action)
+    return principal.provider if reach(principal, permission) is Reach.OWN_PROVIDER else None
 
 
 def require(
@@ -157,4 +238,13 @@ def qsmo_filter(
     Raises ``PermissionDenied`` when the role does not hold the permission at all.
     """
     require_some(principal, permission, action=action)
-    return principal.qsmo if reach(principal, permission) is Reach.OWN_QSMO else None
+    granted = reach(principal, permission)
+    if granted is Reach.OWN_PROVIDER:
+        raise PermissionDenied(
+            principal,
+            permission,
+            None,
+            f"key '{principal.key_id}' acts for provider '{principal.provider}'; "
+            "ask with provider_filter, not qsmo_filter",
+        )
+    return principal.qsmo if granted is Reach.OWN_QSMO else None

@@ -38,7 +38,9 @@ def decode_event(record: RawRecord, catalog: Catalog) -> AcceptedEvent:
 
     ``now`` for the future-timestamp rule is the event's own ``ingested_at``, so the verdict
     is the same on every replay. The QSMO was authorised by ingest and may be one an admin
-    added after the catalog shipped, so it is not checked here.
+    added after the catalog shipped, so it is not checked here. A measure is checked against
+    the framework that defines it (``Catalog.framework_for_measure``): the provider tools feed
+    the provider framework's measures through this same pipeline.
     """
     if record.value is None:
         raise PoisonMessageError("empty", "the record has no value")
@@ -60,6 +62,7 @@ def decode_event(record: RawRecord, catalog: Catalog) -> AcceptedEvent:
         occurred_at=event.occurred_at,
         now=event.ingested_at,
         known_qsmos=[event.qsmo],
+        framework_version=catalog.framework_for_measure(event.measure).version,
     )
     if problems:
         raise PoisonMessageError("validation", "; ".join(p.message for p in problems))

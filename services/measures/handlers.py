@@ -114,7 +114,7 @@ def value_changes(
     Also sent for a state that a replay found already applied, so that a crash between the
     save and the publish still reaches the scorecards (the message is a full state).
     """
-    aggregation = catalog.framework().measure(state.measure).aggregation
+    aggregation = catalog.framework_for_measure(state.measure).measure(state.measure).aggregation
     summary = state.summary
     common = {
         "qsmo": state.qsmo,

@@ -9,7 +9,7 @@ re-exported here.
 """
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 
 from pydantic import Field, model_validator
@@ -165,6 +165,7 @@ class Catalog(CatalogModel):
             problems.append(
                 f"default_version '{self.default_version}' is not among {', '.join(versions)}"
             )
+        problems += _shared_measures_disagree(self.frameworks)
         if problems:
             raise ValueError("catalog: " + "; ".join(problems))
         return self
@@ -188,12 +189,45 @@ class Catalog(CatalogModel):
             known = ", ".join(self.frameworks_by_version)
             raise KeyError(f"framework version '{wanted}' is unknown (known: {known})") from None
 
+    def framework_for_measure(self, measure_id: str) -> Framework:
+        """The framework that defines ``measure_id``: the default one if it has it, else the
+        first other version that does, else the default (whose checks then say "unknown").
+
+        The measures service counts every framework's measures (rev. 2: the provider tools
+        feed the provider framework's ``best-practices-self-assessment``); a measure id that
+        two versions share means the same thing in both (checked when the catalog loads), and
+        each scorecard judges only its own framework's measures.
+        """
+        default = self.framework()
+        if measure_id in default.measure_ids:
+            return default
+        for framework in self.frameworks:
+            if measure_id in framework.measure_ids:
+                return framework
+        return default
+
     def qsmo(self, qsmo_id: str) -> Qsmo:
         """The QSMO with this id; KeyError listing the known ids if there is none."""
         for qsmo in self.qsmos:
             if qsmo.id == qsmo_id:
                 return qsmo
         raise KeyError(f"qsmo '{qsmo_id}' is unknown (known: {', '.join(self.qsmo_ids)})")
+
+
+def _shared_measures_disagree(frameworks: Sequence[Framework]) -> list[str]:
+    """A problem for every measure id two versions define with different aggregations or
+    ranges (values are kept per QSMO and measure id, whatever the version)."""
+    first: dict[str, Measure] = {}
+    problems = []
+    for framework in frameworks:
+        for measure in framework.measures:
+            seen = first.setdefault(measure.id, measure)
+            if (seen.aggregation, seen.value_range) != (measure.aggregation, measure.value_range):
+                problems.append(
+                    f"measure '{measure.id}' is defined differently in framework "
+                    f"{framework.version} (aggregation and value range must match everywhere)"
+                )
+    return problems
 
 
 __all__ = [

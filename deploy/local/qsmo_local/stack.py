@@ -187,14 +187,21 @@ class Stack(ProcessSupervisor):
         )
 
     def ensure_api_keys(self) -> bool:
-        """Write development keys on first run; True when new ones were made."""
-        if self.api_keys_file.exists() and self.plaintext_keys_file.exists():
+        """Write development keys on first run (and when the plaintext file predates provider
+        keys); True when new ones were made."""
+        if (
+            self.api_keys_file.exists()
+            and self.plaintext_keys_file.exists()
+            and "providers" in json.loads(self.plaintext_keys_file.read_text())
+        ):
             return False
         from shared.api_keys import generate_development_keys
         from shared.catalog import load_catalog
 
-        qsmos = [qsmo.id for qsmo in load_catalog().qsmos]
-        plaintext, key_file = generate_development_keys(qsmos)
+        catalog = load_catalog()
+        qsmos = [qsmo.id for qsmo in catalog.qsmos]
+        providers = [provider.id for provider in catalog.providers]
+        plaintext, key_file = generate_development_keys(qsmos, providers)
         self.plaintext_keys_file.write_text(json.dumps(plaintext, indent=2) + "\n")
         self.plaintext_keys_file.chmod(0o600)
         self.api_keys_file.write_text(key_file.model_dump_json(indent=2) + "\n")

@@ -28,16 +28,23 @@ class Keys:
     admin: str
     viewer: str
     publishers: dict[str, str]
+    providers: dict[str, str]
 
     @classmethod
     def load(cls, path: Path) -> Keys:
         raw = json.loads(path.read_text())
-        return cls(raw["admin"], raw["viewer"], dict(raw["publishers"]))
+        return cls(
+            raw["admin"], raw["viewer"], dict(raw["publishers"]), dict(raw.get("providers", {}))
+        )
 
     def bearer(self, who: str | None) -> dict[str, str]:
+        """Headers for ``admin``, ``viewer``, a QSMO id (its publisher) or ``provider:<id>``."""
         if who is None:
             return {}
-        key = {"admin": self.admin, "viewer": self.viewer}.get(who) or self.publishers[who]
+        if who.startswith("provider:"):
+            key = self.providers[who.removeprefix("provider:")]
+        else:
+            key = {"admin": self.admin, "viewer": self.viewer}.get(who) or self.publishers[who]
         return {"Authorization": f"Bearer {key}"}
 
 

@@ -321,3 +321,31 @@ def test_catalog_from_directory_refuses_a_non_mapping(tmp_path: Path) -> None:
     (tmp_path / "qsmos.yaml").write_text("- just a list\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"qsmos\.yaml must hold a YAML mapping"):
         catalog_from_directory(tmp_path)
+
+
+def test_each_measure_is_checked_against_the_framework_that_defines_it() -> None:
+    catalog = load_catalog()
+    assert catalog.framework_for_measure("customer-satisfaction").version == "qsmo-2022"
+    assert (
+        catalog.framework_for_measure("best-practices-self-assessment").version == "fy24-provider"
+    )
+    assert catalog.framework_for_measure("no-such-measure").version == "qsmo-2022"
+
+
+def test_a_measure_id_two_versions_share_must_mean_the_same() -> None:
+    catalog = load_catalog()
+    provider = catalog.framework("fy24-provider")
+    changed = provider.model_copy(
+        update={
+            "measures": tuple(
+                m.model_copy(update={"aggregation": "sum"})
+                if m.id == "customer-satisfaction"
+                else m
+                for m in provider.measures
+            )
+        }
+    )
+    with pytest.raises(ValueError, match="measure 'customer-satisfaction' is defined differently"):
+        Catalog.model_validate(
+            {**catalog.model_dump(), "frameworks": [catalog.framework(), changed]}
+        )

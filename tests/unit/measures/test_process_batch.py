@@ -231,3 +231,21 @@ async def test_version_1_events_still_count_and_a_broken_one_is_invalid_not_a_ve
     assert report.counted == 1
     assert report.dead_lettered == {"invalid": 1}
     assert value_of(_summary(repo, FY_KEY), Aggregation.SUM) == 2
+
+
+async def test_a_provider_framework_measure_counts_with_its_own_aggregation() -> None:
+    """The provider tools feed ``best-practices-self-assessment`` (fy24-provider, a mean)."""
+    events = [
+        accepted(
+            "sa-1", 3.5, JAN, measure="best-practices-self-assessment", provider="treasury-arc"
+        ),
+        accepted(
+            "sa-2", 4.5, JAN, measure="best-practices-self-assessment", provider="treasury-arc"
+        ),
+        accepted("sa-3", 9.0, JAN, measure="best-practices-self-assessment"),  # outside 1..5
+    ]
+    repo, publisher, report = await _run([record(e, i) for i, e in enumerate(events)])
+    assert (report.counted, report.dead_lettered) == (2, {"validation": 1})
+    key = "cybersecurity|best-practices-self-assessment|fiscal_year|FY2025"
+    assert value_of(_summary(repo, key), Aggregation.MEAN) == 4.0
+    assert {c.aggregation for c in publisher.values if c.measure.startswith("best")} == {"mean"}
