@@ -27,6 +27,8 @@ from gateway.metrics import GatewayMetrics
 from gateway.provider_tools import ProviderTools
 from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
 from gateway.provider_tools.assessments import SelfAssessments
+from gateway.provider_tools.data_call_store import InMemoryDataCallStore
+from gateway.provider_tools.data_calls import DataCalls
 from gateway.provider_tools.events import InMemoryToolEventPublisher, ToolEventOutbox
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import GatewaySchema, build_schema
@@ -485,7 +487,10 @@ def provider_tools(
         qsmo_ids=qsmo_ids,
         clock=lambda: NOW,
     )
-    return ProviderTools(events=outbox, assessments=assessments)
+    data_calls = DataCalls(
+        InMemoryDataCallStore(), providers=framework.providers, clock=lambda: NOW
+    )
+    return ProviderTools(events=outbox, assessments=assessments, data_calls=data_calls)
 
 
 def build_harness(settings: GatewaySettings | None = None) -> Harness:
