@@ -19,10 +19,12 @@ from gateway.limits import Limits, ParseLimits, operation_limits_rule
 from gateway.metrics import GatewayMetrics, RequestMetrics, root_fields
 from gateway.result_cache import CachedResults, ResultCache
 from gateway.schema.mutations_activity import ActivityMutations
+from gateway.schema.mutations_data_call import DataCallMutations
 from gateway.schema.mutations_framework import FrameworkMutations
 from gateway.schema.mutations_providers import ProviderMutations
 from gateway.schema.mutations_self_assessment import SelfAssessmentMutations
 from gateway.schema.queries_activity import ActivityQueries
+from gateway.schema.queries_data_call import DataCallQueries
 from gateway.schema.queries_framework import FrameworkQueries
 from gateway.schema.queries_providers import ProviderQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
@@ -42,11 +44,18 @@ Query = merge_types(
         ProviderQueries,
         TierQueries,
         SelfAssessmentQueries,
+        DataCallQueries,
     ),
 )
 Mutation = merge_types(
     "Mutation",
-    (FrameworkMutations, ActivityMutations, ProviderMutations, SelfAssessmentMutations),
+    (
+        FrameworkMutations,
+        ActivityMutations,
+        ProviderMutations,
+        SelfAssessmentMutations,
+        DataCallMutations,
+    ),
 )
 
 
