@@ -204,16 +204,16 @@ async def _workbook_bytes(request: Request) -> tuple[bytes, str | None]:
     if kind in RAW_TYPES:
         return await request.body(), None
     if kind == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=4)
-        upload, reason = form.get("file"), form.get("reason")
-        if not isinstance(upload, UploadFile):
-            raise HttpRefusal(
-                400,
-                "BAD_REQUEST",
-                "the multipart upload has no file field 'file': send the "
-                "workbook as -F file=@data-call.xlsx",
-            )
-        return await upload.read(), reason if isinstance(reason, str) else None
+        async with request.form(max_files=1, max_fields=4) as form:  # closes the spooled file
+            upload, reason = form.get("file"), form.get("reason")
+            if not isinstance(upload, UploadFile):
+                raise HttpRefusal(
+                    400,
+                    "BAD_REQUEST",
+                    "the multipart upload has no file field 'file': send the workbook as "
+                    "-F file=@data-call.xlsx",
+                )
+            return await upload.read(), reason if isinstance(reason, str) else None
     raise HttpRefusal(
         415,
         "UNSUPPORTED_MEDIA_TYPE",

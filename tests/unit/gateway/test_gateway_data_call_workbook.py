@@ -158,6 +158,12 @@ def test_round_trip_of_the_example() -> None:
     assert reading.sheet_rows["staffing"] == [2, 3]
 
 
+def test_a_prefilled_template_reads_back_as_its_sections() -> None:
+    data = template_workbook(SCHEMA, FY, PROVIDER, example_sections(FY))
+    assert read_workbook(data, SCHEMA, FY, PROVIDER).sections == example_sections(FY)
+    assert data != template_workbook(SCHEMA, FY, PROVIDER)
+
+
 def test_blank_rows_are_skipped_and_rows_keep_their_sheet_numbers() -> None:
     workbook = fill(template(), example_sections(FY))
     staffing = workbook["staffing"]
