@@ -100,11 +100,12 @@ def _read(
         raise WorkbookInvalid(problems)
     sections: dict[str, Any] = {}
     sheet_rows: dict[str, list[int]] = {}
+    by_name = {name.strip().lower(): name for name in workbook.sheetnames}  # as Excel: any case
     for section in schema.sections:
-        if section.name not in workbook.sheetnames:
+        if section.name not in by_name:
             problems.append(_missing_sheet(section.name, workbook.sheetnames, schema))
             continue
-        grid = _grid(workbook[section.name], last_row(section) + 1)
+        grid = _grid(workbook[by_name[section.name]], last_row(section) + 1)
         found = list(_layout_problems(grid, section))
         rows, sheet_rows[section.name] = _rows(grid, section, found)
         problems.extend(found)
@@ -231,8 +232,8 @@ def _readme_problems(
 
 
 def _missing_sheet(name: str, present: Sequence[str], schema: DataCallSchema) -> CellProblem:
-    expected = {s.name for s in schema.sections} | {README}
-    strangers = [s for s in present if s not in expected and s != "lists"]
+    expected = {s.name for s in schema.sections} | {README.lower(), "lists"}
+    strangers = [s for s in present if s.strip().lower() not in expected]
     found = f"; found {', '.join(repr(s) for s in strangers)}" if strangers else ""
     message = (
         f"sheet '{name}' is missing{found}: each section's sheet must keep its name — rename "

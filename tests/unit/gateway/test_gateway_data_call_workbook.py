@@ -202,6 +202,12 @@ def test_a_renamed_sheet_is_named_with_what_was_found() -> None:
     assert problem.message.startswith("sheet 'budget' is missing; found 'Budget FY26'")
 
 
+def test_sheet_names_match_in_any_letter_case_as_in_excel() -> None:
+    workbook = fill(template(), example_sections(FY))
+    workbook["staffing"].title = "Staffing "
+    assert read_workbook(saved(workbook), SCHEMA, FY, PROVIDER).sections == example_sections(FY)
+
+
 def test_text_in_a_numeric_cell_is_named_by_sheet_row_and_column() -> None:
     workbook = fill(template(), example_sections(FY))
     workbook["staffing"]["B3"] = "twenty"
