@@ -12,7 +12,9 @@
 Errors answer ``{"error": {"code", "message", "errors": [{sheet, row, column, field,
 message}]}}``: 400 BAD_REQUEST, 401 UNAUTHENTICATED, 403 FORBIDDEN, 404 NOT_FOUND,
 409 CONFLICT (a version under review, lost races), 415 UNSUPPORTED_MEDIA_TYPE,
-422 INVALID_WORKBOOK (``errors`` lists each problem).
+422 INVALID_WORKBOOK (``errors`` lists each problem). A body over the gateway's 1 MB limit
+(``gateway.app.MAX_BODY_BYTES``; a filled template is tens of kilobytes) gets FastAPI's
+plain 413 before this code runs.
 """
 
 from collections.abc import Iterator, Sequence
