@@ -3,6 +3,7 @@ stores, the tool-event outbox, and the ``ProviderTools`` bundle the gateway runt
 
 from dataclasses import dataclass
 
+from gateway.provider_tools.assessments import SelfAssessments
 from gateway.provider_tools.events import ToolEventOutbox
 
 
@@ -11,3 +12,4 @@ class ProviderTools:
     """One field per tool, wired in ``gateway.bootstrap``."""
 
     events: ToolEventOutbox
+    assessments: SelfAssessments
