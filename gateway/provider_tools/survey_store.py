@@ -15,7 +15,12 @@ never lost and never counted twice. Responses of a batch that never committed ar
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from typing import Any, Protocol
+
+import yaml
+from pymongo import ReplaceOne
 
 from gateway.provider_tools.events import (
     PENDING_EVENTS,
@@ -23,11 +28,19 @@ from gateway.provider_tools.events import (
     MongoOutboxSource,
     OutboxSource,
 )
-from shared.domain.survey import SurveyResponse, SurveyWave, WaveStatus
+from shared.domain.survey import SurveyCatalog, SurveyResponse, SurveyWave, WaveStatus
+from shared.mongo import bulk_write_chunked
 
 WAVES = "survey_waves"
 RESPONSES = "survey_responses"
 JsonEvent = dict[str, Any]
+
+
+@cache
+def load_survey_catalog() -> SurveyCatalog:
+    """The shipped survey catalog ``shared/catalog/tools/survey.yaml`` (validated, cached)."""
+    resource = files("shared.catalog").joinpath("tools", "survey.yaml")
+    return SurveyCatalog.model_validate(yaml.safe_load(resource.read_text(encoding="utf-8")))
 
 
 class WaveExistsError(Exception):
@@ -69,7 +82,9 @@ class SurveyStore(Protocol):
         """Which of ``ids`` are responses of a committed batch of the wave."""
         ...
 
-    async def write_batch(self, wave_id: str, batch: str, responses: Sequence[SurveyResponse]) -> None:
+    async def write_batch(
+        self, wave_id: str, batch: str, responses: Sequence[SurveyResponse]
+    ) -> None:
         """Write responses tagged ``batch`` (not yet counted: see ``commit_batch``)."""
         ...
 
@@ -102,7 +117,12 @@ def _wave(document: dict[str, Any]) -> StoredWave:
 
 def _response_document(response: SurveyResponse, batch: str) -> dict[str, Any]:
     fields = response.model_dump(mode="json", exclude={"id"})
-    return {"_id": f"{response.wave}|{response.id}", "response_id": response.id, **fields, "batch": batch}
+    return {
+        "_id": f"{response.wave}|{response.id}",
+        "response_id": response.id,
+        **fields,
+        "batch": batch,
+    }
 
 
 def _response(document: dict[str, Any]) -> SurveyResponse:
@@ -161,9 +181,10 @@ class MongoSurveyStore:
     async def write_batch(
         self, wave_id: str, batch: str, responses: Sequence[SurveyResponse]
     ) -> None:
-        for response in responses:
-            document = _response_document(response, batch)
-            await self._responses.replace_one({"_id": document["_id"]}, document, upsert=True)
+        documents = [_response_document(r, batch) for r in responses]
+        await bulk_write_chunked(
+            self._responses, [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in documents]
+        )
 
     async def commit_batch(self, wave_id: str, batch: str) -> bool:
         result = await self._waves.update_one(

@@ -25,7 +25,8 @@ from pydantic import Field, StringConstraints
 from shared.domain.measures import CatalogModel, Identifier, Text
 
 MEASURE = "customer-satisfaction"
-SOURCE = "survey"
+TOOL = "survey"
+"""The tool's name: the events' ``source`` and the outbox source's name."""
 RATINGS = range(1, 6)
 MAX_ITEMS = 40
 FIXED_COLUMNS = ("role", "agency", "function", "provider", "comment", "response_id")
@@ -247,24 +248,36 @@ class SurveyResponse(CatalogModel):
     comment: str | None = None
 
 
+@dataclass(frozen=True)
+class OwedObservation:
+    """One observation a closed wave owes the pipeline (the outbox makes it an event)."""
+
+    event_id: str
+    qsmo: str
+    measure: str
+    value: float
+    occurred_at: datetime
+    agency: str
+    provider: str | None
+
+
 def satisfaction_events(
     wave: SurveyWave, responses: Sequence[SurveyResponse], catalog: SurveyCatalog
-) -> list[dict[str, object]]:
+) -> list[OwedObservation]:
     """The ``customer-satisfaction`` observations a closed wave owes, one per response:
     qsmo = the function's QSMO, the response's agency and provider, value = the overall
     rating, id ``survey:<wave>:<response id>``, dated ``event_time(wave)``."""
     occurred_at = event_time(wave)
     overall = wave.overall_item.id
     return [
-        {
-            "event_id": f"survey:{wave.id}:{response.id}",
-            "qsmo": catalog.function(response.function).qsmo,
-            "measure": MEASURE,
-            "value": float(response.ratings[overall]),
-            "occurred_at": occurred_at,
-            "agency": response.agency,
-            "provider": response.provider,
-            "source": SOURCE,
-        }
+        OwedObservation(
+            event_id=f"survey:{wave.id}:{response.id}",
+            qsmo=catalog.function(response.function).qsmo,
+            measure=MEASURE,
+            value=float(response.ratings[overall]),
+            occurred_at=occurred_at,
+            agency=response.agency,
+            provider=response.provider,
+        )
         for response in sorted(responses, key=lambda r: r.id)
     ]
