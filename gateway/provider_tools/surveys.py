@@ -25,7 +25,13 @@ from datetime import date, datetime
 from gateway.provider_tools.events import ToolEventInvalidError, ToolEventOutbox, owed_event
 from gateway.provider_tools.survey_store import StoredWave, SurveyStore, WaveExistsError
 from shared.api_keys import Principal
-from shared.authorization import Permission, allows, allows_for_provider, require
+from shared.authorization import (
+    Permission,
+    PermissionDenied,
+    allows,
+    allows_for_provider,
+    require,
+)
 from shared.domain import survey
 from shared.domain.catalog import Catalog
 from shared.domain.providers import ProviderRegistry
@@ -294,6 +300,35 @@ class SurveyTool:
             responses = tuple(await self.store.responses(current))
             self._closed[key] = ClosedWave(current.wave, responses, wave_disclosure(responses))
         return self._closed[key]
+
+    async def comments(
+        self,
+        principal: Principal,
+        wave_id: str,
+        provider_id: str | None,
+        provider_qsmos: Sequence[str],
+    ) -> list[SurveyResponse]:
+        """The wave's responses with a comment (only ``provider_id``'s when given), in
+        comment order (never the order they arrived in); admins, or the provider's own key."""
+        if not self.may_read_comments(principal, provider_id, provider_qsmos):
+            whose = (
+                "every comment" if provider_id is None else f"provider '{provider_id}''s comments"
+            )
+            extra = "" if provider_id is None else " or that provider's own key"
+            message = (
+                f"key '{principal.key_id}' ({principal.role.value}) may not read {whose}: "
+                f"that needs an admin key{extra}."
+            )
+            raise PermissionDenied(principal, Permission.MANAGE_SURVEYS, None, message)
+        responses = await self.store.responses(await self.stored(wave_id))
+        return sorted(
+            (
+                r
+                for r in responses
+                if r.comment is not None and (provider_id is None or r.provider == provider_id)
+            ),
+            key=lambda r: (r.comment or "", r.provider or ""),
+        )
 
     def may_read_comments(
         self, principal: Principal, provider_id: str | None, qsmos: Sequence[str]
