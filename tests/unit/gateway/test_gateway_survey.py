@@ -196,3 +196,13 @@ async def test_only_admin_keys_import(client: httpx.AsyncClient) -> None:
     )
     assert unknown.status_code == 404
     assert WAVE in unknown.json()["error"]["message"]
+
+
+async def test_rows_that_differ_only_in_letter_case_are_two_responses_counted_once_each(
+    client: httpx.AsyncClient,
+) -> None:
+    body = HEADER + "Manager,doi,Payroll,,4,4,\nmanager,DOI,payroll,,4,4,\n"
+    first = await upload(client, body.encode())
+    assert first.json()["stored"] == 2, first.text
+    again = await upload(client, body.encode())
+    assert again.json()["alreadyStored"] == 2
