@@ -31,6 +31,8 @@ WRITE_COLLECTIONS = (
     "notification_subscriptions",
     "notification_acks",
     "provider_self_assessments",
+    "survey_waves",
+    "survey_responses",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
 SERVICE_ENV = {
