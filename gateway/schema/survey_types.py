@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import Enum
 
 import strawberry
+from pydantic import ValidationError
 
 from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
 from gateway.provider_tools.surveys import ResponsesAdded, SurveyNotFoundError
@@ -58,8 +59,16 @@ class SurveyItemInput:
     text: str
     overall: bool = False
 
-    def to_model(self) -> model.SurveyItem:
-        return model.SurveyItem(id=str(self.id), text=self.text, overall=self.overall)
+    def to_model(self, position: int = 0) -> model.SurveyItem:
+        """The item; ``SurveyRejected`` naming ``items[position]`` for a bad id or text."""
+        try:
+            return model.SurveyItem(id=str(self.id), text=self.text, overall=self.overall)
+        except ValidationError:
+            message = (
+                f"item '{str(self.id)[:40]}': give an id of lower-case letters, digits, '-' or "
+                "'_' (up to 32, starting with a letter) and a non-empty text"
+            )
+            raise model.SurveyRejected([model.Problem(f"items[{position}]", message)]) from None
 
 
 @strawberry.type(description="How many people of one agency were invited.")
