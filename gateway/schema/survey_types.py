@@ -14,8 +14,10 @@ from enum import Enum
 import strawberry
 from pydantic import ValidationError
 
+from gateway.context import Info
 from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
 from gateway.provider_tools.surveys import ResponsesAdded, SurveyNotFoundError
+from gateway.schema import fields
 from shared.authorization import PermissionDenied
 from shared.domain import survey as model
 from shared.domain.survey_disclosure import Dimension
@@ -106,6 +108,11 @@ class SurveyWave:
     created_at: datetime
     closed_at: datetime | None
     invitations: SurveyInvitations | None
+
+    @fields.field(description="How many responses the wave holds so far (a count only).")
+    async def response_count(self, info: Info) -> int:
+        tool = info.context.runtime.tools.surveys
+        return len(await tool.store.responses(await tool.stored(self.id)))
 
     @classmethod
     def from_model(cls, wave: model.SurveyWave) -> "SurveyWave":

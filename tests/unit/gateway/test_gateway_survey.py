@@ -80,6 +80,8 @@ async def test_a_wave_from_creation_to_published_results(
     assert again.json() == {"wave": WAVE, "received": 9, "stored": 0, "alreadyStored": 9}
     added = await harness.data(RECORD, {"r": form(role="end-user", overall=2)}, who="admin")
     assert added["recordSurveyResponse"] == {"received": 1, "stored": 1, "alreadyStored": 0}
+    count = await harness.data(f'{{ surveyWave(id: "{WAVE}") {{ responseCount status }} }}')
+    assert count["surveyWave"] == {"responseCount": 10, "status": "OPEN"}
 
     early = await harness.run(RESULTS, {"by": "ROLE"})
     assert error_codes(early) == ["BAD_USER_INPUT"]
