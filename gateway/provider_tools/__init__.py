@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from gateway.provider_tools.assessments import SelfAssessments
 from gateway.provider_tools.data_calls import DataCalls
 from gateway.provider_tools.events import ToolEventOutbox
+from gateway.provider_tools.surveys import SurveyTool
 
 
 @dataclass(frozen=True)
@@ -15,3 +16,4 @@ class ProviderTools:
     events: ToolEventOutbox
     assessments: SelfAssessments
     data_calls: DataCalls
+    surveys: SurveyTool
