@@ -22,8 +22,8 @@ from gateway.auth import authorization_param, identify
 from gateway.context import GatewayContext, get_context
 from gateway.dashboard import mount_dashboard
 from gateway.graphiql import graphiql_page, mount_graphiql_assets
-from gateway.provider_tools.data_call_http import data_call_router
 from gateway.provider_tools import survey_http
+from gateway.provider_tools.data_call_http import data_call_router
 from gateway.result_cache import ResultCache
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import build_schema

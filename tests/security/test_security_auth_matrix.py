@@ -258,6 +258,8 @@ async def _submitted_data_call(lane: SecurityLane, http: httpx.AsyncClient) -> d
         )
         assert "errors" not in response.json(), response.text
     return {"id": f"{ASSESSED}|FY2025"}
+
+
 SURVEY_FY = datetime.now(UTC).year + (1 if datetime.now(UTC).month >= 10 else 0)
 SURVEY_DATES = f'opensOn: "{datetime.now(UTC).date()}", closesOn: "{SURVEY_FY}-09-30"'
 
@@ -397,6 +399,7 @@ MUTATIONS = {
         "($id: ID!)",
         'reviewDataCall(id: $id, decision: RETURN, comments: "budget row missing") { status }',
         _submitted_data_call,
+    ),
     # The survey: admin keys only (MANAGE_SURVEYS).
     "createSurveyWave": MutationRow(
         True,
