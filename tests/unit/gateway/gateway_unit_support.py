@@ -502,7 +502,6 @@ def provider_tools(
     data_calls = DataCalls(
         InMemoryDataCallStore(), providers=framework.providers, clock=lambda: NOW
     )
-    return ProviderTools(events=outbox, assessments=assessments, data_calls=data_calls)
     surveys = SurveyTool(
         survey_store,
         outbox,
@@ -511,7 +510,9 @@ def provider_tools(
         providers=framework.providers,
         clock=lambda: NOW,
     )
-    return ProviderTools(events=outbox, assessments=assessments, surveys=surveys)
+    return ProviderTools(
+        events=outbox, assessments=assessments, data_calls=data_calls, surveys=surveys
+    )
 
 
 def build_harness(settings: GatewaySettings | None = None) -> Harness:
