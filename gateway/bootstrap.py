@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from gateway.analysis_store import MongoAnalysisStore
 from gateway.app import assemble
 from gateway.caching import CachedScorecards, CachedSliceValues, ReadThrough, RefreshAhead
+from gateway.confidential_slices import ConfidentialSliceValues
 from gateway.framework_admin import FrameworkAdmin
 from gateway.framework_announcer import KafkaFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
@@ -43,6 +44,7 @@ from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
+from shared.domain.survey import MEASURE as SURVEY_MEASURE
 from shared.domain.survey import TOOL as SURVEY
 from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
@@ -122,14 +124,15 @@ def create_app(
         ScorecardReader(database, catalog.framework(), qsmo_ids=qsmo_ids),
         ReadThrough(settings.cache_ttl_s, live.is_positioned),
     )
-    values = CachedSliceValues(
+    cached_values = CachedSliceValues(
         MeasureValuesReader(database),
         RefreshAhead(settings.cache_ttl_s, live.is_positioned),
         cacheable_measures=catalog.framework().measure_ids,
     )
+    values = ConfidentialSliceValues(cached_values, [SURVEY_MEASURE])
     live.add_listener("scorecards", scorecards.changed)
-    live.add_listener("scorecards", values.changed)
-    live.on_positioned(values.clear)
+    live.add_listener("scorecards", cached_values.changed)
+    live.on_positioned(cached_values.clear)
     live.add_listener("framework", framework.changed)
     live.on_positioned(scorecards.clear)
     live.on_positioned(framework.clear)
