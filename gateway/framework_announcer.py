@@ -7,20 +7,19 @@ keeps the changes for tests.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from gateway.background_producer import BackgroundProducer
 from shared.codecs import encode
 from shared.events import FrameworkChanged
 
 __all__ = ["FrameworkAnnouncer", "InMemoryFrameworkAnnouncer", "KafkaFrameworkAnnouncer"]
 log = logging.getLogger(__name__)
 
-RETRY_S = 2.0
 ANNOUNCE_TIMEOUT_S = 10.0
 
 
@@ -38,44 +37,22 @@ class KafkaFrameworkAnnouncer:
     """
 
     def __init__(self, make_producer: Callable[[], AIOKafkaProducer], topic: str) -> None:
-        self._make_producer = make_producer
+        self._background = BackgroundProducer(make_producer, "framework")
         self._topic = topic
-        self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:
-        return self._producer is not None
+        return self._background.connected
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._connect(), name="gateway-framework-producer")
-
-    async def _connect(self) -> None:
-        while True:
-            producer = self._make_producer()
-            try:
-                await producer.start()
-                self._producer = producer
-                return
-            except Exception as error:  # Kafka away: keep trying in the background
-                log.warning("framework producer cannot connect", extra={"error": str(error)})
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                await asyncio.sleep(RETRY_S)
+        await self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._producer is not None:
-            await self._producer.stop()
+        await self._background.stop()
 
     async def publish_framework_change(self, change: FrameworkChanged) -> None:
-        if self._producer is None:
-            raise RuntimeError("the Kafka producer is not connected yet")
         key = (change.qsmo or "framework").encode()
-        sent = await self._producer.send(self._topic, encode(change), key=key)
+        sent = await self._background.producer.send(self._topic, encode(change), key=key)
         await asyncio.wait_for(sent, timeout=ANNOUNCE_TIMEOUT_S)
 
 

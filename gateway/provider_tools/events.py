@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from gateway.background_producer import BackgroundProducer
 from gateway.metrics import GatewayMetrics
 from shared.domain.catalog import Catalog
 from shared.domain.providers import ProviderRegistry
@@ -53,7 +54,6 @@ log = logging.getLogger(__name__)
 
 PENDING_EVENTS = "pending_events"
 """The document field holding the events a tool owes (JSON-mode ``AcceptedEvent`` dicts)."""
-RETRY_S = 2.0
 PUBLISH_TIMEOUT_S = 10.0
 SWEEP_BATCH = 200
 
@@ -133,44 +133,21 @@ class KafkaToolEventPublisher:
     """
 
     def __init__(self, make_producer: Callable[[], AIOKafkaProducer], topic: str) -> None:
-        self._make_producer = make_producer
+        self._background = BackgroundProducer(make_producer, "tool-event")
         self._topic = topic
-        self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:
-        return self._producer is not None
+        return self._background.connected
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._connect(), name="gateway-tool-event-producer")
-
-    async def _connect(self) -> None:
-        while True:
-            producer = self._make_producer()
-            try:
-                await producer.start()
-                self._producer = producer
-                return
-            except Exception as error:  # Kafka away: keep trying in the background
-                log.warning("tool-event producer cannot connect", extra={"error": str(error)})
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                await asyncio.sleep(RETRY_S)
+        await self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            await producer.stop()
+        await self._background.stop()
 
     async def publish_tool_events(self, events: Sequence[AcceptedEvent]) -> None:
-        producer = self._producer
-        if producer is None:
-            raise RuntimeError("the Kafka producer is not connected yet")
+        producer = self._background.producer
         async with asyncio.timeout(PUBLISH_TIMEOUT_S):
             sent = [
                 await producer.send(
