@@ -31,7 +31,7 @@ from shared.domain.fiscal import fiscal_year_of
 from shared.mongo import create_mongo_client
 
 SECURITY_AREA = "secrets never logged"
-KEY_PREFIXES = ("qsmo_pub_", "qsmo_admin_", "qsmo_viewer_")
+KEY_PREFIXES = ("qsmo_pub_", "qsmo_admin_", "qsmo_viewer_", "qsmo_prov_")
 ADMIN = Principal(key_id="sec-log-admin", role=Role.ADMIN)
 
 
