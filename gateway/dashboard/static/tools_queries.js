@@ -1,0 +1,52 @@
+// The provider tools' GraphQL documents and HTTP paths, in one place: the self-assessment,
+// the annual data call (GraphQL for status, HTTP for the workbook) and the survey results.
+
+export const OWN_PROVIDER = `query ToolsViewer { viewer { providerId } }`;
+export const DIRECTORY = `query ToolsDirectory { providers { id name qsmoIds } }`;
+
+export const ASSESSMENT = `query ToolsAssessment($provider: ID!, $fy: Int!) {
+  selfAssessmentElements { version elements { id category name definition } }
+  selfAssessment(provider: $provider, fiscalYear: $fy) {
+    id status revision ratings { element rating evidence }
+    categories { category result } overall
+    history { action by at comments } } }`;
+
+const RATINGS_ARGS = "$provider: ID!, $fy: Int!, $ratings: [SelfAssessmentRatingInput!]!";
+export const SAVE_DRAFT = `mutation ToolsSaveDraft(${RATINGS_ARGS}) {
+  saveSelfAssessmentDraft(provider: $provider, fiscalYear: $fy, ratings: $ratings) { id status revision } }`;
+export const SUBMIT = `mutation ToolsSubmit(${RATINGS_ARGS}) {
+  submitSelfAssessment(provider: $provider, fiscalYear: $fy, ratings: $ratings) { id status revision } }`;
+
+export const DATA_CALL = `query ToolsDataCall($provider: ID!, $fy: Int!) {
+  dataCall(provider: $provider, fiscalYear: $fy) {
+    id status templateVersion
+    versions { version status submittedBy submittedAt reason source comments } } }`;
+
+export const SURVEY_WAVES = `query ToolsWaves { surveyWaves { id name fiscalYear status opensOn closesOn } }`;
+export const SURVEY_RESULTS = `query ToolsSurvey($wave: ID!, $group: SurveyGroupBy!, $provider: ID) {
+  surveyResults(wave: $wave, groupBy: $group, provider: $provider) {
+    items { id text overall }
+    overall { key respondents responseRate withheld reason items { item mean } }
+    groups { key respondents responseRate withheld reason items { item mean } } } }`;
+
+export const TO_REVIEW = `query ToolsToReview($qsmo: ID!) {
+  selfAssessmentsToReview(qsmo: $qsmo) { id provider fiscalYear status submittedAt submittedBy
+    ratings { element rating evidence } categories { category result } overall }
+  dataCallsToReview(qsmo: $qsmo) { id provider fiscalYear status
+    versions { version status submittedBy submittedAt reason } sections } }`;
+export const REVIEW_ASSESSMENT = `mutation ToolsReviewAssessment($id: ID!, $decision: ReviewDecision!, $comments: String) {
+  reviewSelfAssessment(id: $id, decision: $decision, comments: $comments) { id status } }`;
+export const REVIEW_DATA_CALL = `mutation ToolsReviewDataCall($id: ID!, $decision: ReviewDecision!, $comments: String) {
+  reviewDataCall(id: $id, decision: $decision, comments: $comments) { id status } }`;
+
+/** The data call's HTTP endpoints, next to the GraphQL endpoint the page talks to. */
+export function dataCallPaths(graphqlUrl, fiscalYear, provider) {
+  const base = new URL(`/v1/data-call/${fiscalYear}/`, graphqlUrl);
+  const who = `provider=${encodeURIComponent(provider)}`;
+  return {
+    template: new URL(`template.xlsx?${who}`, base).href,
+    workbook: new URL(`workbook?${who}`, base).href,
+  };
+}
+
+export const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

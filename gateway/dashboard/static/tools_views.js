@@ -1,0 +1,218 @@
+// Rendering of the provider tools: the self-assessment form, the data call's versions and
+// upload errors, the survey results (withheld groups show no figures) and the reviewer's list.
+// Numbers keep their raw value in data-* attributes so tests and assistive tools read them exactly.
+import { element } from "./views.js";
+
+const CATEGORY_NAMES = {
+  "financial": "Financial", "organizational": "Organizational", "operational": "Operational",
+  "program-management": "Program management", "technology": "Technology",
+};
+export const RATING_WORDS = {
+  1: "1 — not in place", 2: "2 — started", 3: "3 — in place", 4: "4 — measured", 5: "5 — measured and improving",
+};
+const STATUS_WORDS = {
+  DRAFT: "Draft: not submitted yet", SUBMITTED: "Submitted: under review", ACCEPTED: "Accepted",
+  RETURNED: "Returned: correct it and submit again",
+};
+const WHEN = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+const MEAN = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+export function categoryName(id) {
+  return CATEGORY_NAMES[id] || id;
+}
+
+export function statusWords(status) {
+  return STATUS_WORDS[status] || status;
+}
+
+export function when(iso) {
+  return iso ? `${WHEN.format(new Date(iso))} UTC` : "—";
+}
+
+export function mean(value) {
+  return value === null || value === undefined ? "—" : MEAN.format(value);
+}
+
+function statusBadge(status) {
+  return element("span", { class: `badge tool-status-${status}`, "data-status": status }, status);
+}
+
+/** The form: one fieldset per category, per element a rating (1–5) and its evidence. */
+export function renderAssessmentForm(container, elements, ratings, { editable }) {
+  const given = new Map((ratings || []).map((r) => [r.element, r]));
+  const categories = [...new Set(elements.map((e) => e.category))];
+  container.replaceChildren(...categories.map((category) => {
+    const members = elements.filter((e) => e.category === category);
+    return element("fieldset", { class: "sa-category", "data-category": category },
+      element("legend", {}, categoryName(category)),
+      ...members.map((item) => elementRow(item, given.get(item.id), editable)));
+  }));
+}
+
+function elementRow(item, rating, editable) {
+  const select = element("select", {
+    id: `rating-${item.id}`, "data-element": item.id, disabled: !editable,
+    "aria-describedby": `definition-${item.id}`,
+  }, new Option("Not rated", ""), ...[1, 2, 3, 4, 5].map((n) => new Option(RATING_WORDS[n], String(n))));
+  select.value = rating && rating.rating ? String(rating.rating) : "";
+  const evidence = element("textarea", {
+    id: `evidence-${item.id}`, "data-element": item.id, rows: 2, maxlength: 2000, disabled: !editable,
+  });
+  evidence.value = (rating && rating.evidence) || "";
+  return element("div", { class: "sa-element", "data-element": item.id },
+    element("h4", {}, item.name),
+    element("p", { class: "help", id: `definition-${item.id}` }, item.definition),
+    element("div", { class: "sa-inputs" },
+      element("div", { class: "control" }, element("label", { for: select.id }, `Rating: ${item.name}`), select),
+      element("div", { class: "control sa-evidence" },
+        element("label", { for: evidence.id }, `Evidence: ${item.name}`), evidence)));
+}
+
+/** What the form holds, element by element (a rating left at "Not rated" is sent as none). */
+export function readRatings(container) {
+  return [...container.querySelectorAll("select[data-element]")].map((select) => {
+    const evidence = container.querySelector(`textarea[data-element="${select.dataset.element}"]`);
+    return {
+      element: select.dataset.element,
+      rating: select.value === "" ? null : Number(select.value),
+      evidence: evidence.value.trim(),
+    };
+  });
+}
+
+/** One sentence on where the assessment stands, with the results once accepted. */
+export function describeAssessment(assessment, fiscalYear) {
+  if (!assessment) return `FY${fiscalYear}: nothing saved yet.`;
+  const lines = [`FY${fiscalYear}: ${statusWords(assessment.status)}.`];
+  if (assessment.status === "ACCEPTED" && assessment.overall !== null && assessment.overall !== undefined) {
+    const parts = (assessment.categories || []).map((c) => `${categoryName(c.category)} ${mean(c.result)}`);
+    lines.push(`Overall ${mean(assessment.overall)} (${parts.join(", ")}).`);
+  }
+  return lines.join(" ");
+}
+
+export function renderHistory(list, history) {
+  list.replaceChildren(...(history || []).map((entry) => element("li", { "data-action": entry.action },
+    `${when(entry.at)} — ${entry.action.toLowerCase()} by ${entry.by}`,
+    entry.comments ? element("q", { class: "history-comments" }, entry.comments) : null)));
+}
+
+/** The latest reviewer comments of a returned (or accepted) submission, if any. */
+export function renderComments(box, comments) {
+  box.hidden = !comments;
+  box.replaceChildren(...(comments ? [element("strong", {}, "Reviewer comments: "), comments] : []));
+}
+
+export function renderVersions(table, versions) {
+  table.hidden = !versions || !versions.length;
+  if (table.hidden) return;
+  table.replaceChildren(
+    element("caption", {}, "Versions submitted (the newest first)"),
+    element("thead", {}, element("tr", {},
+      ...["Version", "Status", "Submitted", "By", "Reason", "Reviewer comments"].map((h) => element("th", { scope: "col" }, h)))),
+    element("tbody", {}, ...[...versions].reverse().map((v) => element("tr", { "data-version": v.version },
+      element("th", { scope: "row" }, `v${v.version}`), element("td", {}, statusBadge(v.status)),
+      element("td", {}, when(v.submittedAt)), element("td", {}, v.submittedBy || "—"),
+      element("td", {}, v.reason || "—"), element("td", {}, v.comments || "—")))));
+}
+
+/** The workbook's problems, one line each: sheet, row, column, then what to do. */
+export function renderUploadErrors(list, errors) {
+  list.hidden = !errors || !errors.length;
+  list.replaceChildren(...(errors || []).map((e) => {
+    const where = [e.sheet && `sheet '${e.sheet}'`, e.row && `row ${e.row}`, e.column && `column ${e.column}`]
+      .filter(Boolean).join(", ");
+    return element("li", { "data-sheet": e.sheet || "", "data-row": e.row || "", "data-column": e.column || "" },
+      where ? `${where}: ${e.message}` : e.message);
+  }));
+}
+
+/** Survey results: per group its respondents, response rate and item means; a withheld group
+ * says so and why, and shows no figures at all. */
+export function renderSurvey(table, results, groupLabel) {
+  const items = results.items;
+  table.hidden = false;
+  const rows = [{ ...results.overall, key: "All respondents", total: true }, ...results.groups];
+  table.replaceChildren(
+    element("caption", {}, `Results by ${groupLabel.toLowerCase()} (means on a 1–5 scale)`),
+    element("thead", {}, element("tr", {},
+      element("th", { scope: "col" }, groupLabel), element("th", { scope: "col" }, "Respondents"),
+      element("th", { scope: "col" }, "Response rate"),
+      ...items.map((i) => element("th", { scope: "col", "data-item": i.id }, i.overall ? `${i.text} (overall)` : i.text)))),
+    element("tbody", {}, ...rows.map((group) => surveyRow(group, items))));
+}
+
+function surveyRow(group, items) {
+  const line = element("tr", {
+    "data-group": group.key, "data-withheld": String(Boolean(group.withheld)), class: group.total ? "total" : null,
+  }, element("th", { scope: "row" }, group.key));
+  if (group.withheld) {
+    line.append(element("td", { colspan: items.length + 2, class: "withheld" },
+      element("strong", {}, "Withheld"), ` — ${group.reason || "fewer than 5 respondents"}`));
+    return line;
+  }
+  const means = new Map((group.items || []).map((i) => [i.item, i.mean]));
+  const rate = group.responseRate;
+  line.append(element("td", { class: "number", "data-raw": group.respondents }, String(group.respondents)));
+  line.append(element("td", { class: "number", "data-raw": rate ?? "" },
+    rate === null || rate === undefined ? "—" : `${Math.round(rate * 1000) / 10}%`));
+  for (const item of items) {
+    const value = means.get(item.id);
+    line.append(element("td", { class: "number", "data-item": item.id, "data-raw": value ?? "" }, mean(value)));
+  }
+  return line;
+}
+
+/** The reviewer's queue: one row per submission, each with a button that opens it. */
+export function renderReviewList(table, submissions, providerName) {
+  table.replaceChildren(
+    element("caption", {}, submissions.length
+      ? `${submissions.length} submission${submissions.length === 1 ? "" : "s"} waiting for a review`
+      : "Nothing waiting for a review"),
+    element("thead", {}, element("tr", {},
+      ...["Submission", "Provider", "Fiscal year", "Submitted", "By"].map((h) => element("th", { scope: "col" }, h)))),
+    element("tbody", {}, ...submissions.map((s) => element("tr", { "data-kind": s.kind, "data-id": s.id },
+      element("th", { scope: "row" }, element("button", {
+        type: "button", class: "link-button", "data-kind": s.kind, "data-id": s.id,
+        "aria-label": `Review the ${s.label.toLowerCase()} of ${providerName(s.provider)}, FY${s.fiscalYear}`,
+      }, s.label)),
+      element("td", {}, providerName(s.provider)), element("td", {}, `FY${s.fiscalYear}`),
+      element("td", {}, when(s.submittedAt)), element("td", {}, s.submittedBy || "—")))));
+}
+
+/** A self-assessment as the reviewer reads it: results, then each element's rating and evidence. */
+export function renderAssessmentReview(body, assessment, elements) {
+  const byId = new Map(elements.map((e) => [e.id, e]));
+  const parts = (assessment.categories || []).map((c) => `${categoryName(c.category)} ${mean(c.result)}`);
+  body.replaceChildren(
+    element("p", { class: "tool-status" }, `Overall ${mean(assessment.overall)}: ${parts.join(", ")}.`),
+    element("table", { class: "tool-table" },
+      element("caption", {}, "Ratings and evidence"),
+      element("thead", {}, element("tr", {},
+        ...["Category", "Element", "Rating", "Evidence"].map((h) => element("th", { scope: "col" }, h)))),
+      element("tbody", {}, ...assessment.ratings.map((r) => element("tr", { "data-element": r.element },
+        element("td", {}, categoryName((byId.get(r.element) || {}).category)),
+        element("th", { scope: "row" }, (byId.get(r.element) || { name: r.element }).name),
+        element("td", { class: "number", "data-raw": r.rating }, String(r.rating)),
+        element("td", {}, r.evidence || "—"))))));
+}
+
+/** A data call as the reviewer reads it: each section's fields or rows. */
+export function renderDataCallReview(body, dataCall) {
+  const latest = dataCall.versions[dataCall.versions.length - 1];
+  const sections = dataCall.sections || {};
+  body.replaceChildren(
+    element("p", { class: "tool-status" }, `Version ${latest.version}` +
+      (latest.reason ? ` — correction: ${latest.reason}` : "") + "."),
+    ...Object.entries(sections).map(([name, content]) => sectionTable(name, content)));
+}
+
+function sectionTable(name, content) {
+  const rows = Array.isArray(content) ? content : (content && content.rows) || [content];
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r || {})))];
+  return element("table", { class: "tool-table", "data-section": name },
+    element("caption", {}, name),
+    element("thead", {}, element("tr", {}, ...columns.map((c) => element("th", { scope: "col" }, c)))),
+    element("tbody", {}, ...rows.map((r) => element("tr", {},
+      ...columns.map((c) => element("td", {}, Array.isArray(r[c]) ? r[c].join(", ") : String(r[c] ?? "—")))))));
+}
