@@ -132,11 +132,9 @@ async function loadAssessment() {
 
 async function saveAssessment(submit) {
   const { provider, fy } = chosen();
-  const all = readRatings($("sa-categories"));
-  // A draft keeps what is filled in so far; a submission sends every element (the API says
-  // which one lacks a rating or evidence).
-  const ratings = (submit ? all : all.filter((r) => r.rating !== null))
-    .map((r) => ({ element: r.element, rating: r.rating, evidence: r.evidence }));
+  // What is rated so far: a draft keeps it; a submission of fewer than every element is
+  // refused by the API, which names the elements left to rate.
+  const ratings = readRatings($("sa-categories")).filter((r) => r.rating !== null);
   say("sa-message", submit ? "Submitting…" : "Saving the draft…");
   const data = await ask(submit ? Q.SUBMIT : Q.SAVE_DRAFT, { provider, fy, ratings });
   const saved = submit ? data.submitSelfAssessment : data.saveSelfAssessmentDraft;
