@@ -3,7 +3,8 @@
 ``create_app()`` with no arguments builds the production app from ``QSMO_*`` and
 ``QSMO_GATEWAY_*``; tests pass their own settings or keys. Nothing connects until the app's
 lifespan starts: then the live feed starts consuming and the framework-change producer
-connects (both keep retrying while Kafka is away), and the gateway's indexes are created.
+connects (both keep retrying while Kafka is away), the provider tools' event outbox starts
+sweeping (``gateway.provider_tools.events``), and the gateway's indexes are created.
 """
 
 import asyncio
@@ -23,6 +24,11 @@ from gateway.framework_announcer import KafkaFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
 from gateway.live import LiveFeed
 from gateway.metrics import GatewayMetrics
+from gateway.provider_tools import ProviderTools
+from gateway.provider_tools.assessment_store import MongoAssessmentStore, load_element_catalog
+from gateway.provider_tools.assessments import TOOL as SELF_ASSESSMENT
+from gateway.provider_tools.assessments import SelfAssessments
+from gateway.provider_tools.events import KafkaToolEventPublisher, ToolEventOutbox
 from gateway.result_cache import ResultCache
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
@@ -37,6 +43,7 @@ from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings, refuse_unsafe_in_production
+from shared.topics import EVENTS
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0
@@ -120,6 +127,32 @@ def create_app(
     live.add_listener("framework", framework.changed)
     live.on_positioned(scorecards.clear)
     live.on_positioned(framework.clear)
+    tool_publisher = KafkaToolEventPublisher(
+        lambda: create_producer(
+            platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
+        ),
+        EVENTS,
+    )
+    assessment_store = MongoAssessmentStore(database)
+    outbox = ToolEventOutbox(
+        tool_publisher,
+        [(SELF_ASSESSMENT, assessment_store)],
+        clock=clock,
+        interval_s=settings.outbox_interval_s,
+        metrics=metrics,
+    )
+    tools = ProviderTools(
+        events=outbox,
+        assessments=SelfAssessments(
+            assessment_store,
+            outbox,
+            catalog=catalog,
+            elements=load_element_catalog(),
+            providers=framework.providers,
+            qsmo_ids=qsmo_ids,
+            clock=clock,
+        ),
+    )
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
     live.add_listener("scorecards", results.scorecard_changed)
     live.add_listener("framework", results.everything_changed)
@@ -141,6 +174,7 @@ def create_app(
         metrics=metrics,
         registry=registry,
         clock=clock,
+        tools=tools,
     )
     prepared: list[asyncio.Task[None]] = []
 
@@ -148,6 +182,7 @@ def create_app(
         while True:
             try:
                 await analysis.create_indexes()
+                await assessment_store.create_indexes()
                 return
             except Exception as error:  # store away: the gateway still answers what it can
                 log.warning("cannot create indexes yet", extra={"error": str(error)})
@@ -156,12 +191,16 @@ def create_app(
     async def on_start() -> None:
         prepared.append(asyncio.create_task(prepare_store(), name="gateway-indexes"))
         await announcer.start()
+        await tool_publisher.start()
+        outbox.start()
         await live.start()
 
     async def on_stop() -> None:
         for task in prepared:
             task.cancel()
         await live.stop()
+        await outbox.stop()
+        await tool_publisher.stop()
         await announcer.stop()
         await mongo.close()
 

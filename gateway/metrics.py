@@ -95,6 +95,19 @@ class GatewayMetrics:
             ["subscription"],
             registry=registry,
         )
+        self.tool_events_published = Counter(
+            "qsmo_gateway_tool_events_published_total",
+            "Events the provider tools owed and published on the events topic, by tool "
+            "(self-assessment, survey).",
+            ["kind"],
+            registry=registry,
+        )
+        self.tool_events_pending = Gauge(
+            "qsmo_gateway_tool_events_pending",
+            "Owed tool events the last outbox sweep could not publish, by tool.",
+            ["kind"],
+            registry=registry,
+        )
 
     def operation_label(self, name: str | None) -> str:
         """A bounded label for a client-chosen operation name."""

@@ -16,6 +16,7 @@ from gateway.ports import (
     NotificationSubscriptions,
     ScorecardReads,
 )
+from gateway.provider_tools import ProviderTools
 from gateway.settings import GatewaySettings
 from shared.api_keys import ApiKeyRing
 from shared.domain.catalog import Catalog
@@ -39,3 +40,4 @@ class GatewayRuntime:
     metrics: GatewayMetrics
     registry: CollectorRegistry
     clock: Clock
+    tools: ProviderTools

@@ -56,6 +56,9 @@ class GatewaySettings(ServiceSettings):
     """Messages buffered per subscriber; a subscriber that falls this far behind is dropped."""
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
     connection_init_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    outbox_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    """How often the tool-event outbox sweeps for events the provider tools still owe (an
+    accepted self-assessment, a closed survey wave) and publishes them."""
 
     @model_validator(mode="after")
     def _default_page_fits(self) -> Self:

@@ -24,6 +24,10 @@ from gateway.framework_announcer import InMemoryFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
 from gateway.live import LiveFeed
 from gateway.metrics import GatewayMetrics
+from gateway.provider_tools import ProviderTools
+from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
+from gateway.provider_tools.assessments import SelfAssessments
+from gateway.provider_tools.events import InMemoryToolEventPublisher, ToolEventOutbox
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import GatewaySchema, build_schema
 from gateway.settings import GatewaySettings
@@ -457,6 +461,33 @@ def error_codes(result: ExecutionResult) -> list[str]:
     return [str((e.extensions or {}).get("code")) for e in result.errors or ()]
 
 
+def provider_tools(
+    catalog: Catalog, framework: FrameworkAdmin, metrics: GatewayMetrics
+) -> ProviderTools:
+    """The provider tools on in-memory stores and an in-memory event publisher."""
+    store = InMemoryAssessmentStore()
+    outbox = ToolEventOutbox(
+        InMemoryToolEventPublisher(),
+        [("self-assessment", store)],
+        clock=lambda: NOW,
+        metrics=metrics,
+    )
+
+    async def qsmo_ids() -> list[str]:
+        return [q.id for q in await framework.qsmos()]
+
+    assessments = SelfAssessments(
+        store,
+        outbox,
+        catalog=catalog,
+        elements=load_element_catalog(),
+        providers=framework.providers,
+        qsmo_ids=qsmo_ids,
+        clock=lambda: NOW,
+    )
+    return ProviderTools(events=outbox, assessments=assessments)
+
+
 def build_harness(settings: GatewaySettings | None = None) -> Harness:
     settings = settings or GatewaySettings()
     catalog = load_catalog()
@@ -469,13 +500,14 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
     announced = InMemoryFrameworkAnnouncer()
     framework_log = InMemoryFrameworkLog()
     limits = Limits.from_settings(settings, catalog_list_sizes(catalog))
+    framework = FrameworkAdmin(framework_log, announced, catalog=catalog, clock=lambda: NOW)
     runtime = GatewayRuntime(
         settings=settings,
         limits=limits,
         catalog=catalog,
         key_ring=key_ring(),
         scorecards=scorecards,
-        framework=FrameworkAdmin(framework_log, announced, catalog=catalog, clock=lambda: NOW),
+        framework=framework,
         values=values,
         notifications=notifications,
         subscriptions=SubscriptionsView(notifications),
@@ -484,6 +516,7 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         metrics=metrics,
         registry=registry,
         clock=lambda: NOW,
+        tools=provider_tools(catalog, framework, metrics),
     )
     schema = build_schema(limits, metrics)
     return Harness(
