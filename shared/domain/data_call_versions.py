@@ -1,0 +1,351 @@
+"""A provider's data call for one fiscal year: its versions, their review and their diff (pure).
+
+Every submission is a new immutable version (1, 2, …) with who, when, the template version
+and — from the second on — the reason for the correction. The latest version is
+``SUBMITTED`` until a reviewer ``ACCEPT``s or ``RETURN``s it (returning needs comments); while
+one is under review no other may be submitted. An accepted version stays what
+``providerComparison`` shows until a correction is accepted in its turn
+(``DataCall.accepted``). ``diff_sections`` is the audit trail's field-level summary.
+
+Time is an argument: nothing here reads the clock.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from shared.domain.data_call import DataCallSchema, Section
+
+MAX_VERSIONS = 50
+"""Versions one provider may submit for one fiscal year (bounds the stored document)."""
+MAX_TEXT = 2000
+"""Characters of a reason or review comments."""
+
+
+class DataCallStatus(StrEnum):
+    """Where a version stands: under review, accepted, or returned for correction."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class Decision(StrEnum):
+    """A reviewer's decision on the version under review."""
+
+    ACCEPT = "accept"
+    RETURN = "return"
+
+
+class SubmissionSource(StrEnum):
+    """How a version arrived: the ``submitDataCall`` mutation or an uploaded workbook."""
+
+    GRAPHQL = "graphql"
+    WORKBOOK = "workbook"
+
+
+class Review(BaseModel):
+    """Who decided what about a version, when, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: Decision
+    comments: str | None
+    by: str
+    at: AwareDatetime
+
+
+class DataCallVersion(BaseModel):
+    """One submission; its sections never change (only its status and review do, once)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    template_version: str
+    sections: dict[str, Any]
+    submitted_by: str
+    submitted_at: AwareDatetime
+    reason: str | None
+    source: SubmissionSource
+    status: DataCallStatus
+    review: Review | None = None
+
+
+class DataCall(BaseModel):
+    """A provider's data call of one fiscal year: every version, oldest first.
+
+    ``revision`` counts stored changes; the store replaces a document only if its revision
+    is still the one read (compare-and-set).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    provider: str
+    fiscal_year: int
+    revision: int
+    versions: tuple[DataCallVersion, ...]
+
+    @property
+    def latest(self) -> DataCallVersion:
+        return self.versions[-1]
+
+    @property
+    def status(self) -> DataCallStatus:
+        """The latest version's status."""
+        return self.latest.status
+
+    @property
+    def accepted(self) -> DataCallVersion | None:
+        """The newest accepted version (what cost figures come from), if any."""
+        return next(
+            (v for v in reversed(self.versions) if v.status is DataCallStatus.ACCEPTED), None
+        )
+
+    def version(self, number: int) -> DataCallVersion | None:
+        return self.versions[number - 1] if 1 <= number <= len(self.versions) else None
+
+
+def data_call_id(provider: str, fiscal_year: int) -> str:
+    """``doi-ibc|FY2026``: one data call per provider and fiscal year."""
+    return f"{provider}|FY{fiscal_year}"
+
+
+class RefusalCode(StrEnum):
+    """Why a submission or a review was refused (stable; clients may branch on them)."""
+
+    UNDER_REVIEW = "under_review"
+    REASON_REQUIRED = "reason_required"
+    TOO_MANY_VERSIONS = "too_many_versions"
+    NOT_UNDER_REVIEW = "not_under_review"
+    NOT_THE_VERSION_UNDER_REVIEW = "not_the_version_under_review"
+    COMMENTS_REQUIRED = "comments_required"
+    TEXT_TOO_LONG = "text_too_long"
+
+
+class DataCallRefused(ValueError):  # noqa: N818 - a refusal of input, like ValueError
+    """The lifecycle forbids this now; ``field`` names the argument to change, if one."""
+
+    def __init__(self, code: RefusalCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def submit(
+    call: DataCall | None,
+    *,
+    provider: str,
+    fiscal_year: int,
+    sections: dict[str, Any],
+    template_version: str,
+    by: str,
+    at: datetime,
+    reason: str | None,
+    source: SubmissionSource,
+) -> DataCall:
+    """``call`` with a new ``SUBMITTED`` version of (already validated) ``sections``.
+
+    Refused while the latest version is under review, for a correction (any version after
+    the first) without a reason, and after ``MAX_VERSIONS`` versions.
+    """
+    reason = _text(reason, "reason")
+    if call is not None:
+        latest = call.latest
+        if latest.status is DataCallStatus.SUBMITTED:
+            raise DataCallRefused(
+                RefusalCode.UNDER_REVIEW,
+                f"version {latest.number} of {provider}'s FY{fiscal_year} data call is under "
+                f"review since {latest.submitted_at:%Y-%m-%d %H:%M} UTC; wait for the review, "
+                "or ask the reviewer to return it, then submit your correction",
+            )
+        if reason is None:
+            raise DataCallRefused(
+                RefusalCode.REASON_REQUIRED,
+                f"version {latest.number} exists ({latest.status.value}), so this is a "
+                "correction: give a reason saying what changed and why",
+                field="reason",
+            )
+        if len(call.versions) >= MAX_VERSIONS:
+            raise DataCallRefused(
+                RefusalCode.TOO_MANY_VERSIONS,
+                f"FY{fiscal_year} already has {MAX_VERSIONS} versions; ask the QSMO to help",
+            )
+    version = DataCallVersion(
+        number=1 if call is None else len(call.versions) + 1,
+        template_version=template_version,
+        sections=sections,
+        submitted_by=by,
+        submitted_at=at,
+        reason=reason,
+        source=source,
+        status=DataCallStatus.SUBMITTED,
+    )
+    if call is None:
+        return DataCall(
+            id=data_call_id(provider, fiscal_year),
+            provider=provider,
+            fiscal_year=fiscal_year,
+            revision=1,
+            versions=(version,),
+        )
+    return call.model_copy(
+        update={"revision": call.revision + 1, "versions": (*call.versions, version)}
+    )
+
+
+def review(
+    call: DataCall,
+    *,
+    decision: Decision,
+    comments: str | None,
+    by: str,
+    at: datetime,
+    version: int | None = None,
+) -> DataCall:
+    """``call`` with its version under review accepted or returned.
+
+    ``version`` (optional) must be the one under review: a reviewer who looked at an older
+    one is told so. Returning needs comments (what to correct).
+    """
+    latest = call.latest
+    if latest.status is not DataCallStatus.SUBMITTED:
+        raise DataCallRefused(
+            RefusalCode.NOT_UNDER_REVIEW,
+            f"nothing of {call.provider}'s FY{call.fiscal_year} data call is under review: "
+            f"version {latest.number} is {latest.status.value} already",
+        )
+    if version is not None and version != latest.number:
+        raise DataCallRefused(
+            RefusalCode.NOT_THE_VERSION_UNDER_REVIEW,
+            f"version {version} is not under review; version {latest.number} is — look at it "
+            "and review that one",
+            field="version",
+        )
+    comments = _text(comments, "comments")
+    if decision is Decision.RETURN and comments is None:
+        raise DataCallRefused(
+            RefusalCode.COMMENTS_REQUIRED,
+            "returning a data call needs comments: tell the provider what to correct",
+            field="comments",
+        )
+    status = DataCallStatus.ACCEPTED if decision is Decision.ACCEPT else DataCallStatus.RETURNED
+    reviewed = latest.model_copy(
+        update={
+            "status": status,
+            "review": Review(decision=decision, comments=comments, by=by, at=at),
+        }
+    )
+    return call.model_copy(
+        update={"revision": call.revision + 1, "versions": (*call.versions[:-1], reviewed)}
+    )
+
+
+def _text(value: str | None, field: str) -> str | None:
+    """Trimmed text, None when empty; refused beyond ``MAX_TEXT`` characters."""
+    cleaned = (value or "").strip()
+    if len(cleaned) > MAX_TEXT:
+        raise DataCallRefused(
+            RefusalCode.TEXT_TOO_LONG,
+            f"{field} has {len(cleaned)} characters; shorten it to at most {MAX_TEXT}",
+            field=field,
+        )
+    return cleaned or None
+
+
+class ChangeKind(StrEnum):
+    """A row added or removed, or one field's value changed."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    """One difference between two versions.
+
+    ``key`` is the row's key (``payroll``, ``2026``; None in ``demographics``); ``field`` is
+    None when a whole row was added or removed (``before``/``after`` then hold the row).
+    """
+
+    section: str
+    key: str | None
+    field: str | None
+    kind: ChangeKind
+    before: object
+    after: object
+
+    def describe(self) -> str:
+        """``staffing 'payroll' federal_fte: 10 → 12`` and the like."""
+        where = self.section + ("" if self.key is None else f" '{self.key}'")
+        if self.field is None:
+            return f"{where}: row {self.kind.value}"
+        return f"{where} {self.field}: {_shown(self.before)} → {_shown(self.after)}"
+
+
+def diff_sections(
+    schema: DataCallSchema, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> list[SectionChange]:
+    """What changed from ``before`` to ``after``, section by section in schema order; rows
+    are matched by their key (``x-row-key``), so reordering rows changes nothing."""
+    changes: list[SectionChange] = []
+    for section in schema.sections:
+        old, new = before.get(section.name), after.get(section.name)
+        if section.has_rows:
+            changes.extend(_row_changes(section, old or [], new or []))
+        else:
+            changes.extend(_field_changes(section, None, old or {}, new or {}))
+    return changes
+
+
+def _row_changes(
+    section: Section, before: Iterable[Mapping[str, Any]], after: Iterable[Mapping[str, Any]]
+) -> list[SectionChange]:
+    key = section.row_key or ""
+    old = {str(r.get(key)): r for r in before}
+    new = {str(r.get(key)): r for r in after}
+    changes: list[SectionChange] = []
+    for name in [*old, *(k for k in new if k not in old)]:
+        if name not in new:
+            changes.append(
+                SectionChange(section.name, name, None, ChangeKind.REMOVED, old[name], None)
+            )
+        elif name not in old:
+            changes.append(
+                SectionChange(section.name, name, None, ChangeKind.ADDED, None, new[name])
+            )
+        else:
+            changes.extend(_field_changes(section, name, old[name], new[name]))
+    return changes
+
+
+def _field_changes(
+    section: Section, key: str | None, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> list[SectionChange]:
+    changes = []
+    for field in section.fields:
+        old, new = before.get(field.name), after.get(field.name)
+        if old != new:
+            kind = (
+                ChangeKind.ADDED
+                if old is None
+                else ChangeKind.REMOVED
+                if new is None
+                else ChangeKind.CHANGED
+            )
+            changes.append(SectionChange(section.name, key, field.name, kind, old, new))
+    return changes
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value)
