@@ -1,0 +1,192 @@
+"""Disclosure control for survey results (pure): which groups' figures may be published.
+
+FRAMEWORK.md rev. 2: results are shown only for groups of at least 5 respondents, and a
+smaller group's figures are withheld "also in totals from which they could be subtracted".
+
+The results queries can publish, for one wave, these **tables** (``GroupKey``): the total;
+groups by role, agency, function and provider; and, restricted to one provider, that
+provider's groups by role, agency and function. Every figure of a group (respondents, each
+item's mean, hence each item's sum) is a linear function of the per-cell counts and sums of
+the full cross-classification (role × agency × function × provider). So a combination of
+published figures can reveal exactly the sets whose indicator vector (over the cells) lies
+in the linear span of the published groups' indicator vectors.
+
+``disclose`` decides the whole family at once, so that no combination of queries can be used:
+
+1. primary suppression: every group of fewer than ``MIN_RESPONDENTS`` is withheld;
+2. audit: the **sensitive sets** are every partial cross-classification (any subset of the
+   four dimensions fixed to values, "no provider" included) with 1..4 respondents; if one of
+   them lies in the span of the published groups, one more published group overlapping it
+   is withheld (complementary suppression: the smallest, the wave's total last), and the
+   audit runs again, until none does.
+
+The span test is numerical (numpy SVD, a generous tolerance: a doubtful case counts as
+revealed, which only withholds more). tests/unit/domain/test_survey_disclosure_property.py
+checks the outcome with exact rational arithmetic.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import combinations
+
+import numpy as np
+import numpy.typing as npt
+
+MIN_RESPONDENTS = 5
+RESIDUAL_TOLERANCE = 1e-6
+
+Classification = tuple[str, str, str, str | None]
+"""A respondent as the results see them: (role, agency, function, provider or None)."""
+
+
+class Dimension(StrEnum):
+    """What a table groups by; the value is the position in a ``Classification``."""
+
+    ROLE = "role"
+    AGENCY = "agency"
+    FUNCTION = "function"
+    PROVIDER = "provider"
+
+    @property
+    def position(self) -> int:
+        return list(Dimension).index(self)
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """One group of one table: ``scope`` the provider the table is restricted to (None:
+    every response), ``dimension`` None for the table's total, ``value`` the group's value.
+
+    Use ``group_key``: it names a provider's total one way only.
+    """
+
+    scope: str | None
+    dimension: Dimension | None
+    value: str | None
+
+    @property
+    def order(self) -> tuple[str, str, str]:
+        """A sort key (``None`` first)."""
+        return (self.scope or "", self.dimension or "", self.value or "")
+
+
+TOTAL = GroupKey(None, None, None)
+
+
+def group_key(scope: str | None, dimension: Dimension | None, value: str | None) -> GroupKey:
+    """The canonical key: a provider's total (scoped or not) is (None, PROVIDER, provider)."""
+    if scope is not None and dimension in (None, Dimension.PROVIDER):
+        return GroupKey(None, Dimension.PROVIDER, scope)
+    return GroupKey(scope, dimension, value)
+
+
+class WithheldReason(StrEnum):
+    TOO_FEW = "fewer than 5 respondents"
+    COMPLEMENTARY = (
+        "withheld so that a group of fewer than 5 respondents cannot be computed from the "
+        "published figures"
+    )
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The decision for one wave: each group's size and the groups withheld (with why)."""
+
+    sizes: Mapping[GroupKey, int]
+    withheld: Mapping[GroupKey, WithheldReason]
+
+    def published(self, key: GroupKey) -> bool:
+        return key in self.sizes and key not in self.withheld
+
+
+def groups_of(respondent: Classification) -> list[GroupKey]:
+    """Every table group ``respondent`` counts in (see the module docstring's tables)."""
+    role, agency, function, provider = respondent
+    keys = [
+        TOTAL,
+        GroupKey(None, Dimension.ROLE, role),
+        GroupKey(None, Dimension.AGENCY, agency),
+        GroupKey(None, Dimension.FUNCTION, function),
+    ]
+    if provider is not None:
+        keys.append(group_key(None, Dimension.PROVIDER, provider))
+        keys += [group_key(provider, d, respondent[d.position]) for d in _SCOPED]
+    return keys
+
+
+_SCOPED = (Dimension.ROLE, Dimension.AGENCY, Dimension.FUNCTION)
+
+
+def disclose(respondents: Sequence[Classification]) -> Disclosure:
+    """Which groups of the wave's tables may be published (see the module docstring).
+
+    Empty input: no groups. Deterministic: the same respondents in any order give the same
+    decision.
+    """
+    cells = sorted(set(respondents), key=_sortable)
+    index = {cell: i for i, cell in enumerate(cells)}
+    weight = np.zeros(len(cells))
+    members: dict[GroupKey, set[int]] = {}
+    for respondent in respondents:
+        weight[index[respondent]] += 1
+        for key in groups_of(respondent):
+            members.setdefault(key, set()).add(index[respondent])
+    sizes = {key: int(weight[list(cells_of)].sum()) for key, cells_of in members.items()}
+    withheld = {k: WithheldReason.TOO_FEW for k, n in sizes.items() if n < MIN_RESPONDENTS}
+    published = sorted((k for k in sizes if k not in withheld), key=lambda k: k.order)
+    sensitive = _sensitive_sets(cells, weight)
+    while published and len(sensitive):
+        rows = _indicators([members[k] for k in published], len(cells))
+        revealed = _first_in_span(rows, sensitive)
+        if revealed is None:
+            break
+        overlapping = [k for k in published if members[k] & set(np.flatnonzero(revealed))]
+        victim = min(overlapping, key=lambda k: (k == TOTAL, sizes[k], k.scope is None, k.order))
+        published.remove(victim)
+        withheld[victim] = WithheldReason.COMPLEMENTARY
+    return Disclosure(sizes=sizes, withheld=withheld)
+
+
+def _sortable(cell: Classification) -> tuple[str, ...]:
+    return (*cell[:3], cell[3] or "")
+
+
+def _sensitive_sets(
+    cells: Sequence[Classification], weight: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Indicator rows of every partial cross-classification with 1..4 respondents."""
+    found: dict[tuple[int, ...], None] = {}
+    for fixed in _dimension_subsets():
+        by_value: dict[tuple[str | None, ...], list[int]] = {}
+        for i, cell in enumerate(cells):
+            by_value.setdefault(tuple(cell[p] for p in fixed), []).append(i)
+        for indices in by_value.values():
+            if 0 < weight[indices].sum() < MIN_RESPONDENTS:
+                found[tuple(indices)] = None
+    return _indicators([set(s) for s in found], len(cells))
+
+
+def _dimension_subsets() -> Iterable[tuple[int, ...]]:
+    positions = range(len(Dimension))
+    for size in range(len(Dimension) + 1):
+        yield from combinations(positions, size)
+
+
+def _indicators(sets: Sequence[set[int]], width: int) -> npt.NDArray[np.float64]:
+    matrix = np.zeros((len(sets), width))
+    for row, indices in enumerate(sets):
+        matrix[row, list(indices)] = 1.0
+    return matrix
+
+
+def _first_in_span(
+    rows: npt.NDArray[np.float64], candidates: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64] | None:
+    """The first candidate row in the row space of ``rows``, or None."""
+    _, singular, vt = np.linalg.svd(rows, full_matrices=False)
+    tolerance = singular.max(initial=0.0) * max(rows.shape) * np.finfo(float).eps
+    basis = vt[singular > tolerance]
+    residual = candidates - (candidates @ basis.T) @ basis
+    inside = np.flatnonzero(np.linalg.norm(residual, axis=1) < RESIDUAL_TOLERANCE)
+    return candidates[inside[0]] if len(inside) else None
