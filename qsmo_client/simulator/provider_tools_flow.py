@@ -15,6 +15,7 @@ from qsmo_client.simulator.provider_tools_data import (
     survey_csv,
     survey_rows,
 )
+from shared.catalog.survey_catalog import load_survey_catalog
 from shared.domain.catalog import Catalog
 from shared.domain.providers import Provider
 
@@ -113,7 +114,7 @@ def run_survey_wave(
         wave = api.graphql(key, CREATE_WAVE, variables)["createSurveyWave"]
     items = [i["id"] for i in wave["items"]]
     api.graphql(key, INVITE, {"wave": wave["id"], "total": round(responses / INVITED_SHARE)})
-    functions = {f["id"]: f["qsmo"] for f in SURVEY_FUNCTIONS}
+    functions = {f.id: f.qsmo for f in load_survey_catalog().functions}
     providers = {p.id: p for p in catalog.providers}
     at = datetime(fiscal_year, 8, 31, 12, tzinfo=UTC)
     rows = survey_rows(
@@ -131,13 +132,3 @@ def run_survey_wave(
     )
     api.graphql(key, CLOSE, {"wave": wave["id"]})
     return f"{name}: {len(rows)} responses imported ({answer}), wave closed"
-
-
-SURVEY_FUNCTIONS = (
-    {"id": "financial-management", "qsmo": "financial-management"},
-    {"id": "human-resources", "qsmo": "human-resources"},
-    {"id": "payroll", "qsmo": "human-resources"},
-    {"id": "grants", "qsmo": "grants-management"},
-    {"id": "cybersecurity", "qsmo": "cybersecurity"},
-)
-"""The survey catalog's functions and their QSMOs (shared/catalog/tools/survey.yaml)."""

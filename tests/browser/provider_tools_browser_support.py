@@ -1,0 +1,141 @@
+"""What the provider tools' browser tests share: a lane of their own (no simulated history:
+the tools start empty), the keys of every role, the GraphQL API as each role calls it, a
+filled data-call workbook and the screenshots for docs/provider-tools.md."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import httpx
+from dashboard_browser_support import DashboardLane, eventually
+from openpyxl import load_workbook
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys as Key
+from test_dashboard_browser import _displayed
+
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class RoleKeys:
+    """Every development key, by role (``.local/api-keys.json`` of the test stack)."""
+
+    admin: str
+    viewer: str
+    publishers: dict[str, str]
+    providers: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> RoleKeys:
+        raw = json.loads(path.read_text())
+        return cls(raw["admin"], raw["viewer"], dict(raw["publishers"]), dict(raw["providers"]))
+
+
+@dataclass(frozen=True)
+class ToolsApi:
+    """The lane's gateway as one key calls it."""
+
+    lane: DashboardLane
+    key: str
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        response = httpx.post(
+            self.lane.url("gateway", "/graphql"),
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    def get(self, path: str) -> httpx.Response:
+        response = httpx.get(
+            self.lane.url("gateway", path),
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return response
+
+    def post(self, path: str, content: bytes, content_type: str) -> Any:
+        response = httpx.post(
+            self.lane.url("gateway", path),
+            content=content,
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": content_type},
+            timeout=30,
+        )
+        assert response.status_code < 300, response.text
+        return response.json()
+
+
+def sign_in(browser: WebDriver, lane: DashboardLane, key: str, query: str) -> None:
+    """Load ``/?query`` fresh and sign in with ``key``."""
+    browser.get(lane.url("gateway", "/dashboard/dashboard.css"))
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(lane.url("gateway", f"/?{query}"))
+    box = eventually(lambda: _displayed(browser, "api-key"), 15, "the key box")
+    box.send_keys(key, Key.ENTER)
+    eventually(
+        lambda: _displayed(browser, "pages-nav") or _displayed(browser, "tools"), 30, "pages"
+    )
+
+
+def ready(browser: WebDriver, element_id: str, what: str, attribute: str = "data-ready") -> None:
+    eventually(lambda: browser.find_element(By.ID, element_id).get_attribute(attribute), 30, what)
+
+
+def text_of(browser: WebDriver, element_id: str) -> str:
+    return str(browser.find_element(By.ID, element_id).text)
+
+
+def fill_workbook(
+    template: bytes, sections: dict[str, Any], titles: dict[str, dict[str, str]]
+) -> bytes:
+    """The template with ``sections`` written in: each sheet's header row names its columns
+    (``titles``: section → field name → column title; a multiple-choice field is one yes/no
+    column per choice, titled ``<title>: <choice>``)."""
+    book = load_workbook(BytesIO(template))
+    for name, content in sections.items():
+        sheet = book[name]
+        header = {str(c.value): c.column for c in sheet[1] if c.value is not None}
+        rows = content if isinstance(content, list) else [content]
+        for offset, row in enumerate(rows):
+            for field, value in row.items():
+                title = titles[name][field]
+                if isinstance(value, list):
+                    for choice_title, column in header.items():
+                        if choice_title.startswith(f"{title}: "):
+                            chosen = choice_title.removeprefix(f"{title}: ") in value
+                            sheet.cell(2 + offset, column, "yes" if chosen else "no")
+                    continue
+                if isinstance(value, bool):
+                    value = "yes" if value else "no"
+                sheet.cell(2 + offset, header[title], value)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def doc_screenshot(browser: WebDriver, name: str, element_id: str | None = None) -> Path:
+    """A PNG for docs/provider-tools.md: the whole page, or one element of it."""
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    path = IMAGES / name
+    if element_id is None:
+        shot = browser.execute_cdp_cmd(  # type: ignore[no-untyped-call]
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
+    else:
+        target = browser.find_element(By.ID, element_id)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", target)
+        assert target.screenshot(str(path)), path
+    return path
