@@ -18,7 +18,7 @@ from qsmo_client.simulator.provider_tools_data import (
 from shared.catalog import load_catalog
 from shared.catalog.data_call import load_data_call_schema
 from shared.catalog.survey_catalog import load_survey_catalog
-from shared.domain.providers import ProviderRegistry
+from shared.domain.providers import Provider, ProviderRegistry
 from shared.domain.data_call import SECTIONS, validate_sections
 from shared.domain.self_assessment import ElementCatalog, Rating, check_ratings, results
 from shared.domain.survey import ResponseRules, check_columns, new_wave, response_from_row
@@ -34,31 +34,34 @@ LISTED = [Element(e.id, e.category, e.name) for e in ELEMENTS.elements]
 
 
 @pytest.mark.parametrize("provider", ACTIVE, ids=lambda p: p.id)
-def test_each_providers_self_assessment_is_complete_and_acceptable(provider: object) -> None:
-    ratings = self_assessment_ratings(2022, provider, 2026, LISTED)  # type: ignore[arg-type]
+def test_each_providers_self_assessment_is_complete_and_acceptable(provider: Provider) -> None:
+    ratings = self_assessment_ratings(2022, provider, 2026, LISTED)
     given = [Rating(**r) for r in ratings]
     assert check_ratings(ELEMENTS, given, complete=True) == []
     assert [r.element for r in given] == list(ELEMENTS.element_ids)
     overall = results(ELEMENTS, given).overall
+    assert overall is not None
     assert 1 <= overall <= 5
-    assert ratings == self_assessment_ratings(2022, provider, 2026, LISTED)  # type: ignore[arg-type]
+    assert ratings == self_assessment_ratings(2022, provider, 2026, LISTED)
 
 
 def test_larger_providers_rate_themselves_higher_on_average() -> None:
     def overall(provider_id: str) -> float:
         provider = next(p for p in ACTIVE if p.id == provider_id)
         given = [Rating(**r) for r in self_assessment_ratings(2022, provider, 2026, LISTED)]
-        return results(ELEMENTS, given).overall
+        overall = results(ELEMENTS, given).overall
+        assert overall is not None
+        return overall
 
     assert overall("treasury-arc") > overall("dot-esc")
 
 
 @pytest.mark.parametrize("provider", ACTIVE, ids=lambda p: p.id)
-def test_each_providers_data_call_passes_the_template_rules(provider: object) -> None:
-    sections = data_call_sections(2022, provider, 2026)  # type: ignore[arg-type]
+def test_each_providers_data_call_passes_the_template_rules(provider: Provider) -> None:
+    sections = data_call_sections(2022, provider, 2026)
     assert tuple(sections) == SECTIONS
     assert validate_sections(load_data_call_schema(), 2026, sections) == []
-    assert sections == data_call_sections(2022, provider, 2026)  # type: ignore[arg-type]
+    assert sections == data_call_sections(2022, provider, 2026)
 
 
 def test_a_waves_responses_are_valid_rows_of_the_survey_export() -> None:
