@@ -19,7 +19,7 @@ from shared.catalog.survey_catalog import load_survey_catalog
 from shared.domain.catalog import Catalog
 from shared.domain.providers import Provider
 
-ELEMENTS = "{ selfAssessmentElements { version elements { id category name } } }"
+ELEMENTS = "{ selfAssessmentElements { categories { id elements { id name } } } }"
 ASSESSMENT = """query($p: ID!, $fy: Int!) { selfAssessment(provider: $p, fiscalYear: $fy) {
   id status } }"""
 SUBMIT = """mutation($p: ID!, $fy: Int!, $ratings: [SelfAssessmentRatingInput!]!) {
@@ -56,8 +56,8 @@ def submit_self_assessment(
     current = api.graphql(key, ASSESSMENT, {"p": provider.id, "fy": fiscal_year})["selfAssessment"]
     if current and current["status"] in ("SUBMITTED", "ACCEPTED"):
         return f"already {current['status'].lower()}"
-    listed = api.graphql(key, ELEMENTS)["selfAssessmentElements"]["elements"]
-    elements = [Element(e["id"], e["category"], e["name"]) for e in listed]
+    categories = api.graphql(key, ELEMENTS)["selfAssessmentElements"]["categories"]
+    elements = [Element(e["id"], c["id"], e["name"]) for c in categories for e in c["elements"]]
     ratings = self_assessment_ratings(seed, provider, fiscal_year, elements)
     api.graphql(key, SUBMIT, {"p": provider.id, "fy": fiscal_year, "ratings": ratings})
     return f"submitted ({len(ratings)} elements)"

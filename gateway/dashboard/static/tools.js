@@ -118,15 +118,14 @@ async function loadAssessment() {
   const data = await ask(Q.ASSESSMENT, { provider, fy });
   if (provider !== chosen().provider || fy !== chosen().fy) return;
   const assessment = data.selfAssessment;
-  session.elements = data.selfAssessmentElements.elements;
+  session.catalog = data.selfAssessmentElements;
   const editable = !assessment || EDITABLE.has(assessment.status);
-  renderAssessmentForm($("sa-categories"), session.elements, assessment && assessment.ratings, { editable });
+  renderAssessmentForm($("sa-categories"), session.catalog, assessment && assessment.ratings, { editable });
   $("sa-save").disabled = !editable;
   $("sa-submit").disabled = !editable;
   $("sa-status").textContent = describeAssessment(assessment, fy);
   $("sa-section").dataset.status = assessment ? assessment.status : "NONE";
-  const reviews = ((assessment && assessment.history) || []).filter((h) => h.comments);
-  renderComments($("sa-comments"), reviews.length ? reviews[reviews.length - 1].comments : null);
+  renderComments($("sa-comments"), assessment && assessment.status === "RETURNED" ? assessment.reviewComments : null);
   renderHistory($("sa-history-list"), assessment && assessment.history);
 }
 
@@ -252,7 +251,8 @@ async function loadQueue() {
   const latest = (d) => d.versions[d.versions.length - 1];
   session.queue = [
     ...data.selfAssessmentsToReview.map((a) => ({ kind: "self-assessment", label: "Self-assessment", data: a,
-      id: a.id, provider: a.provider, fiscalYear: a.fiscalYear, submittedAt: a.submittedAt, submittedBy: a.submittedBy })),
+      id: a.id, provider: a.providerId, fiscalYear: a.fiscalYear, submittedAt: a.submittedAt,
+      submittedBy: submitter(a.history) })),
     ...data.dataCallsToReview.map((d) => ({ kind: "data-call", label: "Data call", data: d, id: d.id,
       provider: d.provider, fiscalYear: d.fiscalYear, submittedAt: latest(d).submittedAt, submittedBy: latest(d).submittedBy })),
   ];
@@ -260,19 +260,24 @@ async function loadQueue() {
   $("review").dataset.ready = "true";
 }
 
+/** Who submitted last: the newest SUBMITTED entry of the history. */
+function submitter(history) {
+  const submitted = (history || []).filter((h) => h.action === "SUBMITTED");
+  return submitted.length ? submitted[submitted.length - 1].by : null;
+}
+
 async function openSubmission(kind, id) {
   const submission = session.queue.find((s) => s.kind === kind && s.id === id);
   if (!submission) return;
   session.reviewing = submission;
-  if (kind === "self-assessment" && !session.elements) {
-    session.elements = (await ask(`{ selfAssessmentElements { elements { id category name definition } } }`))
-      .selfAssessmentElements.elements;
+  if (kind === "self-assessment" && !session.catalog) {
+    session.catalog = (await ask(Q.ELEMENT_CATALOG)).selfAssessmentElements;
   }
   $("review-detail").hidden = false;
   $("review-detail").dataset.kind = kind;
   $("review-detail-title").textContent =
     `${submission.label} of ${providerName(submission.provider)}, FY${submission.fiscalYear}`;
-  if (kind === "self-assessment") renderAssessmentReview($("review-body"), submission.data, session.elements);
+  if (kind === "self-assessment") renderAssessmentReview($("review-body"), submission.data, session.catalog);
   else renderDataCallReview($("review-body"), submission.data);
   $("review-comments").value = "";
   say("review-message", "");

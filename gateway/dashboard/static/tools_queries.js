@@ -4,12 +4,16 @@
 export const OWN_PROVIDER = `query ToolsViewer { viewer { providerId } }`;
 export const DIRECTORY = `query ToolsDirectory { providers { id name qsmoIds } }`;
 
+const ELEMENTS = `selfAssessmentElements { version scaleLabels { rating label }
+    categories { id name elements { id categoryId name definition } } }`;
+export const ELEMENT_CATALOG = `query ToolsElements { ${ELEMENTS} }`;
+const ASSESSMENT_FIELDS = `id providerId fiscalYear status revision submittedAt reviewedAt reviewedBy
+  reviewComments ratings { elementId categoryId rating evidence }
+  categoryResults { categoryId name result ratedElements } overall`;
 export const ASSESSMENT = `query ToolsAssessment($provider: ID!, $fy: Int!) {
-  selfAssessmentElements { version elements { id category name definition } }
+  ${ELEMENTS}
   selfAssessment(provider: $provider, fiscalYear: $fy) {
-    id status revision ratings { element rating evidence }
-    categories { category result } overall
-    history { action by at comments } } }`;
+    ${ASSESSMENT_FIELDS} history { revision action by at comments } } }`;
 
 const RATINGS_ARGS = "$provider: ID!, $fy: Int!, $ratings: [SelfAssessmentRatingInput!]!";
 export const SAVE_DRAFT = `mutation ToolsSaveDraft(${RATINGS_ARGS}) {
@@ -30,11 +34,11 @@ export const SURVEY_RESULTS = `query ToolsSurvey($wave: ID!, $group: SurveyGroup
     groups { key respondents responseRate withheld reason items { item mean } } } }`;
 
 export const TO_REVIEW = `query ToolsToReview($qsmo: ID!) {
-  selfAssessmentsToReview(qsmo: $qsmo) { id provider fiscalYear status submittedAt submittedBy
-    ratings { element rating evidence } categories { category result } overall }
+  selfAssessmentsToReview(qsmo: $qsmo) { ${ASSESSMENT_FIELDS}
+    history { revision action by at comments } }
   dataCallsToReview(qsmo: $qsmo) { id provider fiscalYear status
     versions { version status submittedBy submittedAt reason } sections } }`;
-export const REVIEW_ASSESSMENT = `mutation ToolsReviewAssessment($id: ID!, $decision: ReviewDecision!, $comments: String) {
+export const REVIEW_ASSESSMENT = `mutation ToolsReviewAssessment($id: ID!, $decision: SelfAssessmentDecision!, $comments: String) {
   reviewSelfAssessment(id: $id, decision: $decision, comments: $comments) { id status } }`;
 export const REVIEW_DATA_CALL = `mutation ToolsReviewDataCall($id: ID!, $decision: ReviewDecision!, $comments: String) {
   reviewDataCall(id: $id, decision: $decision, comments: $comments) { id status } }`;

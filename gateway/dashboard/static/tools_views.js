@@ -3,23 +3,12 @@
 // Numbers keep their raw value in data-* attributes so tests and assistive tools read them exactly.
 import { element } from "./views.js";
 
-const CATEGORY_NAMES = {
-  "financial": "Financial", "organizational": "Organizational", "operational": "Operational",
-  "program-management": "Program management", "technology": "Technology",
-};
-export const RATING_WORDS = {
-  1: "1 — not in place", 2: "2 — started", 3: "3 — in place", 4: "4 — measured", 5: "5 — measured and improving",
-};
 const STATUS_WORDS = {
   DRAFT: "Draft: not submitted yet", SUBMITTED: "Submitted: under review", ACCEPTED: "Accepted",
   RETURNED: "Returned: correct it and submit again",
 };
 const WHEN = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 const MEAN = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-export function categoryName(id) {
-  return CATEGORY_NAMES[id] || id;
-}
 
 export function statusWords(status) {
   return STATUS_WORDS[status] || status;
@@ -37,24 +26,23 @@ function statusBadge(status) {
   return element("span", { class: `badge tool-status-${status}`, "data-status": status }, status);
 }
 
-/** The form: one fieldset per category, per element a rating (1–5) and its evidence. */
-export function renderAssessmentForm(container, elements, ratings, { editable }) {
-  const given = new Map((ratings || []).map((r) => [r.element, r]));
-  const categories = [...new Set(elements.map((e) => e.category))];
-  container.replaceChildren(...categories.map((category) => {
-    const members = elements.filter((e) => e.category === category);
-    return element("fieldset", { class: "sa-category", "data-category": category },
-      element("legend", {}, categoryName(category)),
-      ...members.map((item) => elementRow(item, given.get(item.id), editable)));
-  }));
+/** The form: one fieldset per category, per element a rating (the catalog's scale) and its
+ * evidence. `catalog`: selfAssessmentElements; `ratings`: the assessment's, if any. */
+export function renderAssessmentForm(container, catalog, ratings, { editable }) {
+  const given = new Map((ratings || []).map((r) => [r.elementId, r]));
+  const scale = catalog.scaleLabels.map((s) => new Option(`${s.rating} — ${s.label}`, String(s.rating)));
+  container.replaceChildren(...catalog.categories.map((category) =>
+    element("fieldset", { class: "sa-category", "data-category": category.id },
+      element("legend", {}, category.name),
+      ...category.elements.map((item) => elementRow(item, given.get(item.id), editable, scale)))));
 }
 
-function elementRow(item, rating, editable) {
+function elementRow(item, rating, editable, scale) {
   const select = element("select", {
     id: `rating-${item.id}`, "data-element": item.id, disabled: !editable,
     "aria-describedby": `definition-${item.id}`,
-  }, new Option("Not rated", ""), ...[1, 2, 3, 4, 5].map((n) => new Option(RATING_WORDS[n], String(n))));
-  select.value = rating && rating.rating ? String(rating.rating) : "";
+  }, new Option("Not rated", ""), ...scale.map((option) => option.cloneNode(true)));
+  select.value = rating ? String(rating.rating) : "";
   const evidence = element("textarea", {
     id: `evidence-${item.id}`, "data-element": item.id, rows: 2, maxlength: 2000, disabled: !editable,
   });
@@ -85,10 +73,15 @@ export function describeAssessment(assessment, fiscalYear) {
   if (!assessment) return `FY${fiscalYear}: nothing saved yet.`;
   const lines = [`FY${fiscalYear}: ${statusWords(assessment.status)}.`];
   if (assessment.status === "ACCEPTED" && assessment.overall !== null && assessment.overall !== undefined) {
-    const parts = (assessment.categories || []).map((c) => `${categoryName(c.category)} ${mean(c.result)}`);
-    lines.push(`Overall ${mean(assessment.overall)} (${parts.join(", ")}).`);
+    lines.push(`Overall ${mean(assessment.overall)} (${resultsText(assessment)}).`);
   }
   return lines.join(" ");
+}
+
+/** "Financial 4.00, Organizational 3.50, …": each category's mean rating. */
+export function resultsText(assessment) {
+  return assessment.categoryResults.filter((c) => c.result !== null)
+    .map((c) => `${c.name} ${mean(c.result)}`).join(", ");
 }
 
 export function renderHistory(list, history) {
@@ -181,20 +174,21 @@ export function renderReviewList(table, submissions, providerName) {
 }
 
 /** A self-assessment as the reviewer reads it: results, then each element's rating and evidence. */
-export function renderAssessmentReview(body, assessment, elements) {
-  const byId = new Map(elements.map((e) => [e.id, e]));
-  const parts = (assessment.categories || []).map((c) => `${categoryName(c.category)} ${mean(c.result)}`);
+export function renderAssessmentReview(body, assessment, catalog) {
+  const elements = new Map(catalog.categories.flatMap((c) => c.elements.map((e) => [e.id, { ...e, category: c.name }])));
   body.replaceChildren(
-    element("p", { class: "tool-status" }, `Overall ${mean(assessment.overall)}: ${parts.join(", ")}.`),
+    element("p", { class: "tool-status" }, `Overall ${mean(assessment.overall)}: ${resultsText(assessment)}.`),
     element("table", { class: "tool-table" },
       element("caption", {}, "Ratings and evidence"),
       element("thead", {}, element("tr", {},
         ...["Category", "Element", "Rating", "Evidence"].map((h) => element("th", { scope: "col" }, h)))),
-      element("tbody", {}, ...assessment.ratings.map((r) => element("tr", { "data-element": r.element },
-        element("td", {}, categoryName((byId.get(r.element) || {}).category)),
-        element("th", { scope: "row" }, (byId.get(r.element) || { name: r.element }).name),
-        element("td", { class: "number", "data-raw": r.rating }, String(r.rating)),
-        element("td", {}, r.evidence || "—"))))));
+      element("tbody", {}, ...assessment.ratings.map((r) => {
+        const known = elements.get(r.elementId) || { name: r.elementId, category: r.categoryId };
+        return element("tr", { "data-element": r.elementId },
+          element("td", {}, known.category), element("th", { scope: "row" }, known.name),
+          element("td", { class: "number", "data-raw": r.rating }, String(r.rating)),
+          element("td", {}, r.evidence || "—"));
+      }))));
 }
 
 /** A data call as the reviewer reads it: each section's fields or rows. */
