@@ -119,7 +119,9 @@ def create_app(
         ReadThrough(settings.cache_ttl_s, live.is_positioned),
     )
     values = CachedSliceValues(
-        MeasureValuesReader(database), RefreshAhead(settings.cache_ttl_s, live.is_positioned)
+        MeasureValuesReader(database),
+        RefreshAhead(settings.cache_ttl_s, live.is_positioned),
+        cacheable_measures=catalog.framework().measure_ids,
     )
     live.add_listener("scorecards", scorecards.changed)
     live.add_listener("scorecards", values.changed)

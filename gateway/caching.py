@@ -20,7 +20,7 @@ import asyncio
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
@@ -216,11 +216,25 @@ class CachedSliceValues:
     ``providerComparison`` (dozens of reads) never waits for a refresh; staleness is bounded
     by the TTL plus one refresh when an announcement is late. QSMO-level and
     government-wide reads pass through unchanged.
+
+    ``cacheable_measures`` (None: all) are the default framework's: only its measures' changes
+    announce a ``ScorecardChanged``. Another framework's measure (the provider framework's
+    ``best-practices-self-assessment``, fed by the provider tools) changes unannounced, so
+    its reads always go to the store.
     """
 
-    def __init__(self, reader: MeasureValues, cache: RefreshAhead[Any]) -> None:
+    def __init__(
+        self,
+        reader: MeasureValues,
+        cache: RefreshAhead[Any],
+        cacheable_measures: Collection[str] | None = None,
+    ) -> None:
         self._reader = reader
         self._cache = cache
+        self._cacheable = None if cacheable_measures is None else frozenset(cacheable_measures)
+
+    def _cacheable_measures(self, measures: Sequence[str]) -> bool:
+        return self._cacheable is None or all(m in self._cacheable for m in measures)
 
     async def fiscal_value(
         self,
@@ -260,7 +274,7 @@ class CachedSliceValues:
         *,
         slice: Slice | None = None,
     ) -> list[ValueReading]:
-        if slice is None:
+        if slice is None or not self._cacheable_measures([measure]):
             return await self._reader.series(
                 qsmo, measure, aggregation, fiscal_year, granularity, qsmos
             )
@@ -281,6 +295,8 @@ class CachedSliceValues:
         fiscal_years: Sequence[int],
         slice: Slice | None,
     ) -> list[YearState]:
+        if not self._cacheable_measures(measures):
+            return await self._reader.year_states(owners, measures, fiscal_years, slice)
         key = ("years", tuple(sorted(owners)), tuple(sorted(measures)), tuple(fiscal_years), slice)
         found: list[YearState] = await self._cache.get(
             key,

@@ -21,10 +21,12 @@ from gateway.result_cache import CachedResults, ResultCache
 from gateway.schema.mutations_activity import ActivityMutations
 from gateway.schema.mutations_framework import FrameworkMutations
 from gateway.schema.mutations_providers import ProviderMutations
+from gateway.schema.mutations_self_assessment import SelfAssessmentMutations
 from gateway.schema.queries_activity import ActivityQueries
 from gateway.schema.queries_framework import FrameworkQueries
 from gateway.schema.queries_providers import ProviderQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
+from gateway.schema.queries_self_assessment import SelfAssessmentQueries
 from gateway.schema.queries_tiers import TierQueries
 from gateway.schema.subscriptions import Subscription
 
@@ -32,9 +34,20 @@ log = logging.getLogger("gateway.errors")
 CACHE_SIZE = 256
 
 Query = merge_types(
-    "Query", (FrameworkQueries, ScorecardQueries, ActivityQueries, ProviderQueries, TierQueries)
+    "Query",
+    (
+        FrameworkQueries,
+        ScorecardQueries,
+        ActivityQueries,
+        ProviderQueries,
+        TierQueries,
+        SelfAssessmentQueries,
+    ),
 )
-Mutation = merge_types("Mutation", (FrameworkMutations, ActivityMutations, ProviderMutations))
+Mutation = merge_types(
+    "Mutation",
+    (FrameworkMutations, ActivityMutations, ProviderMutations, SelfAssessmentMutations),
+)
 
 
 @lru_cache(maxsize=CACHE_SIZE)

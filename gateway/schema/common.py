@@ -14,7 +14,7 @@ from services.notifications.read_model import (
 from services.notifications.read_model import (
     NotFoundError as NotificationsNotFoundError,
 )
-from shared.domain.catalog import Framework, Measure
+from shared.domain.catalog import Catalog, Framework, Measure
 
 MIN_FISCAL_YEAR, MAX_FISCAL_YEAR = 2000, 2200
 _ARGUMENT_NAMES = {
@@ -81,6 +81,17 @@ def catalog_measure(framework: Framework, measure_id: str, field: str = "measure
             field=field,
         )
     return framework.measure(measure_id)
+
+
+def value_measure(
+    catalog: Catalog, measure_id: str, field: str = "measure"
+) -> tuple[Framework, Measure]:
+    """The measure a value read names and the framework defining it: any catalog framework's
+    measure has values (the measures service counts them all, rev. 2), e.g. the provider
+    framework's ``best-practices-self-assessment`` for a provider's slice. BAD_USER_INPUT
+    naming the default framework's measures for an id no framework defines."""
+    framework = catalog.framework_for_measure(measure_id)
+    return framework, catalog_measure(framework, measure_id, field)
 
 
 def phase_arg(framework: Framework, phase: int | None) -> int | None:

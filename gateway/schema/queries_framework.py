@@ -8,7 +8,7 @@ from gateway.context import Info
 from gateway.errors import BadUserInputError
 from gateway.schema import fields
 from gateway.schema.admin_types import QueryLimits, Viewer
-from gateway.schema.common import catalog_measure, fiscal_year_arg
+from gateway.schema.common import fiscal_year_arg, value_measure
 from gateway.schema.enums import Role, SeriesGranularity
 from gateway.schema.framework_types import Framework, Measure, Qsmo, qsmo_by_id
 from gateway.schema.tier_types import ScorecardSlice, TargetSource
@@ -89,8 +89,7 @@ class FrameworkQueries:
         context = info.context
         await context.known_qsmo(qsmo)
         slice_ = await asked_slice(context, qsmo, provider, agency)
-        framework = context.runtime.catalog.framework()
-        known = catalog_measure(framework, measure)
+        _, known = value_measure(context.runtime.catalog, measure)
         aggregation = known.aggregation
         now = context.runtime.clock()
         if rolling_days is not None:
@@ -143,8 +142,7 @@ class FrameworkQueries:
         context = info.context
         await context.known_qsmo(qsmo)
         slice_ = await asked_slice(context, qsmo, provider, agency)
-        framework = context.runtime.catalog.framework()
-        known = catalog_measure(framework, measure)
+        framework, known = value_measure(context.runtime.catalog, measure)
         if cumulative and known.aggregation is not Aggregation.SUM:
             raise BadUserInputError(
                 f"cumulative needs a sum measure; '{measure}' is aggregated as "
@@ -200,8 +198,7 @@ async def _value(info: Info, reading: ValueReading, slice_: Slice | None = None)
     expected by today), a rolling window its days' share; government-wide ``sum``: the sum of
     the participating QSMOs' targets; a provider's slice: its SLA target where one is set."""
     context = info.context
-    framework = context.runtime.catalog.framework()
-    measure = framework.measure(reading.measure)
+    framework, measure = value_measure(context.runtime.catalog, reading.measure)
     state = await context.loaders.framework_state()
     year = fiscal_year_of(reading.period.end - timedelta(microseconds=1))
     annual, source = slice_annual_target(measure, reading.qsmo, slice_, state, context, year)

@@ -176,3 +176,20 @@ async def test_qsmo_level_reads_pass_through_and_a_dead_feed_bypasses() -> None:
         await values.slice_index(SLICE_FM[0], 2023)
         await values.series(SLICE_FM[0], SLICE_FM[1], Aggregation.MEAN, 2023, PeriodKind.MONTH)
     assert (fake.calls["slice_index"], fake.calls["series"]) == (2, 2)
+
+
+async def test_measures_outside_the_default_framework_are_never_cached() -> None:
+    """A provider-framework measure (fed by the provider tools) changes without a
+    ScorecardChanged: its slice reads always go to the store."""
+    at = datetime(2023, 1, 10, tzinfo=UTC)
+    event = ("financial-management", "best-practices-self-assessment", 4.0, at, "doi-ibc", None)
+    fake = FakeMeasureValues(events=[event])
+    default = load_catalog().framework().measure_ids
+    assert "best-practices-self-assessment" not in default
+    values = CachedSliceValues(fake, RefreshAhead(10, lambda: True), cacheable_measures=default)
+    ibc = Slice("provider", "doi-ibc")
+    for _ in range(2):
+        await values.year_states([event[0]], [event[1]], [2023], ibc)
+        await values.series(event[0], event[1], Aggregation.MEAN, 2023, PeriodKind.MONTH, slice=ibc)
+        await values.year_states([SLICE_FM[0]], [SLICE_FM[1]], [2023], ibc)
+    assert (fake.calls["year_states"], fake.calls["series"]) == (3, 2)
