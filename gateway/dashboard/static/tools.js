@@ -247,13 +247,20 @@ async function openReview() {
 
 async function loadQueue() {
   const qsmo = $("review-qsmo").value;
-  const data = await ask(Q.TO_REVIEW, { qsmo });
+  // Each tool's queue on its own: one that cannot be read leaves the other one shown.
+  const [assessments, dataCalls] = await Promise.all([
+    ask(Q.ASSESSMENTS_TO_REVIEW, { qsmo }).then((d) => d.selfAssessmentsToReview),
+    ask(Q.DATA_CALLS_TO_REVIEW, { qsmo }).then((d) => d.dataCallsToReview).catch((error) => {
+      say("review-problem", `Data calls to review cannot be read: ${error.message}`, { problem: true });
+      return [];
+    }),
+  ]);
   const latest = (d) => d.versions[d.versions.length - 1];
   session.queue = [
-    ...data.selfAssessmentsToReview.map((a) => ({ kind: "self-assessment", label: "Self-assessment", data: a,
+    ...assessments.map((a) => ({ kind: "self-assessment", label: "Self-assessment", data: a,
       id: a.id, provider: a.providerId, fiscalYear: a.fiscalYear, submittedAt: a.submittedAt,
       submittedBy: submitter(a.history) })),
-    ...data.dataCallsToReview.map((d) => ({ kind: "data-call", label: "Data call", data: d, id: d.id,
+    ...dataCalls.map((d) => ({ kind: "data-call", label: "Data call", data: d, id: d.id,
       provider: d.provider, fiscalYear: d.fiscalYear, submittedAt: latest(d).submittedAt, submittedBy: latest(d).submittedBy })),
   ];
   renderReviewList($("review-list"), session.queue, providerName);

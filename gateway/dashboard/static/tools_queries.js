@@ -33,9 +33,9 @@ export const SURVEY_RESULTS = `query ToolsSurvey($wave: ID!, $group: SurveyGroup
     overall { key respondents responseRate withheld reason items { item mean } }
     groups { key respondents responseRate withheld reason items { item mean } } } }`;
 
-export const TO_REVIEW = `query ToolsToReview($qsmo: ID!) {
-  selfAssessmentsToReview(qsmo: $qsmo) { ${ASSESSMENT_FIELDS}
-    history { revision action by at comments } }
+export const ASSESSMENTS_TO_REVIEW = `query ToolsAssessmentsToReview($qsmo: ID!) {
+  selfAssessmentsToReview(qsmo: $qsmo) { ${ASSESSMENT_FIELDS} history { revision action by at comments } } }`;
+export const DATA_CALLS_TO_REVIEW = `query ToolsDataCallsToReview($qsmo: ID!) {
   dataCallsToReview(qsmo: $qsmo) { id provider fiscalYear status
     versions { version status submittedBy submittedAt reason } sections } }`;
 export const REVIEW_ASSESSMENT = `mutation ToolsReviewAssessment($id: ID!, $decision: SelfAssessmentDecision!, $comments: String) {
