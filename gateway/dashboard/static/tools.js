@@ -4,7 +4,7 @@
 import { ApiError, query } from "./graphql.js";
 import * as Q from "./tools_queries.js";
 import {
-  describeAssessment, readRatings, renderAssessmentForm, renderAssessmentReview, renderComments,
+  describeAssessment, describeDataCall, readRatings, renderAssessmentForm, renderAssessmentReview, renderComments,
   renderDataCallReview, renderHistory, renderReviewList, renderSurvey, renderUploadErrors,
   renderVersions, statusWords,
 } from "./tools_views.js";
@@ -148,11 +148,9 @@ async function loadDataCall() {
   if (provider !== chosen().provider || fy !== chosen().fy) return;
   const call = data.dataCall;
   const latest = call && call.versions.length ? call.versions[call.versions.length - 1] : null;
-  $("dc-status").textContent = latest
-    ? `FY${fy}: version ${latest.version}, ${statusWords(latest.status).toLowerCase()}.`
-    : `FY${fy}: nothing submitted yet.`;
+  $("dc-status").textContent = describeDataCall(call, latest, fy);
   $("dc-section").dataset.status = latest ? latest.status : "NONE";
-  renderComments($("dc-comments"), latest && latest.status === "RETURNED" ? latest.comments : null);
+  renderComments($("dc-comments"), latest && latest.status === "RETURNED" && latest.review ? latest.review.comments : null);
   renderVersions($("dc-versions"), call ? call.versions : []);
 }
 
@@ -208,12 +206,15 @@ async function uploadWorkbook() {
 
 async function loadSurveyWaves() {
   const { fy } = chosen();
-  const waves = (await ask(Q.SURVEY_WAVES)).surveyWaves.filter((w) => w.fiscalYear === fy);
-  const select = $("sv-wave");
-  select.replaceChildren(...waves.map((w) => new Option(`${w.name} (${w.status.toLowerCase()})`, w.id)));
-  if (!waves.length) {
+  const waves = (await ask(Q.SURVEY_WAVES, { fy })).surveyWaves;
+  const closed = waves.filter((w) => w.status === "CLOSED");
+  const open = waves.filter((w) => w.status !== "CLOSED");
+  $("sv-wave").replaceChildren(...closed.map((w) => new Option(w.name, w.id)));
+  $("sv-controls").hidden = !closed.length;
+  const pending = open.map((w) => `${w.name} is open until ${w.closesOn}; its results come when it closes.`);
+  if (!closed.length) {
     $("sv-results").hidden = true;
-    say("sv-summary", `No survey wave in FY${fy}.`);
+    say("sv-summary", [`No closed survey wave in FY${fy}.`, ...pending].join(" "));
     return;
   }
   await loadSurvey();
@@ -223,12 +224,12 @@ async function loadSurvey() {
   const wave = $("sv-wave").value;
   const group = $("sv-group").value;
   const { provider } = chosen();
-  const data = await ask(Q.SURVEY_RESULTS, { wave, group, provider });
-  const results = data.surveyResults;
-  const label = $("sv-group").selectedOptions[0].textContent;
-  renderSurvey($("sv-results"), results, label);
+  const results = (await ask(Q.SURVEY_RESULTS, { wave, group, provider })).surveyResults;
+  renderSurvey($("sv-results"), results, $("sv-group").selectedOptions[0].textContent);
   const withheld = results.groups.filter((g) => g.withheld).length;
-  say("sv-summary", `${providerName(provider)}: ${results.overall.withheld ? "withheld" : `${results.overall.respondents} respondents`}` +
+  const total = results.total.withheld ? "results withheld (too few respondents)"
+    : `${results.total.respondents} respondents`;
+  say("sv-summary", `${results.wave.name}, ${providerName(provider)}: ${total}` +
     (withheld ? `; ${withheld} group${withheld === 1 ? "" : "s"} withheld to protect respondents.` : "."));
   $("sv-section").dataset.ready = "true";
 }
@@ -261,7 +262,8 @@ async function loadQueue() {
       id: a.id, provider: a.providerId, fiscalYear: a.fiscalYear, submittedAt: a.submittedAt,
       submittedBy: submitter(a.history) })),
     ...dataCalls.map((d) => ({ kind: "data-call", label: "Data call", data: d, id: d.id,
-      provider: d.provider, fiscalYear: d.fiscalYear, submittedAt: latest(d).submittedAt, submittedBy: latest(d).submittedBy })),
+      provider: d.providerId, fiscalYear: d.fiscalYear, submittedAt: latest(d).submittedAt,
+      submittedBy: latest(d).submittedBy })),
   ];
   renderReviewList($("review-list"), session.queue, providerName);
   $("review").dataset.ready = "true";

@@ -21,26 +21,29 @@ export const SAVE_DRAFT = `mutation ToolsSaveDraft(${RATINGS_ARGS}) {
 export const SUBMIT = `mutation ToolsSubmit(${RATINGS_ARGS}) {
   submitSelfAssessment(provider: $provider, fiscalYear: $fy, ratings: $ratings) { id status revision } }`;
 
+const VERSION_FIELDS = `version status templateVersion submittedBy submittedAt reason source
+  review { decision comments reviewedBy reviewedAt }`;
 export const DATA_CALL = `query ToolsDataCall($provider: ID!, $fy: Int!) {
   dataCall(provider: $provider, fiscalYear: $fy) {
-    id status templateVersion
-    versions { version status submittedBy submittedAt reason source comments } } }`;
+    id status latestVersion acceptedVersion cost { costPerTransaction ftePerThousandCustomers totalCost }
+    versions { ${VERSION_FIELDS} } } }`;
 
-export const SURVEY_WAVES = `query ToolsWaves { surveyWaves { id name fiscalYear status opensOn closesOn } }`;
+export const SURVEY_WAVES = `query ToolsWaves($fy: Int) {
+  surveyWaves(fiscalYear: $fy) { id name fiscalYear status opensOn closesOn } }`;
+const GROUP = "value label withheld withheldReason respondents responseRate itemMeans { itemId mean }";
 export const SURVEY_RESULTS = `query ToolsSurvey($wave: ID!, $group: SurveyGroupBy!, $provider: ID) {
   surveyResults(wave: $wave, groupBy: $group, provider: $provider) {
-    items { id text overall }
-    overall { key respondents responseRate withheld reason items { item mean } }
-    groups { key respondents responseRate withheld reason items { item mean } } } }`;
+    wave { id name items { id text overall } } total { ${GROUP} } groups { ${GROUP} } } }`;
 
 export const ASSESSMENTS_TO_REVIEW = `query ToolsAssessmentsToReview($qsmo: ID!) {
   selfAssessmentsToReview(qsmo: $qsmo) { ${ASSESSMENT_FIELDS} history { revision action by at comments } } }`;
 export const DATA_CALLS_TO_REVIEW = `query ToolsDataCallsToReview($qsmo: ID!) {
-  dataCallsToReview(qsmo: $qsmo) { id provider fiscalYear status
-    versions { version status submittedBy submittedAt reason } sections } }`;
+  dataCallsToReview(qsmo: $qsmo) { id providerId fiscalYear status latestVersion
+    versions { ${VERSION_FIELDS} sections cost { costPerTransaction ftePerThousandCustomers totalCost }
+      changes { description } } } }`;
 export const REVIEW_ASSESSMENT = `mutation ToolsReviewAssessment($id: ID!, $decision: SelfAssessmentDecision!, $comments: String) {
   reviewSelfAssessment(id: $id, decision: $decision, comments: $comments) { id status } }`;
-export const REVIEW_DATA_CALL = `mutation ToolsReviewDataCall($id: ID!, $decision: ReviewDecision!, $comments: String) {
+export const REVIEW_DATA_CALL = `mutation ToolsReviewDataCall($id: ID!, $decision: DataCallDecision!, $comments: String) {
   reviewDataCall(id: $id, decision: $decision, comments: $comments) { id status } }`;
 
 /** The data call's HTTP endpoints, next to the GraphQL endpoint the page talks to. */

@@ -5,8 +5,9 @@ import { element } from "./views.js";
 
 const STATUS_WORDS = {
   DRAFT: "Draft: not submitted yet", SUBMITTED: "Submitted: under review", ACCEPTED: "Accepted",
-  RETURNED: "Returned: correct it and submit again",
+  RETURNED: "Returned: correct it and submit again", NOT_SUBMITTED: "Not submitted yet",
 };
+const USD = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 2 });
 const WHEN = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 const MEAN = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
@@ -84,6 +85,20 @@ export function resultsText(assessment) {
     .map((c) => `${c.name} ${mean(c.result)}`).join(", ");
 }
 
+/** Where the data call stands: the latest version, its status and the accepted cost figures. */
+export function describeDataCall(call, latest, fiscalYear) {
+  if (!latest) return `FY${fiscalYear}: nothing submitted yet.`;
+  const parts = [`FY${fiscalYear}: version ${latest.version} (${latest.source === "WORKBOOK" ? "workbook" : "GraphQL"}), ` +
+    `${statusWords(latest.status).toLowerCase()}.`];
+  const cost = call.cost;
+  if (cost && call.acceptedVersion) {
+    const perTransaction = cost.costPerTransaction === null ? "—" : USD.format(cost.costPerTransaction);
+    const fte = cost.ftePerThousandCustomers === null ? "—" : mean(cost.ftePerThousandCustomers);
+    parts.push(`Accepted version ${call.acceptedVersion}: ${perTransaction} per transaction, ${fte} FTE per 1,000 customers.`);
+  }
+  return parts.join(" ");
+}
+
 export function renderHistory(list, history) {
   list.replaceChildren(...(history || []).map((entry) => element("li", { "data-action": entry.action },
     `${when(entry.at)} — ${entry.action.toLowerCase()} by ${entry.by}`,
@@ -106,7 +121,7 @@ export function renderVersions(table, versions) {
     element("tbody", {}, ...[...versions].reverse().map((v) => element("tr", { "data-version": v.version },
       element("th", { scope: "row" }, `v${v.version}`), element("td", {}, statusBadge(v.status)),
       element("td", {}, when(v.submittedAt)), element("td", {}, v.submittedBy || "—"),
-      element("td", {}, v.reason || "—"), element("td", {}, v.comments || "—")))));
+      element("td", {}, v.reason || "—"), element("td", {}, (v.review && v.review.comments) || "—")))));
 }
 
 /** The workbook's problems, one line each: sheet, row, column, then what to do. */
@@ -123,11 +138,11 @@ export function renderUploadErrors(list, errors) {
 /** Survey results: per group its respondents, response rate and item means; a withheld group
  * says so and why, and shows no figures at all. */
 export function renderSurvey(table, results, groupLabel) {
-  const items = results.items;
+  const items = results.wave.items;
   table.hidden = false;
-  const rows = [{ ...results.overall, key: "All respondents", total: true }, ...results.groups];
+  const rows = [{ ...results.total, label: "All respondents", total: true }, ...results.groups];
   table.replaceChildren(
-    element("caption", {}, `Results by ${groupLabel.toLowerCase()} (means on a 1–5 scale)`),
+    element("caption", {}, `${results.wave.name}: results by ${groupLabel.toLowerCase()} (means on a 1–5 scale)`),
     element("thead", {}, element("tr", {},
       element("th", { scope: "col" }, groupLabel), element("th", { scope: "col" }, "Respondents"),
       element("th", { scope: "col" }, "Response rate"),
@@ -137,14 +152,15 @@ export function renderSurvey(table, results, groupLabel) {
 
 function surveyRow(group, items) {
   const line = element("tr", {
-    "data-group": group.key, "data-withheld": String(Boolean(group.withheld)), class: group.total ? "total" : null,
-  }, element("th", { scope: "row" }, group.key));
+    "data-group": group.total ? "" : group.value, "data-withheld": String(Boolean(group.withheld)),
+    class: group.total ? "total" : null,
+  }, element("th", { scope: "row" }, group.label));
   if (group.withheld) {
     line.append(element("td", { colspan: items.length + 2, class: "withheld" },
-      element("strong", {}, "Withheld"), ` — ${group.reason || "fewer than 5 respondents"}`));
+      element("strong", {}, "Withheld"), ` — ${group.withheldReason || "fewer than 5 respondents"}`));
     return line;
   }
-  const means = new Map((group.items || []).map((i) => [i.item, i.mean]));
+  const means = new Map((group.itemMeans || []).map((i) => [i.itemId, i.mean]));
   const rate = group.responseRate;
   line.append(element("td", { class: "number", "data-raw": group.respondents }, String(group.respondents)));
   line.append(element("td", { class: "number", "data-raw": rate ?? "" },
@@ -194,10 +210,13 @@ export function renderAssessmentReview(body, assessment, catalog) {
 /** A data call as the reviewer reads it: each section's fields or rows. */
 export function renderDataCallReview(body, dataCall) {
   const latest = dataCall.versions[dataCall.versions.length - 1];
-  const sections = dataCall.sections || {};
+  const sections = latest.sections || {};
+  const changes = (latest.changes || []).map((c) => c.description);
   body.replaceChildren(
     element("p", { class: "tool-status" }, `Version ${latest.version}` +
       (latest.reason ? ` — correction: ${latest.reason}` : "") + "."),
+    changes.length ? element("ul", { class: "changes", "aria-label": "Changes since the version before" },
+      ...changes.map((c) => element("li", {}, c))) : null,
     ...Object.entries(sections).map(([name, content]) => sectionTable(name, content)));
 }
 
