@@ -131,4 +131,7 @@ def run_survey_wave(
         key, f"/v1/surveys/{wave['id']}/responses", survey_csv(rows, items).encode(), "text/csv"
     )
     api.graphql(key, CLOSE, {"wave": wave["id"]})
-    return f"{name}: {len(rows)} responses imported ({answer}), wave closed"
+    return (
+        f"{name}: {answer['received']} responses sent, {answer['stored']} stored "
+        f"({answer['alreadyStored']} already there), wave closed"
+    )
