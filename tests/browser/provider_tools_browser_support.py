@@ -7,20 +7,17 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import httpx
 from dashboard_browser_support import DashboardLane, eventually
-from openpyxl import load_workbook
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys as Key
 from test_dashboard_browser import _displayed
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -95,34 +92,6 @@ def ready(browser: WebDriver, element_id: str, what: str, attribute: str = "data
 
 def text_of(browser: WebDriver, element_id: str) -> str:
     return str(browser.find_element(By.ID, element_id).text)
-
-
-def fill_workbook(
-    template: bytes, sections: dict[str, Any], titles: dict[str, dict[str, str]]
-) -> bytes:
-    """The template with ``sections`` written in: each sheet's header row names its columns
-    (``titles``: section → field name → column title; a multiple-choice field is one yes/no
-    column per choice, titled ``<title>: <choice>``)."""
-    book = load_workbook(BytesIO(template))
-    for name, content in sections.items():
-        sheet = book[name]
-        header = {str(c.value): c.column for c in sheet[1] if c.value is not None}
-        rows = content if isinstance(content, list) else [content]
-        for offset, row in enumerate(rows):
-            for field, value in row.items():
-                title = titles[name][field]
-                if isinstance(value, list):
-                    for choice_title, column in header.items():
-                        if choice_title.startswith(f"{title}: "):
-                            chosen = choice_title.removeprefix(f"{title}: ") in value
-                            sheet.cell(2 + offset, column, "yes" if chosen else "no")
-                    continue
-                if isinstance(value, bool):
-                    value = "yes" if value else "no"
-                sheet.cell(2 + offset, header[title], value)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def doc_screenshot(
