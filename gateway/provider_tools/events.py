@@ -291,6 +291,10 @@ class ToolEventOutbox:
     def tools(self) -> tuple[str, ...]:
         return tuple(self._sources)
 
+    @property
+    def publisher(self) -> ToolEventPublisher:
+        return self._publisher
+
     async def flush(self, name: str, doc_id: str) -> int:
         """Publish ``doc_id``'s pending events now; the number published (0 on failure,
         which is only logged: the sweep tries again)."""

@@ -65,10 +65,13 @@ from shared.pagination import Position
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
+PROVIDER_KEYS = ("cisa-cyber-shared-services", "doi-ibc")
+"""Providers with a provider-scoped key (``prov:<id>``)."""
 KEYS = {
     "admin": "admin-key-0000000000",
     "viewer": "viewer-key-000000000",
     **{f"pub:{q}": f"pub-{q}-key-0000" for q in QSMOS},
+    **{f"prov:{p}": f"prov-{p}-key-0000" for p in PROVIDER_KEYS},
 }
 
 
@@ -81,6 +84,12 @@ def key_ring() -> ApiKeyRing:
                 id=f"t-pub-{q}", sha256=hash_key(KEYS[f"pub:{q}"]), role=Role.PUBLISHER, qsmo=q
             )
             for q in QSMOS
+        ),
+        *(
+            ApiKeyEntry(
+                id=f"t-prov-{p}", sha256=hash_key(KEYS[f"prov:{p}"]), role=Role.PROVIDER, provider=p
+            )
+            for p in PROVIDER_KEYS
         ),
     ]
     return ApiKeyRing(ApiKeyFile(keys=entries))

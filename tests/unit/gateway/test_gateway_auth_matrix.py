@@ -6,11 +6,20 @@ import pytest
 from gateway_unit_support import NOW, Harness, error_codes
 
 from gateway.analysis import ImprovementAction
+from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
 from services.notifications.models import Notification, Subscription
+from shared.domain.self_assessment import Rating, submit
 
 OWN = "cybersecurity"
 ADMIN_ONLY = "admin only"
 QSMO_WRITER = "admin or the QSMO's publisher"
+PROVIDER_FILLER = "admin or the provider's own key"
+OWN_PROVIDER = "cisa-cyber-shared-services"  # offered by the cybersecurity QSMO only
+ASSESSMENT_ID = f"{OWN_PROVIDER}|FY2024"
+ALL_RATINGS = ", ".join(
+    f'{{element: "{e.id}", rating: 4, evidence: "annual report"}}'
+    for e in load_element_catalog().elements
+)
 
 MUTATIONS = {
     "setTarget": (
@@ -75,10 +84,38 @@ MUTATIONS = {
         'deleteNotificationSubscription(id: "sub_seeded")',
     ),
     "acknowledgeNotification": (QSMO_WRITER, 'acknowledgeNotification(id: "ntf_seeded") { id }'),
+    "saveSelfAssessmentDraft": (
+        PROVIDER_FILLER,
+        f'saveSelfAssessmentDraft(provider: "{OWN_PROVIDER}", fiscalYear: 2022, '
+        'ratings: [{element: "cost-model", rating: 3}]) { id status }',
+    ),
+    "submitSelfAssessment": (
+        PROVIDER_FILLER,
+        f'submitSelfAssessment(provider: "{OWN_PROVIDER}", fiscalYear: 2023, '
+        f"ratings: [{ALL_RATINGS}]) {{ id status }}",
+    ),
+    "reviewSelfAssessment": (
+        QSMO_WRITER,
+        f'reviewSelfAssessment(id: "{ASSESSMENT_ID}", decision: ACCEPT) {{ id status }}',
+    ),
 }
 
 
 def _seed(harness: Harness) -> None:
+    elements = load_element_catalog()
+    ratings = [Rating(element=e.id, rating=4, evidence="report") for e in elements.elements]
+    submitted = submit(
+        None,
+        elements,
+        provider=OWN_PROVIDER,
+        fiscal_year=2024,
+        ratings=ratings,
+        by="t-prov",
+        at=NOW,
+    )
+    store = harness.runtime.tools.assessments.store
+    assert isinstance(store, InMemoryAssessmentStore)
+    store.assessments[submitted.id] = submitted
     harness.analysis.actions["act_seeded"] = ImprovementAction(
         id="act_seeded",
         qsmo=OWN,
@@ -117,12 +154,22 @@ def _expected(kind: str, mutation: str, who: str | None) -> str:
         return "OK"
     if who == f"pub:{OWN}" and kind == QSMO_WRITER:
         return "OK"
+    if who == f"prov:{OWN_PROVIDER}" and kind == PROVIDER_FILLER:
+        return "OK"
     if mutation == "deleteNotificationSubscription" and who.startswith("pub:"):
         return "NOT_FOUND"  # another QSMO's subscription is invisible to a publisher
     return "FORBIDDEN"
 
 
-CALLERS = [None, "viewer", "pub:financial-management", f"pub:{OWN}", "admin"]
+CALLERS = [
+    None,
+    "viewer",
+    "pub:financial-management",
+    f"pub:{OWN}",
+    f"prov:{OWN_PROVIDER}",
+    "prov:doi-ibc",
+    "admin",
+]
 
 
 @pytest.mark.parametrize("who", CALLERS, ids=lambda w: str(w))
