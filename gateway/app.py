@@ -22,6 +22,7 @@ from gateway.auth import authorization_param, identify
 from gateway.context import GatewayContext, get_context
 from gateway.dashboard import mount_dashboard
 from gateway.graphiql import graphiql_page, mount_graphiql_assets
+from gateway.provider_tools import survey_http
 from gateway.result_cache import ResultCache
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import build_schema
@@ -113,6 +114,7 @@ def assemble(
     app.state.results = results
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.include_router(health_router(runtime.registry, checks or {}))
+    app.include_router(survey_http.router)  # POST /v1/surveys/{wave}/responses
     if settings.graphiql:
         mount_graphiql_assets(app)  # GraphiQL's files under /graphiql/ (its page: GET /graphql)
     mount_dashboard(app)  # the dashboard page at / (gateway/dashboard, a client of /graphql)

@@ -29,6 +29,8 @@ from gateway.provider_tools.assessment_store import MongoAssessmentStore, load_e
 from gateway.provider_tools.assessments import TOOL as SELF_ASSESSMENT
 from gateway.provider_tools.assessments import SelfAssessments
 from gateway.provider_tools.events import KafkaToolEventPublisher, ToolEventOutbox
+from gateway.provider_tools.survey_store import MongoSurveyStore, load_survey_catalog
+from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
@@ -39,6 +41,7 @@ from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
+from shared.domain.survey import TOOL as SURVEY
 from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
@@ -136,9 +139,10 @@ def create_app(
         EVENTS,
     )
     assessment_store = MongoAssessmentStore(database)
+    survey_store = MongoSurveyStore(database)
     outbox = ToolEventOutbox(
         tool_publisher,
-        [(SELF_ASSESSMENT, assessment_store)],
+        [(SELF_ASSESSMENT, assessment_store), (SURVEY, survey_store.outbox)],
         clock=clock,
         interval_s=settings.outbox_interval_s,
         metrics=metrics,
@@ -153,6 +157,15 @@ def create_app(
             providers=framework.providers,
             qsmo_ids=qsmo_ids,
             clock=clock,
+        ),
+        surveys=SurveyTool(
+            survey_store,
+            outbox,
+            catalog=catalog,
+            survey_catalog=load_survey_catalog(),
+            providers=framework.providers,
+            clock=clock,
+            interval_s=settings.outbox_interval_s,
         ),
     )
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
@@ -185,6 +198,7 @@ def create_app(
             try:
                 await analysis.create_indexes()
                 await assessment_store.create_indexes()
+                await survey_store.create_indexes()
                 return
             except Exception as error:  # store away: the gateway still answers what it can
                 log.warning("cannot create indexes yet", extra={"error": str(error)})
@@ -195,12 +209,14 @@ def create_app(
         await announcer.start()
         await tool_publisher.start()
         outbox.start()
+        tools.surveys.start()
         await live.start()
 
     async def on_stop() -> None:
         for task in prepared:
             task.cancel()
         await live.stop()
+        await tools.surveys.stop()
         await outbox.stop()
         await tool_publisher.stop()
         await announcer.stop()

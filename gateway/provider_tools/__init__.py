@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from gateway.provider_tools.assessments import SelfAssessments
 from gateway.provider_tools.events import ToolEventOutbox
+from gateway.provider_tools.surveys import SurveyTool
 
 
 @dataclass(frozen=True)
@@ -13,3 +14,4 @@ class ProviderTools:
 
     events: ToolEventOutbox
     assessments: SelfAssessments
+    surveys: SurveyTool

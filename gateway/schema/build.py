@@ -22,11 +22,13 @@ from gateway.schema.mutations_activity import ActivityMutations
 from gateway.schema.mutations_framework import FrameworkMutations
 from gateway.schema.mutations_providers import ProviderMutations
 from gateway.schema.mutations_self_assessment import SelfAssessmentMutations
+from gateway.schema.mutations_survey import SurveyMutations
 from gateway.schema.queries_activity import ActivityQueries
 from gateway.schema.queries_framework import FrameworkQueries
 from gateway.schema.queries_providers import ProviderQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
 from gateway.schema.queries_self_assessment import SelfAssessmentQueries
+from gateway.schema.queries_survey import SurveyQueries
 from gateway.schema.queries_tiers import TierQueries
 from gateway.schema.subscriptions import Subscription
 
@@ -42,11 +44,18 @@ Query = merge_types(
         ProviderQueries,
         TierQueries,
         SelfAssessmentQueries,
+        SurveyQueries,
     ),
 )
 Mutation = merge_types(
     "Mutation",
-    (FrameworkMutations, ActivityMutations, ProviderMutations, SelfAssessmentMutations),
+    (
+        FrameworkMutations,
+        ActivityMutations,
+        ProviderMutations,
+        SelfAssessmentMutations,
+        SurveyMutations,
+    ),
 )
 
 

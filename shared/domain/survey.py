@@ -4,10 +4,7 @@ FRAMEWORK.md rev. 2, "Tiers below the QSMO": an admin opens a **wave** (a fiscal
 close dates, items rated 1–5, exactly one of them the overall-satisfaction item). A
 **response** carries the respondent's role, agency, function, the provider if any, a rating
 for every item and an optional comment — never who answered. Responses arrive as rows (a
-survey tool's export: one row per response, one column per item) or one at a time from a
-web form; both go through ``response_from_row``. A response's id is the file's
-``response_id`` when given, else a hash of the wave, the normalized row and its occurrence
-among identical rows of the file, so importing the same file twice stores nothing twice.
+survey tool's export) or from a web form: ``shared.domain.survey_responses``.
 
 At close each response's overall rating is owed to the pipeline as one
 ``customer-satisfaction`` observation (``satisfaction_events``): event id
@@ -15,11 +12,9 @@ At close each response's overall rating is owed to the pipeline as one
 disclosure control, are ``shared.domain.survey_results``. No clock reads: time is an argument.
 """
 
-import hashlib
-import json
 import re
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -28,16 +23,14 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from shared.domain.measures import CatalogModel, Identifier, Text
-from shared.domain.providers import ProviderRegistry
 
 MEASURE = "customer-satisfaction"
-SOURCE = "survey"
+TOOL = "survey"
+"""The tool's name: the events' ``source`` and the outbox source's name."""
 RATINGS = range(1, 6)
-MAX_COMMENT = 4000
 MAX_ITEMS = 40
 FIXED_COLUMNS = ("role", "agency", "function", "provider", "comment", "response_id")
 REQUIRED_COLUMNS = ("role", "agency", "function")
-RESPONSE_ID = re.compile(r"^[A-Za-z0-9._:/@+=-]{1,64}$")
 
 ItemId = Annotated[
     str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_-]*$")
@@ -256,148 +249,35 @@ class SurveyResponse(CatalogModel):
 
 
 @dataclass(frozen=True)
-class ResponseRules:
-    """What a response is checked against: the survey catalog, agencies and providers."""
+class OwedObservation:
+    """One observation a closed wave owes the pipeline (the outbox makes it an event)."""
 
-    catalog: SurveyCatalog
-    agencies: Collection[str]
-    providers: ProviderRegistry
-
-
-def check_columns(columns: Sequence[str], wave: SurveyWave) -> list[Problem]:
-    """Problems with a file's header row (names already stripped and lower-cased)."""
-    known = [*FIXED_COLUMNS, *wave.item_ids]
-    problems = [
-        Problem(c or "(empty)", f"unknown column '{c}'; the known columns are {', '.join(known)}")
-        for c in columns
-        if c not in known
-    ]
-    problems += [
-        Problem(c, f"column '{c}' appears {n} times") for c, n in Counter(columns).items() if n > 1
-    ]
-    missing = [c for c in (*REQUIRED_COLUMNS, *wave.item_ids) if c not in columns]
-    if missing:
-        problems.append(
-            Problem(missing[0], f"missing columns {missing}; every response needs them")
-        )
-    return problems
-
-
-def response_from_row(
-    row: Mapping[str, str | None],
-    wave: SurveyWave,
-    rules: ResponseRules,
-    *,
-    occurrence: int = 0,
-    line: int | None = None,
-) -> SurveyResponse:
-    """A response from one row of text cells; ``SurveyRejected`` naming each bad cell.
-
-    ``occurrence``: how many identical rows came before it in the same file (part of the id
-    when the row has no ``response_id``); ``line``: the row number to name in problems.
-    """
-    cell = {k: (v or "").strip() for k, v in row.items()}
-    problems: list[Problem] = []
-    role = _choice(cell.get("role", "").lower(), "role", rules.catalog.role_ids, line, problems)
-    agency = _choice(cell.get("agency", "").upper(), "agency", rules.agencies, line, problems)
-    function = _choice(
-        cell.get("function", "").lower(), "function", rules.catalog.function_ids, line, problems
-    )
-    provider = cell.get("provider", "").lower() or None
-    if provider is not None and function:
-        problems += _provider_problems(provider, rules.catalog.function(function), rules, line)
-    ratings = {item: _rating(cell.get(item, ""), item, line, problems) for item in wave.item_ids}
-    comment = cell.get("comment") or None
-    if comment is not None and len(comment) > MAX_COMMENT:
-        problems.append(Problem("comment", f"longer than {MAX_COMMENT} characters", line))
-    given_id = cell.get("response_id") or None
-    if given_id is not None and not RESPONSE_ID.match(given_id):
-        message = "use 1–64 letters, digits or ._:/@+=- (no spaces)"
-        problems.append(
-            Problem("response_id", f"'{given_id[:70]}' is not a valid id: {message}", line)
-        )
-    if problems:
-        raise SurveyRejected(problems)
-    normalized = [role, agency, function, provider or "", *ratings.values(), comment or ""]
-    return SurveyResponse(
-        id=given_id or derived_response_id(wave.id, normalized, occurrence),
-        wave=wave.id,
-        role=role,
-        agency=agency,
-        function=function,
-        provider=provider,
-        ratings=ratings,
-        comment=comment,
-    )
-
-
-def derived_response_id(wave: str, normalized: Sequence[object], occurrence: int) -> str:
-    """``h-`` + 32 hex digits of sha256(wave, normalized row, occurrence among equal rows)."""
-    payload = json.dumps([wave, list(normalized), occurrence], separators=(",", ":"))
-    return "h-" + hashlib.sha256(payload.encode()).hexdigest()[:32]
-
-
-def _choice(
-    value: str, column: str, known: Collection[str], line: int | None, problems: list[Problem]
-) -> str:
-    if value in known:
-        return value
-    shown = ", ".join(sorted(known)[:30])
-    if not value:
-        problems.append(Problem(column, f"is empty; give one of {shown}", line))
-    else:
-        problems.append(Problem(column, f"'{value[:70]}' is not one of {shown}", line))
-    return ""
-
-
-def _provider_problems(
-    provider: str, function: SurveyFunction, rules: ResponseRules, line: int | None
-) -> list[Problem]:
-    known = rules.providers.get(provider)
-    offered = [p.id for p in rules.providers.all(qsmo=function.qsmo, include_retired=False)]
-    if known is None:
-        close = rules.providers.did_you_mean(provider)
-        hint = f"did you mean '{close}'? " if close else ""
-        message = (
-            f"'{provider[:70]}' is not a known provider; {hint}{function.id} providers: {offered}"
-        )
-        return [Problem("provider", message, line)]
-    if not known.serves(function.qsmo):
-        message = (
-            f"'{provider}' does not serve {function.id} (QSMO {function.qsmo}); "
-            f"its providers: {offered}, or leave provider empty"
-        )
-        return [Problem("provider", message, line)]
-    return []
-
-
-def _rating(value: str, item: str, line: int | None, problems: list[Problem]) -> int:
-    text = value[:-2] if value.endswith(".0") else value
-    if text.isdigit() and int(text) in RATINGS:
-        return int(text)
-    shown = f"'{value[:70]}'" if value else "empty"
-    problems.append(Problem(item, f"{shown} is not a rating; give a whole number 1 to 5", line))
-    return 0
+    event_id: str
+    qsmo: str
+    measure: str
+    value: float
+    occurred_at: datetime
+    agency: str
+    provider: str | None
 
 
 def satisfaction_events(
     wave: SurveyWave, responses: Sequence[SurveyResponse], catalog: SurveyCatalog
-) -> list[dict[str, object]]:
+) -> list[OwedObservation]:
     """The ``customer-satisfaction`` observations a closed wave owes, one per response:
     qsmo = the function's QSMO, the response's agency and provider, value = the overall
     rating, id ``survey:<wave>:<response id>``, dated ``event_time(wave)``."""
     occurred_at = event_time(wave)
     overall = wave.overall_item.id
     return [
-        {
-            "event_id": f"survey:{wave.id}:{response.id}",
-            "qsmo": catalog.function(response.function).qsmo,
-            "measure": MEASURE,
-            "value": float(response.ratings[overall]),
-            "occurred_at": occurred_at,
-            "agency": response.agency,
-            "provider": response.provider,
-            "source": SOURCE,
-        }
+        OwedObservation(
+            event_id=f"survey:{wave.id}:{response.id}",
+            qsmo=catalog.function(response.function).qsmo,
+            measure=MEASURE,
+            value=float(response.ratings[overall]),
+            occurred_at=occurred_at,
+            agency=response.agency,
+            provider=response.provider,
+        )
         for response in sorted(responses, key=lambda r: r.id)
     ]

@@ -28,6 +28,8 @@ from gateway.provider_tools import ProviderTools
 from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
 from gateway.provider_tools.assessments import SelfAssessments
 from gateway.provider_tools.events import InMemoryToolEventPublisher, ToolEventOutbox
+from gateway.provider_tools.survey_store import InMemorySurveyStore, load_survey_catalog
+from gateway.provider_tools.surveys import SurveyTool
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import GatewaySchema, build_schema
 from gateway.settings import GatewaySettings
@@ -475,9 +477,10 @@ def provider_tools(
 ) -> ProviderTools:
     """The provider tools on in-memory stores and an in-memory event publisher."""
     store = InMemoryAssessmentStore()
+    survey_store = InMemorySurveyStore()
     outbox = ToolEventOutbox(
         InMemoryToolEventPublisher(),
-        [("self-assessment", store)],
+        [("self-assessment", store), ("survey", survey_store.outbox)],
         clock=lambda: NOW,
         metrics=metrics,
     )
@@ -494,7 +497,15 @@ def provider_tools(
         qsmo_ids=qsmo_ids,
         clock=lambda: NOW,
     )
-    return ProviderTools(events=outbox, assessments=assessments)
+    surveys = SurveyTool(
+        survey_store,
+        outbox,
+        catalog=catalog,
+        survey_catalog=load_survey_catalog(),
+        providers=framework.providers,
+        clock=lambda: NOW,
+    )
+    return ProviderTools(events=outbox, assessments=assessments, surveys=surveys)
 
 
 def build_harness(settings: GatewaySettings | None = None) -> Harness:
