@@ -15,7 +15,6 @@ from qsmo_client.simulator.provider_tools_data import (
     survey_csv,
     survey_rows,
 )
-from shared.catalog.survey_catalog import load_survey_catalog
 from shared.domain.catalog import Catalog
 from shared.domain.providers import Provider
 
@@ -34,6 +33,7 @@ REVIEW_ASSESSMENT = """mutation($id: ID!) { reviewSelfAssessment(id: $id, decisi
 REVIEW_DATA_CALL = """mutation($id: ID!) { reviewDataCall(id: $id, decision: ACCEPT,
   comments: "Figures checked by the QSMO.") { id status } }"""
 WAVES = "{ surveyWaves { id name fiscalYear status } }"
+FUNCTIONS = "{ surveyCatalog { functions { id qsmoId } } }"
 CREATE_WAVE = """mutation($fy: Int!, $name: String!, $opens: Date!, $closes: Date!) {
   createSurveyWave(fiscalYear: $fy, name: $name, opensOn: $opens, closesOn: $closes) {
     id items { id overall } } }"""
@@ -114,7 +114,8 @@ def run_survey_wave(
         wave = api.graphql(key, CREATE_WAVE, variables)["createSurveyWave"]
     items = [i["id"] for i in wave["items"]]
     api.graphql(key, INVITE, {"wave": wave["id"], "total": round(responses / INVITED_SHARE)})
-    functions = {f.id: f.qsmo for f in load_survey_catalog().functions}
+    listed = api.graphql(key, FUNCTIONS)["surveyCatalog"]["functions"]
+    functions = {f["id"]: f["qsmoId"] for f in listed}
     providers = {p.id: p for p in catalog.providers}
     at = datetime(fiscal_year, 8, 31, 12, tzinfo=UTC)
     rows = survey_rows(

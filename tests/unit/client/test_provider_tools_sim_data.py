@@ -17,11 +17,11 @@ from qsmo_client.simulator.provider_tools_data import (
 )
 from shared.catalog import load_catalog
 from shared.catalog.data_call import load_data_call_schema
-from shared.catalog.survey_catalog import load_survey_catalog
 from shared.domain.providers import Provider, ProviderRegistry
 from shared.domain.data_call import SECTIONS, validate_sections
 from shared.domain.self_assessment import ElementCatalog, Rating, check_ratings, results
-from shared.domain.survey import ResponseRules, check_columns, new_wave, response_from_row
+from shared.domain.survey import SurveyCatalog, new_wave
+from shared.domain.survey_responses import ResponseRules, check_columns, response_from_row
 
 CATALOG = load_catalog()
 ACTIVE = [p for p in CATALOG.providers if not p.retired]
@@ -29,6 +29,9 @@ ELEMENTS = ElementCatalog.model_validate(
     yaml.safe_load(
         files("shared.catalog").joinpath("tools", "self-assessment-1.0.yaml").read_text()
     )
+)
+SURVEY = SurveyCatalog.model_validate(
+    yaml.safe_load(files("shared.catalog").joinpath("tools", "survey.yaml").read_text())
 )
 LISTED = [Element(e.id, e.category, e.name) for e in ELEMENTS.elements]
 
@@ -65,7 +68,7 @@ def test_each_providers_data_call_passes_the_template_rules(provider: Provider) 
 
 
 def test_a_waves_responses_are_valid_rows_of_the_survey_export() -> None:
-    survey = load_survey_catalog()
+    survey = SURVEY
     now = datetime(2026, 6, 1, tzinfo=UTC)
     wave = new_wave(
         2026, "Annual survey", date(2026, 7, 1), date(2026, 8, 31), survey.default_items, now=now
