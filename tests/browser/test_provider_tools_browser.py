@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 import qsmo_stack
-from dashboard_browser_support import DashboardLane, ensure_axe, eventually, start_lane, stop_lane
+from dashboard_browser_support import (
+    DashboardLane,
+    ensure_axe,
+    eventually,
+    open_fiscal_year,
+    start_lane,
+    stop_lane,
+)
 from provider_tools_browser_support import (
     RoleKeys,
     ToolsApi,
@@ -166,6 +173,76 @@ def test_a_provider_submits_its_self_assessment_and_a_reviewer_accepts_it(
     assert f"Overall {accepted['overall']:.2f}" in text_of(browser, "sa-status")
     assert browser.find_element(By.ID, "sa-submit").get_attribute("disabled") is not None
     assert serious(run_axe(browser, ensure_axe())) == [], "the provider tools"
+
+
+RATINGS = {
+    "end-user": ((5, 4), (4, 4), (4, 3), (5, 5), (3, 4), (4, 5), (5, 4), (4, 4), (4, 3), (5, 4)),
+    "manager": ((3, 3), (4, 3), (4, 4)),
+    "executive": ((5, 4), (4, 5)),
+}
+"""Fifteen responses for one provider and agency: the managers' (3) and the executives' (2)
+groups are withheld; the end users' (10) and the total are published."""
+RESPONSES = "role,agency,function,provider,overall,timeliness,comment\n" + "".join(
+    f"{role},DOI,financial-management,doi-ibc,{overall},{timeliness},\n"
+    for role, ratings in RATINGS.items()
+    for overall, timeliness in ratings
+)
+
+CREATE_WAVE = """mutation($fy: Int!, $opens: Date!, $closes: Date!) {
+  createSurveyWave(fiscalYear: $fy, name: "Annual customer survey", opensOn: $opens, closesOn: $closes,
+    items: [{id: "overall", text: "Overall satisfaction", overall: true},
+            {id: "timeliness", text: "Timeliness of the service"}]) { id } }"""
+INVITE = """mutation($w: ID!) { setSurveyInvitations(wave: $w, total: 40) { id } }"""
+CLOSE = """mutation($w: ID!) { closeSurveyWave(wave: $w) { id status } }"""
+RESULTS = """query($w: ID!, $p: ID) { surveyResults(wave: $w, groupBy: ROLE, provider: $p) {
+  total { respondents } groups { value withheld respondents itemMeans { itemId mean } } } }"""
+
+
+def test_a_providers_survey_results_show_small_groups_as_withheld(
+    browser: WebDriver, tools_lane: DashboardLane, keys: RoleKeys
+) -> None:
+    admin = ToolsApi(tools_lane, keys.admin)
+    fy = open_fiscal_year()
+    variables = {"fy": fy, "opens": f"{fy - 1}-10-01", "closes": f"{fy}-09-30"}
+    wave = admin.data(CREATE_WAVE, variables)["createSurveyWave"]["id"]
+    admin.data(INVITE, {"w": wave})
+    imported = admin.post(f"/v1/surveys/{wave}/responses", RESPONSES.encode(), "text/csv")
+    assert (imported["received"], imported["stored"]) == (15, 15)
+    assert admin.data(CLOSE, {"w": wave})["closeSurveyWave"]["status"] == "CLOSED"
+    api = ToolsApi(tools_lane, keys.providers[PROVIDER])
+    results = api.data(RESULTS, {"w": wave, "p": PROVIDER})["surveyResults"]
+    by_role = {g["value"]: g for g in results["groups"]}
+    assert results["total"]["respondents"] == 15
+    withheld = [r for r, g in by_role.items() if g["withheld"]]
+    assert sorted(withheld) == ["executive", "manager"]
+    assert all(by_role[r]["respondents"] is None for r in withheld)
+    published = [r for r, g in by_role.items() if not g["withheld"]]
+    assert published == ["end-user"]
+
+    sign_in(browser, tools_lane, keys.providers[PROVIDER], f"fy={fy}")
+    ready(browser, "sv-section", "the survey results")
+    rows = {
+        r.get_attribute("data-group"): r
+        for r in browser.find_elements(By.CSS_SELECTOR, "#sv-results tbody tr")
+    }
+    assert list(rows) == ["", *[g["value"] for g in results["groups"]]]
+    assert rows[""].find_element(By.CSS_SELECTOR, "td").get_attribute("data-raw") == "15"
+    for role in published:
+        cells = rows[role].find_elements(By.CSS_SELECTOR, "td[data-item]")
+        means = {m["itemId"]: m["mean"] for m in by_role[role]["itemMeans"]}
+        assert {
+            c.get_attribute("data-item"): float(c.get_attribute("data-raw")) for c in cells
+        } == means
+    for role in withheld:
+        row = rows[role]
+        assert row.get_attribute("data-withheld") == "true"
+        assert "Withheld" in row.text
+        assert not row.find_elements(By.CSS_SELECTOR, "td.number"), (
+            "a withheld group shows no figures"
+        )
+    assert "withheld to protect respondents" in text_of(browser, "sv-summary")
+    doc_screenshot(browser, "provider-tools-survey.png", "sv-section")
+    assert serious(run_axe(browser, ensure_axe())) == [], "the survey results"
 
 
 def test_the_documented_screenshots_exist() -> None:
