@@ -23,6 +23,7 @@ from gateway.context import GatewayContext, get_context
 from gateway.dashboard import mount_dashboard
 from gateway.graphiql import graphiql_page, mount_graphiql_assets
 from gateway.provider_tools import survey_http
+from gateway.provider_tools.data_call_http import data_call_router
 from gateway.result_cache import ResultCache
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import build_schema
@@ -115,6 +116,7 @@ def assemble(
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.include_router(health_router(runtime.registry, checks or {}))
     app.include_router(survey_http.router)  # POST /v1/surveys/{wave}/responses
+    app.include_router(data_call_router())  # the data call's Excel template and upload
     if settings.graphiql:
         mount_graphiql_assets(app)  # GraphiQL's files under /graphiql/ (its page: GET /graphql)
     mount_dashboard(app)  # the dashboard page at / (gateway/dashboard, a client of /graphql)

@@ -28,6 +28,8 @@ from gateway.provider_tools import ProviderTools
 from gateway.provider_tools.assessment_store import MongoAssessmentStore, load_element_catalog
 from gateway.provider_tools.assessments import TOOL as SELF_ASSESSMENT
 from gateway.provider_tools.assessments import SelfAssessments
+from gateway.provider_tools.data_call_store import MongoDataCallStore
+from gateway.provider_tools.data_calls import DataCalls
 from gateway.provider_tools.events import KafkaToolEventPublisher, ToolEventOutbox
 from gateway.provider_tools.survey_store import MongoSurveyStore, load_survey_catalog
 from gateway.provider_tools.surveys import SurveyTool
@@ -140,6 +142,7 @@ def create_app(
     )
     assessment_store = MongoAssessmentStore(database)
     survey_store = MongoSurveyStore(database)
+    data_call_store = MongoDataCallStore(database)
     outbox = ToolEventOutbox(
         tool_publisher,
         [(SELF_ASSESSMENT, assessment_store), (SURVEY, survey_store.outbox)],
@@ -167,6 +170,7 @@ def create_app(
             clock=clock,
             interval_s=settings.outbox_interval_s,
         ),
+        data_calls=DataCalls(data_call_store, providers=framework.providers, clock=clock),
     )
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
     live.add_listener("scorecards", results.scorecard_changed)
@@ -199,6 +203,7 @@ def create_app(
                 await analysis.create_indexes()
                 await assessment_store.create_indexes()
                 await survey_store.create_indexes()
+                await data_call_store.create_indexes()
                 return
             except Exception as error:  # store away: the gateway still answers what it can
                 log.warning("cannot create indexes yet", extra={"error": str(error)})

@@ -18,8 +18,8 @@ cache of whole results:
   also changes the event count of its QSMO's and the government-wide stored scorecard of
   that year, whose ``ScorecardChanged`` bumps the year's generation (a year's values reach
   the next year's ``lastYearValue`` the same way, the scorecard service recomputing the next
-  year too); admins' provider and SLA-target changes are framework changes. ``cost`` (the
-  data call, not built yet) is not listed.
+  year too); admins' provider and SLA-target changes are framework changes. ``cost`` (from
+  the data call, whose reviews are not announced) is not listed.
 - **Key**: the UTC day, query text, operation name, canonical variables, and the caller's access scope
   (``access_scope``: how far ``shared.authorization``'s policy lets the key reach, and its
   QSMO when it reaches only its own), so an answer never goes to a caller treated otherwise.

@@ -4,6 +4,7 @@ stores, the tool-event outbox, and the ``ProviderTools`` bundle the gateway runt
 from dataclasses import dataclass
 
 from gateway.provider_tools.assessments import SelfAssessments
+from gateway.provider_tools.data_calls import DataCalls
 from gateway.provider_tools.events import ToolEventOutbox
 from gateway.provider_tools.surveys import SurveyTool
 
@@ -15,3 +16,4 @@ class ProviderTools:
     events: ToolEventOutbox
     assessments: SelfAssessments
     surveys: SurveyTool
+    data_calls: DataCalls

@@ -19,11 +19,13 @@ from gateway.limits import Limits, ParseLimits, operation_limits_rule
 from gateway.metrics import GatewayMetrics, RequestMetrics, root_fields
 from gateway.result_cache import CachedResults, ResultCache
 from gateway.schema.mutations_activity import ActivityMutations
+from gateway.schema.mutations_data_call import DataCallMutations
 from gateway.schema.mutations_framework import FrameworkMutations
 from gateway.schema.mutations_providers import ProviderMutations
 from gateway.schema.mutations_self_assessment import SelfAssessmentMutations
 from gateway.schema.mutations_survey import SurveyMutations
 from gateway.schema.queries_activity import ActivityQueries
+from gateway.schema.queries_data_call import DataCallQueries
 from gateway.schema.queries_framework import FrameworkQueries
 from gateway.schema.queries_providers import ProviderQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
@@ -45,6 +47,7 @@ Query = merge_types(
         TierQueries,
         SelfAssessmentQueries,
         SurveyQueries,
+        DataCallQueries,
     ),
 )
 Mutation = merge_types(
@@ -55,6 +58,7 @@ Mutation = merge_types(
         ProviderMutations,
         SelfAssessmentMutations,
         SurveyMutations,
+        DataCallMutations,
     ),
 )
 

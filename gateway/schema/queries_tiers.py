@@ -43,8 +43,9 @@ class TierQueries:
     @fields.field(
         description="A QSMO's providers side by side for a fiscal year (rev. 2): each "
         "provider's slice value, target (the QSMO's, or its SLA target), status and quarterly "
-        "trend per measure, its overall score and its number of customer agencies; `cost` is "
-        "null until the annual data call reports it. `measures` omitted: every measure."
+        "trend per measure, its overall score and its number of customer agencies; `cost` "
+        "comes from its accepted annual data call (null before). `measures` omitted: every "
+        "measure."
     )
     async def provider_comparison(
         self,
@@ -66,6 +67,9 @@ class TierQueries:
             )
         chosen = [catalog_measure(framework, m, field="measures") for m in wanted]
         rows = await provider_comparison(context, qsmo, fiscal_year, chosen)
+        costs = await context.runtime.tools.data_calls.accepted_costs(
+            fiscal_year, [r.provider.id for r in rows]
+        )
         state = await context.loaders.framework_state()
         catalog_ids = {p.id for p in context.runtime.catalog.providers}
         return ProviderComparison(
@@ -79,6 +83,7 @@ class TierQueries:
                     wanted,
                     dict(sla_targets_of(state.overrides, row.provider.id)),
                     added=row.provider.id not in catalog_ids,
+                    cost=costs.get(row.provider.id),
                 )
                 for row in sorted(rows, key=lambda r: r.provider.id)
             ],

@@ -13,6 +13,7 @@ from gateway.schema.provider_types import Agency, Provider, provider_by_id
 from gateway.tiers import ComparisonRow
 from shared.domain import providers as model
 from shared.domain.catalog import Framework
+from shared.domain.data_call import CostFigures
 
 
 @strawberry.enum(
@@ -73,17 +74,29 @@ class ScorecardSlice:
 
 
 @strawberry.type(
-    description="A provider's cost figures for the fiscal year, from the annual data call "
-    "(next issue): every field null until the provider has submitted one."
+    description="A provider's cost figures for the fiscal year, from its annual data call "
+    "(a field is null where the data call gives no base for it, e.g. 0 transactions)."
 )
 class ProviderCost:
     cost_per_transaction: float | None = strawberry.field(
-        description="USD per transaction processed."
+        description="USD per transaction processed: the budget's operating cost of the fiscal "
+        "year ÷ the transactions processed (demographics), rounded to 4 decimals."
     )
     fte_per_thousand_customers: float | None = strawberry.field(
-        description="Full-time equivalents per 1,000 customers served."
+        description="Full-time equivalents per 1,000 customers served: federal + contractor "
+        "FTE of every function (staffing) ÷ customers served × 1,000, rounded to 4 decimals."
     )
-    total_cost: float | None = strawberry.field(description="USD spent on the services.")
+    total_cost: float | None = strawberry.field(
+        description="USD spent on the services: the budget's operating cost of the fiscal year."
+    )
+
+    @classmethod
+    def from_figures(cls, figures: CostFigures) -> "ProviderCost":
+        return cls(
+            cost_per_transaction=figures.cost_per_transaction,
+            fte_per_thousand_customers=figures.fte_per_thousand_customers,
+            total_cost=figures.total_cost,
+        )
 
 
 @strawberry.type(description="One measure of one provider in a providerComparison row.")
@@ -124,13 +137,14 @@ class ProviderComparisonRow:
     overall_status: Status
     measures: list[ProviderMeasureComparison]
     cost: ProviderCost | None = strawberry.field(
-        description="Cost figures from the annual data call; null until that exists."
+        description="Cost figures from the provider's newest ACCEPTED data-call version of the "
+        "fiscal year; null until one is accepted."
     )
 
 
 @strawberry.type(
-    description="A QSMO's providers side by side for a fiscal year: quality now, cost once the "
-    "data call reports it (the comparison an agency uses to choose a provider)."
+    description="A QSMO's providers side by side for a fiscal year: quality, and cost once a "
+    "data call is accepted (the comparison an agency uses to choose a provider)."
 )
 class ProviderComparison:
     qsmo_id: strawberry.ID
@@ -160,8 +174,10 @@ def comparison_row(
     measure_ids: list[str],
     sla: dict[str, float],
     added: bool,
+    cost: CostFigures | None = None,
 ) -> ProviderComparisonRow:
-    """The GraphQL row of a provider's slice results (``sla``: its SLA targets by measure)."""
+    """The GraphQL row of a provider's slice results (``sla``: its SLA targets by measure;
+    ``cost``: from its accepted data call)."""
     view = row.view
     cells = []
     for measure_id in measure_ids:
@@ -187,5 +203,5 @@ def comparison_row(
         overall_score=view.overall_score,
         overall_status=Status(view.overall_status),
         measures=cells,
-        cost=None,
+        cost=None if cost is None else ProviderCost.from_figures(cost),
     )

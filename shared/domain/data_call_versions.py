@@ -1,24 +1,22 @@
-"""A provider's data call for one fiscal year: its versions, their review and their diff (pure).
+"""A provider's data call for one fiscal year: its versions and their review (pure).
 
 Every submission is a new immutable version (1, 2, …) with who, when, the template version
 and — from the second on — the reason for the correction. The latest version is
 ``SUBMITTED`` until a reviewer ``ACCEPT``s or ``RETURN``s it (returning needs comments); while
 one is under review no other may be submitted. An accepted version stays what
 ``providerComparison`` shows until a correction is accepted in its turn
-(``DataCall.accepted``). ``diff_sections`` is the audit trail's field-level summary.
+(``DataCall.accepted``); ``data_call_diff`` summarizes what changed between versions.
 
 Time is an argument: nothing here reads the clock.
 """
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from shared.domain.data_call import DataCallSchema, Section
+from shared.domain.fiscal import fiscal_year_of
 
 MAX_VERSIONS = 50
 """Versions one provider may submit for one fiscal year (bounds the stored document)."""
@@ -110,6 +108,22 @@ class DataCall(BaseModel):
         return self.versions[number - 1] if 1 <= number <= len(self.versions) else None
 
 
+FIRST_FISCAL_YEAR = 2022
+"""The framework's first fiscal year: the earliest a data call may be for."""
+
+
+def fiscal_year_refusal(fiscal_year: int, now: datetime) -> str | None:
+    """Why ``fiscal_year`` cannot have a data call at ``now`` (None: it can): from FY2022 to
+    the fiscal year after the current one (a provider may report ahead of a year's end)."""
+    latest = fiscal_year_of(now) + 1
+    if FIRST_FISCAL_YEAR <= fiscal_year <= latest:
+        return None
+    return (
+        f"there is no FY{fiscal_year} data call: give a fiscal year from {FIRST_FISCAL_YEAR} "
+        f"(the framework's first) to {latest}"
+    )
+
+
 def data_call_id(provider: str, fiscal_year: int) -> str:
     """``doi-ibc|FY2026``: one data call per provider and fiscal year."""
     return f"{provider}|FY{fiscal_year}"
@@ -125,6 +139,8 @@ class RefusalCode(StrEnum):
     NOT_THE_VERSION_UNDER_REVIEW = "not_the_version_under_review"
     COMMENTS_REQUIRED = "comments_required"
     TEXT_TOO_LONG = "text_too_long"
+    NO_SUCH_FISCAL_YEAR = "no_such_fiscal_year"
+    PROVIDER_RETIRED = "provider_retired"
 
 
 class DataCallRefused(ValueError):  # noqa: N818 - a refusal of input, like ValueError
@@ -256,96 +272,3 @@ def _text(value: str | None, field: str) -> str | None:
             field=field,
         )
     return cleaned or None
-
-
-class ChangeKind(StrEnum):
-    """A row added or removed, or one field's value changed."""
-
-    ADDED = "added"
-    REMOVED = "removed"
-    CHANGED = "changed"
-
-
-@dataclass(frozen=True)
-class SectionChange:
-    """One difference between two versions.
-
-    ``key`` is the row's key (``payroll``, ``2026``; None in ``demographics``); ``field`` is
-    None when a whole row was added or removed (``before``/``after`` then hold the row).
-    """
-
-    section: str
-    key: str | None
-    field: str | None
-    kind: ChangeKind
-    before: object
-    after: object
-
-    def describe(self) -> str:
-        """``staffing 'payroll' federal_fte: 10 → 12`` and the like."""
-        where = self.section + ("" if self.key is None else f" '{self.key}'")
-        if self.field is None:
-            return f"{where}: row {self.kind.value}"
-        return f"{where} {self.field}: {_shown(self.before)} → {_shown(self.after)}"
-
-
-def diff_sections(
-    schema: DataCallSchema, before: Mapping[str, Any], after: Mapping[str, Any]
-) -> list[SectionChange]:
-    """What changed from ``before`` to ``after``, section by section in schema order; rows
-    are matched by their key (``x-row-key``), so reordering rows changes nothing."""
-    changes: list[SectionChange] = []
-    for section in schema.sections:
-        old, new = before.get(section.name), after.get(section.name)
-        if section.has_rows:
-            changes.extend(_row_changes(section, old or [], new or []))
-        else:
-            changes.extend(_field_changes(section, None, old or {}, new or {}))
-    return changes
-
-
-def _row_changes(
-    section: Section, before: Iterable[Mapping[str, Any]], after: Iterable[Mapping[str, Any]]
-) -> list[SectionChange]:
-    key = section.row_key or ""
-    old = {str(r.get(key)): r for r in before}
-    new = {str(r.get(key)): r for r in after}
-    changes: list[SectionChange] = []
-    for name in [*old, *(k for k in new if k not in old)]:
-        if name not in new:
-            changes.append(
-                SectionChange(section.name, name, None, ChangeKind.REMOVED, old[name], None)
-            )
-        elif name not in old:
-            changes.append(
-                SectionChange(section.name, name, None, ChangeKind.ADDED, None, new[name])
-            )
-        else:
-            changes.extend(_field_changes(section, name, old[name], new[name]))
-    return changes
-
-
-def _field_changes(
-    section: Section, key: str | None, before: Mapping[str, Any], after: Mapping[str, Any]
-) -> list[SectionChange]:
-    changes = []
-    for field in section.fields:
-        old, new = before.get(field.name), after.get(field.name)
-        if old != new:
-            kind = (
-                ChangeKind.ADDED
-                if old is None
-                else ChangeKind.REMOVED
-                if new is None
-                else ChangeKind.CHANGED
-            )
-            changes.append(SectionChange(section.name, key, field.name, kind, old, new))
-    return changes
-
-
-def _shown(value: object) -> str:
-    if value is None:
-        return "(empty)"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "(none)"
-    return str(value)

@@ -27,6 +27,8 @@ from gateway.metrics import GatewayMetrics
 from gateway.provider_tools import ProviderTools
 from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
 from gateway.provider_tools.assessments import SelfAssessments
+from gateway.provider_tools.data_call_store import InMemoryDataCallStore
+from gateway.provider_tools.data_calls import DataCalls
 from gateway.provider_tools.events import InMemoryToolEventPublisher, ToolEventOutbox
 from gateway.provider_tools.survey_store import InMemorySurveyStore, load_survey_catalog
 from gateway.provider_tools.surveys import SurveyTool
@@ -505,7 +507,12 @@ def provider_tools(
         providers=framework.providers,
         clock=lambda: NOW,
     )
-    return ProviderTools(events=outbox, assessments=assessments, surveys=surveys)
+    data_calls = DataCalls(
+        InMemoryDataCallStore(), providers=framework.providers, clock=lambda: NOW
+    )
+    return ProviderTools(
+        events=outbox, assessments=assessments, data_calls=data_calls, surveys=surveys
+    )
 
 
 def build_harness(settings: GatewaySettings | None = None) -> Harness:

@@ -1,5 +1,6 @@
 """Who may do what: every mutation against no key, viewer, another QSMO's publisher, admin."""
 
+import json
 from datetime import date
 
 import pytest
@@ -7,7 +8,11 @@ from gateway_unit_support import NOW, Harness, error_codes
 
 from gateway.analysis import ImprovementAction
 from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
+from gateway.provider_tools.data_call_store import InMemoryDataCallStore
 from services.notifications.models import Notification, Subscription
+from shared.catalog.data_call import example_sections
+from shared.domain.data_call_versions import SubmissionSource
+from shared.domain.data_call_versions import submit as submit_data_call
 from shared.domain.self_assessment import Rating, submit
 
 OWN = "cybersecurity"
@@ -16,6 +21,18 @@ QSMO_WRITER = "admin or the QSMO's publisher"
 PROVIDER_FILLER = "admin or the provider's own key"
 OWN_PROVIDER = "cisa-cyber-shared-services"  # offered by the cybersecurity QSMO only
 ASSESSMENT_ID = f"{OWN_PROVIDER}|FY2024"
+
+
+def graphql_literal(value: object) -> str:
+    """``value`` as a GraphQL input literal (a JSON scalar's object keys are names)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {graphql_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(graphql_literal(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+DATA_CALL = graphql_literal(example_sections(2023))
 ALL_RATINGS = ", ".join(
     f'{{element: "{e.id}", rating: 4, evidence: "annual report"}}'
     for e in load_element_catalog().elements
@@ -98,6 +115,15 @@ MUTATIONS = {
         QSMO_WRITER,
         f'reviewSelfAssessment(id: "{ASSESSMENT_ID}", decision: ACCEPT) {{ id status }}',
     ),
+    "submitDataCall": (
+        PROVIDER_FILLER,
+        f'submitDataCall(provider: "{OWN_PROVIDER}", fiscalYear: 2023, '
+        f"sections: {DATA_CALL}) {{ id status }}",
+    ),
+    "reviewDataCall": (
+        QSMO_WRITER,
+        f'reviewDataCall(id: "{OWN_PROVIDER}|FY2024", decision: ACCEPT) {{ id status }}',
+    ),
 }
 
 
@@ -116,6 +142,20 @@ def _seed(harness: Harness) -> None:
     store = harness.runtime.tools.assessments.store
     assert isinstance(store, InMemoryAssessmentStore)
     store.assessments[submitted.id] = submitted
+    calls = harness.runtime.tools.data_calls.store
+    assert isinstance(calls, InMemoryDataCallStore)
+    call = submit_data_call(
+        None,
+        provider=OWN_PROVIDER,
+        fiscal_year=2024,
+        sections=example_sections(2024),
+        template_version="1.0",
+        by="t-prov",
+        at=NOW,
+        reason=None,
+        source=SubmissionSource.GRAPHQL,
+    )
+    calls.calls[call.id] = call
     harness.analysis.actions["act_seeded"] = ImprovementAction(
         id="act_seeded",
         qsmo=OWN,
