@@ -17,8 +17,9 @@ from qsmo_client.simulator.provider_tools_data import (
 )
 from shared.catalog import load_catalog
 from shared.catalog.data_call import load_data_call_schema
+from shared.domain.data_call import SECTIONS
+from shared.domain.data_call_validation import validate_sections
 from shared.domain.providers import Provider, ProviderRegistry
-from shared.domain.data_call import SECTIONS, validate_sections
 from shared.domain.self_assessment import ElementCatalog, Rating, check_ratings, results
 from shared.domain.survey import SurveyCatalog, new_wave
 from shared.domain.survey_responses import ResponseRules, check_columns, response_from_row
