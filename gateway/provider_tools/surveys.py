@@ -9,20 +9,18 @@ goes to admins and, for its own responses, the provider concerned. Refusals rais
 
 A response batch (one file, one web-form answer) is all or nothing: every row is checked
 before anything is written, then the batch is written and committed on the open wave
-(``gateway.provider_tools.survey_store``). Closing writes, in the same update, one
-``customer-satisfaction`` event per response for the outbox; waves past their close date are
-closed by ``close_due`` (run every ``interval_s`` by ``start``).
+(``gateway.provider_tools.survey_store``). Closing (``gateway.provider_tools.survey_closing``)
+writes, in the same update, one ``customer-satisfaction`` event per response for the outbox;
+waves past their close date close by themselves (every ``interval_s`` once ``start``ed).
 """
 
-import asyncio
-import contextlib
-import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from gateway.provider_tools.events import ToolEventInvalidError, ToolEventOutbox, owed_event
+from gateway.provider_tools.events import ToolEventOutbox
+from gateway.provider_tools.survey_closing import WaveCloser
 from gateway.provider_tools.survey_store import StoredWave, SurveyStore, WaveExistsError
 from shared.api_keys import Principal
 from shared.authorization import (
@@ -36,7 +34,6 @@ from shared.domain import survey
 from shared.domain.catalog import Catalog
 from shared.domain.providers import ProviderRegistry
 from shared.domain.survey import (
-    TOOL,
     Problem,
     SurveyCatalog,
     SurveyItem,
@@ -49,7 +46,6 @@ from shared.domain.survey_disclosure import Disclosure
 from shared.domain.survey_responses import ResponseRules, check_columns, response_from_row
 from shared.domain.survey_results import wave_disclosure
 
-log = logging.getLogger(__name__)
 ATTEMPTS = 5
 Row = Mapping[str, str | None]
 
@@ -94,13 +90,20 @@ class SurveyTool:
     ) -> None:
         self.store = store
         self.survey_catalog = survey_catalog
-        self._outbox = outbox
         self._catalog = catalog
         self._providers = providers
         self._clock = clock
-        self._interval_s = interval_s
         self._closed: dict[tuple[str, int], ClosedWave] = {}
-        self._task: asyncio.Task[None] | None = None
+        self.closer = WaveCloser(
+            store,
+            outbox,
+            catalog=catalog,
+            survey_catalog=survey_catalog,
+            providers=providers,
+            stored=self.stored,
+            clock=clock,
+            interval_s=interval_s,
+        )
 
     async def create_wave(
         self,
@@ -186,17 +189,20 @@ class SurveyTool:
         rules = ResponseRules(
             self.survey_catalog, {a.id for a in self._catalog.agencies}, await self._providers()
         )
-        seen: dict[tuple[tuple[str, str], ...], int] = {}
+        seen: dict[str, int] = {}  # derived id → identical rows so far (the same response)
         responses: list[SurveyResponse] = []
         problems: list[Problem] = []
         for line, cells in rows:
-            normalized = tuple(sorted((k, (v or "").strip()) for k, v in cells.items()))
-            occurrence = seen.get(normalized, 0)
-            seen[normalized] = occurrence + 1
             try:
-                responses.append(
-                    response_from_row(cells, wave, rules, occurrence=occurrence, line=line or None)
-                )
+                response = response_from_row(cells, wave, rules, line=line or None)
+                if not (cells.get("response_id") or "").strip():
+                    occurrence = seen.get(response.id, 0)
+                    seen[response.id] = occurrence + 1
+                    if occurrence:
+                        response = response_from_row(
+                            cells, wave, rules, occurrence=occurrence, line=line or None
+                        )
+                responses.append(response)
             except SurveyRejected as rejected:
                 problems += rejected.problems
         if problems:
@@ -228,63 +234,7 @@ class SurveyTool:
     async def close(self, principal: Principal, wave_id: str) -> SurveyWave:
         """Close a wave now (an admin); its events are owed in the same update."""
         require(principal, Permission.MANAGE_SURVEYS, action="close survey waves")
-        return await self._close(wave_id)
-
-    async def _close(self, wave_id: str) -> SurveyWave:
-        for _ in range(ATTEMPTS):
-            current = await self.stored(wave_id)
-            now = self._clock()
-            closed = survey.close_wave(current.wave, now)
-            responses = await self.store.responses(current)
-            events = await self._owed(closed, responses, now)
-            if await self.store.close(closed, current.revision, events):
-                await self._outbox.flush(TOOL, wave_id)
-                return closed
-        raise SurveyRejected([Problem("wave", "responses kept arriving; try closing again")])
-
-    async def _owed(
-        self, wave: SurveyWave, responses: Sequence[SurveyResponse], now: datetime
-    ) -> list[dict[str, object]]:
-        registry = await self._providers()
-        owed: list[dict[str, object]] = []
-        problems: list[Problem] = []
-        for observation in survey.satisfaction_events(wave, responses, self.survey_catalog):
-            try:
-                owed.append(
-                    owed_event(
-                        self._catalog,
-                        registry,
-                        tool=TOOL,
-                        doc_id=wave.id,
-                        event_id=observation.event_id,
-                        qsmo=observation.qsmo,
-                        measure=observation.measure,
-                        value=observation.value,
-                        occurred_at=observation.occurred_at,
-                        now=now,
-                        provider=observation.provider,
-                        agency=observation.agency,
-                    )
-                )
-            except ToolEventInvalidError as invalid:
-                problems.append(Problem("wave", f"{observation.event_id}: {invalid}"))
-        if problems:
-            raise SurveyRejected(problems)
-        return owed
-
-    async def close_due(self) -> list[str]:
-        """Close every open wave whose ``closes_on`` has ended; the ids closed."""
-        now = self._clock()
-        closed: list[str] = []
-        for wave in await self.store.waves():
-            if wave.due_to_close(now):
-                try:
-                    closed.append((await self._close(wave.id)).id)
-                except (SurveyRejected, SurveyNotFoundError) as error:
-                    log.warning(
-                        "survey wave not closed", extra={"wave": wave.id, "error": str(error)}
-                    )
-        return closed
+        return await self.closer.close(wave_id)
 
     async def closed_wave(self, wave_id: str) -> ClosedWave:
         """A closed wave's responses and disclosure (computed once per wave revision)."""
@@ -342,22 +292,11 @@ class SurveyTool:
         )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="gateway-survey-closer")
+        """Start closing waves past their close date (every ``interval_s``)."""
+        self.closer.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.close_due()
-            except Exception as error:  # store away: try again next time
-                log.warning("survey waves not checked", extra={"error": str(error)})
-            await asyncio.sleep(self._interval_s)
+        await self.closer.stop()
 
 
 def _require_open(wave: SurveyWave) -> None:

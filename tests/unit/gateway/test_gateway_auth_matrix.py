@@ -9,11 +9,13 @@ from gateway_unit_support import NOW, Harness, error_codes
 from gateway.analysis import ImprovementAction
 from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
 from gateway.provider_tools.data_call_store import InMemoryDataCallStore
+from gateway.provider_tools.survey_store import InMemorySurveyStore, StoredWave
 from services.notifications.models import Notification, Subscription
 from shared.catalog.data_call import example_sections
 from shared.domain.data_call_versions import SubmissionSource
 from shared.domain.data_call_versions import submit as submit_data_call
 from shared.domain.self_assessment import Rating, submit
+from shared.domain.survey import SurveyItem, new_wave
 
 OWN = "cybersecurity"
 ADMIN_ONLY = "admin only"
@@ -33,6 +35,7 @@ def graphql_literal(value: object) -> str:
 
 
 DATA_CALL = graphql_literal(example_sections(2023))
+SURVEY_WAVE = "fy2024-seeded"
 ALL_RATINGS = ", ".join(
     f'{{element: "{e.id}", rating: 4, evidence: "annual report"}}'
     for e in load_element_catalog().elements
@@ -124,6 +127,22 @@ MUTATIONS = {
         QSMO_WRITER,
         f'reviewDataCall(id: "{OWN_PROVIDER}|FY2024", decision: ACCEPT) {{ id status }}',
     ),
+    "createSurveyWave": (
+        ADMIN_ONLY,
+        'createSurveyWave(fiscalYear: 2024, name: "Matrix wave", opensOn: "2024-05-01", '
+        'closesOn: "2024-06-30") { id }',
+    ),
+    "setSurveyInvitations": (
+        ADMIN_ONLY,
+        f'setSurveyInvitations(wave: "{SURVEY_WAVE}", total: 40) {{ id }}',
+    ),
+    "recordSurveyResponse": (
+        ADMIN_ONLY,
+        f'recordSurveyResponse(wave: "{SURVEY_WAVE}", response: {{role: "manager", '
+        'agency: "DOI", function: "cybersecurity", ratings: [{item: "overall", rating: 4}]}) '
+        "{ stored }",
+    ),
+    "closeSurveyWave": (ADMIN_ONLY, f'closeSurveyWave(wave: "{SURVEY_WAVE}") {{ id status }}'),
 }
 
 
@@ -156,6 +175,11 @@ def _seed(harness: Harness) -> None:
         source=SubmissionSource.GRAPHQL,
     )
     calls.calls[call.id] = call
+    surveys = harness.runtime.tools.surveys.store
+    assert isinstance(surveys, InMemorySurveyStore)
+    item = SurveyItem(id="overall", text="Overall?", overall=True)
+    wave = new_wave(2024, "Seeded", date(2024, 5, 1), date(2024, 6, 30), [item], now=NOW)
+    surveys.waves_by_id[wave.id] = StoredWave(wave, 0)
     harness.analysis.actions["act_seeded"] = ImprovementAction(
         id="act_seeded",
         qsmo=OWN,
