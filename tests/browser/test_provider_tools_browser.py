@@ -19,6 +19,7 @@ from dashboard_browser_support import (
     start_lane,
     stop_lane,
 )
+from data_call_workbook import fill_workbook, with_cell
 from provider_tools_browser_support import (
     RoleKeys,
     ToolsApi,
@@ -31,6 +32,8 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from test_dashboard_rev2_browser import run_axe, serious
+
+from shared.catalog.data_call import example_sections
 
 PROVIDER = "doi-ibc"
 QSMO = "financial-management"
@@ -173,6 +176,96 @@ def test_a_provider_submits_its_self_assessment_and_a_reviewer_accepts_it(
     assert f"Overall {accepted['overall']:.2f}" in text_of(browser, "sa-status")
     assert browser.find_element(By.ID, "sa-submit").get_attribute("disabled") is not None
     assert serious(run_axe(browser, ensure_axe())) == [], "the provider tools"
+
+
+DATA_CALL = """query($p: ID!, $fy: Int!) { dataCall(provider: $p, fiscalYear: $fy) {
+  id status acceptedVersion cost { costPerTransaction }
+  versions { version status source submittedBy review { decision comments } } } }"""
+
+
+PROBLEMS = """return [...document.querySelectorAll('#dc-errors li')].map((li) => ({
+  sheet: li.dataset.sheet, row: li.dataset.row, column: li.dataset.column, text: li.textContent }));"""
+
+
+def upload(browser: WebDriver, path: Path, reason: str = "") -> None:
+    """Choose ``path`` in the page's file input and upload it."""
+    browser.find_element(By.ID, "dc-file").send_keys(str(path))
+    if reason:
+        browser.find_element(By.ID, "dc-reason").send_keys(reason)
+    browser.execute_script("document.getElementById('dc-section').removeAttribute('data-upload')")
+    browser.find_element(By.ID, "dc-upload").click()
+    ready(browser, "dc-section", "the upload's answer", attribute="data-upload")
+
+
+def test_a_provider_uploads_its_filled_workbook_and_a_reviewer_accepts_it(
+    browser: WebDriver, tools_lane: DashboardLane, keys: RoleKeys, tmp_path: Path
+) -> None:
+    provider_api = ToolsApi(tools_lane, keys.providers[PROVIDER])
+    template = provider_api.get(
+        f"/v1/data-call/{FISCAL_YEAR}/template.xlsx?provider={PROVIDER}"
+    ).content
+    sections = example_sections(FISCAL_YEAR)
+    sections["demographics"]["provider_name"] = "Interior Business Center"
+    filled = fill_workbook(template, sections)
+    (tmp_path / "good.xlsx").write_bytes(filled)
+    (tmp_path / "bad.xlsx").write_bytes(
+        with_cell(filled, "staffing", 3, "Federal FTE", "twenty-five")
+    )
+
+    sign_in(browser, tools_lane, keys.providers[PROVIDER], f"fy={FISCAL_YEAR}")
+    ready(browser, "tools", "the provider tools")
+    assert text_of(browser, "dc-status") == f"FY{FISCAL_YEAR}: nothing submitted yet."
+    # The template, as the page downloads it with the provider's key.
+    browser.find_element(By.ID, "dc-template").click()
+    ready(browser, "dc-template", "the template downloaded", attribute="data-bytes")
+    assert int(browser.find_element(By.ID, "dc-template").get_attribute("data-bytes") or 0) > 5000
+
+    # Text in a number cell: refused with its sheet, row and column; nothing stored.
+    upload(browser, tmp_path / "bad.xlsx")
+    assert browser.find_element(By.ID, "dc-section").get_attribute("data-upload") == "refused"
+    problems = browser.execute_script(PROBLEMS)
+    assert len(problems) == 1
+    assert (problems[0]["sheet"], problems[0]["row"]) == ("staffing", "3")
+    assert problems[0]["column"]
+    assert "twenty-five" in problems[0]["text"]
+    assert "nothing" in text_of(browser, "dc-message").lower()
+    assert provider_api.data(DATA_CALL, {"p": PROVIDER, "fy": FISCAL_YEAR})["dataCall"] is None
+    doc_screenshot(browser, "provider-tools-data-call-refused.png", "dc-section")
+
+    # The filled workbook: stored as version 1, under review.
+    upload(browser, tmp_path / "good.xlsx")
+    assert browser.find_element(By.ID, "dc-section").get_attribute("data-upload") == "stored"
+    assert "version 1" in text_of(browser, "dc-message")
+    assert not browser.find_element(By.ID, "dc-errors").is_displayed()
+    eventually(lambda: "version 1 (workbook)" in text_of(browser, "dc-status"), 30, "the status")
+    call = provider_api.data(DATA_CALL, {"p": PROVIDER, "fy": FISCAL_YEAR})["dataCall"]
+    assert call["status"] == "SUBMITTED"
+    assert [(v["version"], v["source"]) for v in call["versions"]] == [(1, "WORKBOOK")]
+    assert browser.find_element(By.CSS_SELECTOR, '#dc-versions tr[data-version="1"]')
+    doc_screenshot(browser, "provider-tools-data-call.png", "dc-section")
+
+    # The reviewer reads the sections and accepts; the provider sees the accepted cost figures.
+    sign_in(browser, tools_lane, keys.publishers[QSMO], "page=review")
+    ready(browser, "review", "the review queue")
+    browser.find_element(By.CSS_SELECTOR, '#review-list button[data-kind="data-call"]').click()
+    eventually(lambda: browser.find_element(By.ID, "review-detail").is_displayed(), 10, "detail")
+    tables = browser.find_elements(By.CSS_SELECTOR, "#review-body table[data-section]")
+    assert [t.get_attribute("data-section") for t in tables] == list(sections)
+    assert "Interior Business Center" in text_of(browser, "review-body")
+    browser.find_element(By.ID, "review-accept").click()
+    eventually(
+        lambda: (
+            "was accepted" in browser.find_element(By.CSS_SELECTOR, "#review-list caption").text
+        ),
+        30,
+        "the acceptance",
+    )
+    accepted = provider_api.data(DATA_CALL, {"p": PROVIDER, "fy": FISCAL_YEAR})["dataCall"]
+    assert (accepted["status"], accepted["acceptedVersion"]) == ("ACCEPTED", 1)
+    assert accepted["cost"]["costPerTransaction"] == 8.0
+    sign_in(browser, tools_lane, keys.providers[PROVIDER], f"fy={FISCAL_YEAR}")
+    ready(browser, "tools", "the provider tools")
+    eventually(lambda: "$8.00 per transaction" in text_of(browser, "dc-status"), 30, "cost")
 
 
 RATINGS = {

@@ -191,8 +191,9 @@ async function uploadWorkbook() {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (body && body.error) || {};
-    say("dc-message", error.message || `The upload was refused (HTTP ${response.status}); nothing was stored.`,
-      { problem: true });
+    const why = error.message || `The upload was refused (HTTP ${response.status}).`;
+    const stop = /[.!?]$/.test(why) ? "" : ".";
+    say("dc-message", `${why}${stop} Nothing was stored: correct the workbook and upload it again.`, { problem: true });
     renderUploadErrors($("dc-errors"), error.errors || []);
     $("dc-section").dataset.upload = "refused";
     return;
