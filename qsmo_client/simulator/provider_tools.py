@@ -7,9 +7,10 @@ the gateway's public APIs with the development keys (``.local/api-keys.json``).
    and its annual data call (GraphQL; the dashboard's browser tests upload the workbook).
 2. The admin key reviews every submission and accepts it: the accepted self-assessments enter
    the providers' scorecards (``best-practices-self-assessment``).
-3. The admin runs the year's customer-satisfaction survey wave: creates it, gives the invited
-   count, imports a few hundred responses as the CSV a survey tool exports, and closes it: each
-   response's overall rating enters ``customer-satisfaction``.
+3. The admin runs the customer-satisfaction survey wave of the current fiscal year (a wave
+   whose close date has passed closes by itself, so it cannot take a late import): creates it,
+   gives the invited count, imports a few hundred responses as the CSV a survey tool exports,
+   and closes it: each response's overall rating enters ``customer-satisfaction``.
 
 Running it again changes nothing: accepted submissions are left alone, the wave is found by
 name, and a closed wave is not imported again.
@@ -19,8 +20,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -36,6 +38,7 @@ from qsmo_client.simulator.provider_tools_flow import (
     submit_self_assessment,
 )
 from shared.catalog import load_catalog
+from shared.domain.fiscal import fiscal_year_of
 
 DEFAULT_GATEWAY_URL = "http://127.0.0.1:8000"
 DEFAULT_RESPONSES = 300
@@ -76,7 +79,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keys-file", type=Path, default=DEFAULT_KEYS_FILE)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--fiscal-year", type=int, required=True)
+    parser.add_argument(
+        "--fiscal-year",
+        type=int,
+        default=fiscal_year_of(datetime.now(UTC)) - 1,
+        help="the self-assessments' and data calls' fiscal year (default: the last closed one)",
+    )
     parser.add_argument("--providers", default="all", help="comma-separated provider ids, or all")
     parser.add_argument("--responses", type=int, default=DEFAULT_RESPONSES)
     args = parser.parse_args(argv)
@@ -89,6 +97,7 @@ def run(
     args: argparse.Namespace,
     *,
     out: TextIO = sys.stdout,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     transport: httpx.BaseTransport | None = None,
 ) -> int:
     """The whole year; returns the exit status."""
@@ -110,9 +119,8 @@ def run(
             print(f"{provider.id}: data call {said}", file=out, flush=True)
         accepted = accept_submissions(api, keys.admin, [p.id for p in active], args.fiscal_year)
         print(f"admin accepted {accepted}", file=out, flush=True)
-        said = run_survey_wave(
-            api, keys.admin, args.seed, args.fiscal_year, args.responses, catalog
-        )
+        survey_year = fiscal_year_of(clock())
+        said = run_survey_wave(api, keys.admin, args.seed, survey_year, args.responses, catalog)
         print(f"survey: {said}", file=out, flush=True)
     return 0
 

@@ -97,7 +97,8 @@ def accept_submissions(api: ToolsApi, key: str, providers: list[str], fiscal_yea
 def run_survey_wave(
     api: ToolsApi, key: str, seed: int, fiscal_year: int, responses: int, catalog: Catalog
 ) -> str:
-    """The fiscal year's wave: created (July–August), invited, imported and closed; once."""
+    """The fiscal year's wave (open all year, closed once imported): created, invited,
+    imported and closed; once."""
     name = wave_name(fiscal_year)
     found = [w for w in api.graphql(key, WAVES)["surveyWaves"] if w["name"] == name]
     if found and found[0]["status"] == "CLOSED":
@@ -108,8 +109,8 @@ def run_survey_wave(
         variables = {
             "fy": fiscal_year,
             "name": name,
-            "opens": date(fiscal_year, 7, 1).isoformat(),
-            "closes": date(fiscal_year, 8, 31).isoformat(),
+            "opens": date(fiscal_year - 1, 10, 1).isoformat(),
+            "closes": date(fiscal_year, 9, 30).isoformat(),
         }
         wave = api.graphql(key, CREATE_WAVE, variables)["createSurveyWave"]
     items = [i["id"] for i in wave["items"]]
@@ -117,7 +118,7 @@ def run_survey_wave(
     listed = api.graphql(key, FUNCTIONS)["surveyCatalog"]["functions"]
     functions = {f["id"]: f["qsmoId"] for f in listed}
     providers = {p.id: p for p in catalog.providers}
-    at = datetime(fiscal_year, 8, 31, 12, tzinfo=UTC)
+    at = datetime(fiscal_year - 1, 10, 1, tzinfo=UTC)
     rows = survey_rows(
         seed,
         wave["id"],
