@@ -1,12 +1,13 @@
 // The provider tools' pages: a provider fills its self-assessment, uploads its data-call
 // workbook and reads its survey results; a QSMO reviewer (publisher or admin) accepts or returns
-// what was submitted. Which pages a key sees follows its role; `?page=tools|review` opens one.
+// what was submitted (review.js). Which pages a key sees follows its role; `?page=tools|review`
+// opens one.
 import { ApiError, query } from "./graphql.js";
+import { openReview, wireReview } from "./review.js";
 import * as Q from "./tools_queries.js";
 import {
-  describeAssessment, describeDataCall, readRatings, renderAssessmentForm, renderAssessmentReview, renderComments,
-  renderDataCallReview, renderHistory, renderReviewList, renderSurvey, renderUploadErrors,
-  renderVersions, statusWords,
+  describeAssessment, describeDataCall, readRatings, renderAssessmentForm, renderComments, renderHistory,
+  renderSurvey, renderUploadErrors, renderVersions, statusWords,
 } from "./tools_views.js";
 
 const $ = (id) => document.getElementById(id);
@@ -50,6 +51,8 @@ export function startTools({ api, key, viewer, qsmos, reportError }) {
 export function stopTools() {
   session = null;
   for (const id of ["pages-nav", "tools", "review"]) $(id).hidden = true;
+  for (const id of ["tools", "review", "sv-section"]) delete $(id).dataset.ready;
+  $("review-detail").hidden = true;
 }
 
 function showPage(page) {
@@ -66,7 +69,7 @@ function showPage(page) {
   window.history.replaceState(null, "", url);
   if (page === "scorecards" || session.loaded.has(page)) return;
   session.loaded.add(page);
-  (page === "tools" ? openTools() : openReview()).catch(failed(page === "tools" ? "tools-problem" : "review-problem"));
+  (page === "tools" ? openTools() : openReview(reviewContext())).catch(failed(page === "tools" ? "tools-problem" : "review-problem"));
 }
 
 async function directory() {
@@ -235,83 +238,15 @@ async function loadSurvey() {
   $("sv-section").dataset.ready = "true";
 }
 
-// ------------------------------------------------------------------ the reviewer's page
-
-async function openReview() {
-  await directory();
-  const own = session.viewer.qsmoId;
-  const select = $("review-qsmo");
-  select.replaceChildren(...session.qsmos.filter((q) => !own || q.id === own).map((q) => new Option(q.name, q.id)));
-  if (own) select.value = own;
-  $("review-qsmo-control").hidden = Boolean(own);
-  await loadQueue();
-}
-
-async function loadQueue() {
-  const qsmo = $("review-qsmo").value;
-  // Each tool's queue on its own: one that cannot be read leaves the other one shown.
-  const [assessments, dataCalls] = await Promise.all([
-    ask(Q.ASSESSMENTS_TO_REVIEW, { qsmo }).then((d) => d.selfAssessmentsToReview),
-    ask(Q.DATA_CALLS_TO_REVIEW, { qsmo }).then((d) => d.dataCallsToReview).catch((error) => {
-      say("review-problem", `Data calls to review cannot be read: ${error.message}`, { problem: true });
-      return [];
-    }),
-  ]);
-  const latest = (d) => d.versions[d.versions.length - 1];
-  session.queue = [
-    ...assessments.map((a) => ({ kind: "self-assessment", label: "Self-assessment", data: a,
-      id: a.id, provider: a.providerId, fiscalYear: a.fiscalYear, submittedAt: a.submittedAt,
-      submittedBy: submitter(a.history) })),
-    ...dataCalls.map((d) => ({ kind: "data-call", label: "Data call", data: d, id: d.id,
-      provider: d.providerId, fiscalYear: d.fiscalYear, submittedAt: latest(d).submittedAt,
-      submittedBy: latest(d).submittedBy })),
-  ];
-  renderReviewList($("review-list"), session.queue, providerName);
-  $("review").dataset.ready = "true";
-}
-
-/** Who submitted last: the newest SUBMITTED entry of the history. */
-function submitter(history) {
-  const submitted = (history || []).filter((h) => h.action === "SUBMITTED");
-  return submitted.length ? submitted[submitted.length - 1].by : null;
-}
-
-async function openSubmission(kind, id) {
-  const submission = session.queue.find((s) => s.kind === kind && s.id === id);
-  if (!submission) return;
-  session.reviewing = submission;
-  if (kind === "self-assessment" && !session.catalog) {
-    session.catalog = (await ask(Q.ELEMENT_CATALOG)).selfAssessmentElements;
-  }
-  $("review-detail").hidden = false;
-  $("review-detail").dataset.kind = kind;
-  $("review-detail-title").textContent =
-    `${submission.label} of ${providerName(submission.provider)}, FY${submission.fiscalYear}`;
-  if (kind === "self-assessment") renderAssessmentReview($("review-body"), submission.data, session.catalog);
-  else renderDataCallReview($("review-body"), submission.data);
-  $("review-comments").value = "";
-  say("review-message", "");
-  $("review-detail-title").focus();
-}
-
-async function decide(decision) {
-  const submission = session.reviewing;
-  if (!submission) return;
-  const comments = $("review-comments").value.trim();
-  if (decision === "RETURN" && !comments) {
-    say("review-message", "Say what to change before returning it: write the comments above.", { problem: true });
-    $("review-comments").focus();
-    return;
-  }
-  const mutation = submission.kind === "self-assessment" ? Q.REVIEW_ASSESSMENT : Q.REVIEW_DATA_CALL;
-  await ask(mutation, { id: submission.id, decision, comments: comments || null });
-  session.reviewing = null;
-  $("review-detail").hidden = true;
-  await loadQueue();
-  const done = decision === "ACCEPT" ? "accepted" : "returned to the provider";
-  say("review-problem", "");
-  $("review-list").querySelector("caption").append(
-    ` — the ${submission.label.toLowerCase()} of ${providerName(submission.provider)} was ${done}.`);
+/** What the reviewer's page uses of this session. */
+function reviewContext() {
+  return {
+    ask, say, failed, providerName, directory, viewer: session.viewer, qsmos: session.qsmos,
+    async elementCatalog() {
+      if (!session.catalog) session.catalog = (await ask(Q.ELEMENT_CATALOG)).selfAssessmentElements;
+      return session.catalog;
+    },
+  };
 }
 
 // ------------------------------------------------------------------ wiring (once per page load)
@@ -337,13 +272,7 @@ function wire() {
   for (const id of ["sv-wave", "sv-group"]) {
     $(id).addEventListener("change", () => loadSurvey().catch(failed("sv-summary")));
   }
-  $("review-qsmo").addEventListener("change", () => loadQueue().catch(failed("review-problem")));
-  $("review-list").addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-kind]");
-    if (button) openSubmission(button.dataset.kind, button.dataset.id).catch(failed("review-problem"));
-  });
-  $("review-accept").addEventListener("click", () => decide("ACCEPT").catch(failed("review-message")));
-  $("review-return").addEventListener("click", () => decide("RETURN").catch(failed("review-message")));
 }
 
 wire();
+wireReview();
