@@ -48,7 +48,6 @@ from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.settings import PlatformSettings, refuse_unsafe_in_production
-from shared.topics import EVENTS
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0
@@ -138,7 +137,7 @@ def create_app(
         lambda: create_producer(
             platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
         ),
-        EVENTS,
+        settings.events_topic,
     )
     assessment_store = MongoAssessmentStore(database)
     survey_store = MongoSurveyStore(database)

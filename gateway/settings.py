@@ -39,6 +39,9 @@ class GatewaySettings(ServiceSettings):
 
     scorecards_topic: str = Field(default=topics.SCORECARDS, min_length=1)
     notifications_topic: str = Field(default=topics.NOTIFICATIONS, min_length=1)
+    events_topic: str = Field(default=topics.EVENTS, min_length=1)
+    """Where the provider tools' owed events are published (the topic ingest publishes to and
+    the measures service counts)."""
     framework_topic: str = Field(default=topics.FRAMEWORK, min_length=1)
     """Where admin framework changes are announced (the scorecard service listens)."""
     cache_ttl_s: float = Field(default=10.0, ge=0, le=3600)

@@ -17,6 +17,7 @@ import strawberry
 from gateway.context import Info
 from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
 from gateway.provider_tools.assessment_store import AssessmentConflictError
+from gateway.provider_tools.events import ToolEventInvalidError
 from gateway.schema import fields
 from gateway.schema.provider_types import Provider, provider_by_id
 from shared.authorization import PermissionDenied
@@ -301,6 +302,12 @@ def translated_refusals() -> Iterator[None]:
         ]
         error = NotFoundError if first.code == "not_found" else BadUserInputError
         raise error(str(refused), field=first.field, problems=problems) from None
+    except ToolEventInvalidError as invalid:  # e.g. the provider was retired meanwhile
+        raise BadUserInputError(
+            f"the accepted result cannot enter the pipeline ({invalid}); nothing was stored: "
+            "fix the provider's registry entry or return the assessment",
+            field="id",
+        ) from None
     except AssessmentConflictError:
         raise BadUserInputError(
             "the assessment changed while this request was applied; read it again and retry",

@@ -11,7 +11,7 @@ organizational, operational, program management, technology), each rating a whol
 
 Every step is a function ``(state, input, who, when) -> new state`` that either returns the
 next state (``revision`` + 1, one more ``history`` entry) or raises
-``SelfAssessmentRefused`` listing every problem with the field it concerns and the fix. No
+``SelfAssessmentRefusedError`` listing every problem with the field it concerns and the fix. No
 clock is read here: ``at`` is always an argument.
 
 Results: a category's result is the mean of its elements' ratings; the overall result is the
@@ -20,89 +20,62 @@ An accepted assessment owes one ``best-practices-self-assessment`` event (``even
 ``event_occurred_at``): its value is the overall result rounded to 4 decimals.
 """
 
-import difflib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict
 
 from shared.domain.fiscal import fiscal_year_of, fiscal_year_period
-from shared.domain.measures import CatalogModel, Identifier, Text
+from shared.domain.self_assessment_elements import (
+    MAX_RATING,
+    MIN_RATING,
+    Category,
+    Element,
+    ElementCatalog,
+    Problem,
+    Rating,
+    RatingScale,
+    Results,
+    SelfAssessmentRefusedError,
+    check_ratings,
+    results,
+)
+
+__all__ = [
+    "MAX_RATING",
+    "MEASURE",
+    "MIN_RATING",
+    "Action",
+    "Category",
+    "Decision",
+    "Element",
+    "ElementCatalog",
+    "HistoryEntry",
+    "Problem",
+    "Rating",
+    "RatingScale",
+    "Results",
+    "SelfAssessment",
+    "SelfAssessmentRefusedError",
+    "Status",
+    "assessment_id",
+    "check_fiscal_year",
+    "check_ratings",
+    "event_id",
+    "event_occurred_at",
+    "event_value",
+    "results",
+    "review",
+    "save_draft",
+    "submit",
+]
 
 MEASURE = "best-practices-self-assessment"
 """The provider framework's measure an accepted assessment feeds."""
-MIN_RATING, MAX_RATING = 1, 5
-MAX_EVIDENCE = 2000
 MAX_COMMENTS = 2000
 FIRST_FISCAL_YEAR = 2022
 """The framework began in FY2022: earlier assessments would feed no measure."""
-
-
-class Category(CatalogModel):
-    id: Identifier
-    name: Text
-
-
-class Element(CatalogModel):
-    """One best practice a provider rates itself on; ``definition`` is one line."""
-
-    id: Identifier
-    category: Identifier
-    name: Text
-    definition: Text
-
-
-class RatingScale(CatalogModel):
-    min: int = MIN_RATING
-    max: int = MAX_RATING
-    labels: dict[int, Text] = Field(default_factory=dict)
-
-
-class ElementCatalog(CatalogModel):
-    """A version of the element list, approved jointly by customers and providers."""
-
-    version: Text
-    scale: RatingScale = RatingScale()
-    categories: tuple[Category, ...] = Field(min_length=1)
-    elements: tuple[Element, ...] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "ElementCatalog":
-        problems = [
-            f"duplicate {kind} id '{i}'"
-            for kind, ids in (
-                ("category", [c.id for c in self.categories]),
-                ("element", [e.id for e in self.elements]),
-            )
-            for i in sorted({i for i in ids if ids.count(i) > 1})
-        ]
-        known = {c.id for c in self.categories}
-        problems += [
-            f"element '{e.id}' names unknown category '{e.category}'"
-            for e in self.elements
-            if e.category not in known
-        ]
-        used = {e.category for e in self.elements}
-        problems += [f"category '{c}' has no elements" for c in sorted(known - used)]
-        if (self.scale.min, self.scale.max) != (MIN_RATING, MAX_RATING):
-            problems.append(f"the scale must be {MIN_RATING}..{MAX_RATING}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @property
-    def category_of(self) -> Mapping[str, str]:
-        """Element id → its category id."""
-        return {e.id: e.category for e in self.elements}
-
-    @property
-    def element_ids(self) -> tuple[str, ...]:
-        return tuple(e.id for e in self.elements)
-
-    def elements_of(self, category: str) -> tuple[Element, ...]:
-        return tuple(e for e in self.elements if e.category == category)
 
 
 class Status(StrEnum):
@@ -124,16 +97,6 @@ class Action(StrEnum):
     SUBMITTED = "SUBMITTED"
     ACCEPTED = "ACCEPTED"
     RETURNED = "RETURNED"
-
-
-class Rating(BaseModel):
-    """One element's rating as given; ``check_ratings`` says whether it is acceptable."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    element: str
-    rating: int
-    evidence: str = ""
 
 
 class HistoryEntry(BaseModel):
@@ -165,24 +128,6 @@ class SelfAssessment(BaseModel):
     review_comments: str | None = None
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One reason a step is refused: the argument ``field`` (GraphQL spelling), a stable
-    ``code`` and a ``message`` that names the fix."""
-
-    field: str
-    code: str
-    message: str
-
-
-class SelfAssessmentRefusedError(Exception):
-    """A step was refused; ``problems`` lists every reason, ``str()`` joins them."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
-        self.problems = tuple(problems)
-
-
 def assessment_id(provider: str, fiscal_year: int) -> str:
     return f"{provider}|FY{fiscal_year}"
 
@@ -202,26 +147,6 @@ def event_occurred_at(fiscal_year: int, accepted_at: datetime) -> datetime:
     return period.end - timedelta(hours=12)
 
 
-@dataclass(frozen=True)
-class Results:
-    """Category results (None: no element of it rated yet) and the overall result (None
-    until every category has one)."""
-
-    categories: Mapping[str, float | None]
-    overall: float | None
-
-
-def results(catalog: ElementCatalog, ratings: Sequence[Rating]) -> Results:
-    """Means per category and overall, from ratings that passed ``check_ratings``."""
-    by_category: dict[str, list[int]] = {c.id: [] for c in catalog.categories}
-    for rating in ratings:
-        by_category[catalog.category_of[rating.element]].append(rating.rating)
-    means = {c: (sum(r) / len(r) if r else None) for c, r in by_category.items()}
-    present = [m for m in means.values() if m is not None]
-    overall = sum(present) / len(present) if len(present) == len(means) else None
-    return Results(means, overall)
-
-
 def event_value(overall: float) -> float:
     return round(overall, 4)
 
@@ -236,66 +161,6 @@ def check_fiscal_year(fiscal_year: int, now: datetime) -> list[Problem]:
         f"the current FY{current}."
     )
     return [Problem("fiscalYear", "fiscal_year_out_of_range", message)]
-
-
-def check_ratings(
-    catalog: ElementCatalog, ratings: Sequence[Rating], *, complete: bool
-) -> list[Problem]:
-    """Every problem with ``ratings``; ``complete``: as a submission needs them (a rating
-    with evidence for every element), else as a draft may hold them (any subset)."""
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for index, rating in enumerate(ratings):
-        problems += _rating_problems(catalog, f"ratings[{index}]", rating, seen, complete)
-        seen.add(rating.element)
-    missing = [e for e in catalog.element_ids if e not in seen]
-    if complete and missing:
-        message = (
-            f"{len(missing)} of {len(catalog.element_ids)} elements of catalog version "
-            f"{catalog.version} have no rating: {', '.join(missing)}; rate every element "
-            "(save a draft to keep a partial form)."
-        )
-        problems.append(Problem("ratings", "elements_missing", message))
-    return problems
-
-
-def _rating_problems(
-    catalog: ElementCatalog, at: str, rating: Rating, seen: set[str], complete: bool
-) -> list[Problem]:
-    element = rating.element
-    if element not in catalog.element_ids:
-        close = difflib.get_close_matches(element, catalog.element_ids, n=1, cutoff=0.6)
-        hint = f" did you mean '{close[0]}'?" if close else ""
-        message = (
-            f"element '{element}' is not in catalog version {catalog.version};{hint} "
-            "see selfAssessmentElements for the element ids."
-        )
-        return [Problem(f"{at}.element", "unknown_element", message)]
-    problems = []
-    if element in seen:
-        message = f"element '{element}' is rated twice; give each element one rating."
-        problems.append(Problem(f"{at}.element", "duplicate_element", message))
-    if not MIN_RATING <= rating.rating <= MAX_RATING:
-        message = (
-            f"rating {rating.rating} for element '{element}' is outside {MIN_RATING}..{MAX_RATING}; "
-            f"give a whole number from {MIN_RATING} (not in place) to {MAX_RATING} "
-            "(in place, measured and improving)."
-        )
-        problems.append(Problem(f"{at}.rating", "rating_out_of_range", message))
-    evidence = rating.evidence.strip()
-    if len(rating.evidence) > MAX_EVIDENCE:
-        message = (
-            f"evidence for element '{element}' is {len(rating.evidence)} characters; shorten it "
-            f"to at most {MAX_EVIDENCE} (link to longer documents)."
-        )
-        problems.append(Problem(f"{at}.evidence", "evidence_too_long", message))
-    elif complete and not evidence:
-        message = (
-            f"element '{element}' has no evidence; a submission says for every rating what "
-            "shows it (a document, a report, a measure)."
-        )
-        problems.append(Problem(f"{at}.evidence", "evidence_missing", message))
-    return problems
 
 
 def _refuse_unless_editable(current: SelfAssessment | None, doing: str) -> None:

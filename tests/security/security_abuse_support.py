@@ -30,6 +30,7 @@ WRITE_COLLECTIONS = (
     "gateway_improvement_actions",
     "notification_subscriptions",
     "notification_acks",
+    "provider_self_assessments",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
 SERVICE_ENV = {

@@ -26,6 +26,7 @@ from security_abuse_support import (
 )
 from websockets.asyncio.client import connect
 
+from gateway.provider_tools.assessment_store import load_element_catalog
 from services.notifications.documents import notification_document
 from services.notifications.models import Notification
 from shared.mongo import create_mongo_client
@@ -215,6 +216,27 @@ async def _notification(lane: SecurityLane, _: httpx.AsyncClient) -> dict[str, A
     return {"id": notification.id}
 
 
+ASSESSED = "cisa-cyber-shared-services"  # a provider OWN's marketplace offers
+ALL_RATINGS = ", ".join(
+    f'{{element: "{e.id}", rating: 4, evidence: "report"}}' for e in load_element_catalog().elements
+)
+
+
+async def _submitted_assessment(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """An assessment under review (submitted again after a returning cell)."""
+    found = await _admin_data(
+        lane, http, f'{{ selfAssessment(provider: "{ASSESSED}", fiscalYear: 2025) {{ status }} }}'
+    )
+    if (found["selfAssessment"] or {}).get("status") != "SUBMITTED":
+        await _admin_data(
+            lane,
+            http,
+            f'mutation {{ submitSelfAssessment(provider: "{ASSESSED}", fiscalYear: 2025, '
+            f"ratings: [{ALL_RATINGS}]) {{ status }} }}",
+        )
+    return {"id": f"{ASSESSED}|FY2025"}
+
+
 @dataclass(frozen=True)
 class MutationRow:
     admin_only: bool
@@ -301,6 +323,26 @@ MUTATIONS = {
     ),
     "acknowledgeNotification": MutationRow(
         False, "($id: ID!)", "acknowledgeNotification(id: $id) { acknowledged }", _notification
+    ),
+    # The provider tools: filled in by the provider's own key or an admin (no QSMO key),
+    # reviewed by an admin or the publisher of a QSMO offering the provider.
+    "saveSelfAssessmentDraft": MutationRow(
+        True,
+        "",
+        f'saveSelfAssessmentDraft(provider: "{ASSESSED}", fiscalYear: 2024, '
+        'ratings: [{element: "automation", rating: 2}]) { status }',
+    ),
+    "submitSelfAssessment": MutationRow(
+        True,
+        "",
+        f'submitSelfAssessment(provider: "{ASSESSED}", fiscalYear: 2023, '
+        f"ratings: [{ALL_RATINGS}]) {{ status }}",
+    ),
+    "reviewSelfAssessment": MutationRow(
+        False,
+        "($id: ID!)",
+        'reviewSelfAssessment(id: $id, decision: RETURN, comments: "cite evidence") { status }',
+        _submitted_assessment,
     ),
 }
 

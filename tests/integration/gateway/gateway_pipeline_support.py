@@ -89,6 +89,7 @@ class Lane:
                 "QSMO_GATEWAY_SCORECARDS_TOPIC": self.topic("scorecards"),
                 "QSMO_GATEWAY_NOTIFICATIONS_TOPIC": self.topic("notifications"),
                 "QSMO_GATEWAY_FRAMEWORK_TOPIC": self.topic("framework"),
+                "QSMO_GATEWAY_EVENTS_TOPIC": self.topic("events"),
                 "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "true",
             },
         }
