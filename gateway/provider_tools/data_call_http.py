@@ -12,7 +12,9 @@
 Errors answer ``{"error": {"code", "message", "errors": [{sheet, row, column, field,
 message}]}}``: 400 BAD_REQUEST, 401 UNAUTHENTICATED, 403 FORBIDDEN, 404 NOT_FOUND,
 409 CONFLICT (a version under review, lost races), 415 UNSUPPORTED_MEDIA_TYPE,
-422 INVALID_WORKBOOK (``errors`` lists each problem).
+422 INVALID_WORKBOOK (``errors`` lists each problem). A body over the gateway's 1 MB limit
+(``gateway.app.MAX_BODY_BYTES``; a filled template is tens of kilobytes) gets FastAPI's
+plain 413 before this code runs.
 """
 
 from collections.abc import Iterator, Sequence
@@ -204,16 +206,16 @@ async def _workbook_bytes(request: Request) -> tuple[bytes, str | None]:
     if kind in RAW_TYPES:
         return await request.body(), None
     if kind == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=4)
-        upload, reason = form.get("file"), form.get("reason")
-        if not isinstance(upload, UploadFile):
-            raise HttpRefusal(
-                400,
-                "BAD_REQUEST",
-                "the multipart upload has no file field 'file': send the "
-                "workbook as -F file=@data-call.xlsx",
-            )
-        return await upload.read(), reason if isinstance(reason, str) else None
+        async with request.form(max_files=1, max_fields=4) as form:  # closes the spooled file
+            upload, reason = form.get("file"), form.get("reason")
+            if not isinstance(upload, UploadFile):
+                raise HttpRefusal(
+                    400,
+                    "BAD_REQUEST",
+                    "the multipart upload has no file field 'file': send the workbook as "
+                    "-F file=@data-call.xlsx",
+                )
+            return await upload.read(), reason if isinstance(reason, str) else None
     raise HttpRefusal(
         415,
         "UNSUPPORTED_MEDIA_TYPE",

@@ -12,9 +12,11 @@ Layout (what ``gateway.provider_tools.workbook_upload`` reads back):
   multiple-choice field (``services_offered``) is one yes/no column per choice.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -82,16 +84,25 @@ def list_name(section: Section, field: SectionField) -> str:
     return f"choices_{section.name}_{field.name}"
 
 
-def template_workbook(schema: DataCallSchema, fiscal_year: int, provider: str | None) -> bytes:
+def template_workbook(
+    schema: DataCallSchema,
+    fiscal_year: int,
+    provider: str | None,
+    sections: Mapping[str, Any] | None = None,
+) -> bytes:
     """The template of ``fiscal_year``'s data call as .xlsx bytes (``provider``: pre-filled
-    in the README, so an upload for another provider is refused)."""
+    in the README, so an upload for another provider is refused; ``sections``: rows typed in
+    as a person would, e.g. a version to correct — tests and examples fill it this way)."""
     workbook = Workbook()
     readme = workbook.active
     assert readme is not None
     readme.title = README
     lists = workbook.create_sheet(LISTS)
     for section in schema.sections:
-        _section_sheet(workbook.create_sheet(section.name), section)
+        sheet = workbook.create_sheet(section.name)
+        _section_sheet(sheet, section)
+        if sections is not None:
+            _fill(sheet, section, sections[section.name])
     _readme(workbook, readme, schema, fiscal_year, provider)
     _lists(workbook, lists, schema)
     workbook.move_sheet(LISTS, offset=len(workbook.sheetnames))  # after the sections
@@ -164,6 +175,26 @@ def _section_sheet(sheet: Worksheet, section: Section) -> None:
         validation.add(f"{letter}{FIRST_ROW}:{letter}{last}")
         sheet.add_data_validation(validation)
     sheet.freeze_panes = f"A{FIRST_ROW}"
+
+
+def _fill(sheet: Worksheet, section: Section, given: Any) -> None:
+    rows = given if section.has_rows else [given]
+    for number, row in enumerate(rows, start=FIRST_ROW):
+        for index, column in enumerate(columns(section), start=1):
+            value = row.get(column.field.name)
+            if column.choice is not None:
+                sheet.cell(number, index, YES if column.choice in (value or ()) else NO)
+            elif value is not None:
+                sheet.cell(number, index, _typed_in(column.kind, value))
+
+
+def _typed_in(kind: FieldKind, value: Any) -> Any:
+    """A section value as a cell holds it: dates as dates, yes/no as the drop-down's words."""
+    if kind is FieldKind.DATE:
+        return date.fromisoformat(value)
+    if kind is FieldKind.YES_NO:
+        return YES if value else NO
+    return value
 
 
 def _validation(section: Section, column: Column) -> DataValidation:

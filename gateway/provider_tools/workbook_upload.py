@@ -11,7 +11,6 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from io import BytesIO
 from typing import Any
 
@@ -23,16 +22,15 @@ from gateway.provider_tools.workbook import (
     FIRST_ROW,
     FISCAL_YEAR_NAME,
     HEADER_ROW,
-    NO,
     PROVIDER_NAME,
     README,
     VERSION_NAME,
-    YES,
     Column,
     columns,
     last_row,
 )
-from shared.domain.data_call import DataCallSchema, FieldKind, Section
+from gateway.provider_tools.workbook_cells import blank, shown, typed
+from shared.domain.data_call import DataCallSchema, Section
 from shared.domain.data_call_validation import DataCallProblem
 
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
@@ -100,11 +98,12 @@ def _read(
         raise WorkbookInvalid(problems)
     sections: dict[str, Any] = {}
     sheet_rows: dict[str, list[int]] = {}
+    by_name = {name.strip().lower(): name for name in workbook.sheetnames}  # as Excel: any case
     for section in schema.sections:
-        if section.name not in workbook.sheetnames:
+        if section.name not in by_name:
             problems.append(_missing_sheet(section.name, workbook.sheetnames, schema))
             continue
-        grid = _grid(workbook[section.name], last_row(section) + 1)
+        grid = _grid(workbook[by_name[section.name]], last_row(section) + 1)
         found = list(_layout_problems(grid, section))
         rows, sheet_rows[section.name] = _rows(grid, section, found)
         problems.extend(found)
@@ -231,8 +230,8 @@ def _readme_problems(
 
 
 def _missing_sheet(name: str, present: Sequence[str], schema: DataCallSchema) -> CellProblem:
-    expected = {s.name for s in schema.sections} | {README}
-    strangers = [s for s in present if s not in expected and s != "lists"]
+    expected = {s.name for s in schema.sections} | {README.lower(), "lists"}
+    strangers = [s for s in present if s.strip().lower() not in expected]
     found = f"; found {', '.join(repr(s) for s in strangers)}" if strangers else ""
     message = (
         f"sheet '{name}' is missing{found}: each section's sheet must keep its name — rename "
@@ -253,12 +252,12 @@ def _layout_problems(grid: Sequence[tuple[object, ...]], section: Section) -> It
                 HEADER_ROW,
                 letter,
                 column.field.name,
-                f"the title of column {letter} is {_shown(header)}, expected '{column.header}'; "
+                f"the title of column {letter} is {shown(header)}, expected '{column.header}'; "
                 "keep the template's title row as it is (columns may not be moved or renamed)",
             )
     for number, values in enumerate(grid, start=HEADER_ROW):
         outside = next(
-            (i for i in range(len(expected) + 1, len(values) + 1) if not _blank(values[i - 1])),
+            (i for i in range(len(expected) + 1, len(values) + 1) if not blank(values[i - 1])),
             None,
         )
         if outside is not None:
@@ -281,7 +280,7 @@ def _rows(
     numbers: list[int] = []
     for number, cells in enumerate(grid[FIRST_ROW - 1 :], start=FIRST_ROW):
         values = (*cells[: len(layout)], *([None] * (len(layout) - len(cells))))
-        if all(_blank(v) for v in values):
+        if all(blank(v) for v in values):
             continue
         if number > last_row(section):
             where = "row 2 only" if not section.has_rows else f"rows 2 to {last_row(section)}"
@@ -306,10 +305,10 @@ def _row(
     for index, (column, value) in enumerate(zip(layout, values, strict=True), start=1):
         if column.choice is not None:
             row.setdefault(column.field.name, [])
-        if _blank(value):
+        if blank(value):
             continue
         try:
-            typed = _typed(column.kind, value)
+            cell = typed(column.kind, value)
         except ValueError as error:
             letter = get_column_letter(index)
             problems.append(
@@ -317,67 +316,10 @@ def _row(
             )
             continue
         if column.choice is None:
-            row[column.field.name] = typed
-        elif typed:
+            row[column.field.name] = cell
+        elif cell:
             row[column.field.name].append(column.choice)
     return row
-
-
-def _typed(kind: FieldKind, value: object) -> object:
-    """A cell's value as the section's JSON holds it; ValueError saying what to enter."""
-    if kind in (FieldKind.INTEGER, FieldKind.NUMBER):
-        return _number(kind, value)
-    if kind is FieldKind.DATE:
-        if isinstance(value, datetime):
-            return value.date().isoformat()
-        if isinstance(value, date):
-            return value.isoformat()
-        raise ValueError(
-            f"{_shown(value)} in a date column: enter a date (e.g. 2026-09-30) so the cell "
-            "holds a date, not text"
-        )
-    if kind is FieldKind.YES_NO:
-        if isinstance(value, bool):
-            return value
-        answer = str(value).strip().lower()
-        if answer in (YES, NO):
-            return answer == YES
-        raise ValueError(f"{_shown(value)}: choose yes or no from the drop-down")
-    if isinstance(value, datetime | date | bool):
-        raise ValueError(f"{_shown(value)} in a text column: enter text")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a number typed into a text column (e.g. a contract number)
-    text = str(value).strip()
-    return text.lower() if kind is FieldKind.CHOICE else text
-
-
-def _number(kind: FieldKind, value: object) -> int | float:
-    whole = kind is FieldKind.INTEGER
-    wanted = "a whole number" if whole else "a number"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(
-            f"{_shown(value)} in a number column: enter {wanted} — digits only, without "
-            "units, thousands separators or quotes"
-        )
-    if whole and isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(f"{value} is not a whole number: enter {wanted}")
-        return int(value)
-    return value
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _shown(value: object) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, str):
-        return f"text '{value[:60]}'"
-    if isinstance(value, datetime | date):
-        return f"date {value:%Y-%m-%d}"
-    return f"{type(value).__name__} {value}" if isinstance(value, bool) else str(value)
 
 
 def _where(problem: CellProblem) -> str:

@@ -172,26 +172,7 @@ def submit(
     """
     reason = _text(reason, "reason")
     if call is not None:
-        latest = call.latest
-        if latest.status is DataCallStatus.SUBMITTED:
-            raise DataCallRefused(
-                RefusalCode.UNDER_REVIEW,
-                f"version {latest.number} of {provider}'s FY{fiscal_year} data call is under "
-                f"review since {latest.submitted_at:%Y-%m-%d %H:%M} UTC; wait for the review, "
-                "or ask the reviewer to return it, then submit your correction",
-            )
-        if reason is None:
-            raise DataCallRefused(
-                RefusalCode.REASON_REQUIRED,
-                f"version {latest.number} exists ({latest.status.value}), so this is a "
-                "correction: give a reason saying what changed and why",
-                field="reason",
-            )
-        if len(call.versions) >= MAX_VERSIONS:
-            raise DataCallRefused(
-                RefusalCode.TOO_MANY_VERSIONS,
-                f"FY{fiscal_year} already has {MAX_VERSIONS} versions; ask the QSMO to help",
-            )
+        _check_correction(call, reason)
     version = DataCallVersion(
         number=1 if call is None else len(call.versions) + 1,
         template_version=template_version,
@@ -213,6 +194,31 @@ def submit(
     return call.model_copy(
         update={"revision": call.revision + 1, "versions": (*call.versions, version)}
     )
+
+
+def _check_correction(call: DataCall, reason: str | None) -> None:
+    """A version after the first: refused while one is under review, without a reason, and
+    past ``MAX_VERSIONS``."""
+    latest = call.latest
+    if latest.status is DataCallStatus.SUBMITTED:
+        raise DataCallRefused(
+            RefusalCode.UNDER_REVIEW,
+            f"version {latest.number} of {call.provider}'s FY{call.fiscal_year} data call is "
+            f"under review since {latest.submitted_at:%Y-%m-%d %H:%M} UTC; wait for the review, "
+            "or ask the reviewer to return it, then submit your correction",
+        )
+    if reason is None:
+        raise DataCallRefused(
+            RefusalCode.REASON_REQUIRED,
+            f"version {latest.number} exists ({latest.status.value}), so this is a "
+            "correction: give a reason saying what changed and why",
+            field="reason",
+        )
+    if len(call.versions) >= MAX_VERSIONS:
+        raise DataCallRefused(
+            RefusalCode.TOO_MANY_VERSIONS,
+            f"FY{call.fiscal_year} already has {MAX_VERSIONS} versions; ask the QSMO to help",
+        )
 
 
 def review(

@@ -31,6 +31,7 @@ WRITE_COLLECTIONS = (
     "notification_subscriptions",
     "notification_acks",
     "provider_self_assessments",
+    "provider_data_calls",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
 SERVICE_ENV = {

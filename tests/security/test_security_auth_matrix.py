@@ -29,6 +29,7 @@ from websockets.asyncio.client import connect
 from gateway.provider_tools.assessment_store import load_element_catalog
 from services.notifications.documents import notification_document
 from services.notifications.models import Notification
+from shared.catalog.data_call import example_sections
 from shared.mongo import create_mongo_client
 
 SECURITY_AREA = "auth matrix"
@@ -237,6 +238,28 @@ async def _submitted_assessment(lane: SecurityLane, http: httpx.AsyncClient) -> 
     return {"id": f"{ASSESSED}|FY2025"}
 
 
+async def _data_call_sections(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]:
+    return {"sections": example_sections(2024)}
+
+
+async def _submitted_data_call(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A data call under review (a correction submitted after a returning cell)."""
+    found = await _admin_data(
+        lane, http, f'{{ dataCall(provider: "{ASSESSED}", fiscalYear: 2025) {{ status }} }}'
+    )
+    status = (found["dataCall"] or {}).get("status")
+    if status != "SUBMITTED":
+        response = await lane.graphql(
+            http,
+            f'mutation($s: JSON!, $r: String) {{ submitDataCall(provider: "{ASSESSED}", '
+            "fiscalYear: 2025, sections: $s, reason: $r) { status } }",
+            {"s": example_sections(2025), "r": None if status is None else "corrected"},
+            who="admin",
+        )
+        assert "errors" not in response.json(), response.text
+    return {"id": f"{ASSESSED}|FY2025"}
+
+
 @dataclass(frozen=True)
 class MutationRow:
     admin_only: bool
@@ -343,6 +366,19 @@ MUTATIONS = {
         "($id: ID!)",
         'reviewSelfAssessment(id: $id, decision: RETURN, comments: "cite evidence") { status }',
         _submitted_assessment,
+    ),
+    "submitDataCall": MutationRow(
+        True,
+        "($sections: JSON!)",
+        f'submitDataCall(provider: "{ASSESSED}", fiscalYear: 2024, sections: $sections) '
+        "{ status }",
+        _data_call_sections,
+    ),
+    "reviewDataCall": MutationRow(
+        False,
+        "($id: ID!)",
+        'reviewDataCall(id: $id, decision: RETURN, comments: "budget row missing") { status }',
+        _submitted_data_call,
     ),
 }
 

@@ -9,7 +9,10 @@ audit log, commentary, actions, subscriptions, acknowledgements — are unchange
 
 import json
 
+import graphql
 import schemathesis
+from hypothesis import strategies as st
+from hypothesis_graphql import nodes
 from schemathesis import Case
 from security_abuse_support import (
     PUBLIC_HOOK,
@@ -20,6 +23,8 @@ from security_abuse_support import (
 
 from gateway.schema.build import build_schema
 from shared.catalog import load_catalog
+from shared.catalog.data_call import example_sections
+from shared.domain.data_call import SECTIONS
 
 SECURITY_AREA = "graphql (schemathesis)"
 CATALOG = load_catalog()
@@ -52,6 +57,58 @@ CONFIG = {
         },
     },
 }
+
+
+def _json_node(value: object) -> graphql.ValueNode:
+    """A JSON value as a GraphQL literal (the ``JSON`` scalar: ``submitDataCall.sections``)."""
+    if isinstance(value, dict):
+        return nodes.Object(
+            [
+                graphql.ObjectFieldNode(name=graphql.NameNode(value=k), value=_json_node(v))
+                for k, v in value.items()
+            ]
+        )
+    if isinstance(value, list):
+        return nodes.List([_json_node(v) for v in value])
+    if value is None:
+        return graphql.NullValueNode()
+    if isinstance(value, bool):
+        return nodes.Boolean(value)
+    if isinstance(value, int):
+        return nodes.Int(value)
+    if isinstance(value, float):
+        return nodes.Float(value)
+    return nodes.String(value)
+
+
+_JSON_NAMES = st.sampled_from(
+    [*SECTIONS, "customer_count", "function", "federal_fte", "fiscal_year", "end_date"]
+) | st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True)
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**15)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_JSON_NAMES, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _tampered(value: object, section: str) -> dict[str, object]:
+    """The valid example with one section replaced."""
+    return {**example_sections(2024), section: value}
+
+
+# A valid data call, the example with one section replaced by junk, or junk.
+schemathesis.graphql.scalar(
+    "JSON",
+    (
+        st.just(example_sections(2024))
+        | st.builds(_tampered, _JSON_VALUES, st.sampled_from(SECTIONS))
+        | _JSON_VALUES
+    ).map(_json_node),
+)
 # The schema the gateway serves, printed by the same code (a unit test keeps
 # gateway/schema.graphql equal to it); schemathesis' fixture-based loader does not run on
 # this pytest, so the schema is loaded at import time and the calls go to the real process.

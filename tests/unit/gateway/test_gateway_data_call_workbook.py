@@ -158,6 +158,12 @@ def test_round_trip_of_the_example() -> None:
     assert reading.sheet_rows["staffing"] == [2, 3]
 
 
+def test_a_prefilled_template_reads_back_as_its_sections() -> None:
+    data = template_workbook(SCHEMA, FY, PROVIDER, example_sections(FY))
+    assert read_workbook(data, SCHEMA, FY, PROVIDER).sections == example_sections(FY)
+    assert data != template_workbook(SCHEMA, FY, PROVIDER)
+
+
 def test_blank_rows_are_skipped_and_rows_keep_their_sheet_numbers() -> None:
     workbook = fill(template(), example_sections(FY))
     staffing = workbook["staffing"]
@@ -194,6 +200,12 @@ def test_a_renamed_sheet_is_named_with_what_was_found() -> None:
     (problem,) = problems_of(saved(workbook))
     assert (problem.sheet, problem.row, problem.column) == ("budget", None, None)
     assert problem.message.startswith("sheet 'budget' is missing; found 'Budget FY26'")
+
+
+def test_sheet_names_match_in_any_letter_case_as_in_excel() -> None:
+    workbook = fill(template(), example_sections(FY))
+    workbook["staffing"].title = "Staffing "
+    assert read_workbook(saved(workbook), SCHEMA, FY, PROVIDER).sections == example_sections(FY)
 
 
 def test_text_in_a_numeric_cell_is_named_by_sheet_row_and_column() -> None:
