@@ -46,11 +46,11 @@ def _problem(problem: Problem, sheet: str | None) -> dict[str, object]:
 
 async def _body(request: Request) -> bytes:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise SurveyRejected([Problem("file", "send the file in the form field 'file'")])
-        return await upload.read()
+        async with request.form() as form:  # closes the spooled files
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise SurveyRejected([Problem("file", "send the file in the form field 'file'")])
+            return await upload.read()
     return await request.body()
 
 

@@ -93,7 +93,7 @@ class SurveyTool:
         self._catalog = catalog
         self._providers = providers
         self._clock = clock
-        self._closed: dict[tuple[str, int], ClosedWave] = {}
+        self._closed: dict[str, tuple[int, ClosedWave]] = {}  # wave → (revision, results)
         self.closer = WaveCloser(
             store,
             outbox,
@@ -245,11 +245,13 @@ class SurveyTool:
                 "published when it closes (so that two reads cannot isolate one response)"
             )
             raise SurveyRejected([Problem("wave", message)])
-        key = (wave_id, current.revision)
-        if key not in self._closed:
-            responses = tuple(await self.store.responses(current))
-            self._closed[key] = ClosedWave(current.wave, responses, wave_disclosure(responses))
-        return self._closed[key]
+        cached = self._closed.get(wave_id)
+        if cached is not None and cached[0] == current.revision:
+            return cached[1]
+        responses = tuple(await self.store.responses(current))
+        found = ClosedWave(current.wave, responses, wave_disclosure(responses))
+        self._closed[wave_id] = (current.revision, found)
+        return found
 
     async def comments(
         self,

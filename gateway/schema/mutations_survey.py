@@ -47,7 +47,7 @@ class SurveyMutations:
                 name,
                 opens_on,
                 closes_on,
-                None if items is None else [i.to_model() for i in items],
+                None if items is None else [item.to_model(i) for i, item in enumerate(items)],
             )
         return SurveyWave.from_model(wave)
 

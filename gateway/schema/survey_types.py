@@ -12,9 +12,12 @@ from datetime import date, datetime
 from enum import Enum
 
 import strawberry
+from pydantic import ValidationError
 
+from gateway.context import Info
 from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
 from gateway.provider_tools.surveys import ResponsesAdded, SurveyNotFoundError
+from gateway.schema import fields
 from shared.authorization import PermissionDenied
 from shared.domain import survey as model
 from shared.domain.survey_disclosure import Dimension
@@ -58,8 +61,16 @@ class SurveyItemInput:
     text: str
     overall: bool = False
 
-    def to_model(self) -> model.SurveyItem:
-        return model.SurveyItem(id=str(self.id), text=self.text, overall=self.overall)
+    def to_model(self, position: int = 0) -> model.SurveyItem:
+        """The item; ``SurveyRejected`` naming ``items[position]`` for a bad id or text."""
+        try:
+            return model.SurveyItem(id=str(self.id), text=self.text, overall=self.overall)
+        except ValidationError:
+            message = (
+                f"item '{str(self.id)[:40]}': give an id of lower-case letters, digits, '-' or "
+                "'_' (up to 32, starting with a letter) and a non-empty text"
+            )
+            raise model.SurveyRejected([model.Problem(f"items[{position}]", message)]) from None
 
 
 @strawberry.type(description="How many people of one agency were invited.")
@@ -97,6 +108,11 @@ class SurveyWave:
     created_at: datetime
     closed_at: datetime | None
     invitations: SurveyInvitations | None
+
+    @fields.field(description="How many responses the wave holds so far (a count only).")
+    async def response_count(self, info: Info) -> int:
+        tool = info.context.runtime.tools.surveys
+        return len(await tool.store.responses(await tool.stored(self.id)))
 
     @classmethod
     def from_model(cls, wave: model.SurveyWave) -> "SurveyWave":

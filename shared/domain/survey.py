@@ -90,6 +90,10 @@ class SurveyRejected(Exception):  # noqa: N818 - a refusal, not a fault
         self.problems = tuple(problems)
 
 
+WHOLE_ROW = "row"
+"""``Problem.field`` of a problem with a whole row of a file (not one cell)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One broken rule: ``field`` (an argument or a column), the file ``row`` if any."""
@@ -99,7 +103,12 @@ class Problem:
     row: int | None = None
 
     def describe(self) -> str:
-        where = f"row {self.row}, column '{self.field}'" if self.row is not None else self.field
+        if self.row is None:
+            where = self.field
+        elif self.field == WHOLE_ROW:
+            where = f"row {self.row}"
+        else:
+            where = f"row {self.row}, column '{self.field}'"
         return f"{where}: {self.message}"
 
 

@@ -45,6 +45,7 @@ class WaveResults:
 
 
 def classification(response: SurveyResponse) -> Classification:
+    """What the results group a response by: (role, agency, function, provider or None)."""
     return (response.role, response.agency, response.function, response.provider)
 
 

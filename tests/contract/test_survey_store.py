@@ -30,7 +30,9 @@ ITEMS = [SurveyItem(id="overall", text="Overall?", overall=True)]
 WAVE = new_wave(2026, "Annual", date(2026, 1, 5), date(2026, 2, 5), ITEMS, now=AT)
 
 
-def _response(i: int, provider: str | None = "doi-ibc", comment: str | None = None) -> SurveyResponse:
+def _response(
+    i: int, provider: str | None = "doi-ibc", comment: str | None = None
+) -> SurveyResponse:
     return SurveyResponse(
         id=f"r{i}",
         wave=WAVE.id,

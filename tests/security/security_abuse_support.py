@@ -32,6 +32,8 @@ WRITE_COLLECTIONS = (
     "notification_acks",
     "provider_self_assessments",
     "provider_data_calls",
+    "survey_waves",
+    "survey_responses",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
 SERVICE_ENV = {

@@ -260,6 +260,26 @@ async def _submitted_data_call(lane: SecurityLane, http: httpx.AsyncClient) -> d
     return {"id": f"{ASSESSED}|FY2025"}
 
 
+SURVEY_FY = datetime.now(UTC).year + (1 if datetime.now(UTC).month >= 10 else 0)
+SURVEY_DATES = f'opensOn: "{datetime.now(UTC).date()}", closesOn: "{SURVEY_FY}-09-30"'
+
+
+async def _new_wave_name(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]:
+    return {"name": f"sec {uuid.uuid4().hex[:10]}"}
+
+
+async def _open_wave(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A fresh open survey wave (created by the admin) for the cell to change."""
+    name = (await _new_wave_name(lane, http))["name"]
+    created = await _admin_data(
+        lane,
+        http,
+        f'mutation {{ createSurveyWave(fiscalYear: {SURVEY_FY}, name: "{name}", '
+        f"{SURVEY_DATES}) {{ id }} }}",
+    )
+    return {"w": created["createSurveyWave"]["id"]}
+
+
 @dataclass(frozen=True)
 class MutationRow:
     admin_only: bool
@@ -379,6 +399,26 @@ MUTATIONS = {
         "($id: ID!)",
         'reviewDataCall(id: $id, decision: RETURN, comments: "budget row missing") { status }',
         _submitted_data_call,
+    ),
+    # The survey: admin keys only (MANAGE_SURVEYS).
+    "createSurveyWave": MutationRow(
+        True,
+        "($name: String!)",
+        f"createSurveyWave(fiscalYear: {SURVEY_FY}, name: $name, {SURVEY_DATES}) {{ id }}",
+        _new_wave_name,
+    ),
+    "setSurveyInvitations": MutationRow(
+        True, "($w: ID!)", "setSurveyInvitations(wave: $w, total: 30) { id }", _open_wave
+    ),
+    "recordSurveyResponse": MutationRow(
+        True,
+        "($w: ID!)",
+        'recordSurveyResponse(wave: $w, response: {role: "manager", agency: "DOI", '
+        'function: "cybersecurity", ratings: [{item: "overall", rating: 4}]}) { stored }',
+        _open_wave,
+    ),
+    "closeSurveyWave": MutationRow(
+        True, "($w: ID!)", "closeSurveyWave(wave: $w) { status }", _open_wave
     ),
 }
 

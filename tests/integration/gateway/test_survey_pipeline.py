@@ -152,10 +152,16 @@ async def test_imported_responses_count_once_at_close(
     assert closed["closeSurveyWave"]["status"] == "CLOSED"
     counted_in = fiscal_year_of(datetime.fromisoformat(closed["closeSurveyWave"]["closedAt"]))
 
-    async def all_counted() -> bool:
-        return await values(pipeline, counted_in) == EXPECTED
+    seen: list[object] = []
 
-    await eventually(all_counted, 60, "the survey's responses counted in customer-satisfaction")
+    async def all_counted() -> bool:
+        seen.append(await values(pipeline, counted_in))
+        return seen[-1] == EXPECTED
+
+    try:
+        await eventually(all_counted, 60, "the survey's responses counted")
+    except AssertionError as late:
+        raise AssertionError(f"{late}; last values {seen[-1:]}") from None
 
     # As after a crash between publishing and taking the events off the wave: the outbox
     # publishes them all again; the measures service counts each event id once. A sentinel

@@ -80,6 +80,8 @@ async def test_a_wave_from_creation_to_published_results(
     assert again.json() == {"wave": WAVE, "received": 9, "stored": 0, "alreadyStored": 9}
     added = await harness.data(RECORD, {"r": form(role="end-user", overall=2)}, who="admin")
     assert added["recordSurveyResponse"] == {"received": 1, "stored": 1, "alreadyStored": 0}
+    count = await harness.data(f'{{ surveyWave(id: "{WAVE}") {{ responseCount status }} }}')
+    assert count["surveyWave"] == {"responseCount": 10, "status": "OPEN"}
 
     early = await harness.run(RESULTS, {"by": "ROLE"})
     assert error_codes(early) == ["BAD_USER_INPUT"]
@@ -206,3 +208,20 @@ async def test_rows_that_differ_only_in_letter_case_are_two_responses_counted_on
     assert first.json()["stored"] == 2, first.text
     again = await upload(client, body.encode())
     assert again.json()["alreadyStored"] == 2
+
+
+async def test_a_multipart_upload_reads_the_file_field(client: httpx.AsyncClient) -> None:
+    body = HEADER + "manager,DOI,payroll,,4,4,\n"
+    answer = await client.post(
+        f"/v1/surveys/{WAVE}/responses",
+        files={"file": ("responses.csv", body.encode(), "text/csv")},
+        headers={"Authorization": f"Bearer {KEYS['admin']}"},
+    )
+    assert answer.json()["stored"] == 1, answer.text
+    missing = await client.post(
+        f"/v1/surveys/{WAVE}/responses",
+        files={"upload": ("responses.csv", body.encode(), "text/csv")},
+        headers={"Authorization": f"Bearer {KEYS['admin']}"},
+    )
+    assert missing.status_code == 400
+    assert "form field 'file'" in missing.json()["error"]["message"]
