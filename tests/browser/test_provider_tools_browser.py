@@ -2,7 +2,8 @@
 own: a provider (its provider key) fills in and submits its self-assessment and a QSMO
 reviewer (the QSMO's publisher key) accepts it; a provider uploads the data-call workbook the
 platform generated, filled with openpyxl, through the page's file input, and sees its status
-(a workbook with text in a number cell is refused with its sheet, row and column); a closed
+(a workbook with text in a number cell is refused with its sheet, row and column; a version
+returned with comments is corrected with a reason, then accepted, with its cost); a closed
 survey wave's results show a group below 5 respondents as withheld, with no figures. The
 screenshots are the ones docs/provider-tools.md shows. axe-core finds no serious violation."""
 
@@ -242,30 +243,73 @@ def test_a_provider_uploads_its_filled_workbook_and_a_reviewer_accepts_it(
     assert call["status"] == "SUBMITTED"
     assert [(v["version"], v["source"]) for v in call["versions"]] == [(1, "WORKBOOK")]
     assert browser.find_element(By.CSS_SELECTOR, '#dc-versions tr[data-version="1"]')
-    doc_screenshot(browser, "provider-tools-data-call.png", "dc-section")
 
-    # The reviewer reads the sections and accepts; the provider sees the accepted cost figures.
-    sign_in(browser, tools_lane, keys.publishers[QSMO], "page=review")
-    ready(browser, "review", "the review queue")
-    browser.find_element(By.CSS_SELECTOR, '#review-list button[data-kind="data-call"]').click()
-    eventually(lambda: browser.find_element(By.ID, "review-detail").is_displayed(), 10, "detail")
+    # The reviewer returns it (comments required), the provider uploads a correction with a
+    # reason, the reviewer sees what changed and accepts; the provider sees the cost figures.
+    open_submission(browser, tools_lane, keys.publishers[QSMO], "data-call")
     tables = browser.find_elements(By.CSS_SELECTOR, "#review-body table[data-section]")
     assert [t.get_attribute("data-section") for t in tables] == list(sections)
     assert "Interior Business Center" in text_of(browser, "review-body")
-    browser.find_element(By.ID, "review-accept").click()
-    eventually(
-        lambda: (
-            "was accepted" in browser.find_element(By.CSS_SELECTOR, "#review-list caption").text
-        ),
-        30,
-        "the acceptance",
-    )
-    accepted = provider_api.data(DATA_CALL, {"p": PROVIDER, "fy": FISCAL_YEAR})["dataCall"]
-    assert (accepted["status"], accepted["acceptedVersion"]) == ("ACCEPTED", 1)
-    assert accepted["cost"]["costPerTransaction"] == 8.0
+    browser.find_element(By.ID, "review-return").click()
+    eventually(lambda: "write the comments" in text_of(browser, "review-message"), 10, "refusal")
+    assert provider_api.data(DATA_CALL, {"p": PROVIDER, "fy": FISCAL_YEAR})["dataCall"][
+        "status"
+    ] == ("SUBMITTED")
+    browser.find_element(By.ID, "review-comments").send_keys(RETURNED_BECAUSE)
+    browser.find_element(By.ID, "review-return").click()
+    decided(browser, "was returned to the provider")
+
+    sections["demographics"]["transactions_processed"] = 2_000_000
+    (tmp_path / "corrected.xlsx").write_bytes(fill_workbook(template, sections))
     sign_in(browser, tools_lane, keys.providers[PROVIDER], f"fy={FISCAL_YEAR}")
     ready(browser, "tools", "the provider tools")
-    eventually(lambda: "$8.00 per transaction" in text_of(browser, "dc-status"), 30, "cost")
+    eventually(lambda: RETURNED_BECAUSE in text_of(browser, "dc-comments"), 30, "the comments")
+    assert "returned" in text_of(browser, "dc-status").lower()
+    upload(browser, tmp_path / "corrected.xlsx", reason="Transactions corrected from the ledger")
+    assert "version 2" in text_of(browser, "dc-message")
+    call = provider_api.data(DATA_CALL, {"p": PROVIDER, "fy": FISCAL_YEAR})["dataCall"]
+    assert [(v["version"], v["status"]) for v in call["versions"]] == [
+        (1, "RETURNED"),
+        (2, "SUBMITTED"),
+    ]
+    assert call["versions"][0]["review"]["comments"] == RETURNED_BECAUSE
+    eventually(
+        lambda: len(browser.find_elements(By.CSS_SELECTOR, "#dc-versions tbody tr")) == 2, 30, "v2"
+    )
+    doc_screenshot(browser, "provider-tools-data-call.png", "dc-section")
+
+    open_submission(browser, tools_lane, keys.publishers[QSMO], "data-call")
+    changes = text_of(browser, "review-body")
+    assert "Transactions corrected from the ledger" in changes
+    assert "2000000" in changes.replace(",", "")
+    browser.find_element(By.ID, "review-accept").click()
+    decided(browser, "was accepted")
+    accepted = provider_api.data(DATA_CALL, {"p": PROVIDER, "fy": FISCAL_YEAR})["dataCall"]
+    assert (accepted["status"], accepted["acceptedVersion"]) == ("ACCEPTED", 2)
+    assert accepted["cost"]["costPerTransaction"] == 6.0
+    sign_in(browser, tools_lane, keys.providers[PROVIDER], f"fy={FISCAL_YEAR}")
+    ready(browser, "tools", "the provider tools")
+    eventually(lambda: "$6.00 per transaction" in text_of(browser, "dc-status"), 30, "cost")
+    assert "Accepted version 2" in text_of(browser, "dc-status")
+
+
+RETURNED_BECAUSE = "Transactions processed looks low against the ledger; please check it."
+
+
+def open_submission(browser: WebDriver, lane: DashboardLane, key: str, kind: str) -> None:
+    """Sign in as a reviewer and open the first submission of ``kind`` in the queue."""
+    sign_in(browser, lane, key, "page=review")
+    ready(browser, "review", "the review queue")
+    browser.find_element(By.CSS_SELECTOR, f'#review-list button[data-kind="{kind}"]').click()
+    eventually(lambda: browser.find_element(By.ID, "review-detail").is_displayed(), 10, "detail")
+
+
+def decided(browser: WebDriver, words: str) -> None:
+    eventually(
+        lambda: words in browser.find_element(By.CSS_SELECTOR, "#review-list caption").text,
+        30,
+        words,
+    )
 
 
 RATINGS = {
