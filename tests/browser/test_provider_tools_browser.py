@@ -382,6 +382,30 @@ def test_a_providers_survey_results_show_small_groups_as_withheld(
     assert serious(run_axe(browser, ensure_axe())) == [], "the survey results"
 
 
+def test_an_admin_chooses_any_provider_and_any_qsmo(
+    browser: WebDriver, tools_lane: DashboardLane, keys: RoleKeys
+) -> None:
+    sign_in(browser, tools_lane, keys.admin, f"page=tools&provider=usda-nfc&fy={FISCAL_YEAR}")
+    ready(browser, "tools", "the provider tools")
+    pages = [
+        b.text
+        for b in browser.find_elements(By.CSS_SELECTOR, "#pages-nav button")
+        if b.is_displayed()
+    ]
+    assert pages == ["Scorecards", "Provider tools", "Submissions to review"]
+    assert browser.find_element(By.ID, "tools-provider-control").is_displayed()
+    assert browser.find_element(By.ID, "tools-provider").get_attribute("value") == "usda-nfc"
+    assert text_of(browser, "sa-status") == f"FY{FISCAL_YEAR}: nothing saved yet."
+    browser.find_element(By.CSS_SELECTOR, '#pages-nav button[data-page="review"]').click()
+    ready(browser, "review", "the review queue")
+    assert "page=review" in browser.current_url
+    assert browser.find_element(By.ID, "review-qsmo-control").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, '#pages-nav button[data-page="scorecards"]').click()
+    assert browser.find_element(By.ID, "dashboard").is_displayed()
+    assert not browser.find_element(By.ID, "review").is_displayed()
+    assert "page=" not in browser.current_url
+
+
 def test_the_documented_screenshots_exist() -> None:
     """docs/provider-tools.md shows only screenshots these tests write."""
     doc = Path(__file__).resolve().parents[2] / "docs" / "provider-tools.md"
