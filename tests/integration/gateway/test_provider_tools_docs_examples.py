@@ -17,6 +17,7 @@ from gateway_pipeline_support import (
     Keys,
     Lane,
     Pipeline,
+    eventually,
     run_shell_example,
     start_pipeline,
     stop_pipeline,
@@ -157,6 +158,20 @@ async def test_the_reviewer_examples(pipeline: Pipeline, home: Path) -> None:
         "cost": {"costPerTransaction": 8.0, "ftePerThousandCustomers": 4.0},
     }
 
+    async def counted() -> Any:
+        (answer,) = run_shell_example(
+            (KEY_LINES + block("best-practices-self-assessment")).replace(
+                LOCAL_URL, pipeline.lane.url("gateway", "")
+            ),
+            home,
+        )
+        value = data(answer)["measureValue"]
+        return value if value and value["count"] else None
+
+    value = await eventually(counted, 60, "the accepted assessment counted by the measures")
+    assert value == {"value": 4.0, "count": 1}
+    RUN.append(block("best-practices-self-assessment"))
+
     (compared,) = run("selfAssessmentComparison(", pipeline, home)
     rows = {r["providerId"]: r for r in data(compared)["selfAssessmentComparison"]["rows"]}
     assert (rows["doi-ibc"]["status"], rows["doi-ibc"]["overall"]) == ("ACCEPTED", 4.0)
@@ -183,6 +198,17 @@ async def test_the_survey_examples(pipeline: Pipeline, home: Path) -> None:
 
     (closed,) = run("closeSurveyWave(", pipeline, home)
     assert data(closed)["closeSurveyWave"]["status"] == "CLOSED"
+
+    satisfaction = block('measure: \\"customer-satisfaction\\"')
+
+    async def counted() -> Any:
+        script = (KEY_LINES + satisfaction).replace(LOCAL_URL, pipeline.lane.url("gateway", ""))
+        (answer,) = run_shell_example(script, home)
+        value = data(answer)["measureValue"]
+        return value if value and value["count"] == 10 else None
+
+    assert await eventually(counted, 60, "the closed wave counted") == {"value": 4.2, "count": 10}
+    RUN.append(satisfaction)
 
     (read,) = run("surveyResults(", pipeline, home)
     results = data(read)["surveyResults"]
