@@ -7,6 +7,7 @@ returned with comments is corrected with a reason, then accepted, with its cost)
 survey wave's results show a group below 5 respondents as withheld, with no figures. The
 screenshots are the ones docs/provider-tools.md shows. axe-core finds no serious violation."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -415,8 +416,6 @@ def test_an_admin_chooses_any_provider_and_any_qsmo(
 def test_the_documented_screenshots_exist() -> None:
     """docs/provider-tools.md shows only screenshots these tests write."""
     doc = Path(__file__).resolve().parents[2] / "docs" / "provider-tools.md"
-    import re
-
     shown = re.findall(r"\(images/(provider-tools-[\w-]+\.png)\)", doc.read_text())
     assert shown
     source = Path(__file__).read_text()
