@@ -108,7 +108,7 @@ def doc_screenshot(
     )
     height = box["height"] if max_height is None else min(box["height"], max_height)
     clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": height, "scale": 1}
-    shot = browser.execute_cdp_cmd(  # type: ignore[no-untyped-call]
+    shot = browser.execute_cdp_cmd(
         "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
     )
     path.write_bytes(base64.b64decode(shot["data"]))

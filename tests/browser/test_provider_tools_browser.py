@@ -375,7 +375,7 @@ def test_a_providers_survey_results_show_small_groups_as_withheld(
         cells = rows[role].find_elements(By.CSS_SELECTOR, "td[data-item]")
         means = {m["itemId"]: m["mean"] for m in by_role[role]["itemMeans"]}
         assert {
-            c.get_attribute("data-item"): float(c.get_attribute("data-raw")) for c in cells
+            c.get_attribute("data-item"): float(c.get_attribute("data-raw") or "nan") for c in cells
         } == means
     for role in withheld:
         row = rows[role]
