@@ -291,7 +291,25 @@ def test_a_provider_uploads_its_filled_workbook_and_a_reviewer_accepts_it(
     eventually(lambda: "$6.00 per transaction" in text_of(browser, "dc-status"), 30, "cost")
     assert "Accepted version 2" in text_of(browser, "dc-status")
 
+    # The QSMO's providers compared: the accepted cost beside the quality measures.
+    browser.find_element(By.CSS_SELECTOR, '#pages-nav button[data-page="scorecards"]').click()
+    Select(browser.find_element(By.ID, "tier")).select_by_value("qsmo")
+    Select(browser.find_element(By.ID, "tier-qsmo")).select_by_value(QSMO)
+    ready(browser, "comparison-section", "the providers compared")
+    costs = eventually(lambda: browser.execute_script(COSTS) or None, 30, "the cost columns")
+    assert costs[PROVIDER] == {
+        "costPerTransaction": ["6", "$6.00"],
+        "ftePerThousandCustomers": ["4", "4"],
+    }
+    others = [c for p, c in costs.items() if p != PROVIDER]
+    assert others
+    assert all(c["costPerTransaction"] == ["", "No data call accepted"] for c in others)
+    doc_screenshot(browser, "provider-tools-comparison-cost.png", "comparison-section")
 
+
+COSTS = """return Object.fromEntries([...document.querySelectorAll('#comparison tbody tr[data-provider]')]
+  .map((tr) => [tr.dataset.provider, Object.fromEntries([...tr.querySelectorAll('td[data-cost]')]
+    .map((td) => [td.dataset.cost, [td.dataset.raw, td.textContent]]))]));"""
 RETURNED_BECAUSE = "Transactions processed looks low against the ledger; please check it."
 
 

@@ -39,6 +39,7 @@ const COMPARISON = `query DashboardComparison($qsmo: ID!, $fy: Int!) {
   providerComparison(qsmo: $qsmo, fiscalYear: $fy) {
     fiscalYear measures { id }
     rows { provider { id name kind retiredAt } customerAgencies overallScore overallStatus
+      cost { costPerTransaction ftePerThousandCustomers }
       measures { measureId value target annualTarget targetSource status trend } } }
 }`;
 const NOTICE = `rule severity state qsmoId message raisedAt`;
