@@ -42,6 +42,10 @@ QSMO = "financial-management"
 FISCAL_YEAR = 2026
 ASSESSMENT = """query($p: ID!, $fy: Int!) { selfAssessment(provider: $p, fiscalYear: $fy) {
   id status overall reviewedBy categoryResults { categoryId result } ratings { elementId rating } } }"""
+COMPARED = """return Object.fromEntries([...document.querySelectorAll('#sa-compare tbody tr')].map((tr) =>
+  [tr.dataset.provider, { status: tr.dataset.status, overall: tr.querySelector('td.overall').dataset.raw,
+    categories: Object.fromEntries([...tr.querySelectorAll('td[data-category]')]
+      .map((td) => [td.dataset.category, td.dataset.raw])) }]));"""
 ELEMENTS = "{ selfAssessmentElements { categories { id elements { id name } } } }"
 
 
@@ -168,6 +172,25 @@ def test_a_provider_submits_its_self_assessment_and_a_reviewer_accepts_it(
     accepted = provider_api.data(ASSESSMENT, {"p": PROVIDER, "fy": FISCAL_YEAR})["selfAssessment"]
     assert accepted["status"] == "ACCEPTED"
     assert accepted["reviewedBy"] == f"dev-publisher-{QSMO}"
+
+    # The QSMO's providers compared: the accepted results only.
+    Select(browser.find_element(By.ID, "sa-compare-fy")).select_by_value(str(FISCAL_YEAR))
+    compared = eventually(
+        lambda: (
+            (rows := browser.execute_script(COMPARED))
+            and rows.get(PROVIDER, {}).get("status") == "ACCEPTED"
+            and rows
+        ),
+        30,
+        "the comparison",
+    )
+    assert float(compared[PROVIDER]["overall"]) == accepted["overall"]
+    means = {c["categoryId"]: c["result"] for c in accepted["categoryResults"]}
+    assert {k: float(v) for k, v in compared[PROVIDER]["categories"].items()} == means
+    others = [row for p, row in compared.items() if p != PROVIDER]
+    assert others
+    assert all(row["status"] == "NONE" and row["overall"] == "" for row in others)
+    doc_screenshot(browser, "provider-tools-comparison.png", "sa-compare-section")
 
     # Back as the provider: accepted, with its results, and no longer editable.
     sign_in(browser, tools_lane, keys.providers[PROVIDER], f"fy={FISCAL_YEAR}")

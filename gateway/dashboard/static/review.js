@@ -1,7 +1,9 @@
 // The reviewer's page: the self-assessments and data calls waiting for a QSMO's publisher (or
 // an admin), each opened to read and then accepted or returned with comments.
 import * as Q from "./tools_queries.js";
-import { renderAssessmentReview, renderDataCallReview, renderReviewList } from "./tools_views.js";
+import {
+  renderAssessmentComparison, renderAssessmentReview, renderDataCallReview, renderReviewList,
+} from "./tools_views.js";
 
 const $ = (id) => document.getElementById(id);
 let tools = null;
@@ -17,7 +19,20 @@ export async function openReview(context) {
   select.replaceChildren(...tools.qsmos.filter((q) => !own || q.id === own).map((q) => new Option(q.name, q.id)));
   if (own) select.value = own;
   $("review-qsmo-control").hidden = Boolean(own);
-  await loadQueue();
+  const years = $("sa-compare-fy");
+  years.replaceChildren();
+  for (let year = tools.currentFiscalYear(); year >= 2022; year -= 1) years.append(new Option(`FY${year}`, String(year)));
+  const fy = Number(new URLSearchParams(window.location.search).get("fy"));
+  years.value = String(fy >= 2022 && fy <= tools.currentFiscalYear() ? fy : tools.currentFiscalYear());
+  await Promise.all([loadQueue(), loadComparison()]);
+}
+
+async function loadComparison() {
+  const qsmo = $("review-qsmo").value;
+  const fy = Number($("sa-compare-fy").value);
+  const data = await tools.ask(Q.ASSESSMENT_COMPARISON, { qsmo, fy });
+  renderAssessmentComparison($("sa-compare"), data.selfAssessmentComparison, tools.providerName);
+  $("sa-compare-section").dataset.ready = "true";
 }
 
 async function loadQueue() {
@@ -78,7 +93,7 @@ async function decide(decision) {
   await tools.ask(mutation, { id: submission.id, decision, comments: comments || null });
   reviewing = null;
   $("review-detail").hidden = true;
-  await loadQueue();
+  await Promise.all([loadQueue(), loadComparison()]);
   const done = decision === "ACCEPT" ? "accepted" : "returned to the provider";
   $("review-list").querySelector("caption").append(
     ` — the ${submission.label.toLowerCase()} of ${tools.providerName(submission.provider)} was ${done}.`);
@@ -87,7 +102,11 @@ async function decide(decision) {
 /** The page's controls (once per page load). */
 export function wireReview() {
   const failed = (id) => (error) => tools.failed(id)(error);
-  $("review-qsmo").addEventListener("change", () => loadQueue().catch(failed("review-problem")));
+  $("review-qsmo").addEventListener("change", () => {
+    loadQueue().catch(failed("review-problem"));
+    loadComparison().catch(failed("review-problem"));
+  });
+  $("sa-compare-fy").addEventListener("change", () => loadComparison().catch(failed("review-problem")));
   $("review-list").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-kind]");
     if (button) openSubmission(button.dataset.kind, button.dataset.id).catch(failed("review-problem"));

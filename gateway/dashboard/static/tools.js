@@ -51,7 +51,7 @@ export function startTools({ api, key, viewer, qsmos, reportError }) {
 export function stopTools() {
   session = null;
   for (const id of ["pages-nav", "tools", "review"]) $(id).hidden = true;
-  for (const id of ["tools", "review", "sv-section"]) delete $(id).dataset.ready;
+  for (const id of ["tools", "review", "sv-section", "sa-compare-section"]) delete $(id).dataset.ready;
   $("review-detail").hidden = true;
 }
 
@@ -241,7 +241,7 @@ async function loadSurvey() {
 /** What the reviewer's page uses of this session. */
 function reviewContext() {
   return {
-    ask, say, failed, providerName, directory, viewer: session.viewer, qsmos: session.qsmos,
+    ask, say, failed, providerName, directory, currentFiscalYear, viewer: session.viewer, qsmos: session.qsmos,
     async elementCatalog() {
       if (!session.catalog) session.catalog = (await ask(Q.ELEMENT_CATALOG)).selfAssessmentElements;
       return session.catalog;

@@ -41,6 +41,9 @@ export const DATA_CALLS_TO_REVIEW = `query ToolsDataCallsToReview($qsmo: ID!) {
   dataCallsToReview(qsmo: $qsmo) { id providerId fiscalYear status latestVersion
     versions { ${VERSION_FIELDS} sections cost { costPerTransaction ftePerThousandCustomers totalCost }
       changes { description } } } }`;
+export const ASSESSMENT_COMPARISON = `query ToolsAssessmentComparison($qsmo: ID!, $fy: Int!) {
+  selfAssessmentComparison(qsmo: $qsmo, fiscalYear: $fy) { fiscalYear categories { id name }
+    rows { providerId status overall categoryResults { categoryId result } } } }`;
 export const REVIEW_ASSESSMENT = `mutation ToolsReviewAssessment($id: ID!, $decision: SelfAssessmentDecision!, $comments: String) {
   reviewSelfAssessment(id: $id, decision: $decision, comments: $comments) { id status } }`;
 export const REVIEW_DATA_CALL = `mutation ToolsReviewDataCall($id: ID!, $decision: DataCallDecision!, $comments: String) {

@@ -229,3 +229,24 @@ function sectionTable(name, content) {
     element("tbody", {}, ...rows.map((r) => element("tr", {},
       ...columns.map((c) => element("td", {}, Array.isArray(r[c]) ? r[c].join(", ") : String(r[c] ?? "—")))))));
 }
+
+/** A QSMO's providers side by side: accepted results per category and overall; the others
+ * their status only (never a figure of an assessment that was not accepted). */
+export function renderAssessmentComparison(table, comparison, providerName) {
+  const categories = comparison.categories;
+  table.replaceChildren(
+    element("caption", {}, `Self-assessment results, FY${comparison.fiscalYear} (means on the 1–5 scale)`),
+    element("thead", {}, element("tr", {},
+      ...["Provider", "Status", ...categories.map((c) => c.name), "Overall"].map((h) => element("th", { scope: "col" }, h)))),
+    element("tbody", {}, ...comparison.rows.map((row) => {
+      const results = new Map(row.categoryResults.map((c) => [c.categoryId, c.result]));
+      const accepted = row.status === "ACCEPTED";
+      return element("tr", { "data-provider": row.providerId, "data-status": row.status || "NONE" },
+        element("th", { scope: "row" }, providerName(row.providerId)),
+        element("td", {}, row.status ? statusBadge(row.status) : "Not started"),
+        ...categories.map((c) => element("td", { class: "number", "data-category": c.id,
+          "data-raw": accepted ? results.get(c.id) ?? "" : "" }, accepted ? mean(results.get(c.id)) : "—")),
+        element("td", { class: "number overall", "data-raw": accepted ? row.overall ?? "" : "" },
+          accepted ? mean(row.overall) : "—"));
+    })));
+}
