@@ -6,7 +6,10 @@ its files and nothing else. No build step: the files under ``static/`` are what 
 gets. ``?api=<graphql url>`` points the page at another gateway, ``?fy=2026`` and
 ``?phase=2`` preselect the fiscal year and phase, and ``?tier=qsmo&qsmo=<id>``,
 ``?tier=provider&qsmo=<id>&provider=<id>`` or ``?tier=agency&agency=DOI`` a tier below the
-QSMO (the page keeps the address in step with its tier switcher).
+QSMO (the page keeps the address in step with its tier switcher). Provider, publisher and admin
+keys also get the provider tools' pages: ``?page=tools`` (a provider's self-assessment, data
+call and survey results; admins choose ``&provider=<id>``) and ``?page=review`` (submissions
+to review).
 """
 
 from pathlib import Path

@@ -90,6 +90,9 @@ class Viewer:
     key_id: str
     role: Role
     qsmo_id: strawberry.ID | None = strawberry.field(description="Publisher keys: their QSMO.")
+    provider_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Provider keys: the provider they act for."
+    )
 
 
 @strawberry.type(description="What this gateway refuses before running anything.")

@@ -57,6 +57,7 @@ class Role(Enum):
     ADMIN = "admin"
     PUBLISHER = "publisher"
     VIEWER = "viewer"
+    PROVIDER = "provider"
 
 
 @strawberry.enum(description="The kind of window a value covers.")

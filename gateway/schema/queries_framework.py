@@ -32,6 +32,7 @@ class FrameworkQueries:
             key_id=principal.key_id,
             role=Role(principal.role.value),
             qsmo_id=None if principal.qsmo is None else strawberry.ID(principal.qsmo),
+            provider_id=None if principal.provider is None else strawberry.ID(principal.provider),
         )
 
     @fields.field(description="The limits every operation must respect.")

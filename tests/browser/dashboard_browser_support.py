@@ -170,6 +170,7 @@ class DashboardLane:
                 "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": f"scorecard-{self.tag}",
             },
             "gateway": {
+                "QSMO_GATEWAY_EVENTS_TOPIC": self.topic("events"),  # the provider tools' events
                 "QSMO_GATEWAY_SCORECARDS_TOPIC": self.topic("scorecards"),
                 "QSMO_GATEWAY_NOTIFICATIONS_TOPIC": self.topic("notifications"),
                 "QSMO_GATEWAY_FRAMEWORK_TOPIC": self.topic("framework"),

@@ -1,11 +1,13 @@
 // The QSMO performance dashboard: sign in with a key, pick a fiscal year and phase, read the
 // scorecard grid, drill into a cell's measures, follow notifications — live, without reload.
 // The tier switcher shows a QSMO's providers, one provider, or what an agency receives.
+// Provider, publisher and admin keys also get the provider tools' pages (tools.js).
 import { ApiError, LiveConnection, endpoints, query } from "./graphql.js";
 import {
   describeTier, providerName, providersOf, renderComparison, renderTierPath, rowHeader, settleTier,
   tierFromParams, tierParams, tierQuery, tierRows, tierVariables,
 } from "./tiers.js";
+import { startTools, stopTools } from "./tools.js";
 import {
   GOVERNMENT, buildGrid, formatScore, pace, paintGovernmentCounts, paintRow, paintYearToDate,
   renderFeed, renderMeasures, statusText,
@@ -37,6 +39,7 @@ const COMPARISON = `query DashboardComparison($qsmo: ID!, $fy: Int!) {
   providerComparison(qsmo: $qsmo, fiscalYear: $fy) {
     fiscalYear measures { id }
     rows { provider { id name kind retiredAt } customerAgencies overallScore overallStatus
+      cost { costPerTransaction ftePerThousandCustomers }
       measures { measureId value target annualTarget targetSource status trend } } }
 }`;
 const NOTICE = `rule severity state qsmoId message raisedAt`;
@@ -555,13 +558,15 @@ async function signIn(key) {
   state.live.start();
   subscribeScorecards();
   subscribeFeed();
-  $("grid-title").focus();
+  startTools({ api, key, viewer: setup.viewer, qsmos: setup.qsmos, reportError });
+  if (!$("dashboard").hidden) $("grid-title").focus();
 }
 
 function signOut(message) {
   sessionStorage.removeItem(KEY_STORAGE);
   if (state.live) state.live.close();
   Object.assign(state, { key: null, live: null, stopScorecards: null, selection: null, directory: null });
+  stopTools();
   $("tier-controls").hidden = true;
   state.cards.clear();
   $("dashboard").hidden = true;

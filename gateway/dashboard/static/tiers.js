@@ -181,10 +181,28 @@ function trendText(trend) {
   return `Q1–Q${trend.length}: ${values.join(" · ")}`;
 }
 
+const COST_COLUMNS = [
+  { field: "costPerTransaction", name: "Cost per transaction",
+    format: (v) => `$${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` },
+  { field: "ftePerThousandCustomers", name: "FTE per 1,000 customers",
+    format: (v) => v.toLocaleString("en-US", { maximumFractionDigits: 2 }) },
+];
+
+/** A cost figure from the provider's accepted annual data call; none accepted: said in words. */
+function costCell(cost, column) {
+  const value = cost ? cost[column.field] : null;
+  if (value === null || value === undefined) {
+    return element("td", { "data-cost": column.field, "data-raw": "" },
+      element("span", { class: "muted" }, cost ? "No base" : "No data call accepted"));
+  }
+  return element("td", { class: "cost", "data-cost": column.field, "data-raw": value }, column.format(value));
+}
+
 /**
  * The providers of one QSMO side by side (`providerComparison`): per provider its customer
  * agencies, overall score and, per measure, value, target (SLA where the provider has one),
- * status and the year's quarters. A measure with no data says so in words, never 0.
+ * status and the year's quarters; beside them, the cost figures of its accepted annual data
+ * call. A measure with no data says so in words, never 0.
  */
 export function renderComparison(table, comparison, { qsmoName, profiles }) {
   table.replaceChildren();
@@ -193,6 +211,7 @@ export function renderComparison(table, comparison, { qsmoName, profiles }) {
   const measures = comparison.measures.map((m) => profiles.get(m.id) || { id: m.id, name: m.id, unit: "" });
   const head = element("tr", {},
     ...["Provider", "Kind", "Customer agencies", "Overall"].map((h) => element("th", { scope: "col" }, h)),
+    ...COST_COLUMNS.map((c) => element("th", { scope: "col", "data-cost": c.field }, c.name)),
     ...measures.map((m) => element("th", { scope: "col", "data-measure": m.id }, m.name)));
   table.append(element("thead", {}, head));
   const body = element("tbody");
@@ -207,6 +226,7 @@ export function renderComparison(table, comparison, { qsmoName, profiles }) {
       class: "overall", "data-status": row.overallStatus, "data-raw": row.overallScore ?? "",
     }, noData(row.overallStatus, row.overallScore) ? "No data " : `${formatScore(row.overallScore)} `,
     badge(row.overallStatus)));
+    for (const column of COST_COLUMNS) line.append(costCell(row.cost, column));
     const cells = new Map(row.measures.map((c) => [c.measureId, c]));
     for (const measure of measures) {
       const cell = cells.get(measure.id);
@@ -231,7 +251,8 @@ export function renderComparison(table, comparison, { qsmoName, profiles }) {
     body.append(line);
   }
   if (!comparison.rows.length) {
-    body.append(element("tr", {}, element("td", { colspan: measures.length + 4 }, "No providers on this marketplace.")));
+    body.append(element("tr", {}, element("td", { colspan: measures.length + 4 + COST_COLUMNS.length },
+      "No providers on this marketplace.")));
   }
   table.append(body);
 }
