@@ -11,7 +11,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE = REPO / "qsmo_client"
 VENDORABLE = ("__init__.py", "events.py", "retry.py", "publisher.py", "files.py", "push_cli.py")
-PURE = ("profiles.py", "model.py", "history.py", "live.py", "marketplace.py")
+PURE = (
+    "profiles.py",
+    "model.py",
+    "history.py",
+    "live.py",
+    "marketplace.py",
+    "provider_tools_data.py",
+)
 CLOCK_READS = {
     ("datetime", "now"),
     ("datetime", "utcnow"),
