@@ -129,7 +129,11 @@ def create_app(
         RefreshAhead(settings.cache_ttl_s, live.is_positioned),
         cacheable_measures=catalog.framework().measure_ids,
     )
-    values = ConfidentialSliceValues(cached_values, [SURVEY_MEASURE])
+    values = ConfidentialSliceValues(
+        cached_values,
+        [SURVEY_MEASURE],
+        small_slices=lambda year: tools.surveys.small_slices(year),  # built below
+    )
     live.add_listener("scorecards", scorecards.changed)
     live.add_listener("scorecards", cached_values.changed)
     live.on_positioned(cached_values.clear)

@@ -2,53 +2,62 @@
 
 Each survey response enters ``customer-satisfaction`` as one event that names its agency and
 its provider, so a provider's or an agency's slice of that measure is a survey group. The
-survey's own results withhold groups of fewer than ``MIN_RESPONDENTS``; so does every slice
-read here: a slice state of a survey-fed measure counting 1 to 4 observations reads as no data
-(value None, an empty summary), whether the value, a series point or a slice scorecard asks.
-Whole-QSMO and government-wide reads, other measures and slices of 5 or more pass through.
+survey's own results withhold groups of fewer than 5 respondents; so does every slice read
+here: a slice that a closed wave of the fiscal year holds 1 to 4 responses of
+(``SurveyTool.small_slices``) reads as no data (value None, an empty summary), whether a
+value, a series point or a slice scorecard asks. Whole-QSMO and government-wide reads, other
+measures and slices without a small survey group (a QSMO system's own data) pass through.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from gateway.ports import MeasureValues
 from services.measures.read_model import SliceIndex, ValueReading, YearState
 from shared.domain.catalog import Aggregation
-from shared.domain.fiscal import PeriodKind
+from shared.domain.fiscal import PeriodKind, fiscal_year_of
 from shared.domain.providers import Slice
 from shared.domain.summaries import Summary
-from shared.domain.survey_disclosure import MIN_RESPONDENTS
+from shared.domain.survey_slices import SliceKey
+
+SmallSlices = Callable[[int], Awaitable[frozenset[SliceKey]]]
+"""A fiscal year → the slices its closed survey waves hold 1..4 responses of."""
 
 
-def _too_few(summary: Summary) -> bool:
-    return 0 < summary.count < MIN_RESPONDENTS
+def _withheld(reading: ValueReading) -> ValueReading:
+    empty = Summary.empty()
+    return replace(
+        reading,
+        value=None,
+        summary=empty,
+        restated_count=0,
+        last_ingested_at=None,
+        qsmos_reporting=0,
+        per_qsmo={qsmo: empty for qsmo in reading.per_qsmo},
+    )
 
 
 class ConfidentialSliceValues:
-    """``MeasureValues`` that withholds small slices of the survey-fed ``measures``."""
+    """``MeasureValues`` that withholds the small survey slices of the survey-fed ``measures``."""
 
-    def __init__(self, reader: MeasureValues, measures: Collection[str]) -> None:
+    def __init__(
+        self, reader: MeasureValues, measures: Collection[str], small_slices: SmallSlices
+    ) -> None:
         self._reader = reader
         self._measures = frozenset(measures)
+        self._small_slices = small_slices
 
-    def _guarded(self, measure: str, slice: Slice | None) -> bool:
-        return slice is not None and measure in self._measures
-
-    @staticmethod
-    def _withheld(reading: ValueReading) -> ValueReading:
-        if not _too_few(reading.summary):
-            return reading
-        empty = Summary.empty()
-        return replace(
-            reading,
-            value=None,
-            summary=empty,
-            restated_count=0,
-            last_ingested_at=None,
-            qsmos_reporting=0,
-            per_qsmo={qsmo: empty for qsmo in reading.per_qsmo},
-        )
+    async def _small(
+        self, qsmo: str | None, measure: str, slice: Slice | None, fiscal_years: Sequence[int]
+    ) -> bool:
+        if slice is None or measure not in self._measures:
+            return False
+        key: SliceKey = (qsmo, slice.kind, slice.id)
+        for year in fiscal_years:
+            if key in await self._small_slices(year):
+                return True
+        return False
 
     async def fiscal_value(
         self,
@@ -64,7 +73,8 @@ class ConfidentialSliceValues:
         reading = await self._reader.fiscal_value(
             qsmo, measure, aggregation, fiscal_year, quarter, slice=slice, qsmos=qsmos
         )
-        return self._withheld(reading) if self._guarded(measure, slice) else reading
+        small = await self._small(qsmo, measure, slice, [fiscal_year])
+        return _withheld(reading) if small else reading
 
     async def rolling_value(
         self,
@@ -79,7 +89,8 @@ class ConfidentialSliceValues:
         reading = await self._reader.rolling_value(
             qsmo, measure, aggregation, now, days, slice=slice
         )
-        return self._withheld(reading) if self._guarded(measure, slice) else reading
+        years = sorted({fiscal_year_of(reading.period.start), fiscal_year_of(now)})
+        return _withheld(reading) if await self._small(qsmo, measure, slice, years) else reading
 
     async def series(
         self,
@@ -95,9 +106,9 @@ class ConfidentialSliceValues:
         readings = await self._reader.series(
             qsmo, measure, aggregation, fiscal_year, granularity, qsmos, slice=slice
         )
-        if not self._guarded(measure, slice):
+        if not await self._small(qsmo, measure, slice, [fiscal_year]):
             return readings
-        return [self._withheld(reading) for reading in readings]
+        return [_withheld(reading) for reading in readings]
 
     async def year_states(
         self,
@@ -107,14 +118,14 @@ class ConfidentialSliceValues:
         slice: Slice | None,
     ) -> list[YearState]:
         states = await self._reader.year_states(owners, measures, fiscal_years, slice)
-        if slice is None:
-            return states
-        return [
-            replace(state, summary=Summary.empty(), restated_count=0, last_ingested_at=None)
-            if state.measure in self._measures and _too_few(state.summary)
-            else state
-            for state in states
-        ]
+        shown = []
+        for state in states:
+            if await self._small(state.qsmo, state.measure, slice, [state.fiscal_year]):
+                state = replace(
+                    state, summary=Summary.empty(), restated_count=0, last_ingested_at=None
+                )
+            shown.append(state)
+        return shown
 
     async def slice_index(self, qsmo: str, fiscal_year: int) -> SliceIndex:
         return await self._reader.slice_index(qsmo, fiscal_year)

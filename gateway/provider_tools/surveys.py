@@ -17,7 +17,7 @@ waves past their close date close by themselves (every ``interval_s`` once ``sta
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from gateway.provider_tools.events import ToolEventOutbox
 from gateway.provider_tools.survey_closing import WaveCloser
@@ -45,6 +45,7 @@ from shared.domain.survey import (
 from shared.domain.survey_disclosure import Disclosure
 from shared.domain.survey_responses import ResponseRules, check_columns, response_from_row
 from shared.domain.survey_results import wave_disclosure
+from shared.domain.survey_slices import SliceKey, small_slices
 
 ATTEMPTS = 5
 Row = Mapping[str, str | None]
@@ -74,6 +75,9 @@ class ClosedWave:
     disclosure: Disclosure
 
 
+SMALL_SLICES_TTL = timedelta(seconds=5)
+
+
 class SurveyTool:
     """The survey as the GraphQL resolvers and the import endpoint use it."""
 
@@ -94,6 +98,7 @@ class SurveyTool:
         self._providers = providers
         self._clock = clock
         self._closed: dict[str, tuple[int, ClosedWave]] = {}  # wave → (revision, results)
+        self._small: dict[int, tuple[datetime, frozenset[SliceKey]]] = {}
         self.closer = WaveCloser(
             store,
             outbox,
@@ -235,6 +240,20 @@ class SurveyTool:
         """Close a wave now (an admin); its events are owed in the same update."""
         require(principal, Permission.MANAGE_SURVEYS, action="close survey waves")
         return await self.closer.close(wave_id)
+
+    async def small_slices(self, fiscal_year: int) -> frozenset[SliceKey]:
+        """The measure slices a fiscal year's closed waves hold 1..4 responses of
+        (``shared.domain.survey_slices``); remembered for ``SMALL_SLICES_TTL``."""
+        now = self._clock()
+        remembered = self._small.get(fiscal_year)
+        if remembered is not None and now - remembered[0] < SMALL_SLICES_TTL:
+            return remembered[1]
+        closed = [w for w in await self.store.waves(fiscal_year) if w.status is WaveStatus.CLOSED]
+        waves = [(await self.closed_wave(w.id)).responses for w in closed]
+        function_qsmo = {f.id: f.qsmo for f in self.survey_catalog.functions}
+        found = small_slices(waves, function_qsmo)
+        self._small[fiscal_year] = (now, found)
+        return found
 
     async def closed_wave(self, wave_id: str) -> ClosedWave:
         """A closed wave's responses and disclosure (computed once per wave revision)."""

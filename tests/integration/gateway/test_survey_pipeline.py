@@ -186,6 +186,15 @@ async def test_imported_responses_count_once_at_close(
     assert late.status_code == 400
     assert "takes no more responses" in late.json()["error"]["message"]
 
+    # The measure's agency slices are survey groups too: VA's 2 payroll responses read as no
+    # data (as the results withhold them), DOI's 8 as they are.
+    by_agency = """query($a: ID!, $fy: Int!) { measureValue(measure: "customer-satisfaction",
+      qsmo: "human-resources", agency: $a, fiscalYear: $fy) { value count } }"""
+    va = (await pipeline.data(by_agency, {"a": "VA", "fy": counted_in}))["measureValue"]
+    doi = (await pipeline.data(by_agency, {"a": "DOI", "fy": counted_in}))["measureValue"]
+    assert (va["value"], va["count"]) == (None, 0)
+    assert (doi["value"], doi["count"]) == (34 / 8, 8)
+
 
 async def _owed_again(database: Any) -> list[dict[str, Any]]:
     """Put the wave's events back on it as the close wrote them (from the stored responses),
