@@ -29,7 +29,7 @@ from .kustomize import ensure_kustomize
 from .paths import REPO
 from .prometheus import ensure_prometheus
 from .readiness import run_async
-from .stack import INFRASTRUCTURE, SERVICES, Stack
+from .stack import INFRASTRUCTURE, PROVIDER_TOOLS_SIMULATOR, SERVICES, Stack
 
 ALLOW_LOOPBACK_WEBHOOKS = {"QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "true"}
 """The local route's receivers run on this machine (loopback), which the SSRF guard refuses
@@ -75,6 +75,11 @@ def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) ->
             f"  simulator  sending events to ingest (log {stack.logs / 'simulator.log'}; "
             "make up SIMULATE=0 starts without it)"
         )
+    if stack.running(PROVIDER_TOOLS_SIMULATOR):
+        log_file = stack.logs / f"{PROVIDER_TOOLS_SIMULATOR}.log"
+        print(
+            f"  provider tools  a year of self-assessments, data calls and a survey (log {log_file})"
+        )
     print(f"  logs       {stack.logs}/")
     print("  stop with  make down")
 
@@ -94,6 +99,8 @@ def up(stack: Stack, services_arg: str) -> None:
     stack.up(wanted, env_by_service)
     if os.environ.get("SIMULATE", "1") != "0" and "ingest" in wanted:
         stack.start_simulator()
+    if os.environ.get("SIMULATE", "1") != "0" and "gateway" in wanted:
+        stack.start_provider_tools_simulator()
     print_summary(stack, wanted, loopback_webhooks=bool(env_by_service))
 
 
@@ -132,7 +139,7 @@ def prepare() -> None:
 
 
 def status(stack: Stack) -> None:
-    for name in [*INFRASTRUCTURE, *(n for n, _ in SERVICES), "simulator"]:
+    for name in [*INFRASTRUCTURE, *(n for n, _ in SERVICES), "simulator", PROVIDER_TOOLS_SIMULATOR]:
         pid = stack.pid(name)
         print(f"{name:<14} {'stopped' if pid is None else f'running pid {pid}'}")
 

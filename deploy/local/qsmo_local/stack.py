@@ -32,6 +32,9 @@ SERVICES = (
 INFRASTRUCTURE = ("mongo", "kafka", "prometheus")
 
 
+PROVIDER_TOOLS_SIMULATOR = "provider-tools-simulator"
+
+
 @dataclass
 class Stack(ProcessSupervisor):
     """One running (or to-be-run) set of infrastructure and services under ``home``."""
@@ -258,6 +261,27 @@ class Stack(ProcessSupervisor):
             f"simulator started: history first, then live events (log {self.logs / 'simulator.log'})"
         )
 
+    def start_provider_tools_simulator(self) -> None:
+        """Play the provider tools' year once through the gateway in the background (log:
+        provider-tools-simulator.log): self-assessments and data calls submitted and accepted,
+        a survey wave imported and closed. Running it again changes nothing."""
+        if self.running(PROVIDER_TOOLS_SIMULATOR):
+            return
+        argv = [
+            sys.executable,
+            "-m",
+            "qsmo_client.simulator.provider_tools",
+            "--keys-file",
+            str(self.plaintext_keys_file),
+            "--gateway-url",
+            f"http://127.0.0.1:{self.ports['gateway']}",
+        ]
+        self.spawn(PROVIDER_TOOLS_SIMULATOR, argv, env=self.service_env())
+        log(
+            "provider-tools simulator started: self-assessments, data calls and a survey wave "
+            f"(log {self.logs / (PROVIDER_TOOLS_SIMULATOR + '.log')})"
+        )
+
     def up(
         self, services: list[str], env_by_service: dict[str, dict[str, str]] | None = None
     ) -> None:
@@ -282,5 +306,6 @@ class Stack(ProcessSupervisor):
         names = [path.stem for path in (self.home / "run").glob("*.pid")]
         # The simulator first (it feeds ingest), then services (they flush to Kafka and the
         # store), then the infrastructure.
-        for name in sorted(names, key=lambda n: (n in INFRASTRUCTURE, n != "simulator")):
+        simulators = ("simulator", PROVIDER_TOOLS_SIMULATOR)
+        for name in sorted(names, key=lambda n: (n in INFRASTRUCTURE, n not in simulators)):
             self.stop(name)
