@@ -17,8 +17,10 @@ in the linear span of the published groups' indicator vectors.
 2. audit: the **sensitive sets** are every partial cross-classification (any subset of the
    four dimensions fixed to values, "no provider" included) with 1..4 respondents; if one of
    them lies in the span of the published groups, one more published group overlapping it
-   is withheld (complementary suppression: the smallest, the wave's total last), and the
-   audit runs again, until none does.
+   is withheld (complementary suppression: in the order a provider's table's groups, the
+   smaller, the wave's total last, the first group every combination revealing that set
+   needs — often a second group of the same table — else the first overlapping it), and
+   the audit runs again, until none does.
 
 The span test is numerical (numpy SVD, a generous tolerance: a doubtful case counts as
 revealed, which only withholds more). tests/unit/domain/test_survey_disclosure_property.py
@@ -141,11 +143,56 @@ def disclose(respondents: Sequence[Classification]) -> Disclosure:
         revealed = _first_in_span(rows, sensitive)
         if revealed is None:
             break
-        overlapping = [k for k in published if members[k] & set(np.flatnonzero(revealed))]
-        victim = min(overlapping, key=lambda k: (k == TOTAL, sizes[k], k.scope is None, k.order))
+        victim = _victim(published, members, sizes, revealed, len(cells))
         published.remove(victim)
         withheld[victim] = WithheldReason.COMPLEMENTARY
     return Disclosure(sizes=sizes, withheld=withheld)
+
+
+def _victim(
+    published: Sequence[GroupKey],
+    members: Mapping[GroupKey, set[int]],
+    sizes: Mapping[GroupKey, int],
+    revealed: npt.NDArray[np.float64],
+    width: int,
+) -> GroupKey:
+    """The group to withhold so that ``revealed`` leaves the span, in the order a provider's
+    table's groups first, then the smaller, the wave's total last: the first group that
+    every combination revealing it needs (withholding it alone takes ``revealed`` out of
+    the span, e.g. a second agency beside a small one) other than the total; else the first
+    group the least-norm combination uses (the total only when it is the only one); else
+    the first group overlapping ``revealed``. So the large groups readers need most, and the
+    total above all, stay published."""
+    order = sorted(published, key=lambda k: (k == TOTAL, k.scope is None, sizes[k], k.order))
+    rows = _indicators([members[k] for k in order], width)
+    needed, used = _needed_rows(rows, revealed)
+    for position, key in enumerate(order):
+        if needed[position] and key != TOTAL:
+            return key
+    for position, key in enumerate(order):  # the total last: another group it combines with
+        if used[position]:
+            return key
+    cells = set(np.flatnonzero(revealed))
+    return next(k for k in order if members[k] & cells)
+
+
+def _needed_rows(
+    rows: npt.NDArray[np.float64], target: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """For each row: whether every combination of ``rows`` equal to ``target`` uses it, and
+    whether the least-norm one does.
+
+    The combinations are ``c0 + n`` (``c0`` the least-norm one, ``n`` in the null space of
+    ``rows.T``); a row's coefficient is the same non-zero number in all of them exactly when
+    ``c0`` uses it and no null-space vector does.
+    """
+    coefficients = np.linalg.lstsq(rows.T, target, rcond=None)[0]
+    _, singular, vt = np.linalg.svd(rows.T, full_matrices=True)
+    tolerance = singular.max(initial=0.0) * max(rows.shape) * np.finfo(float).eps
+    null_space = vt[int(np.sum(singular > tolerance)) :]
+    free = np.any(np.abs(null_space) > RESIDUAL_TOLERANCE, axis=0)
+    used = np.abs(coefficients) > RESIDUAL_TOLERANCE
+    return used & ~free, used
 
 
 def _sortable(cell: Classification) -> tuple[str, ...]:

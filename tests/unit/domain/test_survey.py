@@ -172,12 +172,13 @@ def test_closed_early_the_events_are_dated_at_the_close() -> None:
 
 def test_a_withheld_group_cannot_be_subtracted_from_the_total() -> None:
     """3 executives, 6 managers: publishing the total (9) and managers (6) gives away the
-    executives, so the total is withheld too."""
+    executives, so the managers are withheld too (the total, which readers need most, stays)."""
     people = [("executive", "DOI", "payroll", None)] * 3 + [("manager", "DOI", "payroll", None)] * 6
     decision = disclose(people)
     assert decision.withheld[GroupKey(None, Dimension.ROLE, "executive")] is WithheldReason.TOO_FEW
-    assert decision.published(GroupKey(None, Dimension.ROLE, "manager"))
-    assert decision.withheld[TOTAL] is WithheldReason.COMPLEMENTARY
+    manager = GroupKey(None, Dimension.ROLE, "manager")
+    assert decision.withheld[manager] is WithheldReason.COMPLEMENTARY
+    assert decision.published(TOTAL)
 
 
 def test_results_by_agency_with_response_rates() -> None:
@@ -189,9 +190,10 @@ def test_results_by_agency_with_response_rates() -> None:
     closed = set_invitations(close_wave(WAVE, NOW), 40, {"DOI": 10, "VA": 20})
     results = wave_results(closed, responses, wave_disclosure(responses), group_by=Dimension.AGENCY)
     shown = {g.key.value: (g.respondents, g.response_rate, g.withheld) for g in results.groups}
-    assert shown["DOI"] == (5, 0.5, None)
     assert shown["VA"] == (5, 0.25, None)
     assert shown["GSA"] == (None, None, WithheldReason.TOO_FEW)
-    # 12 = 5 + 5 + 2: the total would give GSA's two away
-    assert results.total.withheld is WithheldReason.COMPLEMENTARY
-    assert results.groups[0].item_means == {"overall": 4.0, "ease": 3.0}
+    # 12 = 5 + 5 + 2: with the total, DOI would give GSA's two away, so DOI is withheld too
+    assert shown["DOI"] == (None, None, WithheldReason.COMPLEMENTARY)
+    assert (results.total.respondents, results.total.response_rate) == (12, 12 / 40)
+    va = next(g for g in results.groups if g.key.value == "VA")
+    assert va.item_means == {"overall": 2.0, "ease": 3.0}
