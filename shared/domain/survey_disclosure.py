@@ -15,7 +15,9 @@ in the linear span of the published groups' indicator vectors.
 
 1. primary suppression: every group of fewer than ``MIN_RESPONDENTS`` is withheld;
 2. audit: the **sensitive sets** are every partial cross-classification (any subset of the
-   four dimensions fixed to values, "no provider" included) with 1..4 respondents; if one of
+   four dimensions fixed to values, "no provider" included) with 1..4 respondents, and each
+   table's withheld groups taken together when they hold 1..4 (two withheld groups of 1 and
+   2 must not be computable as a pair from the total); if one of
    them lies in the span of the published groups, one more published group overlapping it
    is withheld (complementary suppression: in the order a provider's table's groups, the
    smaller, the wave's total last, the first group every combination revealing that set
@@ -137,8 +139,12 @@ def disclose(respondents: Sequence[Classification]) -> Disclosure:
     sizes = {key: int(weight[list(cells_of)].sum()) for key, cells_of in members.items()}
     withheld = {k: WithheldReason.TOO_FEW for k, n in sizes.items() if n < MIN_RESPONDENTS}
     published = sorted((k for k in sizes if k not in withheld), key=lambda k: k.order)
-    sensitive = _sensitive_sets(cells, weight)
-    while published and len(sensitive):
+    base = _sensitive_sets(cells, weight)
+    while published:
+        withheld_unions = _withheld_unions(withheld, members, weight, len(cells))
+        sensitive = np.vstack([base, withheld_unions])
+        if not len(sensitive):
+            break
         rows = _indicators([members[k] for k in published], len(cells))
         revealed = _first_in_span(rows, sensitive)
         if revealed is None:
@@ -193,6 +199,24 @@ def _needed_rows(
     free = np.any(np.abs(null_space) > RESIDUAL_TOLERANCE, axis=0)
     used = np.abs(coefficients) > RESIDUAL_TOLERANCE
     return used & ~free, used
+
+
+def _withheld_unions(
+    withheld: Mapping[GroupKey, WithheldReason],
+    members: Mapping[GroupKey, set[int]],
+    weight: npt.NDArray[np.float64],
+    width: int,
+) -> npt.NDArray[np.float64]:
+    """Indicator rows of each table's withheld groups taken together, when they hold 1..4
+    respondents (a table's total minus its published groups would give them away)."""
+    by_table: dict[tuple[str | None, Dimension | None], set[int]] = {}
+    for key in withheld:
+        if key.dimension is not None:
+            by_table.setdefault((key.scope, key.dimension), set()).update(members[key])
+    small = [
+        cells for cells in by_table.values() if 0 < weight[list(cells)].sum() < MIN_RESPONDENTS
+    ]
+    return _indicators(small, width)
 
 
 def _sortable(cell: Classification) -> tuple[str, ...]:

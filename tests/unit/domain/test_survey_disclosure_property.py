@@ -74,15 +74,22 @@ response_sets = st.integers(0, 60).flatmap(lambda n: st.lists(RESPONSE, min_size
 
 def published_groups(responses: list[SurveyResponse]) -> list[frozenset[int]]:
     """Every published group's members (response indices), checked against its figures."""
+    return _tables(responses)[0]
+
+
+def withheld_together(responses: list[SurveyResponse]) -> list[frozenset[int]]:
+    """Each table's withheld groups taken together, when they hold 1..4 respondents."""
+    return [u for u in _tables(responses)[1] if 1 <= len(u) <= 4]
+
+
+def _tables(responses: list[SurveyResponse]) -> tuple[list[frozenset[int]], list[frozenset[int]]]:
     disclosure = wave_disclosure(responses)
     published: list[frozenset[int]] = []
+    unions: list[frozenset[int]] = []
     for scope, group_by in product([None, *PROVIDERS[:-1]], [None, *Dimension]):
         results = wave_results(WAVE, responses, disclosure, group_by=group_by, provider=scope)
+        union: set[int] = set()
         for group in (results.total, *results.groups):
-            if group.withheld is not None:
-                assert group.respondents is None
-                assert group.item_means == {}
-                continue
             attribute = None if group.key.dimension is None else group.key.dimension.value
             members = frozenset(
                 i
@@ -90,11 +97,18 @@ def published_groups(responses: list[SurveyResponse]) -> list[frozenset[int]]:
                 if (scope is None or r.provider == scope)
                 and (attribute is None or getattr(r, attribute) == group.key.value)
             )
+            if group.withheld is not None:
+                assert group.respondents is None
+                assert group.item_means == {}
+                if group is not results.total:
+                    union |= members
+                continue
             assert group.respondents == len(members) >= 5
             mean = Fraction(sum(responses[i].ratings["overall"] for i in members), len(members))
             assert abs(group.item_means["overall"] - float(mean)) < 1e-4
             published.append(members)
-    return published
+        unions.append(frozenset(union))
+    return published, unions
 
 
 def sensitive_sets(responses: list[SurveyResponse]) -> list[frozenset[int]]:
@@ -145,7 +159,7 @@ def test_no_combination_of_published_groups_reveals_fewer_than_five(
     responses = responses_from(rows)
     n = len(responses)
     basis = echelon([indicator(g, n) for g in published_groups(responses)])
-    for members in sensitive_sets(responses):
+    for members in [*sensitive_sets(responses), *withheld_together(responses)]:
         assert not in_span(indicator(members, n), basis), (
             f"{len(members)} respondents {sorted(members)} can be computed from the published groups"
         )
