@@ -23,10 +23,10 @@ export async function openReview(context) {
   years.replaceChildren();
   for (let year = tools.currentFiscalYear(); year >= 2022; year -= 1) years.append(new Option(`FY${year}`, String(year)));
   const fy = Number(new URLSearchParams(window.location.search).get("fy"));
-  years.value = String(fy >= 2022 && fy <= tools.currentFiscalYear() ? fy : tools.currentFiscalYear());
+  years.value = String(fy >= 2022 && fy <= tools.currentFiscalYear() ? fy : tools.lastClosedFiscalYear());
   await loadQueue();
-  // Without ?fy=, compare the year the newest submission is for (a provider assesses the
-  // year just ended), not the year that has just begun.
+  // Without ?fy=, compare the year the newest submission is for, else the year just ended
+  // (the one providers assess), not the year that has just begun.
   const newest = [...queue].sort((a, b) => String(b.submittedAt).localeCompare(String(a.submittedAt)))[0];
   if (!(fy >= 2022) && newest) years.value = String(newest.fiscalYear);
   await loadComparison();

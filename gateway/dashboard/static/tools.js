@@ -20,6 +20,11 @@ function currentFiscalYear(now = new Date()) {
   return now.getUTCMonth() >= 9 ? now.getUTCFullYear() + 1 : now.getUTCFullYear();
 }
 
+/** The fiscal year just ended (never before FY2022). */
+function lastClosedFiscalYear(now = new Date()) {
+  return Math.max(2022, currentFiscalYear(now) - 1);
+}
+
 function ask(document, variables) {
   return query(session.api.http, session.key, document, variables);
 }
@@ -98,7 +103,8 @@ async function openTools() {
   years.replaceChildren();
   for (let year = currentFiscalYear(); year >= 2022; year -= 1) years.append(new Option(`FY${year}`, String(year)));
   const fy = Number(new URLSearchParams(window.location.search).get("fy"));
-  years.value = String(fy >= 2022 && fy <= currentFiscalYear() ? fy : currentFiscalYear());
+  // Without ?fy=, the year just ended: the one a provider assesses and reports on.
+  years.value = String(fy >= 2022 && fy <= currentFiscalYear() ? fy : lastClosedFiscalYear());
   await refreshTools();
   $("tools").dataset.ready = "true";
 }
@@ -209,16 +215,21 @@ async function uploadWorkbook() {
 }
 
 async function loadSurveyWaves() {
+  // Every wave, newest year first: a survey closes in its own year, which may not be the
+  // year chosen for the self-assessment; the chosen year's wave is selected when it has one.
   const { fy } = chosen();
-  const waves = (await ask(Q.SURVEY_WAVES, { fy })).surveyWaves;
+  const waves = (await ask(Q.SURVEY_WAVES, { fy: null })).surveyWaves
+    .slice().sort((a, b) => b.fiscalYear - a.fiscalYear || String(b.closesOn).localeCompare(String(a.closesOn)));
   const closed = waves.filter((w) => w.status === "CLOSED");
   const open = waves.filter((w) => w.status !== "CLOSED");
-  $("sv-wave").replaceChildren(...closed.map((w) => new Option(w.name, w.id)));
+  $("sv-wave").replaceChildren(...closed.map((w) => new Option(`${w.name} (FY${w.fiscalYear})`, w.id)));
+  const inYear = closed.find((w) => w.fiscalYear === fy);
+  if (inYear) $("sv-wave").value = inYear.id;
   $("sv-controls").hidden = !closed.length;
   const pending = open.map((w) => `${w.name} is open until ${w.closesOn}; its results come when it closes.`);
   if (!closed.length) {
     $("sv-results").hidden = true;
-    say("sv-summary", [`No closed survey wave in FY${fy}.`, ...pending].join(" "));
+    say("sv-summary", ["No survey wave has closed yet.", ...pending].join(" "));
     return;
   }
   await loadSurvey();
@@ -241,7 +252,7 @@ async function loadSurvey() {
 /** What the reviewer's page uses of this session. */
 function reviewContext() {
   return {
-    ask, say, failed, providerName, directory, currentFiscalYear, viewer: session.viewer, qsmos: session.qsmos,
+    ask, say, failed, providerName, directory, currentFiscalYear, lastClosedFiscalYear, viewer: session.viewer, qsmos: session.qsmos,
     async elementCatalog() {
       if (!session.catalog) session.catalog = (await ask(Q.ELEMENT_CATALOG)).selfAssessmentElements;
       return session.catalog;
