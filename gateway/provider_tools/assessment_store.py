@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from gateway.provider_tools.events import (
     PENDING_EVENTS,
     SWEEP_BATCH,
+    InMemoryOutboxSource,
     JsonEvent,
     OutboxSource,
     PendingDocument,
@@ -157,7 +158,7 @@ class InMemoryAssessmentStore:
 
     def __init__(self) -> None:
         self.assessments: dict[str, SelfAssessment] = {}
-        self.owed: dict[str, list[JsonEvent]] = {}
+        self._owed = InMemoryOutboxSource()
 
     async def create_indexes(self) -> None:
         return None
@@ -176,7 +177,7 @@ class InMemoryAssessmentStore:
         if (0 if stored is None else stored.revision) != expected_revision:
             raise AssessmentConflictError(assessment.id)
         self.assessments[assessment.id] = assessment
-        self.owed.setdefault(assessment.id, []).extend(pending_events)
+        self._owed.owe(assessment.id, pending_events)
 
     async def for_providers(
         self, providers: Collection[str], fiscal_year: int
@@ -203,12 +204,7 @@ class InMemoryAssessmentStore:
     async def pending(
         self, doc_id: str | None = None, limit: int = SWEEP_BATCH
     ) -> list[PendingDocument]:
-        found = [
-            PendingDocument(key, tuple(events))
-            for key, events in sorted(self.owed.items())
-            if events and (doc_id is None or key == doc_id)
-        ]
-        return found[:limit]
+        return await self._owed.pending(doc_id, limit)
 
     async def remove_published(self, doc_id: str, events: Sequence[JsonEvent]) -> None:
-        self.owed[doc_id] = [e for e in self.owed.get(doc_id, []) if e not in events]
+        await self._owed.remove_published(doc_id, events)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +116,53 @@ def start_pipeline(stack: qsmo_stack.Stack, lane: Lane) -> None:
 def stop_pipeline(stack: qsmo_stack.Stack, lane: Lane) -> None:
     for service in ("gateway", "scorecard", "measures", "ingest"):
         stack.stop(f"{service}-gw-{lane.tag}")
+
+
+@asynccontextmanager
+async def running_pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
+    """The four services on a new private lane, with the stack's keys; stopped on exit."""
+    lane = Lane()
+    await lane.create_topics(stack.kafka_bootstrap)
+    start_pipeline(stack, lane)
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            yield Pipeline(lane, Keys.load(stack.plaintext_keys_file), http)
+    finally:
+        stop_pipeline(stack, lane)
+
+
+def start_tools_gateway(stack: qsmo_stack.Stack, lane: Lane) -> None:
+    """The lane's gateway with its provider-tools outbox sweeping (and waves closing) every
+    0.5 s."""
+    env = {**lane.env("gateway"), "QSMO_GATEWAY_OUTBOX_INTERVAL_S": "0.5"}
+    stack.start_service("gateway", extra_env=env, instance=f"-gw-{lane.tag}", timeout_s=120)
+
+
+@asynccontextmanager
+async def running_tools_pipeline(
+    stack: qsmo_stack.Stack, http_timeout_s: float = 10
+) -> AsyncIterator[Pipeline]:
+    """The measures service and the tools gateway (``start_tools_gateway``) on a new private
+    lane: what the provider tools' events go through; stopped on exit."""
+    lane = Lane()
+    await lane.create_topics(stack.kafka_bootstrap)
+    stack.start_service(
+        "measures", extra_env=lane.env("measures"), instance=f"-gw-{lane.tag}", timeout_s=120
+    )
+    start_tools_gateway(stack, lane)
+    try:
+        async with httpx.AsyncClient(timeout=http_timeout_s) as http:
+            yield Pipeline(lane, Keys.load(stack.plaintext_keys_file), http)
+    finally:
+        stack.stop(f"gateway-gw-{lane.tag}")
+        stack.stop(f"measures-gw-{lane.tag}")
+
+
+def keys_home(stack: qsmo_stack.Stack, directory: Path) -> Path:
+    """``directory`` with ``.local/api-keys.json``, where documented examples read keys from."""
+    (directory / ".local").mkdir()
+    shutil.copy(stack.plaintext_keys_file, directory / ".local" / "api-keys.json")
+    return directory
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float, what: str) -> Any:

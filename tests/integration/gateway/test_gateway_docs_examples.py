@@ -3,23 +3,19 @@ pipeline of their own (so the admin change of the examples stays in that lane): 
 is free of errors, and the diff example shows the change the setTarget example makes."""
 
 import re
-import shutil
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import qsmo_stack
 from gateway_pipeline_support import (
-    Keys,
-    Lane,
     Pipeline,
     eventually,
+    keys_home,
     run_shell_example,
-    start_pipeline,
-    stop_pipeline,
+    running_pipeline,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -72,42 +68,32 @@ async def send_sliced(pipeline: Pipeline, n: int, value: float, provider: str, a
 @pytest.fixture(scope="module")
 async def docs_pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
     """A lane with FY2025 data of Cybersecurity, the year and QSMO the examples use."""
-    lane = Lane()
-    await lane.create_topics(stack.kafka_bootstrap)
-    start_pipeline(stack, lane)
-    try:
-        async with httpx.AsyncClient(timeout=10) as http:
-            running = Pipeline(lane, Keys.load(stack.plaintext_keys_file), http)
-            await running.send(
-                "cybersecurity", "customer-satisfaction", 4.4, "2025-01-15T10:00:00-05:00"
-            )
-            await running.send("cybersecurity", "customer-engagement", 30, "2025-03-01T12:00:00Z")
+    async with running_pipeline(stack) as running:
+        await running.send(
+            "cybersecurity", "customer-satisfaction", 4.4, "2025-01-15T10:00:00-05:00"
+        )
+        await running.send("cybersecurity", "customer-engagement", 30, "2025-03-01T12:00:00Z")
 
-            async def scored() -> bool:
-                card = (await running.data(CYBER_2025))["scorecard"]
-                return card is not None and card["measure"]["value"] == 30
+        async def scored() -> bool:
+            card = (await running.data(CYBER_2025))["scorecard"]
+            return card is not None and card["measure"]["value"] == 30
 
-            await eventually(scored, 60, "the FY2025 scorecard of Cybersecurity")
-            for n, (value, provider, agency) in enumerate(TIER_EVENTS):
-                await send_sliced(running, n, value, provider, agency)
+        await eventually(scored, 60, "the FY2025 scorecard of Cybersecurity")
+        for n, (value, provider, agency) in enumerate(TIER_EVENTS):
+            await send_sliced(running, n, value, provider, agency)
 
-            async def sliced() -> bool:
-                data = await running.data(TIER_CHECK)
-                return data["scorecard"]["measure"]["dataQuality"]["eventCount"] == 2
+        async def sliced() -> bool:
+            data = await running.data(TIER_CHECK)
+            return data["scorecard"]["measure"]["dataQuality"]["eventCount"] == 2
 
-            await eventually(sliced, 60, "the FY2025 treasury-arc slice of Financial Management")
-            yield running
-    finally:
-        stop_pipeline(stack, lane)
+        await eventually(sliced, 60, "the FY2025 treasury-arc slice of Financial Management")
+        yield running
 
 
 @pytest.fixture(scope="module")
 def home(stack: qsmo_stack.Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory with ``.local/api-keys.json``, where the examples read the keys from."""
-    directory = tmp_path_factory.mktemp("docs-home")
-    (directory / ".local").mkdir()
-    shutil.copy(stack.plaintext_keys_file, directory / ".local" / "api-keys.json")
-    return directory
+    return keys_home(stack, tmp_path_factory.mktemp("docs-home"))
 
 
 def run(block: str, pipeline: Pipeline, home: Path, **env: str) -> list[dict[str, Any]]:

@@ -4,23 +4,19 @@ run them: each answers as the doc says (the workbook the provider fills in Excel
 here with openpyxl between the download and the upload)."""
 
 import re
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import qsmo_stack
 from data_call_workbook import fill_workbook
 from gateway_pipeline_support import (
-    Keys,
-    Lane,
     Pipeline,
     eventually,
+    keys_home,
     run_shell_example,
-    start_pipeline,
-    stop_pipeline,
+    running_pipeline,
 )
 
 from shared.catalog.data_call import example_sections
@@ -44,23 +40,14 @@ def block(marker: str) -> str:
 
 @pytest.fixture(scope="module")
 async def pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
-    lane = Lane()
-    await lane.create_topics(stack.kafka_bootstrap)
-    start_pipeline(stack, lane)
-    try:
-        async with httpx.AsyncClient(timeout=10) as http:
-            yield Pipeline(lane, Keys.load(stack.plaintext_keys_file), http)
-    finally:
-        stop_pipeline(stack, lane)
+    async with running_pipeline(stack) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def home(stack: qsmo_stack.Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory with ``.local/api-keys.json``, where the examples read the keys from."""
-    directory = tmp_path_factory.mktemp("provider-tools-home")
-    (directory / ".local").mkdir()
-    shutil.copy(stack.plaintext_keys_file, directory / ".local" / "api-keys.json")
-    return directory
+    return keys_home(stack, tmp_path_factory.mktemp("provider-tools-home"))
 
 
 def run(marker: str, pipeline: Pipeline, home: Path) -> list[Any]:

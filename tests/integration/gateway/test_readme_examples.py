@@ -4,22 +4,18 @@ README shows, and the scorecards query then answers with it, without errors."""
 
 import json
 import re
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import qsmo_stack
 from gateway_pipeline_support import (
-    Keys,
-    Lane,
     Pipeline,
     eventually,
+    keys_home,
     run_shell_example,
-    start_pipeline,
-    stop_pipeline,
+    running_pipeline,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,23 +28,14 @@ DOCUMENTED_ANSWER = json.loads(re.search(r"# → 202 (\{.*\})", EVENT).group(1))
 
 @pytest.fixture(scope="module")
 async def readme_pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
-    lane = Lane()
-    await lane.create_topics(stack.kafka_bootstrap)
-    start_pipeline(stack, lane)
-    try:
-        async with httpx.AsyncClient(timeout=10) as http:
-            yield Pipeline(lane, Keys.load(stack.plaintext_keys_file), http)
-    finally:
-        stop_pipeline(stack, lane)
+    async with running_pipeline(stack) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def home(stack: qsmo_stack.Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory with ``.local/api-keys.json``, where the examples read the keys from."""
-    directory = tmp_path_factory.mktemp("readme-home")
-    (directory / ".local").mkdir()
-    shutil.copy(stack.plaintext_keys_file, directory / ".local" / "api-keys.json")
-    return directory
+    return keys_home(stack, tmp_path_factory.mktemp("readme-home"))
 
 
 def run(block: str, pipeline: Pipeline, home: Path) -> list[Any]:

@@ -13,10 +13,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 import qsmo_stack
-from gateway_pipeline_support import Keys, Lane, Pipeline, eventually
+from gateway_pipeline_support import (
+    Pipeline,
+    eventually,
+    running_tools_pipeline,
+    start_tools_gateway,
+)
 
 from gateway.provider_tools.assessment_store import (
     ASSESSMENTS,
@@ -62,26 +66,11 @@ def ratings(shift: int = 0) -> list[dict[str, Any]]:
     ]
 
 
-def start_gateway(stack: qsmo_stack.Stack, lane: Lane) -> None:
-    env = {**lane.env("gateway"), "QSMO_GATEWAY_OUTBOX_INTERVAL_S": "0.5"}
-    stack.start_service("gateway", extra_env=env, instance=f"-gw-{lane.tag}", timeout_s=120)
-
-
 @pytest.fixture(scope="module")
 async def tools_pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
     """The measures service and the gateway (outbox sweep every 0.5 s) on a private lane."""
-    lane = Lane()
-    await lane.create_topics(stack.kafka_bootstrap)
-    stack.start_service(
-        "measures", extra_env=lane.env("measures"), instance=f"-gw-{lane.tag}", timeout_s=120
-    )
-    start_gateway(stack, lane)
-    try:
-        async with httpx.AsyncClient(timeout=10) as http:
-            yield Pipeline(lane, Keys.load(stack.plaintext_keys_file), http)
-    finally:
-        stack.stop(f"gateway-gw-{lane.tag}")
-        stack.stop(f"measures-gw-{lane.tag}")
+    async with running_tools_pipeline(stack) as running:
+        yield running
 
 
 @pytest.fixture
@@ -205,7 +194,7 @@ async def test_owed_events_survive_a_crash_and_count_once_when_published_again(
     lane = tools_pipeline.lane
     stack.stop(f"gateway-gw-{lane.tag}")  # the gateway is down ...
     document = await accept_while_kafka_is_away(database, "treasury-arc")  # ... mid-acceptance
-    start_gateway(stack, lane)  # restarted: its outbox sweep publishes what is owed
+    start_tools_gateway(stack, lane)  # restarted: its outbox sweep publishes what is owed
     assert await counted(tools_pipeline, "treasury-arc", EXPECTED) == {
         "value": EXPECTED,
         "count": 1,

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import qsmo_stack
-from gateway_pipeline_support import Keys, Lane, Pipeline, eventually
+from gateway_pipeline_support import Pipeline, eventually, running_tools_pipeline
 from openpyxl import Workbook
 
 from gateway.provider_tools.events import PENDING_EVENTS
@@ -80,19 +80,8 @@ def workbook() -> bytes:
 @pytest.fixture(scope="module")
 async def survey_pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
     """The measures service and the gateway (outbox and close loop every 0.5 s), private lane."""
-    lane = Lane()
-    await lane.create_topics(stack.kafka_bootstrap)
-    stack.start_service(
-        "measures", extra_env=lane.env("measures"), instance=f"-gw-{lane.tag}", timeout_s=120
-    )
-    env = {**lane.env("gateway"), "QSMO_GATEWAY_OUTBOX_INTERVAL_S": "0.5"}
-    stack.start_service("gateway", extra_env=env, instance=f"-gw-{lane.tag}", timeout_s=120)
-    try:
-        async with httpx.AsyncClient(timeout=20) as http:
-            yield Pipeline(lane, Keys.load(stack.plaintext_keys_file), http)
-    finally:
-        stack.stop(f"gateway-gw-{lane.tag}")
-        stack.stop(f"measures-gw-{lane.tag}")
+    async with running_tools_pipeline(stack, http_timeout_s=20) as running:
+        yield running
 
 
 @pytest.fixture
