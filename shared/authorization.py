@@ -50,6 +50,13 @@ class Permission(StrEnum):
     MANAGE_SURVEYS = "manage customer-satisfaction surveys"
     """Create, open and close waves, set invited counts, import and record responses, read
     every free-text comment."""
+    MANAGE_REVIEWS = "manage performance reviews"
+    """Create a review, make it ready, record its meeting's decisions and notes (a QSMO's
+    reviews; the government-wide review is an admin's)."""
+    PROPOSE_REVISIONS = "propose target and measure revisions"
+    DECIDE_REVISIONS = "accept or decline target and measure revisions"
+    MANAGE_STAKEHOLDERS = "manage stakeholder lists"
+    """Create, change and delete the lists a ready review's packet is sent to."""
 
 
 class Reach(Enum):
@@ -87,6 +94,10 @@ POLICY: Mapping[Permission, Mapping[Role, Reach]] = MappingProxyType(
         Permission.FILL_PROVIDER_TOOLS: _PROVIDER_WRITER,
         Permission.REVIEW_PROVIDER_SUBMISSIONS: _QSMO_WRITER,
         Permission.MANAGE_SURVEYS: _ADMIN,
+        Permission.MANAGE_REVIEWS: _QSMO_WRITER,
+        Permission.PROPOSE_REVISIONS: _QSMO_WRITER,
+        Permission.DECIDE_REVISIONS: _ADMIN,
+        Permission.MANAGE_STAKEHOLDERS: _ADMIN,
     }
 )
 

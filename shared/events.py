@@ -5,7 +5,7 @@ QSMO system. ``AcceptedEvent`` is what ingest publishes on ``qsmo.events.v1`` on
 has passed validation: the event plus when and in which request ingest accepted it.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -248,3 +248,60 @@ class NotificationRaised(BaseModel):
     message: str
     links: dict[str, str] = Field(default_factory=dict)
     raised_at: datetime
+
+
+class ReviewReady(BaseModel):
+    """A performance review's packet is frozen and ready (``qsmo.reviews.v1``).
+
+    Published by the gateway once per review (``message_id`` = ``review-ready:<review_id>``)
+    after the READY packet is stored; the notifications service sends it to the review's
+    stakeholder lists by email and to matching webhook subscriptions as ``review.ready``.
+    ``qsmo`` None: the government-wide review. ``packet_links`` maps each format (``pdf``,
+    ``xlsx``, ``csv``) to its path under the gateway (``/v1/reviews/<id>/packet.pdf``);
+    the bytes are read from ``shared.review_packets``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = 1
+    type: Literal["review.ready"] = "review.ready"
+    message_id: str
+    review_id: str
+    qsmo: str | None
+    fiscal_year: int
+    quarter: int
+    title: str
+    meeting_date: date
+    cut_off: datetime
+    stakeholder_lists: tuple[str, ...] = ()
+    packet_links: dict[str, str] = Field(default_factory=dict)
+    summary: str
+    """One line: overall status and counts of RED/AMBER measures, for the email subject/body."""
+    ready_at: datetime
+
+
+class ImprovementActionOverdue(BaseModel):
+    """An improvement action passed its due date still open (``qsmo.reviews.v1``).
+
+    Published by the gateway's Adjust loop once per action and due date
+    (``message_id`` = ``action-overdue:<action_id>:<due_date>``); the notifications service
+    raises an ``action_overdue`` notification (severity ``warning``) for it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = 1
+    type: Literal["action.overdue"] = "action.overdue"
+    message_id: str
+    action_id: str
+    qsmo: str
+    measure: str
+    title: str
+    owner: str
+    due_date: date
+    status: str
+    detected_at: datetime
+
+
+ReviewMessage = Annotated[ReviewReady | ImprovementActionOverdue, Field(discriminator="type")]
+"""What ``qsmo.reviews.v1`` carries; decode with ``TypeAdapter(ReviewMessage)``."""

@@ -15,7 +15,20 @@ NOTIFICATIONS: Final = "qsmo.notifications.v1"
 FRAMEWORK: Final = "qsmo.framework.v1"
 """``FrameworkChanged`` events: targets, weights, baselines, adoptions, new QSMOs."""
 
-ALL_TOPICS: Final = (EVENTS, EVENTS_DLQ, MEASURE_VALUES, SCORECARDS, NOTIFICATIONS, FRAMEWORK)
+REVIEWS: Final = "qsmo.reviews.v1"
+"""Performance reviews and the Adjust loop, from the gateway: ``ReviewReady`` (a review's packet
+is frozen and goes out to its stakeholders) and ``ImprovementActionOverdue``; key: the QSMO id
+(``GOVERNMENT`` for government-wide). The notifications service delivers them."""
+
+ALL_TOPICS: Final = (
+    EVENTS,
+    EVENTS_DLQ,
+    MEASURE_VALUES,
+    SCORECARDS,
+    NOTIFICATIONS,
+    FRAMEWORK,
+    REVIEWS,
+)
 
 
 def event_key(qsmo: str, measure: str) -> bytes:

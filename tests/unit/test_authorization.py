@@ -93,6 +93,30 @@ TABLE: dict[Permission, dict[str, str]] = {
         "viewer": "nnn",
         "provider": "nnn",
     },
+    Permission.MANAGE_REVIEWS: {
+        "admin": "YYY",
+        "publisher": "Ynn",
+        "viewer": "nnn",
+        "provider": "nnn",
+    },
+    Permission.PROPOSE_REVISIONS: {
+        "admin": "YYY",
+        "publisher": "Ynn",
+        "viewer": "nnn",
+        "provider": "nnn",
+    },
+    Permission.DECIDE_REVISIONS: {
+        "admin": "YYY",
+        "publisher": "nnn",
+        "viewer": "nnn",
+        "provider": "nnn",
+    },
+    Permission.MANAGE_STAKEHOLDERS: {
+        "admin": "YYY",
+        "publisher": "nnn",
+        "viewer": "nnn",
+        "provider": "nnn",
+    },
 }
 """By QSMO. Provider-scoped permissions by provider: ``PROVIDER_TABLE``."""
 
@@ -127,6 +151,8 @@ PROVIDER_TABLE: dict[Permission, dict[str, str]] = {
             Permission.MANAGE_SUBSCRIPTIONS,
             Permission.ACKNOWLEDGE_NOTIFICATIONS,
             Permission.READ_DELIVERIES,
+            Permission.MANAGE_REVIEWS,
+            Permission.PROPOSE_REVISIONS,
         )
     },
 }
