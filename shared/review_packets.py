@@ -116,3 +116,20 @@ class InMemoryPacketStore:
 
     async def get(self, review_id: str, fmt: PacketFormat) -> StoredPacket | None:
         return self._packets.get(_id(review_id, fmt))
+
+
+@dataclass(frozen=True)
+class RenderedPacket:
+    """One rendering of a review's packet in every format, as the packet builder returns it.
+
+    ``summary``: one line for emails and ``ReviewReady`` ("Overall AMBER (82.4): 2 RED, 3
+    AMBER measures"). ``pages``: the PDF's page count."""
+
+    pdf: bytes
+    xlsx: bytes
+    csv: bytes
+    pages: int
+    summary: str
+
+    def content(self, fmt: PacketFormat) -> bytes:
+        return {"pdf": self.pdf, "xlsx": self.xlsx, "csv": self.csv}[fmt]
