@@ -177,11 +177,17 @@ async def test_a_packet_failing_three_times_is_failed_and_can_be_asked_again(
     assert review["packet"]["error"] == "RuntimeError: the typesetter ran out of ink"
     assert review["packet"]["pdfUrl"] is None
     assert publisher.messages == []
+    registry = harness.runtime.registry
+    failed = registry.get_sample_value("qsmo_gateway_review_packets_total", {"outcome": "failed"})
+    assert failed == 3
+    assert registry.get_sample_value("qsmo_gateway_review_packet_jobs_pending") == 0
     rerender = "mutation($id: ID!) { rerenderReviewPacket(id: $id) { packet { status version } } }"
     asked = await harness.data(rerender, {"id": draft["id"]}, who=f"pub:{OWN}")
     assert asked["rerenderReviewPacket"]["packet"] == {"status": "PENDING", "version": 3}
     await worker.sweep()
     assert len(publisher.messages) == 1
+    done = registry.get_sample_value("qsmo_gateway_review_packets_total", {"outcome": "done"})
+    assert done == 1
     refused = await harness.run(rerender, {"id": draft["id"]}, who="admin")  # READY and DONE
     assert error_codes(refused) == ["BAD_USER_INPUT"]
     assert "frozen" in refused.errors[0].message  # type: ignore[index]
