@@ -33,7 +33,9 @@ def ensure_poppler() -> dict[str, str]:
                 raise StackError(_advice(f"{' '.join(step)} could not run: {error}")) from None
             if result.returncode != 0:
                 raise StackError(
-                    _advice(f"{' '.join(step)} exited {result.returncode}:\n{result.stderr[-2000:]}")
+                    _advice(
+                        f"{' '.join(step)} exited {result.returncode}:\n{result.stderr[-2000:]}"
+                    )
                 )
     return {tool: require_tool(tool, "read rendered review packets") for tool in POPPLER_TOOLS}
 
