@@ -8,26 +8,27 @@ publish failed and the sweep published again.
 """
 
 import asyncio
+import hashlib
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import qsmo_stack
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from gateway_pipeline_support import Keys, eventually
+from gateway_pipeline_support import Keys, eventually, running_pipeline
 
 from gateway.bootstrap import create_app
 from gateway.reviews import Reviews
 from gateway.reviews.worker import ReviewMessagePublisher
 from gateway.settings import GatewaySettings
 from shared.domain.fiscal import fiscal_quarter_of
-from shared.domain.reviews import Review, previous_quarter
+from shared.domain.reviews import Review, previous_quarter, quarter_end
 from shared.events import ImprovementActionOverdue, ReviewReady
 from shared.kafka import ensure_topics
 from shared.review_packets import RenderedPacket
@@ -213,3 +214,41 @@ async def test_a_review_is_rendered_made_ready_and_announced_once(
     assert message["packet_links"] == {fmt: f"{path}.{fmt}" for fmt in ("pdf", "xlsx", "csv")}
     assert records[0].key == OWN.encode()
     assert builder.built == [(review_id, "DRAFT"), (review_id, "READY")]
+
+
+async def test_the_gateway_process_renders_a_real_packet(stack: qsmo_stack.Stack) -> None:
+    """``python -m gateway`` with its own packet builder (typst in the render pool)."""
+    fiscal_year, quarter = previous_quarter(*fiscal_quarter_of(datetime.now(UTC)))
+    async with running_pipeline(stack) as pipeline:
+        occurred = quarter_end(fiscal_year, quarter) - timedelta(days=5)
+        await pipeline.send(OWN, "customer-satisfaction", 4.1, occurred.isoformat())
+        scorecard = (
+            'query($fy: Int!) { scorecard(fiscalYear: $fy, qsmo: "cybersecurity") { version } }'
+        )
+
+        async def scored() -> bool:
+            body = await pipeline.graphql(scorecard, {"fy": fiscal_year})
+            return bool(body["data"]["scorecard"])
+
+        await eventually(scored, 60, "the event scored")  # so the packet has figures
+        created = await pipeline.graphql(CREATE, {"fy": fiscal_year, "q": quarter}, who="admin")
+        review_id = created["data"]["createReview"]["id"]
+
+        async def settled() -> dict[str, Any] | None:
+            body = await pipeline.graphql(PACKET, {"id": review_id})
+            packet: dict[str, Any] = body["data"]["review"]["packet"]
+            return packet if packet["status"] in ("DONE", "FAILED") else None
+
+        packet = await eventually(settled, 120, "the packet rendered by the gateway's worker")
+        assert packet["status"] == "DONE", packet
+        url = pipeline.lane.url("gateway", packet["pdfUrl"])
+        pdf = await pipeline.http.get(url, headers=pipeline.keys.bearer("viewer"))
+        assert pdf.status_code == 200
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+        assert hashlib.sha256(pdf.content).hexdigest() == packet["sha256Pdf"]
+        xlsx = await pipeline.http.get(
+            pipeline.lane.url("gateway", packet["xlsxUrl"]), headers=pipeline.keys.bearer("viewer")
+        )
+        assert xlsx.status_code == 200
+        assert xlsx.content.startswith(b"PK")
