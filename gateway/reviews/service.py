@@ -119,7 +119,7 @@ class ReviewService:
 
         async def step(current: Review, now: datetime) -> Review:
             frozen_at = rules.ready_cut_off(current, cut_off, now)
-            previous = await self.store.previous(current.qsmo, frozen_at)
+            previous = await self.store.previous(current.qsmo, frozen_at, excluding=current.id)
             previous_id = None if previous is None else previous.id
             return rules.made_ready(current, frozen_at, previous_id, now, principal.key_id)
 

@@ -302,3 +302,11 @@ async def test_the_activity_log_lists_the_steps(harness: Harness) -> None:
     }
     assert {e["actor"] for e in entries} == {"t-admin", "automation:packet-worker"}
     assert (await harness.data(query, {"subject": "other"}))["activityLog"]["nodes"] == []
+
+
+async def test_a_review_made_ready_later_is_never_its_own_previous(harness: Harness) -> None:
+    draft = await _create(harness, cutOff="2024-04-02T00:00:00Z")
+    ready = """mutation($id: ID!) { makeReviewReady(id: $id, cutOff: "2024-04-10T00:00:00Z") {
+      cutOff previousReviewId } }"""
+    made = (await harness.data(ready, {"id": draft["id"]}, who="admin"))["makeReviewReady"]
+    assert made == {"cutOff": "2024-04-10T00:00:00+00:00", "previousReviewId": None}
