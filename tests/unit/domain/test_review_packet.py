@@ -124,7 +124,8 @@ def test_the_measure_tables_hold_the_scorecards_figures() -> None:
     [satisfaction, engagement] = customer.charts
     assert satisfaction.target == 4.0  # a mean measure: its target is a level
     assert engagement.target is None  # a sum measure's target is for the whole year
-    assert "2025-02 2.80" in satisfaction.alt and "2024-12 —" in satisfaction.alt
+    assert "2025-02 2.80" in satisfaction.alt
+    assert "2024-12 —" in satisfaction.alt
 
 
 def test_attention_lists_red_then_amber_with_commentary_and_actions() -> None:
@@ -159,7 +160,8 @@ def test_a_first_review_says_so_and_has_no_changes_table() -> None:
 def test_changes_name_the_restatement() -> None:
     content = assemble_packet(sample_inputs())
     [row] = _table(content, "Changes").rows
-    assert row[0] == "Customer satisfaction" and row[5] == "new_data, restatement"
+    assert row[0] == "Customer satisfaction"
+    assert row[5] == "new_data, restatement"
     assert "cut-off 2025-01-03 09:00:00 UTC" in content.sections[0].paragraphs[1]
     assert PREVIOUS_CUT_OFF < CUT_OFF
 

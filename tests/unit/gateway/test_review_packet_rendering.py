@@ -26,16 +26,18 @@ from shared.domain.review_packet_assembly import assemble_packet
 from shared.domain.reviews import Review, ReviewState, review_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "domain"))
-from review_packet_samples import FORMULA, sample_inputs  # noqa: E402
+from review_packet_samples import FORMULA, sample_inputs
 
 
 def test_the_same_content_gives_the_same_bytes_in_every_format() -> None:
     first = render_packet(assemble_packet(sample_inputs()))
     again = render_packet(assemble_packet(sample_inputs()))
     assert (first.pdf, first.xlsx, first.csv) == (again.pdf, again.xlsx, again.csv)
-    assert first.pdf.startswith(b"%PDF-") and first.pages == 8
+    assert first.pdf.startswith(b"%PDF-")
+    assert first.pages == 8
     draft = render_packet(assemble_packet(sample_inputs(draft=True)))
-    assert draft.pdf != first.pdf and draft.csv == first.csv  # the mark is the PDF's
+    assert draft.pdf != first.pdf
+    assert draft.csv == first.csv
     assert first.summary == "Overall AMBER (71.2): 1 RED, 1 AMBER measures"
 
 
@@ -48,7 +50,8 @@ def test_the_workbook_holds_typed_numbers_and_neutralised_text() -> None:
     satisfaction = next(r for r in rows[header:] if r[1] == "Customer satisfaction")
     assert satisfaction[:6] == ("Customer", "Customer satisfaction", 3.1, 4.0, 4.0, "RED")
     cells = [c for row in book["Measures"].iter_rows() for c in row if c.value == 3.1]
-    assert cells[0].data_type == "n" and cells[0].number_format == "0.00"
+    assert cells[0].data_type == "n"
+    assert cells[0].number_format == "0.00"
     texts = [
         c.value for s in book for row in s.iter_rows() for c in row if isinstance(c.value, str)
     ]
@@ -196,14 +199,17 @@ async def test_the_builder_reads_the_scorecard_as_of_the_cut_off(harness: Harnes
     measures = {r[0]: r for t in content.tables if t.sheet == "Measures" for r in t.rows}
     satisfaction = measures["Customer Satisfaction"]
     assert satisfaction[1].value == 2.0  # type: ignore[union-attr]  # version 2, not 3
-    [change] = [t for t in content.tables if t.sheet == "Changes"][0].rows
+    [change] = next(t for t in content.tables if t.sheet == "Changes").rows
     assert change[1:3] == (
         type(satisfaction[1])(value=4.5, unit="score 1–5"),
         type(satisfaction[1])(value=2.0, unit="score 1–5"),
     )
-    [attention] = [t for t in content.tables if t.sheet == "Attention"][0].rows
-    assert FORMULA in str(attention[4]) and "after the cut-off" not in str(attention[4])
-    [action] = [t for t in content.tables if t.sheet == "Actions"][0].rows
-    assert action[0] == "Survey the agencies" and action[7] == "overdue"
+    [attention] = next(t for t in content.tables if t.sheet == "Attention").rows
+    assert FORMULA in str(attention[4])
+    assert "after the cut-off" not in str(attention[4])
+    [action] = next(t for t in content.tables if t.sheet == "Actions").rows
+    assert action[0] == "Survey the agencies"
+    assert action[7] == "overdue"
     rendered = await builder.build(review, previous)
-    assert rendered.pages >= 5 and rendered.summary == content.summary
+    assert rendered.pages >= 5
+    assert rendered.summary == content.summary
