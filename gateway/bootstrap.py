@@ -10,9 +10,7 @@ sweeping (``gateway.provider_tools.events``), the review packet worker starts
 
 import asyncio
 import logging
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +38,7 @@ from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
 from gateway.reviews import Reviews
 from gateway.reviews.activity_log import MongoActivityLog
-from gateway.reviews.packet_builder import build_packet_builder
+from gateway.reviews.packet_builder import build_packet_builder, packet_executor
 from gateway.reviews.publisher import KafkaReviewPublisher
 from gateway.reviews.service import ReviewService
 from gateway.reviews.store import MongoReviewStore
@@ -201,11 +199,9 @@ def create_app(
     )
     review_store = MongoReviewStore(database)
     activity = MongoActivityLog(database)
-    # Typesetting is CPU work: it runs in processes of its own (spawned, not forked: the
-    # gateway holds threads and sockets), so a packet never blocks a GraphQL request.
-    render_pool = ProcessPoolExecutor(
-        settings.packet_processes, mp_context=multiprocessing.get_context("spawn")
-    )
+    # Typesetting is CPU work: it runs in processes of its own, so a packet never blocks a
+    # GraphQL request (started on the first packet).
+    render_pool = packet_executor(settings.packet_processes)
     if packet_builder is None:
         packet_builder = build_packet_builder(
             scorecards=scorecards,
