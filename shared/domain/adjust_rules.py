@@ -200,6 +200,11 @@ def degraded_action_id(notification_id: str) -> str:
     return f"auto:{notification_id}"
 
 
+def degraded_title(measure_name: str, raised_at: datetime) -> str:
+    """ "Recover Customer Engagement: critical since 2025-01-03" (the notification's UTC day)."""
+    return f"Recover {measure_name}: critical since {to_utc(raised_at).date().isoformat()}"
+
+
 def draft_due_date(now: datetime) -> date:
     """When a draft drafted at ``now`` is due: ``DRAFT_DUE_DAYS`` days later (UTC day)."""
     return to_utc(now).date() + timedelta(days=DRAFT_DUE_DAYS)
