@@ -203,7 +203,7 @@ def _degraded(
         id=notification_id,
         rule="status_degraded",
         severity="critical",
-        state=state,  # type: ignore[arg-type]
+        state=state,
         qsmo=qsmo,
         measure=MEASURE,
         level="measure",
