@@ -35,6 +35,11 @@ from gateway.provider_tools.events import KafkaToolEventPublisher, ToolEventOutb
 from gateway.provider_tools.survey_store import MongoSurveyStore, load_survey_catalog
 from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
+from gateway.reviews.activity_log import MongoActivityLog
+from gateway.reviews.adjust_loop import AdjustLoop, AdjustMetrics
+from gateway.reviews.publisher import KafkaReviewPublisher
+from gateway.reviews.revision_store import MongoRevisionStore
+from gateway.reviews.revisions import RevisionProposals
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
 from services.measures.read_model import MeasureValuesReader
@@ -178,6 +183,28 @@ def create_app(
             interval_s=settings.outbox_interval_s,
         ),
     )
+    # --- the Adjust loop and revision proposals (#19) ---
+    adjust_activity = MongoActivityLog(database)
+    revision_store = MongoRevisionStore(database)
+    adjust_publisher = KafkaReviewPublisher(
+        lambda: create_producer(
+            platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
+        ),
+        settings.adjust_reviews_topic,
+    )
+    notifications = NotificationReader(database)
+    adjust = AdjustLoop(
+        values=values,
+        framework=framework,
+        analysis=analysis,
+        notifications=notifications,
+        activity=adjust_activity,
+        publisher=adjust_publisher,
+        clock=clock,
+        interval_s=settings.adjust_interval_s,
+        metrics=AdjustMetrics(registry),
+    )
+    # --- end of the Adjust loop's wiring ---
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
     live.add_listener("scorecards", results.scorecard_changed)
     live.add_listener("framework", results.everything_changed)
@@ -190,7 +217,7 @@ def create_app(
         scorecards=scorecards,
         framework=framework,
         values=values,
-        notifications=NotificationReader(database),
+        notifications=notifications,
         subscriptions=SubscriptionStore(
             database, allow_private=settings.allow_private_webhooks, clock=clock
         ),
@@ -200,6 +227,7 @@ def create_app(
         registry=registry,
         clock=clock,
         tools=tools,
+        revisions=RevisionProposals(revision_store, framework, adjust_activity, clock),
     )
     prepared: list[asyncio.Task[None]] = []
 
@@ -210,6 +238,8 @@ def create_app(
                 await assessment_store.create_indexes()
                 await data_call_store.create_indexes()
                 await survey_store.create_indexes()
+                await revision_store.create_indexes()
+                await adjust_activity.create_indexes()
                 return
             except Exception as error:  # store away: the gateway still answers what it can
                 log.warning("cannot create indexes yet", extra={"error": str(error)})
@@ -222,10 +252,14 @@ def create_app(
         outbox.start()
         tools.surveys.start()
         await live.start()
+        await adjust_publisher.start()
+        adjust.start()
 
     async def on_stop() -> None:
         for task in prepared:
             task.cancel()
+        await adjust.stop()
+        await adjust_publisher.stop()
         await live.stop()
         await tools.surveys.stop()
         await outbox.stop()

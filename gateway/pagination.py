@@ -27,6 +27,7 @@ class PagedList(StrEnum):
     AUDIT_LOG = "auditLog"
     COMMENTARY = "commentary"
     IMPROVEMENT_ACTIONS = "improvementActions"
+    REVISION_PROPOSALS = "revisionProposals"
 
 
 def after_position(paged: PagedList, after: str | None) -> Position | None:

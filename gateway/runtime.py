@@ -17,6 +17,7 @@ from gateway.ports import (
     ScorecardReads,
 )
 from gateway.provider_tools import ProviderTools
+from gateway.reviews.revisions import RevisionProposals
 from gateway.settings import GatewaySettings
 from shared.api_keys import ApiKeyRing
 from shared.domain.catalog import Catalog
@@ -41,3 +42,5 @@ class GatewayRuntime:
     registry: CollectorRegistry
     clock: Clock
     tools: ProviderTools
+    revisions: RevisionProposals
+    """Target and measure-weight revision proposals (#19's Adjust step)."""

@@ -15,7 +15,7 @@ change the framework refuses puts the proposal back to PROPOSED.
 
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -49,7 +49,8 @@ class RevisionStatus(StrEnum):
 
 class RevisionProposal(BaseModel):
     """A proposed change to a measure's target (a QSMO's, or the global one: ``qsmo`` None)
-    or weight (always global), and its decision."""
+    or weight, and its decision. A weight is the same for every QSMO: a weight proposal's
+    ``qsmo`` is only the scope it was proposed in (that QSMO's review and publisher)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -112,13 +113,14 @@ class FrameworkWrites(Protocol):
 
     async def overrides(self) -> Overrides: ...
 
-    async def set_target(
+    # Plain methods returning awaitables: FrameworkAdmin's operations are decorated.
+    def set_target(
         self, measure: str, target: float, *, qsmo: str | None = None, actor: str, reason: str
-    ) -> FrameworkChanged: ...
+    ) -> Awaitable[FrameworkChanged]: ...
 
-    async def set_measure_weight(
+    def set_measure_weight(
         self, measure: str, weight: float, *, actor: str, reason: str
-    ) -> FrameworkChanged: ...
+    ) -> Awaitable[FrameworkChanged]: ...
 
 
 def checked_value(kind: RevisionKind, measure: Measure, value: float) -> float:
@@ -155,7 +157,7 @@ class RevisionProposals:
     ) -> None:
         self.store = store
         self._framework = framework
-        self._activity = activity
+        self.activity = activity
         self._clock = clock
         self._new_id = new_id
 
@@ -171,10 +173,6 @@ class RevisionProposals:
         review_id: str | None,
         by: str,
     ) -> RevisionProposal:
-        if kind is RevisionKind.MEASURE_WEIGHT and qsmo is not None:
-            raise RevisionRejected(
-                "qsmo", "a measure's weight is the same for every QSMO: omit qsmo"
-            )
         overrides = await self._framework.overrides()
         current = (
             overrides.target_for(measure, qsmo)
@@ -274,7 +272,7 @@ class RevisionProposals:
             details["framework_change_id"] = proposal.framework_change_id
         if proposal.review_id is not None:
             details["review_id"] = proposal.review_id
-        await self._activity.record(
+        await self.activity.record(
             ActivityEntry(
                 id=entry_id,
                 at=at,

@@ -32,6 +32,9 @@ from gateway.provider_tools.data_calls import DataCalls
 from gateway.provider_tools.events import InMemoryToolEventPublisher, ToolEventOutbox
 from gateway.provider_tools.survey_store import InMemorySurveyStore, load_survey_catalog
 from gateway.provider_tools.surveys import SurveyTool
+from gateway.reviews.activity_log import InMemoryActivityLog
+from gateway.reviews.revision_store import InMemoryRevisionStore
+from gateway.reviews.revisions import RevisionProposals
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import GatewaySchema, build_schema
 from gateway.settings import GatewaySettings
@@ -544,6 +547,9 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         registry=registry,
         clock=lambda: NOW,
         tools=provider_tools(catalog, framework, metrics),
+        revisions=RevisionProposals(
+            InMemoryRevisionStore(), framework, InMemoryActivityLog(), lambda: NOW
+        ),
     )
     schema = build_schema(limits, metrics)
     return Harness(

@@ -10,6 +10,8 @@ from gateway.analysis import ImprovementAction
 from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
 from gateway.provider_tools.data_call_store import InMemoryDataCallStore
 from gateway.provider_tools.survey_store import InMemorySurveyStore, StoredWave
+from gateway.reviews.revision_store import InMemoryRevisionStore
+from gateway.reviews.revisions import RevisionKind, RevisionProposal
 from services.notifications.models import Notification, Subscription
 from shared.catalog.data_call import example_sections
 from shared.domain.data_call_versions import SubmissionSource
@@ -143,6 +145,16 @@ MUTATIONS = {
         "{ stored }",
     ),
     "closeSurveyWave": (ADMIN_ONLY, f'closeSurveyWave(wave: "{SURVEY_WAVE}") {{ id status }}'),
+    "proposeRevision": (
+        QSMO_WRITER,
+        'proposeRevision(qsmo: "cybersecurity", measure: "customer-engagement", kind: TARGET, '
+        'proposedValue: 30, rationale: "The marketplace opened late") { id status }',
+    ),
+    "decideRevision": (
+        ADMIN_ONLY,
+        'decideRevision(id: "rev_seeded", decision: DECLINE, note: "keep the target") '
+        "{ id status }",
+    ),
 }
 
 
@@ -190,6 +202,19 @@ def _seed(harness: Harness) -> None:
         created_at=NOW,
         created_by="t-admin",
         updated_at=NOW,
+    )
+    revisions = harness.runtime.revisions.store
+    assert isinstance(revisions, InMemoryRevisionStore)
+    revisions.proposals["rev_seeded"] = RevisionProposal(
+        id="rev_seeded",
+        qsmo=OWN,
+        measure="customer-engagement",
+        kind=RevisionKind.TARGET,
+        proposed_value=30,
+        current_value=40,
+        rationale="Seeded",
+        proposed_at=NOW,
+        proposed_by="t-pub-cybersecurity",
     )
     harness.notifications.subscriptions["sub_seeded"] = Subscription(
         id="sub_seeded",
