@@ -36,7 +36,7 @@ from gateway.provider_tools.survey_store import MongoSurveyStore, load_survey_ca
 from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
 from gateway.reviews.activity_log import MongoActivityLog
-from gateway.reviews.adjust_loop import AdjustLoop, AdjustMetrics
+from gateway.reviews.adjust_loop import AdjustLoop
 from gateway.reviews.publisher import KafkaReviewPublisher
 from gateway.reviews.revision_store import MongoRevisionStore
 from gateway.reviews.revisions import RevisionProposals
@@ -202,7 +202,7 @@ def create_app(
         publisher=adjust_publisher,
         clock=clock,
         interval_s=settings.adjust_interval_s,
-        metrics=AdjustMetrics(registry),
+        metrics=metrics,
     )
     # --- end of the Adjust loop's wiring ---
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)

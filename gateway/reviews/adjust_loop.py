@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter
-
 from gateway.analysis import ActionStatus, ImprovementAction, StatusChange
+from gateway.metrics import GatewayMetrics
 from gateway.ports import Clock, MeasureValues, NotificationReads
 from gateway.reviews.activity_log import AUTOMATION_ACTOR, ActivityEntry, ActivityLog
 from gateway.reviews.publisher import ReviewMessageOut
@@ -71,30 +70,6 @@ class ReviewPublisher(Protocol):
     async def publish(self, message: ReviewMessageOut) -> None: ...
 
 
-class AdjustMetrics:
-    """``qsmo_gateway_adjust_…`` on the gateway's registry."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.sweeps = Counter(
-            "qsmo_gateway_adjust_sweeps_total",
-            "Adjust-loop sweeps, by outcome (ok, failed).",
-            ["outcome"],
-            registry=registry,
-        )
-        self.drafted = Counter(
-            "qsmo_gateway_adjust_actions_drafted_total",
-            "Draft improvement actions the Adjust loop opened, by trigger.",
-            ["trigger"],
-            registry=registry,
-        )
-        self.overdue = Counter(
-            "qsmo_gateway_adjust_overdue_published_total",
-            "ImprovementActionOverdue messages published, by outcome (published, failed).",
-            ["outcome"],
-            registry=registry,
-        )
-
-
 @dataclass(frozen=True)
 class AdjustOutcome:
     """What one sweep did: the ids of the actions drafted and announced as overdue now, and
@@ -130,7 +105,7 @@ class AdjustLoop:
         publisher: ReviewPublisher,
         clock: Clock,
         interval_s: float,
-        metrics: AdjustMetrics | None = None,
+        metrics: GatewayMetrics | None = None,
         next_review: NextReview | None = None,
     ) -> None:
         self._values = values
@@ -275,7 +250,7 @@ class AdjustLoop:
             )
         )
         if inserted and self._metrics is not None:
-            self._metrics.drafted.labels(trigger=draft.trigger).inc()
+            self._metrics.adjust_actions_drafted.labels(kind=draft.trigger).inc()
         return inserted
 
     async def _announce_overdue(self, now: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -299,13 +274,13 @@ class AdjustLoop:
                 )
                 failed.append(action.id)
                 if self._metrics is not None:
-                    self._metrics.overdue.labels(outcome="failed").inc()
+                    self._metrics.adjust_overdue_published.labels(outcome="failed").inc()
                 continue
             await self._analysis.mark_overdue_announced(action.id, action.due_date)
             await self._activity.record(_overdue_entry(action, now))
             announced.append(action.id)
             if self._metrics is not None:
-                self._metrics.overdue.labels(outcome="published").inc()
+                self._metrics.adjust_overdue_published.labels(outcome="published").inc()
         return tuple(announced), tuple(failed)
 
     async def run(self) -> None:
@@ -318,7 +293,7 @@ class AdjustLoop:
                 log.warning("adjust sweep failed", extra={"error": str(error)})
                 outcome = "failed"
             if self._metrics is not None:
-                self._metrics.sweeps.labels(outcome=outcome).inc()
+                self._metrics.adjust_sweeps.labels(outcome=outcome).inc()
             await asyncio.sleep(self._interval_s)
 
     def start(self) -> None:
@@ -369,4 +344,4 @@ def _overdue_entry(action: ImprovementAction, now: datetime) -> ActivityEntry:
     )
 
 
-__all__ = ["AdjustLoop", "AdjustMetrics", "AdjustOutcome", "NextReview"]
+__all__ = ["AdjustLoop", "AdjustOutcome", "NextReview"]

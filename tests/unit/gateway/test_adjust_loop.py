@@ -7,8 +7,9 @@ from gateway_unit_support import Harness, error_codes
 from prometheus_client import CollectorRegistry
 
 from gateway.analysis import ActionStatus, ImprovementAction
+from gateway.metrics import GatewayMetrics
 from gateway.reviews.activity_log import AUTOMATION_ACTOR, InMemoryActivityLog
-from gateway.reviews.adjust_loop import AdjustLoop, AdjustMetrics
+from gateway.reviews.adjust_loop import AdjustLoop
 from gateway.reviews.publisher import InMemoryReviewPublisher
 from services.notifications.models import Notification
 from shared.events import ImprovementActionOverdue
@@ -41,7 +42,7 @@ class Loop:
             publisher=self.publisher,
             clock=lambda: NOW,
             interval_s=60,
-            metrics=AdjustMetrics(self.registry),
+            metrics=GatewayMetrics(self.registry),
             next_review=next_review,
         )
 
@@ -80,7 +81,7 @@ async def test_a_measure_red_at_two_quarter_ends_gets_one_draft(adjust: Loop) ->
     assert list(adjust.harness.analysis.actions) == [DRAFT_ID]
     assert adjust.entries("action.drafted") == [f"action.drafted:{DRAFT_ID}"]
     drafted = adjust.registry.get_sample_value(
-        "qsmo_gateway_adjust_actions_drafted_total", {"trigger": "red_quarters"}
+        "qsmo_gateway_adjust_actions_drafted_total", {"kind": "red_quarters"}
     )
     assert drafted == 1
 
