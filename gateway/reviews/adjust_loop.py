@@ -33,6 +33,7 @@ from shared.domain import adjust_rules as rules
 from shared.domain.catalog import Framework, Measure, Qsmo
 from shared.domain.fiscal import PeriodKind
 from shared.domain.overrides import Overrides
+from shared.domain.reviews import Review
 from shared.domain.summaries import Summary
 from shared.events import ImprovementActionOverdue
 from shared.pagination import MAX_PAGE_SIZE, Position
@@ -42,7 +43,17 @@ log = logging.getLogger(__name__)
 NextReview = Callable[[str, rules.Quarter], Awaitable[str | None]]
 """``(qsmo, trigger quarter) → review id``: the earliest DRAFT review of the QSMO for the
 trigger's quarter or a later one (the review that will discuss it), or None (the next review
-then picks the action up by its ``created_at``)."""
+then picks the action up by its ``created_at``). ``next_draft_review`` builds one."""
+
+
+def next_draft_review(drafts: Callable[[str], Awaitable[Sequence[Review]]]) -> NextReview:
+    """A ``NextReview`` over ``drafts(qsmo)``: the QSMO's DRAFT reviews (any order), chosen
+    by ``adjust_rules.review_for_draft``."""
+
+    async def find(qsmo: str, quarter: rules.Quarter) -> str | None:
+        return rules.review_for_draft(await drafts(qsmo), qsmo, quarter)
+
+    return find
 
 
 class DraftActions(Protocol):
@@ -344,4 +355,4 @@ def _overdue_entry(action: ImprovementAction, now: datetime) -> ActivityEntry:
     )
 
 
-__all__ = ["AdjustLoop", "AdjustOutcome", "NextReview"]
+__all__ = ["AdjustLoop", "AdjustOutcome", "NextReview", "next_draft_review"]

@@ -9,9 +9,10 @@ from prometheus_client import CollectorRegistry
 from gateway.analysis import ActionStatus, ImprovementAction
 from gateway.metrics import GatewayMetrics
 from gateway.reviews.activity_log import AUTOMATION_ACTOR, InMemoryActivityLog
-from gateway.reviews.adjust_loop import AdjustLoop
+from gateway.reviews.adjust_loop import AdjustLoop, next_draft_review
 from gateway.reviews.publisher import InMemoryReviewPublisher
 from services.notifications.models import Notification
+from shared.domain.reviews import Review, ReviewState, review_id
 from shared.events import ImprovementActionOverdue
 
 QSMO = "cybersecurity"
@@ -26,11 +27,12 @@ class Loop:
         self.activity = InMemoryActivityLog()
         self.publisher = InMemoryReviewPublisher()
         self.registry = CollectorRegistry()
-        self.reviews: list[tuple[str, tuple[int, int]]] = []
+        self.reviews: list[Review] = [_draft_review(2025, 2), _draft_review(2025, 3)]
+        self.asked: list[str] = []
 
-        async def next_review(qsmo: str, quarter: tuple[int, int]) -> str | None:
-            self.reviews.append((qsmo, quarter))
-            return f"FY{quarter[0]}-Q{quarter[1]}|{qsmo}"
+        async def drafts(qsmo: str) -> list[Review]:
+            self.asked.append(qsmo)
+            return self.reviews
 
         runtime = harness.runtime
         self.loop = AdjustLoop(
@@ -43,7 +45,7 @@ class Loop:
             clock=lambda: NOW,
             interval_s=60,
             metrics=GatewayMetrics(self.registry),
-            next_review=next_review,
+            next_review=next_draft_review(drafts),
         )
 
     def entries(self, action: str) -> list[str]:
@@ -72,7 +74,7 @@ async def test_a_measure_red_at_two_quarter_ends_gets_one_draft(adjust: Loop) ->
     assert (action.origin, action.created_by) == ("adjust-loop", AUTOMATION_ACTOR)
     assert action.due_date == date(2025, 5, 15)
     assert action.review_id == f"FY2025-Q2|{QSMO}"
-    assert adjust.reviews == [(QSMO, (2025, 2))]
+    assert adjust.asked == [QSMO]
     assert "FY2025 Q2: year-to-date 4" in (action.origin_reason or "")
     assert adjust.entries("action.drafted") == [f"action.drafted:{DRAFT_ID}"]
 
@@ -210,4 +212,20 @@ def _degraded(
         level="measure",
         message="Customer Engagement turned RED",
         raised_at=raised_at,
+    )
+
+
+def _draft_review(fiscal_year: int, quarter: int) -> Review:
+    return Review(
+        id=review_id(QSMO, fiscal_year, quarter),
+        qsmo=QSMO,
+        fiscal_year=fiscal_year,
+        quarter=quarter,
+        title="Review",
+        meeting_date=date(2025, 7, 1),
+        cut_off=NOW,
+        state=ReviewState.DRAFT,
+        created_at=NOW,
+        created_by="t-admin",
+        updated_at=NOW,
     )
