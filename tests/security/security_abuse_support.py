@@ -35,9 +35,10 @@ WRITE_COLLECTIONS = (
     "survey_waves",
     "survey_responses",
     "gateway_revision_proposals",
-    "gateway_activity_log",
 )
-"""Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
+"""Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements).
+Not ``gateway_activity_log``: the Adjust loop records overdue actions there in the background
+(a revision's entries follow its proposal, which is counted)."""
 SERVICE_ENV = {
     "ingest": {
         "QSMO_LOG_LEVEL": "DEBUG",
