@@ -19,7 +19,7 @@ re-publish carries the same ``message_id`` the notifications service dedups on.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -29,6 +29,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.ports import Clock, MeasureValues, NotificationReads
 from gateway.reviews.activity_log import AUTOMATION_ACTOR, ActivityEntry, ActivityLog
 from gateway.reviews.publisher import ReviewMessageOut
+from services.notifications.read_model import Notification
 from shared.domain import adjust_rules as rules
 from shared.domain.catalog import Framework, Measure, Qsmo
 from shared.domain.fiscal import PeriodKind
@@ -187,39 +188,44 @@ class AdjustLoop:
         framework = self._framework.framework
         known = set(framework.measure_ids)
         drafts = []
-        after: Position | None = Position(now - timedelta(days=rules.DEGRADED_FOR_DAYS), "")
+        async for n in self._raised_before(now - timedelta(days=rules.DEGRADED_FOR_DAYS)):
+            if n.qsmo is None or n.measure not in known:
+                continue
+            if not rules.degraded_too_long(
+                rule=n.rule,
+                severity=n.severity,
+                state=n.state,
+                measure=n.measure,
+                raised_at=n.raised_at,
+                now=now,
+            ):
+                continue
+            measure = framework.measure(n.measure)
+            drafts.append(
+                _Draft(
+                    rules.degraded_action_id(n.id),
+                    n.qsmo,
+                    measure,
+                    rules.degraded_title(measure.name, n.raised_at),
+                    f"critical notification {n.id} still open after "
+                    f"{rules.DEGRADED_FOR_DAYS} days: {n.message}",
+                    "long_degraded",
+                    rules.latest_ended_quarters(now)[1],
+                )
+            )
+        return drafts
+
+    async def _raised_before(self, before: datetime) -> AsyncIterator[Notification]:
+        """Every notification raised before ``before``, newest first, a page at a time."""
+        after: Position | None = Position(before, "")  # "" sorts before every id
         while after is not None:
             page = list(await self._notifications.list(None, MAX_PAGE_SIZE, after))
             after = None
             if len(page) > MAX_PAGE_SIZE:
                 page = page[:MAX_PAGE_SIZE]
                 after = Position(page[-1].raised_at, page[-1].id)
-            for n in page:
-                if n.qsmo is None or n.measure not in known:
-                    continue
-                if not rules.degraded_too_long(
-                    rule=n.rule,
-                    severity=n.severity,
-                    state=n.state,
-                    measure=n.measure,
-                    raised_at=n.raised_at,
-                    now=now,
-                ):
-                    continue
-                measure = framework.measure(n.measure)
-                drafts.append(
-                    _Draft(
-                        rules.degraded_action_id(n.id),
-                        n.qsmo,
-                        measure,
-                        rules.degraded_title(measure.name, n.raised_at),
-                        f"critical notification {n.id} still open after "
-                        f"{rules.DEGRADED_FOR_DAYS} days: {n.message}",
-                        "long_degraded",
-                        rules.latest_ended_quarters(now)[1],
-                    )
-                )
-        return drafts
+            for notification in page:
+                yield notification
 
     async def _draft(self, draft: _Draft, now: datetime) -> bool:
         review_id = None

@@ -163,6 +163,15 @@ async def test_a_critical_degradation_open_for_over_30_days_gets_a_draft(adjust:
     assert (await adjust.loop.sweep(NOW)).drafted == ()
 
 
+async def test_the_degraded_notification_is_found_past_the_first_page(adjust: Loop) -> None:
+    notifications = adjust.harness.notifications.notifications
+    notifications.append(_degraded("ntf_oldest", NOW - timedelta(days=400)))
+    for index in range(150):  # newer, already-cleared notifications fill the first pages
+        raised = NOW - timedelta(days=40, minutes=index)
+        notifications.append(_degraded(f"ntf_{index}", raised, state="resolved"))
+    assert (await adjust.loop.sweep(NOW)).drafted == ("auto:ntf_oldest",)
+
+
 async def test_people_confirm_a_draft_but_never_move_an_action_back_to_draft(
     adjust: Loop,
 ) -> None:
