@@ -190,7 +190,7 @@ def create_app(
         lambda: create_producer(
             platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
         ),
-        settings.adjust_reviews_topic,
+        settings.reviews_topic,
     )
     notifications = NotificationReader(database)
     adjust = AdjustLoop(
