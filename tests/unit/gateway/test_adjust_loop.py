@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from gateway_unit_support import Harness, error_codes
+from gateway_unit_support import Harness, error_codes, make_view
 from prometheus_client import CollectorRegistry
 
 from gateway.analysis import ActionStatus, ImprovementAction
@@ -178,12 +178,19 @@ async def test_people_confirm_a_draft_but_never_move_an_action_back_to_draft(
     _red_for_two_quarters(adjust.harness)
     await adjust.loop.sweep(NOW)
     harness = adjust.harness
+    harness.scorecards.versions.append(make_view(harness.runtime.catalog, 2025, QSMO, {}))
+    card = f'{{ scorecard(fiscalYear: 2025, qsmo: "{QSMO}") {{ measure(id: "{MEASURE}") '
+    card += "{ openImprovementActions { id } } } }"
+    shown = await harness.data(card)  # a draft waits for a person before it shows as open
+    assert shown["scorecard"]["measure"]["openImprovementActions"] == []
     query = "mutation($s: ImprovementActionStatus!) { updateImprovementAction("
     query += f'id: "{DRAFT_ID}", status: $s) {{ status origin originReason reviewId }} }}'
     confirmed = await harness.data(query, {"s": "OPEN"}, who="pub:cybersecurity")
     assert confirmed["updateImprovementAction"]["status"] == "OPEN"
     assert confirmed["updateImprovementAction"]["origin"] == "ADJUST_LOOP"
     back = await harness.run(query, {"s": "DRAFT"}, who="pub:cybersecurity")
+    shown = await harness.data(card)
+    assert shown["scorecard"]["measure"]["openImprovementActions"] == [{"id": DRAFT_ID}]
     assert error_codes(back) == ["BAD_USER_INPUT"]
     assert "back to DRAFT" in back.errors[0].message  # type: ignore[index]
     listed = await harness.data(
