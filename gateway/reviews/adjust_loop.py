@@ -17,7 +17,6 @@ re-publish carries the same ``message_id`` the notifications service dedups on.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from shared.domain.reviews import Review
 from shared.domain.summaries import Summary
 from shared.events import ImprovementActionOverdue
 from shared.pagination import MAX_PAGE_SIZE, Position
+from shared.tasks import cancel_and_wait, raise_if_cancelled, start_logged
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +285,7 @@ class AdjustLoop:
             try:
                 await self._publisher.publish(_overdue_message(action, now))
             except Exception as error:  # Kafka away: owed until a sweep publishes it
+                raise_if_cancelled(error)
                 log.warning(
                     "overdue action not announced yet; the next sweep retries",
                     extra={"action_id": action.id, "error": str(error)},
@@ -307,6 +308,7 @@ class AdjustLoop:
                 await self.sweep(self._clock())
                 outcome = "ok"
             except Exception as error:  # store or a read door away: the next sweep retries
+                raise_if_cancelled(error)
                 log.warning("adjust sweep failed", extra={"error": str(error)})
                 outcome = "failed"
             if self._metrics is not None:
@@ -314,14 +316,11 @@ class AdjustLoop:
             await asyncio.sleep(self._interval_s)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="gateway-adjust-loop")
+        self._task = start_logged(self.run(), name="gateway-adjust-loop")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
 
 def _details(action: ImprovementAction, **extra: str) -> dict[str, str]:

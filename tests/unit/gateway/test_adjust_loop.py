@@ -1,5 +1,6 @@
 """The Adjust loop on in-memory fakes: drafts once, announces overdue once, retries."""
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -22,7 +23,7 @@ DRAFT_ID = f"auto:{QSMO}:{MEASURE}:FY2025Q2"
 
 
 class Loop:
-    def __init__(self, harness: Harness) -> None:
+    def __init__(self, harness: Harness, interval_s: float = 60) -> None:
         self.harness = harness
         self.activity = InMemoryActivityLog()
         self.publisher = InMemoryReviewPublisher()
@@ -43,7 +44,7 @@ class Loop:
             activity=self.activity,
             publisher=self.publisher,
             clock=lambda: NOW,
-            interval_s=60,
+            interval_s=interval_s,
             metrics=GatewayMetrics(self.registry),
             next_review=next_draft_review(drafts),
         )
@@ -245,3 +246,35 @@ def _draft_review(fiscal_year: int, quarter: int) -> Review:
         created_by="t-admin",
         updated_at=NOW,
     )
+
+
+async def test_the_background_task_keeps_sweeping_through_failures_and_stops(
+    harness: Harness,
+) -> None:
+    adjust = Loop(harness, interval_s=0.01)
+    store = adjust.harness.analysis
+    healthy = store.unclosed_actions
+    calls = 0
+
+    async def flaky() -> list[ImprovementAction]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("store away")
+        return await healthy()
+
+    store.unclosed_actions = flaky  # type: ignore[method-assign]
+    adjust.loop.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 5
+        while adjust.registry.get_sample_value(
+            "qsmo_gateway_adjust_sweeps_total", {"outcome": "ok"}
+        ) in (None, 0.0):
+            assert asyncio.get_running_loop().time() < deadline, "no sweep succeeded"
+            await asyncio.sleep(0.01)
+    finally:
+        await adjust.loop.stop()
+    failed = adjust.registry.get_sample_value(
+        "qsmo_gateway_adjust_sweeps_total", {"outcome": "failed"}
+    )
+    assert failed == 1
