@@ -38,10 +38,13 @@ from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
 from gateway.reviews import Reviews
 from gateway.reviews.activity_log import MongoActivityLog
+from gateway.reviews.adjust_loop import AdjustLoop, next_draft_review
 from gateway.reviews.packet_builder import build_packet_builder, packet_executor
 from gateway.reviews.publisher import KafkaReviewPublisher
+from gateway.reviews.revision_store import MongoRevisionStore
+from gateway.reviews.revisions import RevisionProposals
 from gateway.reviews.service import ReviewService
-from gateway.reviews.store import MongoReviewStore
+from gateway.reviews.store import MongoReviewStore, ReviewFilter
 from gateway.reviews.worker import PacketBuilder, PacketWorker
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
@@ -52,6 +55,7 @@ from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
+from shared.domain.reviews import ReviewState
 from shared.domain.survey import MEASURE as SURVEY_MEASURE
 from shared.domain.survey import TOOL as SURVEY
 from shared.framework_log import MongoFrameworkLog
@@ -199,6 +203,7 @@ def create_app(
     )
     review_store = MongoReviewStore(database)
     activity = MongoActivityLog(database)
+    revision_store = MongoRevisionStore(database)
     # Typesetting is CPU work: it runs in processes of its own, so a packet never blocks a
     # GraphQL request (started on the first packet).
     render_pool = packet_executor(settings.packet_processes)
@@ -228,6 +233,23 @@ def create_app(
         ),
         public_url=settings.public_url,
     )
+    notifications = NotificationReader(database)
+    adjust = AdjustLoop(
+        values=values,
+        framework=framework,
+        analysis=analysis,
+        notifications=notifications,
+        activity=activity,
+        publisher=review_publisher,
+        clock=clock,
+        interval_s=settings.adjust_interval_s,
+        metrics=metrics,
+        next_review=next_draft_review(
+            lambda qsmo: review_store.page(
+                ReviewFilter(qsmo=qsmo, state=ReviewState.DRAFT), 100, None
+            )
+        ),
+    )
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
     live.add_listener("scorecards", results.scorecard_changed)
     live.add_listener("framework", results.everything_changed)
@@ -240,7 +262,7 @@ def create_app(
         scorecards=scorecards,
         framework=framework,
         values=values,
-        notifications=NotificationReader(database),
+        notifications=notifications,
         subscriptions=SubscriptionStore(
             database, allow_private=settings.allow_private_webhooks, clock=clock
         ),
@@ -251,6 +273,7 @@ def create_app(
         clock=clock,
         tools=tools,
         reviews=reviews,
+        revisions=RevisionProposals(revision_store, framework, activity, clock),
     )
     prepared: list[asyncio.Task[None]] = []
 
@@ -263,6 +286,7 @@ def create_app(
                 await survey_store.create_indexes()
                 await review_store.create_indexes()
                 await activity.create_indexes()
+                await revision_store.create_indexes()
                 return
             except Exception as error:  # store away: the gateway still answers what it can
                 log.warning("cannot create indexes yet", extra={"error": str(error)})
@@ -277,10 +301,12 @@ def create_app(
         reviews.worker.start()
         tools.surveys.start()
         await live.start()
+        adjust.start()
 
     async def on_stop() -> None:
         for task in prepared:
             task.cancel()
+        await adjust.stop()
         await live.stop()
         await reviews.worker.stop()
         await tools.surveys.stop()
