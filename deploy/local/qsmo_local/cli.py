@@ -29,7 +29,7 @@ from .kustomize import ensure_kustomize
 from .paths import REPO
 from .prometheus import ensure_prometheus
 from .readiness import run_async
-from .stack import INFRASTRUCTURE, PROVIDER_TOOLS_SIMULATOR, SERVICES, Stack
+from .stack import INFRASTRUCTURE, PROVIDER_TOOLS_SIMULATOR, REVIEWS_SIMULATOR, SERVICES, Stack
 
 ALLOW_LOOPBACK_WEBHOOKS = {"QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "true"}
 """The local route's receivers run on this machine (loopback), which the SSRF guard refuses
@@ -80,6 +80,9 @@ def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) ->
         print(
             f"  provider tools  a year of self-assessments, data calls and a survey (log {log_file})"
         )
+    if stack.running(REVIEWS_SIMULATOR):
+        log_file = stack.logs / f"{REVIEWS_SIMULATOR}.log"
+        print(f"  reviews    the last four quarters' reviews, held, with packets (log {log_file})")
     print(f"  logs       {stack.logs}/")
     print("  stop with  make down")
 
@@ -101,6 +104,8 @@ def up(stack: Stack, services_arg: str) -> None:
         stack.start_simulator()
     if os.environ.get("SIMULATE", "1") != "0" and "gateway" in wanted:
         stack.start_provider_tools_simulator()
+    if os.environ.get("SIMULATE", "1") != "0" and {"ingest", "gateway"} <= set(wanted):
+        stack.start_reviews_simulator()
     print_summary(stack, wanted, loopback_webhooks=bool(env_by_service))
 
 
@@ -139,7 +144,13 @@ def prepare() -> None:
 
 
 def status(stack: Stack) -> None:
-    for name in [*INFRASTRUCTURE, *(n for n, _ in SERVICES), "simulator", PROVIDER_TOOLS_SIMULATOR]:
+    for name in [
+        *INFRASTRUCTURE,
+        *(n for n, _ in SERVICES),
+        "simulator",
+        PROVIDER_TOOLS_SIMULATOR,
+        REVIEWS_SIMULATOR,
+    ]:
         pid = stack.pid(name)
         print(f"{name:<14} {'stopped' if pid is None else f'running pid {pid}'}")
 

@@ -33,6 +33,7 @@ INFRASTRUCTURE = ("mongo", "kafka", "prometheus")
 
 
 PROVIDER_TOOLS_SIMULATOR = "provider-tools-simulator"
+REVIEWS_SIMULATOR = "reviews-simulator"
 
 
 @dataclass
@@ -282,6 +283,28 @@ class Stack(ProcessSupervisor):
             f"(log {self.logs / (PROVIDER_TOOLS_SIMULATOR + '.log')})"
         )
 
+    def start_reviews_simulator(self) -> None:
+        """Play the quarterly reviews once in the background (log: reviews-simulator.log): it
+        waits until the simulator's history of the reviewed years is scored, then creates,
+        readies and holds each QSMO's and the government-wide review of the last four ended
+        quarters. Running it again changes nothing."""
+        if self.running(REVIEWS_SIMULATOR):
+            return
+        argv = [
+            sys.executable,
+            "-m",
+            "qsmo_client.simulator.reviews",
+            "--keys-file",
+            str(self.plaintext_keys_file),
+            "--gateway-url",
+            f"http://127.0.0.1:{self.ports['gateway']}",
+        ]
+        self.spawn(REVIEWS_SIMULATOR, argv, env=self.service_env())
+        log(
+            "reviews simulator started: the last four quarters' reviews once the history is in "
+            f"(log {self.logs / (REVIEWS_SIMULATOR + '.log')})"
+        )
+
     def up(
         self, services: list[str], env_by_service: dict[str, dict[str, str]] | None = None
     ) -> None:
@@ -306,6 +329,6 @@ class Stack(ProcessSupervisor):
         names = [path.stem for path in (self.home / "run").glob("*.pid")]
         # The simulator first (it feeds ingest), then services (they flush to Kafka and the
         # store), then the infrastructure.
-        simulators = ("simulator", PROVIDER_TOOLS_SIMULATOR)
+        simulators = ("simulator", PROVIDER_TOOLS_SIMULATOR, REVIEWS_SIMULATOR)
         for name in sorted(names, key=lambda n: (n in INFRASTRUCTURE, n not in simulators)):
             self.stop(name)
