@@ -1,0 +1,327 @@
+"""The performance reviews page, in headless Chromium against the browser tests' pipeline
+(the simulator's FY2026 and open-year history in it): the reviews simulator holds the last
+ended quarter's reviews; a QSMO's publisher sees them held with their packets, creates a
+review of an earlier quarter on the page, watches its draft packet being rendered, opens its
+links (the PDF downloaded with the key is the one the API serves), makes it READY and records
+the meeting's decisions, and sees it HELD; a viewer reads the same reviews and may change
+none. The screenshots, and page 1 of a packet rendered with pdftoppm, are the ones
+docs/reviews.md shows. axe-core finds no serious violation."""
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qsmo_stack
+from dashboard_browser_support import DashboardLane, ensure_axe, eventually
+from provider_tools_browser_support import (
+    IMAGES,
+    RoleKeys,
+    ToolsApi,
+    doc_screenshot,
+    ready,
+    sign_in,
+    text_of,
+)
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+from test_dashboard_rev2_browser import run_axe, serious
+
+from qsmo_client.simulator import reviews as reviews_simulator
+from qsmo_client.simulator.reviews_flow import ended_quarters
+from shared.domain.reviews import review_id
+
+QSMO = "financial-management"
+LAST = ended_quarters(datetime.now(UTC), 2)
+HELD_QUARTER, CREATED_QUARTER = LAST[1], LAST[0]
+HELD_ID = review_id(QSMO, HELD_QUARTER.fiscal_year, HELD_QUARTER.quarter)
+CREATED_ID = review_id(QSMO, CREATED_QUARTER.fiscal_year, CREATED_QUARTER.quarter)
+REVIEW = """query($id: ID!) { review(id: $id) { id state cutOff decisions { text owner dueDate }
+  notes history { state by } packet { status version pages pdfUrl sha256Pdf } } }"""
+ROWS = """return Object.fromEntries([...document.querySelectorAll('#reviews-lists tbody tr')]
+  .map((tr) => [tr.dataset.review, { state: tr.dataset.state, packet: tr.dataset.packet,
+    table: tr.closest('table').id }]));"""
+
+
+@pytest.fixture(scope="module")
+def keys(stack: qsmo_stack.Stack) -> RoleKeys:
+    return RoleKeys.load(stack.plaintext_keys_file)
+
+
+@pytest.fixture(scope="module")
+def held(dashboard_lane: DashboardLane, stack: qsmo_stack.Stack) -> list[str]:
+    """The reviews simulator's run for the last ended quarter against the lane: its output."""
+    out = io.StringIO()
+    args = reviews_simulator.parse_args(
+        [
+            "--gateway-url",
+            dashboard_lane.url("gateway"),
+            "--keys-file",
+            str(stack.plaintext_keys_file),
+            "--quarters",
+            "1",
+            "--history-timeout-s",
+            "300",
+            "--packet-timeout-s",
+            "300",
+        ]
+    )
+    assert reviews_simulator.run(args, out=out) == 0, out.getvalue()
+    lines = out.getvalue().splitlines()
+    # Running it again changes nothing.
+    again = io.StringIO()
+    assert reviews_simulator.run(args, out=again) == 0, again.getvalue()
+    assert not [line for line in again.getvalue().splitlines() if "created" in line]
+    return lines
+
+
+def rows(browser: WebDriver) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = browser.execute_script(ROWS)
+    return found
+
+
+def review(api: ToolsApi, ident: str) -> dict[str, Any]:
+    found: dict[str, Any] = api.data(REVIEW, {"id": ident})["review"]
+    return found
+
+
+def packet_page_png(pdf: bytes) -> Path:
+    """Page 1 of ``pdf`` as docs/images/reviews-packet-page.png (poppler's pdftoppm)."""
+    assert shutil.which("pdftoppm"), "pdftoppm is missing: make test's preparation installs it"
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "packet.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "80",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(source),
+                str(Path(work) / "page"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        target = IMAGES / "reviews-packet-page.png"
+        target.write_bytes((Path(work) / "page.png").read_bytes())
+    return target
+
+
+def test_the_simulator_holds_the_last_quarters_reviews_and_a_publisher_sees_them(
+    browser: WebDriver, dashboard_lane: DashboardLane, keys: RoleKeys, held: list[str]
+) -> None:
+    assert any(line.startswith(f"reviews: {HELD_ID}: created, ready, held") for line in held)
+    assert held[-1] == "reviews: 5 of 5 packets rendered"
+    publisher = ToolsApi(dashboard_lane, keys.publishers[QSMO])
+    stored = review(publisher, HELD_ID)
+    assert stored["state"] == "HELD"
+    assert stored["decisions"], "the simulated meeting decided something"
+    assert stored["packet"]["status"] == "DONE"
+
+    sign_in(browser, dashboard_lane, keys.publishers[QSMO], "page=reviews")
+    ready(browser, "reviews", "the reviews page")
+    assert "page=reviews" in browser.current_url
+    assert browser.find_element(By.ID, "reviews-create-section").is_displayed()
+    shown = rows(browser)
+    assert shown[HELD_ID] == {"state": "HELD", "packet": "DONE", "table": "reviews-held"}
+    government = review_id(None, HELD_QUARTER.fiscal_year, HELD_QUARTER.quarter)
+    assert shown[government]["table"] == "reviews-held"
+    assert len([r for r in shown.values() if r["table"] == "reviews-held"]) == 5
+
+    # Open it: the decisions of the meeting; its packet's PDF downloaded with the key is the
+    # API's, byte for byte.
+    browser.find_element(By.CSS_SELECTOR, f'button[data-open="{HELD_ID}"]').click()
+    eventually(
+        lambda: (
+            browser.find_element(By.ID, "review-detail-panel").get_attribute("data-loaded")
+            == f"{HELD_ID}:HELD:DONE"
+        ),
+        30,
+        "the held review opened",
+    )
+    decisions = [
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, "#review-decisions .decision-text")
+    ]
+    assert decisions == [d["text"] for d in stored["decisions"]]
+    assert not browser.find_element(By.ID, "review-make-ready").is_displayed()
+    pdf_button = browser.find_element(
+        By.CSS_SELECTOR, '#review-packet-links button[data-format="pdf"]'
+    )
+    pdf_button.click()
+    eventually(lambda: pdf_button.get_attribute("data-bytes"), 30, "the PDF downloaded")
+    pdf = publisher.get(stored["packet"]["pdfUrl"]).content
+    assert pdf.startswith(b"%PDF")
+    assert int(pdf_button.get_attribute("data-bytes") or 0) == len(pdf)
+    assert "PDF packet of" in text_of(browser, "reviews-download-message")
+    packet_page_png(pdf)
+    doc_screenshot(browser, "reviews-held.png", "review-detail-panel", max_height=1100)
+
+
+def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
+    browser: WebDriver, dashboard_lane: DashboardLane, keys: RoleKeys, held: list[str]
+) -> None:
+    publisher = ToolsApi(dashboard_lane, keys.publishers[QSMO])
+    sign_in(browser, dashboard_lane, keys.publishers[QSMO], f"page=reviews&scope={QSMO}")
+    ready(browser, "reviews", "the reviews page")
+    # A publisher creates only its own QSMO's reviews.
+    scopes = [
+        o.get_attribute("value")
+        for o in Select(browser.find_element(By.ID, "create-scope")).options
+    ]
+    assert scopes == [QSMO]
+    Select(browser.find_element(By.ID, "create-fy")).select_by_value(
+        str(CREATED_QUARTER.fiscal_year)
+    )
+    Select(browser.find_element(By.ID, "create-quarter")).select_by_value(
+        str(CREATED_QUARTER.quarter)
+    )
+    browser.find_element(By.ID, "create-participants").send_keys(
+        "FM program manager, OSSPI analyst"
+    )
+    browser.find_element(By.ID, "create-submit").click()
+    eventually(lambda: CREATED_ID in text_of(browser, "create-message"), 30, "the review created")
+    assert "DRAFT" in text_of(browser, "create-message")
+
+    # The draft's packet is rendered off the request path; the page follows it to DONE.
+    panel = browser.find_element(By.ID, "review-detail-panel")
+    eventually(
+        lambda: panel.get_attribute("data-loaded") == f"{CREATED_ID}:DRAFT:DONE",
+        120,
+        "the draft packet",
+    )
+    assert rows(browser)[CREATED_ID] == {
+        "state": "DRAFT",
+        "packet": "DONE",
+        "table": "reviews-upcoming",
+    }
+    links = [
+        b.get_attribute("data-format")
+        for b in browser.find_elements(By.CSS_SELECTOR, "#review-packet-links button")
+    ]
+    assert links == ["pdf", "xlsx", "csv"]
+    draft = review(publisher, CREATED_ID)
+    assert draft["state"] == "DRAFT"
+    assert re.search(r"version \d+, \d+ pages?", text_of(browser, "review-packet-status"))
+    doc_screenshot(browser, "reviews-list.png", "reviews-page", max_height=900)
+
+    # READY: the cut-off and packet frozen (a new version is rendered).
+    browser.find_element(By.ID, "review-make-ready").click()
+    eventually(
+        lambda: "READY with cut-off" in text_of(browser, "review-action-message"), 30, "READY"
+    )
+    eventually(
+        lambda: panel.get_attribute("data-loaded") == f"{CREATED_ID}:READY:DONE",
+        120,
+        "the frozen packet",
+    )
+    frozen = review(publisher, CREATED_ID)
+    assert frozen["state"] == "READY"
+    assert frozen["packet"]["version"] > draft["packet"]["version"]
+    assert rows(browser)[CREATED_ID]["table"] == "reviews-ready"
+    assert browser.find_element(By.ID, "review-meeting-form").is_displayed()
+    assert not browser.find_element(By.ID, "review-make-ready").is_displayed()
+
+    # The meeting: two decisions (one with an owner and a due date) and notes → HELD.
+    browser.find_element(By.ID, "decision-1-text").send_keys("Recover invoice timeliness")
+    browser.find_element(By.ID, "decision-1-owner").send_keys("FM operations lead")
+    due = browser.find_element(By.ID, "decision-1-dueDate")
+    browser.execute_script("arguments[0].value = '2027-03-31'", due)
+    browser.find_element(By.ID, "decision-add").click()
+    browser.find_element(By.ID, "decision-2-text").send_keys("Keep the cost target")
+    browser.find_element(By.ID, "meeting-notes").send_keys("Quorum present.")
+    doc_screenshot(browser, "reviews-ready.png", "review-detail-panel", max_height=1300)
+    browser.find_element(By.ID, "meeting-submit").click()
+    eventually(
+        lambda: "the review is HELD" in text_of(browser, "review-action-message"), 30, "HELD"
+    )
+    stored = review(publisher, CREATED_ID)
+    assert stored["state"] == "HELD"
+    assert stored["decisions"] == [
+        {
+            "text": "Recover invoice timeliness",
+            "owner": "FM operations lead",
+            "dueDate": "2027-03-31",
+        },
+        {"text": "Keep the cost target", "owner": None, "dueDate": None},
+    ]
+    assert stored["notes"] == "Quorum present."
+    assert stored["packet"]["sha256Pdf"] == frozen["packet"]["sha256Pdf"], (
+        "HELD keeps the frozen packet"
+    )
+    assert [h["state"] for h in stored["history"]] == ["DRAFT", "READY", "HELD"]
+    assert rows(browser)[CREATED_ID]["table"] == "reviews-held"
+    shown = [
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, "#review-decisions .decision-text")
+    ]
+    assert shown == ["Recover invoice timeliness", "Keep the cost target"]
+    assert serious(run_axe(browser, ensure_axe())) == [], "the reviews page"
+
+
+def test_a_second_review_of_the_same_quarter_is_refused_on_the_page(
+    browser: WebDriver, dashboard_lane: DashboardLane, keys: RoleKeys, held: list[str]
+) -> None:
+    sign_in(browser, dashboard_lane, keys.publishers[QSMO], "page=reviews")
+    ready(browser, "reviews", "the reviews page")
+    before = rows(browser)
+    Select(browser.find_element(By.ID, "create-fy")).select_by_value(str(HELD_QUARTER.fiscal_year))
+    Select(browser.find_element(By.ID, "create-quarter")).select_by_value(str(HELD_QUARTER.quarter))
+    browser.find_element(By.ID, "create-participants").send_keys("FM program manager")
+    browser.find_element(By.ID, "create-submit").click()
+    eventually(
+        lambda: (
+            "error" in (browser.find_element(By.ID, "create-message").get_attribute("class") or "")
+        ),
+        30,
+        "the refusal",
+    )
+    assert HELD_ID in text_of(browser, "create-message") or "already" in text_of(
+        browser, "create-message"
+    )
+    assert rows(browser) == before
+
+
+def test_a_viewer_reads_the_reviews_and_changes_none(
+    browser: WebDriver, dashboard_lane: DashboardLane, keys: RoleKeys, held: list[str]
+) -> None:
+    sign_in(browser, dashboard_lane, keys.viewer, f"page=reviews&review={HELD_ID}")
+    ready(browser, "reviews", "the reviews page")
+    pages = [
+        b.text
+        for b in browser.find_elements(By.CSS_SELECTOR, "#pages-nav button")
+        if b.is_displayed()
+    ]
+    assert pages == ["Scorecards", "Performance reviews"]
+    assert not browser.find_element(By.ID, "reviews-create-section").is_displayed()
+    panel = browser.find_element(By.ID, "review-detail-panel")
+    eventually(
+        lambda: panel.get_attribute("data-loaded") == f"{HELD_ID}:HELD:DONE",
+        30,
+        "the review opened",
+    )
+    assert not browser.find_element(By.ID, "review-meeting-form").is_displayed()
+    assert not browser.find_element(By.ID, "review-make-ready").is_displayed()
+    assert browser.find_elements(By.CSS_SELECTOR, '#review-packet-links button[data-format="csv"]')
+
+
+def test_the_documented_screenshots_exist() -> None:
+    """docs/reviews.md shows only pictures these tests write."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "reviews.md"
+    shown = re.findall(r"\(images/(reviews-[\w-]+\.png)\)", doc.read_text())
+    assert sorted(shown) == sorted(
+        ["reviews-list.png", "reviews-ready.png", "reviews-held.png", "reviews-packet-page.png"]
+    )
+    source = Path(__file__).read_text()
+    for name in shown:
+        assert f'"{name}"' in source, name
