@@ -4,7 +4,8 @@
 ``QSMO_GATEWAY_*``; tests pass their own settings or keys. Nothing connects until the app's
 lifespan starts: then the live feed starts consuming and the framework-change producer
 connects (both keep retrying while Kafka is away), the provider tools' event outbox starts
-sweeping (``gateway.provider_tools.events``), and the gateway's indexes are created.
+sweeping (``gateway.provider_tools.events``), the review packet worker starts
+(``gateway.reviews.worker``), and the gateway's indexes are created.
 """
 
 import asyncio
@@ -35,6 +36,12 @@ from gateway.provider_tools.events import KafkaToolEventPublisher, ToolEventOutb
 from gateway.provider_tools.survey_store import MongoSurveyStore, load_survey_catalog
 from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
+from gateway.reviews import Reviews
+from gateway.reviews.activity_log import MongoActivityLog
+from gateway.reviews.publisher import KafkaReviewPublisher
+from gateway.reviews.service import ReviewService
+from gateway.reviews.store import MongoReviewStore
+from gateway.reviews.worker import PacketBuilder, PacketWorker
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
 from services.measures.read_model import MeasureValuesReader
@@ -44,11 +51,13 @@ from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
+from shared.domain.reviews import Review
 from shared.domain.survey import MEASURE as SURVEY_MEASURE
 from shared.domain.survey import TOOL as SURVEY
 from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
+from shared.review_packets import MongoPacketStore, RenderedPacket
 from shared.settings import PlatformSettings, refuse_unsafe_in_production
 
 log = logging.getLogger(__name__)
@@ -59,6 +68,14 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class PacketBuilderNotWired:
+    """Stands in until the packet builder (``gateway.reviews.packet_builder``) is wired here:
+    every rendering fails with this reason, so packets show FAILED, never silently nothing."""
+
+    async def build(self, review: Review, previous: Review | None) -> RenderedPacket:
+        raise RuntimeError("no packet builder is wired into this gateway (gateway.bootstrap)")
+
+
 def create_app(
     settings: GatewaySettings | None = None,
     platform: PlatformSettings | None = None,
@@ -67,12 +84,14 @@ def create_app(
     catalog: Catalog | None = None,
     clock: Callable[[], datetime] = _utc_now,
     mongo_client: Any | None = None,
+    packet_builder: PacketBuilder | None = None,
 ) -> FastAPI:
     """The gateway app; reads the API-key file now, so a broken one stops the start (as do
     development-only settings in production: ``shared.settings.refuse_unsafe_in_production``).
 
     ``app.state.runtime`` and ``app.state.schema`` are what it serves; ``mongo_client``
-    replaces the client made from ``QSMO_MONGO_URL`` (tests pass one with a command listener).
+    replaces the client made from ``QSMO_MONGO_URL`` (tests pass one with a command listener);
+    ``packet_builder`` the review packet builder (tests pass a fake one).
     """
     settings = settings or GatewaySettings()
     platform = platform or PlatformSettings()
@@ -178,6 +197,30 @@ def create_app(
             interval_s=settings.outbox_interval_s,
         ),
     )
+    review_publisher = KafkaReviewPublisher(
+        lambda: create_producer(
+            platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
+        ),
+        settings.reviews_topic,
+    )
+    review_store = MongoReviewStore(database)
+    activity = MongoActivityLog(database)
+    reviews = Reviews(
+        service=ReviewService(review_store, activity, clock=clock),
+        worker=PacketWorker(
+            review_store,
+            MongoPacketStore(database),
+            packet_builder or PacketBuilderNotWired(),
+            review_publisher,
+            activity,
+            clock=clock,
+            metrics=metrics,
+            interval_s=settings.packet_interval_s,
+            lease_s=settings.packet_lease_s,
+            public_url=settings.public_url,
+        ),
+        public_url=settings.public_url,
+    )
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
     live.add_listener("scorecards", results.scorecard_changed)
     live.add_listener("framework", results.everything_changed)
@@ -200,6 +243,7 @@ def create_app(
         registry=registry,
         clock=clock,
         tools=tools,
+        reviews=reviews,
     )
     prepared: list[asyncio.Task[None]] = []
 
@@ -210,6 +254,8 @@ def create_app(
                 await assessment_store.create_indexes()
                 await data_call_store.create_indexes()
                 await survey_store.create_indexes()
+                await review_store.create_indexes()
+                await activity.create_indexes()
                 return
             except Exception as error:  # store away: the gateway still answers what it can
                 log.warning("cannot create indexes yet", extra={"error": str(error)})
@@ -219,7 +265,9 @@ def create_app(
         prepared.append(asyncio.create_task(prepare_store(), name="gateway-indexes"))
         await announcer.start()
         await tool_publisher.start()
+        await review_publisher.start()
         outbox.start()
+        reviews.worker.start()
         tools.surveys.start()
         await live.start()
 
@@ -227,9 +275,11 @@ def create_app(
         for task in prepared:
             task.cancel()
         await live.stop()
+        await reviews.worker.stop()
         await tools.surveys.stop()
         await outbox.stop()
         await tool_publisher.stop()
+        await review_publisher.stop()
         await announcer.stop()
         await mongo.close()
 

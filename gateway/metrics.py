@@ -19,6 +19,7 @@ from gateway.errors import error_code
 
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_RENDER_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 60)
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _OUTCOME_BY_CODE = {
     "UNAUTHENTICATED": "unauthenticated",
@@ -31,6 +32,7 @@ _OUTCOME_BY_CODE = {
 KNOWN_CODES = frozenset(
     {
         *_OUTCOME_BY_CODE,
+        "CONFLICT",
         "GRAPHQL_PARSE_FAILED",
         "GRAPHQL_VALIDATION_FAILED",
         "QUERY_TOO_LARGE",
@@ -106,6 +108,24 @@ class GatewayMetrics:
             "qsmo_gateway_tool_events_pending",
             "Owed tool events the last outbox sweep could not publish, by tool.",
             ["kind"],
+            registry=registry,
+        )
+        self.review_packets = Counter(
+            "qsmo_gateway_review_packets_total",
+            "Review packet renderings by the packet worker, by outcome: done, or failed "
+            "(an attempt; the third failed attempt leaves the packet FAILED).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.review_packet_seconds = Histogram(
+            "qsmo_gateway_review_packet_render_seconds",
+            "Time to build and store one review packet (every format).",
+            buckets=_RENDER_BUCKETS,
+            registry=registry,
+        )
+        self.review_packet_jobs = Gauge(
+            "qsmo_gateway_review_packet_jobs_pending",
+            "Review packets asked for and not rendered yet, at the worker's last sweep.",
             registry=registry,
         )
 

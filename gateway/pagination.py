@@ -27,6 +27,8 @@ class PagedList(StrEnum):
     AUDIT_LOG = "auditLog"
     COMMENTARY = "commentary"
     IMPROVEMENT_ACTIONS = "improvementActions"
+    REVIEWS = "reviews"
+    ACTIVITY_LOG = "activityLog"
 
 
 def after_position(paged: PagedList, after: str | None) -> Position | None:

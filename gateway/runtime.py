@@ -17,6 +17,7 @@ from gateway.ports import (
     ScorecardReads,
 )
 from gateway.provider_tools import ProviderTools
+from gateway.reviews import Reviews
 from gateway.settings import GatewaySettings
 from shared.api_keys import ApiKeyRing
 from shared.domain.catalog import Catalog
@@ -41,3 +42,4 @@ class GatewayRuntime:
     registry: CollectorRegistry
     clock: Clock
     tools: ProviderTools
+    reviews: Reviews

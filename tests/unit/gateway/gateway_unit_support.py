@@ -32,6 +32,12 @@ from gateway.provider_tools.data_calls import DataCalls
 from gateway.provider_tools.events import InMemoryToolEventPublisher, ToolEventOutbox
 from gateway.provider_tools.survey_store import InMemorySurveyStore, load_survey_catalog
 from gateway.provider_tools.surveys import SurveyTool
+from gateway.reviews import Reviews
+from gateway.reviews.activity_log import InMemoryActivityLog
+from gateway.reviews.publisher import InMemoryReviewPublisher
+from gateway.reviews.service import ReviewService
+from gateway.reviews.store import InMemoryReviewStore
+from gateway.reviews.worker import PacketWorker
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import GatewaySchema, build_schema
 from gateway.settings import GatewaySettings
@@ -55,6 +61,7 @@ from shared.domain.fiscal import (
     rolling_period,
 )
 from shared.domain.providers import Slice
+from shared.domain.reviews import Review
 from shared.domain.scoring import score
 from shared.domain.summaries import (
     EMPTY,
@@ -66,6 +73,7 @@ from shared.domain.summaries import (
 )
 from shared.framework_log import InMemoryFrameworkLog
 from shared.pagination import Position
+from shared.review_packets import InMemoryPacketStore, RenderedPacket
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
@@ -437,6 +445,49 @@ class SubscriptionsView:
 
 
 @dataclass
+class FakePacketBuilder:
+    """Renders a packet from the review's id, state, cut-off and previous review; fails the
+    next ``failures`` builds (``PacketBuilder``, for tests)."""
+
+    failures: int = 0
+    built: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    async def build(self, review: Review, previous: Review | None) -> RenderedPacket:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("the typesetter ran out of ink")
+        previous_id = None if previous is None else previous.id
+        self.built.append((review.id, review.state.value, previous_id))
+        text = f"{review.title}|{review.state.value}|{review.cut_off.isoformat()}|{previous_id}"
+        return RenderedPacket(
+            pdf=b"%PDF-1.7 " + text.encode(),
+            xlsx=b"PK xlsx " + text.encode(),
+            csv=f"section,text\ncover,{text}\n".encode(),
+            pages=3,
+            summary=f"Overall GREEN: {review.id}",
+        )
+
+
+def build_reviews(
+    metrics: GatewayMetrics | None = None, builder: FakePacketBuilder | None = None
+) -> Reviews:
+    """The reviews on in-memory stores, a fake packet builder and an in-memory publisher."""
+    store = InMemoryReviewStore()
+    activity = InMemoryActivityLog()
+    worker = PacketWorker(
+        store,
+        InMemoryPacketStore(),
+        builder or FakePacketBuilder(),
+        InMemoryReviewPublisher(),
+        activity,
+        clock=lambda: NOW,
+        metrics=metrics,
+        retry_backoff_s=0,
+    )
+    return Reviews(service=ReviewService(store, activity, clock=lambda: NOW), worker=worker)
+
+
+@dataclass
 class Harness:
     """A runtime on fakes, its schema, and a way to run operations as a given key."""
 
@@ -544,6 +595,7 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         registry=registry,
         clock=lambda: NOW,
         tools=provider_tools(catalog, framework, metrics),
+        reviews=build_reviews(metrics),
     )
     schema = build_schema(limits, metrics)
     return Harness(
