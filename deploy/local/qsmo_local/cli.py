@@ -27,6 +27,7 @@ from .groups import describe_groups, format_groups, groups_json
 from .kafka import ensure_kafka_jars
 from .kustomize import ensure_kustomize
 from .paths import REPO
+from .poppler import ensure_poppler
 from .prometheus import ensure_prometheus
 from .readiness import run_async
 from .stack import INFRASTRUCTURE, PROVIDER_TOOLS_SIMULATOR, REVIEWS_SIMULATOR, SERVICES, Stack
@@ -140,6 +141,7 @@ def prepare() -> None:
     ensure_kafka_jars()
     ensure_ferretdb_binary()
     ensure_prometheus()
+    ensure_poppler()
     ensure_kustomize()
 
 

@@ -1,0 +1,446 @@
+"""``assemble_packet``: a review's ``PacketInputs`` → the ``PacketContent`` every rendering shows.
+
+Sections, in order: cover (``PacketContent.cover``), summary (overall and dimension scores,
+what changed since the previous review), one page per active dimension (its measures' figures
+and monthly trends), the RED and AMBER measures with their commentary and actions, actions
+overdue, due within ``DUE_SOON_DAYS`` of the cut-off or changed since the previous review,
+stale data, survey waves closed in the quarter, and open revision proposals (when the gateway
+has them). Pure and deterministic: the same inputs give equal content.
+"""
+
+from datetime import date, timedelta
+
+from shared.domain.review_packet import (
+    ActionRecord,
+    Cell,
+    Changes,
+    Chart,
+    DimensionFigures,
+    MeasureFigures,
+    Note,
+    PacketContent,
+    PacketInputs,
+    Quantity,
+    Section,
+    Table,
+    Trend,
+    format_instant,
+    format_score,
+    format_status,
+    format_value,
+)
+
+DUE_SOON_DAYS = 30
+ATTENTION = ("RED", "AMBER")
+CLOSED = ("DONE", "CANCELLED")
+SUM = "sum"
+
+
+def assemble_packet(inputs: PacketInputs) -> PacketContent:
+    """The packet's content; see the module docstring for its sections."""
+    sections = [_summary(inputs)]
+    if inputs.scorecard is not None:
+        trends = {t.measure: t for t in inputs.trends}
+        dimensions = [d for d in inputs.scorecard.dimensions if d.active]
+        sections += [_dimension(inputs, d, trends) for d in dimensions]
+    sections += [_attention(inputs), _actions(inputs), _stale(inputs), _surveys(inputs)]
+    if inputs.proposals is not None:
+        sections.append(_proposals(inputs))
+    return PacketContent(
+        review_id=inputs.review_id,
+        title=inputs.title,
+        draft=inputs.draft,
+        cut_off=inputs.cut_off,
+        cover=_cover(inputs),
+        summary=summary_line(inputs),
+        sections=tuple(sections),
+    )
+
+
+def summary_line(inputs: PacketInputs) -> str:
+    """One line for emails and ``ReviewReady``: ``Overall AMBER (82.4): 2 RED, 3 AMBER measures``."""
+    card = inputs.scorecard
+    if card is None:
+        return "No scorecard data at the cut-off"
+    active = [m for m in card.measures if m.active]
+    red = sum(m.status == "RED" for m in active)
+    amber = sum(m.status == "AMBER" for m in active)
+    overall = f"{format_status(card.overall_status)} ({format_score(card.overall_score)})"
+    return f"Overall {overall}: {red} RED, {amber} AMBER measures"
+
+
+def _cover(inputs: PacketInputs) -> tuple[tuple[str, str], ...]:
+    card = inputs.scorecard
+    figures = (
+        "no scorecard data at the cut-off"
+        if card is None
+        else f"as reported at the cut-off: scorecard version {card.version} of "
+        f"{format_instant(card.computed_at)}"
+    )
+    quarter = (
+        f"FY{inputs.fiscal_year} Q{inputs.quarter} "
+        f"({inputs.quarter_start.isoformat()} to {inputs.quarter_last_day.isoformat()})"
+    )
+    return (
+        ("Scope", inputs.scope_name),
+        ("Quarter", quarter),
+        ("Meeting date", inputs.meeting_date.isoformat()),
+        ("Participants", ", ".join(inputs.participants) or "none named"),
+        ("Cut-off", format_instant(inputs.cut_off)),
+        ("Figures", figures),
+        ("State", "DRAFT (figures may still change)" if inputs.draft else "READY (frozen)"),
+        ("Review", inputs.review_id),
+    )
+
+
+def _summary(inputs: PacketInputs) -> Section:
+    card = inputs.scorecard
+    if card is None:
+        return Section(
+            key="summary",
+            heading="Summary",
+            paragraphs=("The scorecard had no data at the cut-off.", _previous_text(inputs)),
+            tables=(_changes_table(inputs.changes),) if inputs.changes else (),
+        )
+    rows: list[tuple[Cell, ...]] = [
+        (
+            "Overall",
+            format_score(card.overall_score),
+            format_status(card.overall_status),
+            None,
+            *_counts(card.measures),
+        )
+    ]
+    rows += [
+        (d.name, format_score(d.score), format_status(d.status), d.weight, *_counts(d.measures))
+        for d in card.dimensions
+        if d.active
+    ]
+    table = Table(
+        sheet="Summary",
+        title="Overall and dimension statuses",
+        columns=("Dimension", "Score", "Status", "Weight", "GREEN", "AMBER", "RED", "No data"),
+        rows=tuple(rows),
+    )
+    tables = [table]
+    if inputs.changes is not None:
+        tables.append(_changes_table(inputs.changes))
+    return Section(
+        key="summary",
+        heading="Summary",
+        paragraphs=(summary_line(inputs) + ".", _previous_text(inputs)),
+        tables=tuple(tables),
+    )
+
+
+def _counts(measures: tuple[MeasureFigures, ...]) -> tuple[int, int, int, int]:
+    active = [m for m in measures if m.active]
+    return (
+        sum(m.status == "GREEN" for m in active),
+        sum(m.status == "AMBER" for m in active),
+        sum(m.status == "RED" for m in active),
+        sum(m.status == "NO_DATA" for m in active),
+    )
+
+
+def _previous_text(inputs: PacketInputs) -> str:
+    changes = inputs.changes
+    if inputs.previous_review_id is None or inputs.previous_cut_off is None:
+        return "First review of this scope: there is no previous review to compare with."
+    since = f"Since the previous review ({inputs.previous_review_id}, cut-off "
+    since += f"{format_instant(inputs.previous_cut_off)})"
+    if changes is None:
+        return since + ": the previous review covers another fiscal year."
+    if not changes.measures and changes.from_version == changes.to_version:
+        return since + ": no change."
+    old = f"{format_status(changes.old_overall_status)} ({format_score(changes.old_overall_score)})"
+    new = f"{format_status(changes.new_overall_status)} ({format_score(changes.new_overall_score)})"
+    causes = ", ".join(changes.causes) or "none"
+    return f"{since}: overall {old} → {new}; {_measures(len(changes.measures))} changed; causes: {causes}."
+
+
+def _measures(count: int) -> str:
+    return f"{count} measure" if count == 1 else f"{count} measures"
+
+
+def _changes_table(changes: Changes) -> Table:
+    rows = tuple(
+        (
+            c.name,
+            Quantity(value=c.old_value, unit=c.unit),
+            Quantity(value=c.new_value, unit=c.unit),
+            format_status(c.old_status),
+            format_status(c.new_status),
+            ", ".join(c.causes),
+        )
+        for c in changes.measures
+    )
+    return Table(
+        sheet="Changes",
+        title="Changes since the previous review",
+        columns=("Measure", "Old value", "New value", "Old status", "New status", "Causes"),
+        rows=rows,
+        empty="No measure changed.",
+    )
+
+
+def _dimension(
+    inputs: PacketInputs, dimension: DimensionFigures, trends: dict[str, Trend]
+) -> Section:
+    government = inputs.qsmo is None
+    columns = (
+        "Measure",
+        "Value",
+        "Target to date",
+        "Annual target",
+        "Status",
+        "Last year",
+        "Baseline",
+        "Events",
+        "Restated",
+        "Last event",
+        "Stale",
+    ) + (("QSMOs G/A/R/none",) if government else ())
+    rows = tuple(_measure_row(m, government) for m in dimension.measures if m.active)
+    table = Table(
+        sheet="Measures",
+        title=f"{dimension.name}: measures",
+        columns=columns,
+        rows=rows,
+        context=(("Dimension", dimension.name),),
+    )
+    charts = tuple(
+        _chart(inputs, m, trends[m.id]) for m in dimension.measures if m.active and m.id in trends
+    )
+    score = f"{format_status(dimension.status)} ({format_score(dimension.score)})"
+    return Section(
+        key=f"dimension:{dimension.id}",
+        heading=f"{dimension.name} dimension",
+        paragraphs=(f"Dimension status {score}, weight {dimension.weight:g}.",),
+        tables=(table,),
+        charts=charts,
+    )
+
+
+def _measure_row(m: MeasureFigures, government: bool) -> tuple[Cell, ...]:
+    row: tuple[Cell, ...] = (
+        m.name,
+        Quantity(value=m.value, unit=m.unit),
+        Quantity(value=m.target, unit=m.unit),
+        Quantity(value=m.annual_target, unit=m.unit),
+        format_status(m.status),
+        Quantity(value=m.last_year_value, unit=m.unit),
+        Quantity(value=m.baseline, unit=m.unit),
+        m.events,
+        m.restated,
+        format_instant(m.last_event_at),
+        "stale" if m.stale else "",
+    )
+    if government:
+        counts = "/".join(str(n) for n in m.qsmo_counts) if m.qsmo_counts else ""
+        row += (counts,)
+    return row
+
+
+def _chart(inputs: PacketInputs, m: MeasureFigures, trend: Trend) -> Chart:
+    target = None if m.aggregation == SUM else m.annual_target
+    shown = ", ".join(f"{p.label} {format_value(m.unit, p.value)}" for p in trend.points)
+    alt = f"Monthly values of {m.name} in FY{inputs.fiscal_year}: {shown or 'no months yet'}"
+    if target is not None:
+        alt += f"; target {format_value(m.unit, target)}"
+    note = "Includes data received after the cut-off." if trend.after_cut_off else None
+    return Chart(
+        measure=m.id,
+        title=f"{m.name} ({m.unit}), monthly",
+        unit=m.unit,
+        points=trend.points,
+        target=target,
+        alt=alt + ".",
+        note=note,
+    )
+
+
+def _attention(inputs: PacketInputs) -> Section:
+    card = inputs.scorecard
+    measures = [] if card is None else [m for m in card.measures if m.active]
+    ordered = [m for status in ATTENTION for m in measures if m.status == status]
+    notes: dict[str, list[Note]] = {}
+    for note in sorted(inputs.notes, key=lambda n: (n.measure, n.qsmo)):
+        notes.setdefault(note.measure, []).append(note)
+    rows = []
+    for m in ordered:
+        said = "; ".join(
+            f"{n.text} ({n.author}, {n.created_at.date().isoformat()}"
+            + (f", {n.qsmo})" if inputs.qsmo is None else ")")
+            for n in notes.get(m.id, [])
+        )
+        actions = [a for a in inputs.actions if a.measure == m.id]
+        listed = "; ".join(
+            f"{a.title} [{a.status_at(inputs.cut_off)}, due {a.due_date.isoformat()}]"
+            for a in actions
+            if a.status_at(inputs.cut_off) is not None
+        )
+        rows.append(
+            (
+                m.name,
+                format_status(m.status),
+                Quantity(value=m.value, unit=m.unit),
+                Quantity(value=m.target, unit=m.unit),
+                said or "no commentary",
+                listed or "no improvement action",
+            )
+        )
+    table = Table(
+        sheet="Attention",
+        title="RED and AMBER measures",
+        columns=(
+            "Measure",
+            "Status",
+            "Value",
+            "Target to date",
+            "Commentary",
+            "Improvement actions",
+        ),
+        rows=tuple(rows),
+        empty="No measure is RED or AMBER.",
+    )
+    return Section(key="attention", heading="Measures needing attention", tables=(table,))
+
+
+def _actions(inputs: PacketInputs) -> Section:
+    today = inputs.cut_off.date()
+    rows = []
+    for action in sorted(inputs.actions, key=lambda a: (a.due_date, a.id)):
+        due = _due_state(action, inputs, today)
+        then = (
+            None if inputs.previous_cut_off is None else action.status_at(inputs.previous_cut_off)
+        )
+        now = action.status_at(inputs.cut_off)
+        if now is None or (due is None and then == now):
+            continue
+        rows.append(
+            (
+                action.title,
+                action.qsmo,
+                action.measure,
+                action.owner,
+                action.due_date,
+                then or "new",
+                now,
+                due or "",
+                action.origin,
+            )
+        )
+    table = Table(
+        sheet="Actions",
+        title="Actions overdue, due soon or changed since the previous review",
+        columns=(
+            "Action",
+            "QSMO",
+            "Measure",
+            "Owner",
+            "Due",
+            "At previous review",
+            "At cut-off",
+            "Due state",
+            "Origin",
+        ),
+        rows=tuple(rows),
+        empty="No action is overdue, due soon or changed.",
+    )
+    return Section(key="actions", heading="Improvement actions", tables=(table,))
+
+
+def _due_state(action: ActionRecord, inputs: PacketInputs, today: date) -> str | None:
+    status = action.status_at(inputs.cut_off)
+    if status is None or status in CLOSED:
+        return None
+    if action.due_date < today:
+        return "overdue"
+    if action.due_date <= today + timedelta(days=DUE_SOON_DAYS):
+        return f"due within {DUE_SOON_DAYS} days"
+    return None
+
+
+def _stale(inputs: PacketInputs) -> Section:
+    card = inputs.scorecard
+    stale = [] if card is None else [m for m in card.measures if m.active and m.stale]
+    rows = tuple(
+        (m.name, format_instant(m.last_event_at), m.events, m.reporting_frequency_days)
+        for m in stale
+    )
+    table = Table(
+        sheet="Stale",
+        title="Stale data",
+        columns=("Measure", "Last event", "Events", "Expected every (days)"),
+        rows=rows,
+        empty="No measure's data is stale.",
+    )
+    return Section(key="stale", heading="Stale data", tables=(table,))
+
+
+def _surveys(inputs: PacketInputs) -> Section:
+    rows: list[tuple[Cell, ...]] = []
+    for wave in inputs.surveys:
+        rows.append(
+            (
+                wave.name,
+                wave.closed_on,
+                "All respondents",
+                wave.respondents,
+                _rate(wave.response_rate),
+                Quantity(value=wave.overall_mean, unit="score 1–5"),
+            )
+        )
+        rows += [
+            (
+                wave.name,
+                wave.closed_on,
+                g.label,
+                g.respondents,
+                g.withheld or "",
+                Quantity(value=g.mean, unit="score 1–5"),
+            )
+            for g in wave.groups
+        ]
+    table = Table(
+        sheet="Survey",
+        title="Survey waves closed in the quarter",
+        columns=(
+            "Wave",
+            "Closed on",
+            "Group",
+            "Respondents",
+            "Response rate / note",
+            "Overall mean",
+        ),
+        rows=tuple(rows),
+        empty="No survey wave closed in the quarter.",
+    )
+    return Section(key="survey", heading="Survey highlights", tables=(table,))
+
+
+def _rate(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _proposals(inputs: PacketInputs) -> Section:
+    rows = tuple(
+        (
+            p.id,
+            p.qsmo or "all QSMOs",
+            p.measure,
+            p.kind,
+            Quantity(value=p.proposed_value, unit=p.unit),
+            p.rationale,
+        )
+        for p in inputs.proposals or ()
+    )
+    table = Table(
+        sheet="Revisions",
+        title="Open revision proposals",
+        columns=("Proposal", "QSMO", "Measure", "Kind", "Proposed value", "Rationale"),
+        rows=rows,
+        empty="No revision proposal is open.",
+    )
+    return Section(key="revisions", heading="Revision proposals", tables=(table,))
