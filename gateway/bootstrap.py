@@ -38,7 +38,10 @@ from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
 from gateway.reviews import Reviews
 from gateway.reviews.activity_log import MongoActivityLog
+from gateway.reviews.adjust_loop import AdjustLoop, AdjustMetrics
 from gateway.reviews.publisher import KafkaReviewPublisher
+from gateway.reviews.revision_store import MongoRevisionStore
+from gateway.reviews.revisions import RevisionProposals
 from gateway.reviews.service import ReviewService
 from gateway.reviews.store import MongoReviewStore
 from gateway.reviews.worker import PacketBuilder, PacketWorker
@@ -221,6 +224,28 @@ def create_app(
         ),
         public_url=settings.public_url,
     )
+    # --- the Adjust loop and revision proposals (#19) ---
+    adjust_activity = MongoActivityLog(database)
+    revision_store = MongoRevisionStore(database)
+    adjust_publisher = KafkaReviewPublisher(
+        lambda: create_producer(
+            platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
+        ),
+        settings.adjust_reviews_topic,
+    )
+    notifications = NotificationReader(database)
+    adjust = AdjustLoop(
+        values=values,
+        framework=framework,
+        analysis=analysis,
+        notifications=notifications,
+        activity=adjust_activity,
+        publisher=adjust_publisher,
+        clock=clock,
+        interval_s=settings.adjust_interval_s,
+        metrics=AdjustMetrics(registry),
+    )
+    # --- end of the Adjust loop's wiring ---
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
     live.add_listener("scorecards", results.scorecard_changed)
     live.add_listener("framework", results.everything_changed)
@@ -233,7 +258,7 @@ def create_app(
         scorecards=scorecards,
         framework=framework,
         values=values,
-        notifications=NotificationReader(database),
+        notifications=notifications,
         subscriptions=SubscriptionStore(
             database, allow_private=settings.allow_private_webhooks, clock=clock
         ),
@@ -244,6 +269,7 @@ def create_app(
         clock=clock,
         tools=tools,
         reviews=reviews,
+        revisions=RevisionProposals(revision_store, framework, adjust_activity, clock),
     )
     prepared: list[asyncio.Task[None]] = []
 
@@ -256,6 +282,8 @@ def create_app(
                 await survey_store.create_indexes()
                 await review_store.create_indexes()
                 await activity.create_indexes()
+                await revision_store.create_indexes()
+                await adjust_activity.create_indexes()
                 return
             except Exception as error:  # store away: the gateway still answers what it can
                 log.warning("cannot create indexes yet", extra={"error": str(error)})
@@ -270,10 +298,14 @@ def create_app(
         reviews.worker.start()
         tools.surveys.start()
         await live.start()
+        await adjust_publisher.start()
+        adjust.start()
 
     async def on_stop() -> None:
         for task in prepared:
             task.cancel()
+        await adjust.stop()
+        await adjust_publisher.stop()
         await live.stop()
         await reviews.worker.stop()
         await tools.surveys.stop()

@@ -29,6 +29,7 @@ class PagedList(StrEnum):
     IMPROVEMENT_ACTIONS = "improvementActions"
     REVIEWS = "reviews"
     ACTIVITY_LOG = "activityLog"
+    REVISION_PROPOSALS = "revisionProposals"
 
 
 def after_position(paged: PagedList, after: str | None) -> Position | None:

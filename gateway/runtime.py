@@ -18,6 +18,7 @@ from gateway.ports import (
 )
 from gateway.provider_tools import ProviderTools
 from gateway.reviews import Reviews
+from gateway.reviews.revisions import RevisionProposals
 from gateway.settings import GatewaySettings
 from shared.api_keys import ApiKeyRing
 from shared.domain.catalog import Catalog
@@ -43,3 +44,5 @@ class GatewayRuntime:
     clock: Clock
     tools: ProviderTools
     reviews: Reviews
+    revisions: RevisionProposals
+    """Target and measure-weight revision proposals (#19's Adjust step)."""

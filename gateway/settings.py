@@ -77,6 +77,17 @@ class GatewaySettings(ServiceSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     """The gateway's public base URL (``https://qsmo.example.gov``) for absolute packet links
     in GraphQL and ``ReviewReady``; unset: links are paths (``/v1/reviews/…``)."""
+    # --- the Adjust loop (issue #19, gateway.reviews.adjust_loop) ---
+    adjust_interval_s: float = Field(default=60.0, gt=0, le=86_400)
+    """How often the Adjust loop sweeps: drafts improvement actions for measures RED at two
+    quarter ends (or critically degraded for over 30 days) and announces overdue actions."""
+    adjust_reviews_topic: str = Field(
+        default=topics.REVIEWS,
+        min_length=1,
+        validation_alias=AliasChoices("QSMO_GATEWAY_REVIEWS_TOPIC"),
+    )
+    """Where the Adjust loop publishes ``ImprovementActionOverdue`` (``qsmo.reviews.v1``; the
+    same variable as the reviews' ``ReviewReady``)."""
 
     @model_validator(mode="after")
     def _default_page_fits(self) -> Self:

@@ -23,6 +23,7 @@ from gateway.schema.mutations_data_call import DataCallMutations
 from gateway.schema.mutations_framework import FrameworkMutations
 from gateway.schema.mutations_providers import ProviderMutations
 from gateway.schema.mutations_reviews import ReviewMutations
+from gateway.schema.mutations_revisions import RevisionMutations
 from gateway.schema.mutations_self_assessment import SelfAssessmentMutations
 from gateway.schema.mutations_survey import SurveyMutations
 from gateway.schema.queries_activity import ActivityQueries
@@ -30,6 +31,7 @@ from gateway.schema.queries_data_call import DataCallQueries
 from gateway.schema.queries_framework import FrameworkQueries
 from gateway.schema.queries_providers import ProviderQueries
 from gateway.schema.queries_reviews import ReviewQueries
+from gateway.schema.queries_revisions import RevisionQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
 from gateway.schema.queries_self_assessment import SelfAssessmentQueries
 from gateway.schema.queries_survey import SurveyQueries
@@ -51,6 +53,7 @@ Query = merge_types(
         DataCallQueries,
         SurveyQueries,
         ReviewQueries,
+        RevisionQueries,
     ),
 )
 Mutation = merge_types(
@@ -63,6 +66,7 @@ Mutation = merge_types(
         DataCallMutations,
         SurveyMutations,
         ReviewMutations,
+        RevisionMutations,
     ),
 )
 

@@ -34,6 +34,8 @@ WRITE_COLLECTIONS = (
     "provider_data_calls",
     "survey_waves",
     "survey_responses",
+    "gateway_revision_proposals",
+    "gateway_activity_log",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
 SERVICE_ENV = {

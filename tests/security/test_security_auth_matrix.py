@@ -280,6 +280,17 @@ async def _open_wave(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, A
     return {"w": created["createSurveyWave"]["id"]}
 
 
+async def _proposal(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A fresh revision proposal (by the admin) for the cell to decide."""
+    created = await _admin_data(
+        lane,
+        http,
+        f'mutation {{ proposeRevision(qsmo: "{OWN}", measure: "customer-engagement", '
+        'kind: TARGET, proposedValue: 35, rationale: "late start") { id } }',
+    )
+    return {"id": created["proposeRevision"]["id"]}
+
+
 @dataclass(frozen=True)
 class MutationRow:
     admin_only: bool
@@ -419,6 +430,20 @@ MUTATIONS = {
     ),
     "closeSurveyWave": MutationRow(
         True, "($w: ID!)", "closeSurveyWave(wave: $w) { status }", _open_wave
+    ),
+    # Revision proposals (#19): proposed by the QSMO's publisher or an admin, decided by an
+    # admin (a decline: the matrix must not change the lane's targets).
+    "proposeRevision": MutationRow(
+        False,
+        "",
+        f'proposeRevision(qsmo: "{OWN}", measure: "customer-engagement", kind: TARGET, '
+        'proposedValue: 35, rationale: "late start") { id status }',
+    ),
+    "decideRevision": MutationRow(
+        True,
+        "($id: ID!)",
+        'decideRevision(id: $id, decision: DECLINE, note: "keep it") { status }',
+        _proposal,
     ),
 }
 

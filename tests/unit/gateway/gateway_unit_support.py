@@ -35,6 +35,8 @@ from gateway.provider_tools.surveys import SurveyTool
 from gateway.reviews import Reviews
 from gateway.reviews.activity_log import InMemoryActivityLog
 from gateway.reviews.publisher import InMemoryReviewPublisher
+from gateway.reviews.revision_store import InMemoryRevisionStore
+from gateway.reviews.revisions import RevisionProposals
 from gateway.reviews.service import ReviewService
 from gateway.reviews.store import InMemoryReviewStore
 from gateway.reviews.worker import PacketWorker
@@ -596,6 +598,9 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         clock=lambda: NOW,
         tools=provider_tools(catalog, framework, metrics),
         reviews=build_reviews(metrics),
+        revisions=RevisionProposals(
+            InMemoryRevisionStore(), framework, InMemoryActivityLog(), lambda: NOW
+        ),
     )
     schema = build_schema(limits, metrics)
     return Harness(

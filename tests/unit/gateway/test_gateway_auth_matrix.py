@@ -11,6 +11,8 @@ from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, loa
 from gateway.provider_tools.data_call_store import InMemoryDataCallStore
 from gateway.provider_tools.survey_store import InMemorySurveyStore, StoredWave
 from gateway.reviews.activity_log import InMemoryActivityLog
+from gateway.reviews.revision_store import InMemoryRevisionStore
+from gateway.reviews.revisions import RevisionKind, RevisionProposal
 from gateway.reviews.store import InMemoryReviewStore
 from services.notifications.models import Notification, Subscription
 from shared.catalog.data_call import example_sections
@@ -163,6 +165,16 @@ MUTATIONS = {
         QSMO_WRITER,
         f'rerenderReviewPacket(id: "{DRAFT_REVIEW}") {{ id packet {{ version }} }}',
     ),
+    "proposeRevision": (
+        QSMO_WRITER,
+        'proposeRevision(qsmo: "cybersecurity", measure: "customer-engagement", kind: TARGET, '
+        'proposedValue: 30, rationale: "The marketplace opened late") { id status }',
+    ),
+    "decideRevision": (
+        ADMIN_ONLY,
+        'decideRevision(id: "rev_seeded", decision: DECLINE, note: "keep the target") '
+        "{ id status }",
+    ),
 }
 
 
@@ -242,6 +254,19 @@ def _seed(harness: Harness) -> None:
         created_at=NOW,
         created_by="t-admin",
         updated_at=NOW,
+    )
+    revisions = harness.runtime.revisions.store
+    assert isinstance(revisions, InMemoryRevisionStore)
+    revisions.proposals["rev_seeded"] = RevisionProposal(
+        id="rev_seeded",
+        qsmo=OWN,
+        measure="customer-engagement",
+        kind=RevisionKind.TARGET,
+        proposed_value=30,
+        current_value=40,
+        rationale="Seeded",
+        proposed_at=NOW,
+        proposed_by="t-pub-cybersecurity",
     )
     harness.notifications.subscriptions["sub_seeded"] = Subscription(
         id="sub_seeded",
