@@ -39,7 +39,7 @@ from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
 from services.measures.read_model import MeasureValuesReader
 from services.notifications.read_model import NotificationReader
-from services.notifications.write_port import SubscriptionStore
+from services.notifications.write_port import SubscriptionStore, stakeholder_lists
 from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
@@ -200,6 +200,7 @@ def create_app(
         registry=registry,
         clock=clock,
         tools=tools,
+        stakeholders=stakeholder_lists(database, clock),
     )
     prepared: list[asyncio.Task[None]] = []
 

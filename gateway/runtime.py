@@ -15,6 +15,7 @@ from gateway.ports import (
     NotificationReads,
     NotificationSubscriptions,
     ScorecardReads,
+    StakeholderLists,
 )
 from gateway.provider_tools import ProviderTools
 from gateway.settings import GatewaySettings
@@ -41,3 +42,4 @@ class GatewayRuntime:
     registry: CollectorRegistry
     clock: Clock
     tools: ProviderTools
+    stakeholders: StakeholderLists

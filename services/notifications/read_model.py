@@ -30,6 +30,7 @@ from services.notifications.models import (
     StakeholderMember,
     Subscription,
 )
+from services.notifications.stakeholders import masked, may_see_addresses
 from shared.pagination import InvalidPageSizeError, Position, check_page_size
 
 
@@ -196,4 +197,6 @@ __all__ = [
     "StakeholderMember",
     "Subscription",
     "SubscriptionRejected",
+    "masked",
+    "may_see_addresses",
 ]

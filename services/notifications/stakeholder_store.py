@@ -2,7 +2,7 @@
 
 ``StakeholderListStore(records, clock=…)`` creates, changes, deletes and lists the lists a
 ready review's packet is emailed to (``shared.authorization``: ``MANAGE_STAKEHOLDERS``,
-admins; anyone who reads may list them, and ``may_see_addresses`` says who sees the
+admins; anyone who reads may list them, and ``stakeholders.may_see_addresses`` says who sees the
 addresses, which are personal data). The rules of a valid list are ``stakeholders.py``'s.
 ``records`` is ``MongoStakeholderListRecords(database)`` (collection
 ``notification_stakeholder_lists``, written by the gateway, read by this service's review
@@ -20,9 +20,13 @@ from pymongo.errors import DuplicateKeyError
 from services.notifications import documents as docs
 from services.notifications.models import StakeholderList
 from services.notifications.read_model import NotAllowedError, NotFoundError, SubscriptionRejected
-from services.notifications.stakeholders import InvalidStakeholderList, checked_list, slug_of
+from services.notifications.stakeholders import (
+    InvalidStakeholderList,
+    checked_list,
+    slug_of,
+)
 from shared.api_keys import Principal
-from shared.authorization import Permission, PermissionDenied, allows, require
+from shared.authorization import Permission, PermissionDenied, require
 
 Clock = Callable[[], datetime]
 Member = tuple[str, str]
@@ -97,11 +101,6 @@ class InMemoryStakeholderListRecords:
 
     async def delete(self, list_id: str) -> bool:
         return self.lists.pop(list_id, None) is not None
-
-
-def may_see_addresses(principal: Principal) -> bool:
-    """Addresses are personal data: only keys that manage the lists see them."""
-    return allows(principal, Permission.MANAGE_STAKEHOLDERS)
 
 
 def _utc_now() -> datetime:

@@ -18,6 +18,8 @@ from services.notifications.models import (
     StakeholderList,
     StakeholderMember,
 )
+from shared.api_keys import Principal
+from shared.authorization import Permission, allows
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_NAME = 200
@@ -136,3 +138,8 @@ def masked(address: str) -> str:
     stakeholder lists see of an address (personal data)."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}…@{domain}" if domain else "…"
+
+
+def may_see_addresses(principal: Principal) -> bool:
+    """Addresses are personal data: only keys that manage the lists see them."""
+    return allows(principal, Permission.MANAGE_STAKEHOLDERS)

@@ -39,7 +39,6 @@ from services.notifications.stakeholder_store import (
     StakeholderListRecords,
     StakeholderListStore,
     Unchanged,
-    may_see_addresses,
 )
 from services.notifications.url_guard import Resolver, UnsafeUrlError, check_destination
 from services.notifications.url_guard import system_resolver as _system_resolver
@@ -229,6 +228,5 @@ __all__ = [
     "StakeholderListStore",
     "SubscriptionStore",
     "Unchanged",
-    "may_see_addresses",
     "stakeholder_lists",
 ]

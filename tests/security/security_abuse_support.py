@@ -34,6 +34,7 @@ WRITE_COLLECTIONS = (
     "provider_data_calls",
     "survey_waves",
     "survey_responses",
+    "notification_stakeholder_lists",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
 SERVICE_ENV = {

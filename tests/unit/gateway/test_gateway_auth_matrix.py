@@ -10,7 +10,12 @@ from gateway.analysis import ImprovementAction
 from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
 from gateway.provider_tools.data_call_store import InMemoryDataCallStore
 from gateway.provider_tools.survey_store import InMemorySurveyStore, StoredWave
-from services.notifications.models import Notification, Subscription
+from services.notifications.models import (
+    Notification,
+    StakeholderList,
+    StakeholderMember,
+    Subscription,
+)
 from shared.catalog.data_call import example_sections
 from shared.domain.data_call_versions import SubmissionSource
 from shared.domain.data_call_versions import submit as submit_data_call
@@ -143,10 +148,34 @@ MUTATIONS = {
         "{ stored }",
     ),
     "closeSurveyWave": (ADMIN_ONLY, f'closeSurveyWave(wave: "{SURVEY_WAVE}") {{ id status }}'),
+    "createStakeholderList": (
+        ADMIN_ONLY,
+        'createStakeholderList(name: "OMB RMO", kind: OMB, '
+        'members: [{name: "Jane Doe", address: "jane.doe@omb.example.gov"}]) { id }',
+    ),
+    "updateStakeholderList": (
+        ADMIN_ONLY,
+        'updateStakeholderList(id: "seeded-list", attachPdf: false) { id attachPdf }',
+    ),
+    "deleteStakeholderList": (ADMIN_ONLY, 'deleteStakeholderList(id: "seeded-list")'),
 }
 
 
+def _seed_stakeholders(harness: Harness) -> None:
+    harness.stakeholder_records.lists["seeded-list"] = StakeholderList(
+        id="seeded-list",
+        name="Seeded",
+        kind="OSSPI",
+        members=(StakeholderMember(name="Sam", address="sam@gsa.example.gov"),),
+        created_at=NOW,
+        created_by="t-admin",
+        updated_at=NOW,
+        updated_by="t-admin",
+    )
+
+
 def _seed(harness: Harness) -> None:
+    _seed_stakeholders(harness)
     elements = load_element_catalog()
     ratings = [Rating(element=e.id, rating=4, evidence="report") for e in elements.elements]
     submitted = submit(
