@@ -36,6 +36,7 @@ WRITE_COLLECTIONS = (
     "survey_responses",
     "gateway_revision_proposals",
     "gateway_activity_log",
+    "notification_stakeholder_lists",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
 SERVICE_ENV = {

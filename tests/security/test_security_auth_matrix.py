@@ -291,6 +291,24 @@ async def _proposal(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, An
     return {"id": created["proposeRevision"]["id"]}
 
 
+async def _new_list_id(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]:
+    return {"id": f"sec-list-{uuid.uuid4().hex[:10]}"}
+
+
+async def _stakeholder_list(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A fresh stakeholder list (created by the admin) for the cell to change or delete."""
+    variables = await _new_list_id(lane, http)
+    response = await lane.graphql(
+        http,
+        'mutation($id: ID!) { createStakeholderList(id: $id, name: "OSSPI", kind: OSSPI, '
+        'members: [{name: "Sam", address: "sam@gsa.example.gov"}]) { id } }',
+        variables,
+        who="admin",
+    )
+    assert "errors" not in response.json(), response.text
+    return variables
+
+
 @dataclass(frozen=True)
 class MutationRow:
     admin_only: bool
@@ -445,6 +463,23 @@ MUTATIONS = {
         'decideRevision(id: $id, decision: DECLINE, note: "keep it") { status }',
         _proposal,
     ),
+    # Stakeholder lists (review distribution): admin keys only (MANAGE_STAKEHOLDERS).
+    "createStakeholderList": MutationRow(
+        True,
+        "($id: ID!)",
+        'createStakeholderList(id: $id, name: "OMB", kind: OMB, '
+        'members: [{name: "Jane Doe", address: "jane.doe@omb.example.gov"}]) { id }',
+        _new_list_id,
+    ),
+    "updateStakeholderList": MutationRow(
+        True,
+        "($id: ID!)",
+        "updateStakeholderList(id: $id, attachPdf: false) { attachPdf }",
+        _stakeholder_list,
+    ),
+    "deleteStakeholderList": MutationRow(
+        True, "($id: ID!)", "deleteStakeholderList(id: $id)", _stakeholder_list
+    ),
 }
 
 
@@ -516,6 +551,14 @@ READS = {
     "providers": ("{ providers { id slaTargets { target } } }", {"viewer": None}),
     "notificationSubscriptions": (
         "{ notificationSubscriptions { id } }",
+        {"viewer": "FORBIDDEN", "publisher": None, "admin": None},
+    ),
+    "stakeholderLists": (
+        "{ stakeholderLists { id memberCount members { name address } } }",
+        {"viewer": None, "publisher": None, "admin": None},
+    ),
+    "reviewDeliveries": (
+        '{ reviewDeliveries(reviewId: "FY2026-Q1|cybersecurity") { nodes { id recipient } } }',
         {"viewer": "FORBIDDEN", "publisher": None, "admin": None},
     ),
 }
