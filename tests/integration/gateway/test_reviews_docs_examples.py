@@ -117,7 +117,7 @@ async def test_creating_reviews(pipeline: Pipeline, home: Path) -> None:
     (created,) = run('meetingDate: \\"2026-10-20\\"', pipeline, home)
     review = data(created)["createReview"]
     assert review["id"] == FM
-    assert review["title"] == "FY2026 Q4 performance review — Financial Management"
+    assert review["title"] == "FY2026 Q4 performance review — Core Financial Management QSMO"
     assert review["state"] == "DRAFT"
     assert review["packet"]["status"] in ("PENDING", "RENDERING", "DONE")
 
