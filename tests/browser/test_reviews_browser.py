@@ -1,7 +1,9 @@
-"""The performance reviews page, in headless Chromium against the browser tests' pipeline
-(the simulator's FY2026 and open-year history in it): the reviews simulator holds the last
-ended quarter's reviews; a QSMO's publisher sees them held with their packets, creates a
-review of an earlier quarter on the page, watches its draft packet being rendered, opens its
+"""The performance reviews page, in headless Chromium against a pipeline of its own with the
+simulator's FY2026 history in it: the reviews simulator, run as if a month after the quarter
+before the last ended one, holds that quarter's reviews; a QSMO's publisher sees them held
+with their packets; a late event restates a reported month; the publisher creates the last
+ended quarter's review on the page, sees the restatement among the changes since the held
+review, watches its draft packet being rendered, opens its
 links (the PDF downloaded with the key is the one the API serves), makes it READY and records
 the meeting's decisions, and sees it HELD; a viewer reads the same reviews and may change
 none. The screenshots, and page 1 of a packet rendered with pdftoppm, are the ones
@@ -12,13 +14,21 @@ import re
 import shutil
 import subprocess
 import tempfile
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import qsmo_stack
-from dashboard_browser_support import DashboardLane, ensure_axe, eventually
+from dashboard_browser_support import (
+    DashboardLane,
+    ensure_axe,
+    eventually,
+    start_lane,
+    stop_lane,
+)
 from provider_tools_browser_support import (
     IMAGES,
     RoleKeys,
@@ -33,13 +43,20 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from test_dashboard_rev2_browser import run_axe, serious
 
+from qsmo_client import Publisher
 from qsmo_client.simulator import reviews as reviews_simulator
+from qsmo_client.simulator.history import generate_history
+from qsmo_client.simulator.marketplace import Marketplace
 from qsmo_client.simulator.reviews_flow import ended_quarters
-from shared.domain.reviews import review_id
+from shared.catalog import load_catalog
+from shared.domain.reviews import quarter_end, review_id
 
 QSMO = "financial-management"
 LAST = ended_quarters(datetime.now(UTC), 2)
-HELD_QUARTER, CREATED_QUARTER = LAST[1], LAST[0]
+HELD_QUARTER, CREATED_QUARTER = LAST
+SIMULATED_NOW = quarter_end(HELD_QUARTER.fiscal_year, HELD_QUARTER.quarter) + timedelta(days=30)
+"""The reviews simulator's clock: past the held quarter's meeting (three weeks after its end),
+before the next quarter ends."""
 HELD_ID = review_id(QSMO, HELD_QUARTER.fiscal_year, HELD_QUARTER.quarter)
 CREATED_ID = review_id(QSMO, CREATED_QUARTER.fiscal_year, CREATED_QUARTER.quarter)
 REVIEW = """query($id: ID!) { review(id: $id) { id state cutOff decisions { text owner dueDate }
@@ -54,14 +71,49 @@ def keys(stack: qsmo_stack.Stack) -> RoleKeys:
     return RoleKeys.load(stack.plaintext_keys_file)
 
 
+SEED = 2022
+LATE_MEASURE = "customer-engagement"
+LATE_VALUE = 500.0
+VALUE = """query($fy: Int!, $q: ID!) { scorecard(fiscalYear: $fy, qsmo: $q) {
+  measures { id value } } }"""
+
+
 @pytest.fixture(scope="module")
-def held(dashboard_lane: DashboardLane, stack: qsmo_stack.Stack) -> list[str]:
-    """The reviews simulator's run for the last ended quarter against the lane: its output."""
+def reviews_lane(stack: qsmo_stack.Stack) -> Iterator[DashboardLane]:
+    """A pipeline of the module's own with the simulator's FY2026 history sent through ingest
+    (the reviews simulator waits until it is scored)."""
+    lane = DashboardLane()
+    start_lane(stack, lane)
+    try:
+        keys = RoleKeys.load(stack.plaintext_keys_file)
+        catalog = load_catalog()
+        start = datetime(2025, 10, 1, tzinfo=UTC)
+        end = datetime(2026, 9, 30, 23, 59, tzinfo=UTC)
+        deliveries = generate_history(
+            SEED,
+            catalog.qsmo_ids,
+            start,
+            end,
+            catalog.framework(),
+            Marketplace(SEED, catalog.providers),
+        )
+        for qsmo in catalog.qsmo_ids:
+            events = [d.event for d in deliveries if d.event.qsmo == qsmo]
+            with Publisher(keys.publishers[qsmo], lane.url("ingest")) as publisher:
+                assert publisher.publish(events).ok
+        yield lane
+    finally:
+        stop_lane(stack, lane)
+
+
+@pytest.fixture(scope="module")
+def held(reviews_lane: DashboardLane, stack: qsmo_stack.Stack) -> list[str]:
+    """The reviews simulator's run for ``HELD_QUARTER`` against the lane: its output."""
     out = io.StringIO()
     args = reviews_simulator.parse_args(
         [
             "--gateway-url",
-            dashboard_lane.url("gateway"),
+            reviews_lane.url("gateway"),
             "--keys-file",
             str(stack.plaintext_keys_file),
             "--quarters",
@@ -72,11 +124,13 @@ def held(dashboard_lane: DashboardLane, stack: qsmo_stack.Stack) -> list[str]:
             "300",
         ]
     )
-    assert reviews_simulator.run(args, out=out) == 0, out.getvalue()
+    assert reviews_simulator.run(args, out=out, clock=lambda: SIMULATED_NOW) == 0, out.getvalue()
     lines = out.getvalue().splitlines()
     # Running it again changes nothing.
     again = io.StringIO()
-    assert reviews_simulator.run(args, out=again) == 0, again.getvalue()
+    assert reviews_simulator.run(args, out=again, clock=lambda: SIMULATED_NOW) == 0, (
+        again.getvalue()
+    )
     assert not [line for line in again.getvalue().splitlines() if "created" in line]
     return lines
 
@@ -120,17 +174,17 @@ def packet_page_png(pdf: bytes) -> Path:
 
 
 def test_the_simulator_holds_the_last_quarters_reviews_and_a_publisher_sees_them(
-    browser: WebDriver, dashboard_lane: DashboardLane, keys: RoleKeys, held: list[str]
+    browser: WebDriver, reviews_lane: DashboardLane, keys: RoleKeys, held: list[str]
 ) -> None:
     assert any(line.startswith(f"reviews: {HELD_ID}: created, ready, held") for line in held)
     assert held[-1] == "reviews: 5 of 5 packets rendered"
-    publisher = ToolsApi(dashboard_lane, keys.publishers[QSMO])
+    publisher = ToolsApi(reviews_lane, keys.publishers[QSMO])
     stored = review(publisher, HELD_ID)
     assert stored["state"] == "HELD"
     assert stored["decisions"], "the simulated meeting decided something"
     assert stored["packet"]["status"] == "DONE"
 
-    sign_in(browser, dashboard_lane, keys.publishers[QSMO], "page=reviews")
+    sign_in(browser, reviews_lane, keys.publishers[QSMO], "page=reviews")
     ready(browser, "reviews", "the reviews page")
     assert "page=reviews" in browser.current_url
     assert browser.find_element(By.ID, "reviews-create-section").is_displayed()
@@ -170,10 +224,46 @@ def test_the_simulator_holds_the_last_quarters_reviews_and_a_publisher_sees_them
 
 
 def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
-    browser: WebDriver, dashboard_lane: DashboardLane, keys: RoleKeys, held: list[str]
+    browser: WebDriver, reviews_lane: DashboardLane, keys: RoleKeys, held: list[str]
 ) -> None:
-    publisher = ToolsApi(dashboard_lane, keys.publishers[QSMO])
-    sign_in(browser, dashboard_lane, keys.publishers[QSMO], f"page=reviews&scope={QSMO}")
+    publisher = ToolsApi(reviews_lane, keys.publishers[QSMO])
+    # A late event for a month already reported, after the held review's cut-off.
+    year = CREATED_QUARTER.fiscal_year
+
+    def value() -> float:
+        card = publisher.data(VALUE, {"fy": year, "q": QSMO})["scorecard"]
+        return float(next(m["value"] for m in card["measures"] if m["id"] == LATE_MEASURE) or 0)
+
+    def send(event_id: str, value: float, occurred_at: str) -> None:
+        event = {"event_id": event_id, "qsmo": QSMO, "measure": LATE_MEASURE, "value": value}
+        sent = httpx.post(
+            reviews_lane.url("ingest", "/v1/events"),
+            json={**event, "occurred_at": occurred_at},
+            headers={"Authorization": f"Bearer {keys.publishers[QSMO]}"},
+            timeout=10,
+        )
+        assert sent.status_code == 202, sent.text
+
+    # A late event restates a year that was reported: once the stream has an event after the
+    # year's end (a closed year), the late one is a restatement; in an open year, new data.
+    year_end = quarter_end(year, 4)
+    closed = year_end <= datetime.now(UTC)
+    if closed:
+        send(
+            f"next-year-{reviews_lane.tag}",
+            3.0,
+            f"{year_end + timedelta(days=4):%Y-%m-%d}T15:00:00Z",
+        )
+        eventually(
+            lambda: publisher.data(VALUE, {"fy": year + 1, "q": QSMO})["scorecard"],
+            60,
+            "the next year's first event scored",
+        )
+    before = value()
+    send(f"late-{reviews_lane.tag}", LATE_VALUE, f"{year - 1}-11-15T15:00:00Z")
+    eventually(lambda: value() == before + LATE_VALUE, 60, "the late event scored")
+
+    sign_in(browser, reviews_lane, keys.publishers[QSMO], f"page=reviews&scope={QSMO}")
     ready(browser, "reviews", "the reviews page")
     # A publisher creates only its own QSMO's reviews.
     scopes = [
@@ -214,6 +304,20 @@ def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
     draft = review(publisher, CREATED_ID)
     assert draft["state"] == "DRAFT"
     assert re.search(r"version \d+, \d+ pages?", text_of(browser, "review-packet-status"))
+    # The restatement shows among the changes since the held review (the previous one).
+    previous = f"FY{HELD_QUARTER.fiscal_year} Q{HELD_QUARTER.quarter} performance review"
+    assert previous in text_of(browser, "review-facts")
+    restated = browser.find_element(
+        By.CSS_SELECTOR, f'#review-changes-table tr[data-measure="{LATE_MEASURE}"]'
+    )
+    cause = "RESTATEMENT" if closed else "NEW_DATA"
+    assert (restated.get_attribute("data-causes") or "").split() == [cause]
+    cells = restated.find_elements(By.CSS_SELECTOR, "td.number")
+    assert (
+        float(cells[1].get_attribute("data-raw") or 0)
+        - float(cells[0].get_attribute("data-raw") or 0)
+        == LATE_VALUE
+    )
     doc_screenshot(browser, "reviews-list.png", "reviews-page", max_height=900)
 
     # READY: the cut-off and packet frozen (a new version is rendered).
@@ -270,9 +374,9 @@ def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
 
 
 def test_a_second_review_of_the_same_quarter_is_refused_on_the_page(
-    browser: WebDriver, dashboard_lane: DashboardLane, keys: RoleKeys, held: list[str]
+    browser: WebDriver, reviews_lane: DashboardLane, keys: RoleKeys, held: list[str]
 ) -> None:
-    sign_in(browser, dashboard_lane, keys.publishers[QSMO], "page=reviews")
+    sign_in(browser, reviews_lane, keys.publishers[QSMO], "page=reviews")
     ready(browser, "reviews", "the reviews page")
     before = rows(browser)
     Select(browser.find_element(By.ID, "create-fy")).select_by_value(str(HELD_QUARTER.fiscal_year))
@@ -293,9 +397,9 @@ def test_a_second_review_of_the_same_quarter_is_refused_on_the_page(
 
 
 def test_a_viewer_reads_the_reviews_and_changes_none(
-    browser: WebDriver, dashboard_lane: DashboardLane, keys: RoleKeys, held: list[str]
+    browser: WebDriver, reviews_lane: DashboardLane, keys: RoleKeys, held: list[str]
 ) -> None:
-    sign_in(browser, dashboard_lane, keys.viewer, f"page=reviews&review={HELD_ID}")
+    sign_in(browser, reviews_lane, keys.viewer, f"page=reviews&review={HELD_ID}")
     ready(browser, "reviews", "the reviews page")
     pages = [
         b.text

@@ -9,6 +9,7 @@ import {
   decisionRow, FORMATS, readDecisions, renderActivity, renderChanges, renderDecisions,
   renderDeliveries, renderDraftActions, renderReviewFacts, renderReviewTable,
 } from "./performance_reviews_views.js";
+import { when } from "./tools_views.js";
 
 const $ = (id) => document.getElementById(id);
 const TABLES = [["DRAFT", "reviews-upcoming", "Upcoming reviews (draft)"],
@@ -204,7 +205,7 @@ async function makeReady() {
   page.say("review-action-message", "Making the review READY…");
   const ready = (await page.ask(Q.MAKE_READY, { id })).makeReviewReady;
   await Promise.all([openReview(id), loadReviews()]);
-  page.say("review-action-message", `READY with cut-off ${ready.cutOff}: the frozen packet is rendered, then sent to the stakeholders.`);
+  page.say("review-action-message", `READY with cut-off ${when(ready.cutOff)}: the frozen packet is rendered, then sent to the stakeholders.`);
 }
 
 async function rerender() {

@@ -99,20 +99,22 @@ export function renderChanges(container, review, measureName) {
     return;
   }
   const moved = changes.measures.filter((m) => m.oldStatus !== m.newStatus || m.oldValue !== m.newValue);
+  const table = moved.length ? element("table", { class: "tool-table", id: "review-changes-table" },
+    element("caption", {}, `${moved.length} measure${moved.length === 1 ? "" : "s"} changed since the previous review`),
+    element("thead", {}, element("tr", {},
+      ...["Measure", "Was", "Now", "Status", "Why"].map((h) => element("th", { scope: "col" }, h)))),
+    element("tbody", {}, ...moved.map((m) => element("tr", { "data-measure": m.id, "data-causes": m.causes.join(" ") },
+      element("th", { scope: "row" }, measureName(m.id)),
+      element("td", { class: "number", "data-raw": m.oldValue ?? "" }, number(m.oldValue)),
+      element("td", { class: "number", "data-raw": m.newValue ?? "" }, number(m.newValue)),
+      element("td", {}, badge(m.oldStatus), " → ", badge(m.newStatus)),
+      element("td", {}, m.causes.join(", ").toLowerCase() || "—")))))
+    : element("p", { class: "help", id: "review-changes-none" }, "No measure's value or status changed since the previous review.");
   container.replaceChildren(
     element("p", {}, "Overall: ", badge(changes.oldOverallStatus), ` ${score(changes.oldOverallScore)} → `,
       badge(changes.newOverallStatus), ` ${score(changes.newOverallScore)}`,
       changes.causes.length ? ` (causes: ${changes.causes.join(", ").toLowerCase()})` : ""),
-    element("table", { class: "tool-table", id: "review-changes-table" },
-      element("caption", {}, `${moved.length} measure${moved.length === 1 ? "" : "s"} changed since the previous review`),
-      element("thead", {}, element("tr", {},
-        ...["Measure", "Was", "Now", "Status", "Why"].map((h) => element("th", { scope: "col" }, h)))),
-      element("tbody", {}, ...moved.map((m) => element("tr", { "data-measure": m.id, "data-causes": m.causes.join(" ") },
-        element("th", { scope: "row" }, measureName(m.id)),
-        element("td", { class: "number", "data-raw": m.oldValue ?? "" }, number(m.oldValue)),
-        element("td", { class: "number", "data-raw": m.newValue ?? "" }, number(m.newValue)),
-        element("td", {}, badge(m.oldStatus), " → ", badge(m.newStatus)),
-        element("td", {}, m.causes.join(", ").toLowerCase() || "—"))))));
+    table);
 }
 
 /** The decisions recorded at the meeting, and its notes. */
