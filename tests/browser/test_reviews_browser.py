@@ -72,6 +72,11 @@ def keys(stack: qsmo_stack.Stack) -> RoleKeys:
 
 
 SEED = 2022
+DELIVERIES = """return [...document.querySelectorAll('#review-deliveries tbody tr')].map((tr) =>
+  ({ status: tr.dataset.status, text: [...tr.cells].map((c) => c.textContent).join('\\t') }));"""
+STAKEHOLDERS = """mutation { createStakeholderList(id: "fm-leadership", name: "FM QSMO leadership",
+  kind: QSMO_LEADERSHIP, qsmo: "financial-management",
+  members: [{name: "FM QSMO director", address: "fm-director@example.gov"}]) { id memberCount } }"""
 LATE_MEASURE = "customer-engagement"
 LATE_VALUE = 500.0
 VALUE = """query($fy: Int!, $q: ID!) { scorecard(fiscalYear: $fy, qsmo: $q) {
@@ -227,6 +232,9 @@ def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
     browser: WebDriver, reviews_lane: DashboardLane, keys: RoleKeys, held: list[str]
 ) -> None:
     publisher = ToolsApi(reviews_lane, keys.publishers[QSMO])
+    # The QSMO's leadership gets its READY packets by email.
+    listed = ToolsApi(reviews_lane, keys.admin).data(STAKEHOLDERS)
+    assert listed["createStakeholderList"]["memberCount"] == 1
     # A late event for a month already reported, after the held review's cut-off.
     year = CREATED_QUARTER.fiscal_year
 
@@ -334,6 +342,18 @@ def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
     assert frozen["state"] == "READY"
     assert frozen["packet"]["version"] > draft["packet"]["version"]
     assert rows(browser)[CREATED_ID]["table"] == "reviews-ready"
+
+    # The packet went out: one email to the QSMO's leadership list (no SMTP server in this
+    # lane: failed at once, with the reason); a publisher sees the address masked.
+    def delivered() -> list[dict[str, str]]:
+        browser.find_element(By.CSS_SELECTOR, f'button[data-open="{CREATED_ID}"]').click()
+        found: list[dict[str, str]] = browser.execute_script(DELIVERIES)
+        return found
+
+    (email,) = eventually(delivered, 60, "the packet's email delivery listed")
+    assert email["status"] == "FAILED"
+    assert email["text"].startswith("email\tf…@example.gov\tFAILED"), email
+    assert "no SMTP server configured" in email["text"]
     assert browser.find_element(By.ID, "review-meeting-form").is_displayed()
     assert not browser.find_element(By.ID, "review-make-ready").is_displayed()
 

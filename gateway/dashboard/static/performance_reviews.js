@@ -182,7 +182,7 @@ async function loadDraftActions(review) {
   try {
     const actions = (await page.ask(Q.DRAFT_ACTIONS, { qsmo: review.qsmoId })).improvementActions.nodes;
     const automatic = actions.filter((a) => a.origin && String(a.origin).toLowerCase() !== "person");
-    renderDraftActions(table, automatic, measureName, scopeName);
+    renderDraftActions(table, automatic, measureName, scopeName, review.id);
     page.say("review-actions-message", "");
   } catch (error) {
     table.replaceChildren();

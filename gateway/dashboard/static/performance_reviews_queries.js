@@ -41,7 +41,7 @@ export const DELIVERIES = `query PerformanceReviewDeliveries($id: ID!) {
 
 export const DRAFT_ACTIONS = `query PerformanceReviewActions($qsmo: ID) {
   improvementActions(qsmo: $qsmo, first: 100) {
-    nodes { id qsmoId measureId title owner dueDate status overdue origin originReason } } }`;
+    nodes { id qsmoId measureId title owner dueDate status overdue origin originReason reviewId } } }`;
 
 export const MEASURE_NAMES = `query PerformanceReviewMeasures { framework { dimensions { id name measures { id name } } } }`;
 

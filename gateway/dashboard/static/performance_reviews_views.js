@@ -161,19 +161,21 @@ export function renderDeliveries(table, deliveries) {
       element("td", {}, d.lastError || "—")))));
 }
 
-/** The improvement actions the Adjust loop drafted (origin other than a person), with why. */
-export function renderDraftActions(table, actions, measureName, scopeName) {
+/** The improvement actions the Adjust loop drafted (origin other than a person), with why and
+ * the review each is attached to (`reviewId`: the scope's next review when it was drafted). */
+export function renderDraftActions(table, actions, measureName, scopeName, reviewId) {
   table.replaceChildren(
     element("caption", {}, actions.length
       ? `${actions.length} improvement action${actions.length === 1 ? "" : "s"} opened automatically`
       : "No improvement action opened automatically"),
     element("thead", {}, element("tr", {},
-      ...["Action", "Scope", "Measure", "Owner", "Due", "Status", "Why"].map((h) => element("th", { scope: "col" }, h)))),
+      ...["Action", "Scope", "Measure", "Owner", "Due", "Status", "Why", "Review"].map((h) => element("th", { scope: "col" }, h)))),
     element("tbody", {}, ...actions.map((a) => element("tr", { "data-action": a.id, "data-origin": a.origin, "data-status": a.status },
       element("th", { scope: "row" }, a.title), element("td", {}, scopeName(a.qsmoId)),
       element("td", {}, measureName(a.measureId)), element("td", {}, a.owner),
       element("td", {}, a.dueDate + (a.overdue ? " (overdue)" : "")), element("td", {}, a.status),
-      element("td", {}, a.originReason || String(a.origin).toLowerCase())))));
+      element("td", {}, a.originReason || String(a.origin).toLowerCase()),
+      element("td", {}, a.reviewId === reviewId ? "this review" : a.reviewId || "not attached yet")))));
 }
 
 /** The review's steps and automatic work, newest first. */
