@@ -390,6 +390,10 @@ def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
         e.text for e in browser.find_elements(By.CSS_SELECTOR, "#review-decisions .decision-text")
     ]
     assert shown == ["Recover invoice timeliness", "Keep the cost target"]
+    # Amending the record starts from what it holds.
+    assert browser.find_element(By.ID, "meeting-submit").text == "Amend the meeting record"
+    amend = browser.find_element(By.ID, "decision-2-text").get_attribute("value")
+    assert amend == "Keep the cost target"
     assert serious(run_axe(browser, ensure_axe())) == [], "the reviews page"
 
 

@@ -160,7 +160,8 @@ async function openReview(id) {
 
 function resetMeetingForm(review) {
   const rows = $("decision-rows");
-  rows.replaceChildren(decisionRow(1));
+  const held = review.state === "HELD" && review.decisions.length ? review.decisions : [null];
+  rows.replaceChildren(...held.map((decision, index) => decisionRow(index + 1, decision)));
   $("meeting-notes").value = review.notes || "";
   $("meeting-submit").textContent = review.state === "HELD" ? "Amend the meeting record" : "Record the meeting (HELD)";
 }

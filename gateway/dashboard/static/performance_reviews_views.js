@@ -126,12 +126,14 @@ export function renderDecisions(list, notes, review) {
   notes.textContent = review.notes ? `Notes: ${review.notes}` : "";
 }
 
-/** One empty decision row of the meeting form (`index`: its number, from 1). */
-export function decisionRow(index) {
+/** One decision row of the meeting form (`index`: its number, from 1), filled with `decision`
+ * if given (amending a HELD review's record starts from what it holds). */
+export function decisionRow(index, decision = null) {
   const field = (name, label, attributes) => {
     const id = `decision-${index}-${name}`;
-    return element("div", { class: "control" }, element("label", { for: id }, `${label} ${index}`),
-      element("input", { id, "data-field": name, ...attributes }));
+    const input = element("input", { id, "data-field": name, ...attributes });
+    input.value = (decision && decision[name]) || "";
+    return element("div", { class: "control" }, element("label", { for: id }, `${label} ${index}`), input);
   };
   return element("div", { class: "decision-row", "data-index": index },
     field("text", "Decision", { type: "text", maxlength: 500, class: "decision-text-input" }),
