@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import qsmo_stack
 from gateway_pipeline_support import (
+    Lane,
     Pipeline,
     eventually,
     keys_home,
@@ -49,10 +50,31 @@ def block(marker: str) -> str:
     return found[0]
 
 
+def notifications_env(lane: Lane, port: int) -> dict[str, str]:
+    """The notifications service on the lane's topics and database (it sends the packets)."""
+    return {
+        "QSMO_MONGO_DB": lane.database,
+        "QSMO_NOTIFICATIONS_PORT": str(port),
+        "QSMO_NOTIFICATIONS_GROUP_ID": f"notifications-{lane.tag}",
+        "QSMO_NOTIFICATIONS_SCORECARDS_TOPIC": lane.topic("scorecards"),
+        "QSMO_NOTIFICATIONS_DLQ_TOPIC": lane.topic("dlq"),
+        "QSMO_NOTIFICATIONS_NOTIFICATIONS_TOPIC": lane.topic("notifications"),
+        "QSMO_NOTIFICATIONS_EVENTS_TOPIC": lane.topic("events"),
+        "QSMO_NOTIFICATIONS_VALUES_TOPIC": lane.topic("values"),
+        "QSMO_NOTIFICATIONS_REVIEWS_TOPIC": lane.topic("reviews"),
+        "QSMO_NOTIFICATIONS_MEASURES_GROUP_ID": f"measures-{lane.tag}",
+        "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": f"scorecard-{lane.tag}",
+    }
+
+
 @pytest.fixture(scope="module")
 async def pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
-    """A pipeline with the simulator's FY2026 history scored in it."""
+    """A pipeline with the simulator's FY2026 history scored in it, and the notifications
+    service beside it."""
     async with running_pipeline(stack) as running:
+        label = f"-gw-{running.lane.tag}"
+        env = notifications_env(running.lane, qsmo_stack.free_port())
+        stack.start_service("notifications", extra_env=env, instance=label, timeout_s=120)
         catalog = load_catalog()
         start = datetime(2025, 10, 1, tzinfo=UTC)
         end = datetime(2026, 9, 30, 23, 59, tzinfo=UTC)
@@ -75,7 +97,10 @@ async def pipeline(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
                 return await asyncio.to_thread(history_scored, api, running.keys.admin, expected)
 
             await eventually(scored, 180, "the FY2026 history scored")
-        yield running
+        try:
+            yield running
+        finally:
+            stack.stop(f"notifications{label}")
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +185,13 @@ async def test_the_packet_and_its_urls(pipeline: Pipeline, home: Path) -> None:
 
 
 async def test_ready_and_held(pipeline: Pipeline, home: Path) -> None:
+    # The stakeholder list first (docs: "Stakeholder lists and distribution"), so the READY
+    # packet goes to it.
+    (created,) = run("createStakeholderList(", pipeline, home)
+    listed = data(created)["createStakeholderList"]
+    assert listed["id"] == "fm-leadership"
+    assert listed["members"] == [{"name": "FM QSMO director", "address": "fm-director@example.gov"}]
+
     (readied,) = run("makeReviewReady(", pipeline, home)
     review = data(readied)["makeReviewReady"]
     assert (review["id"], review["state"]) == (FM, "READY")
@@ -205,14 +237,25 @@ async def test_the_adjust_loop_and_revision_examples(pipeline: Pipeline, home: P
 
 
 async def test_the_distribution_examples(pipeline: Pipeline, home: Path) -> None:
-    (created,) = run("createStakeholderList(", pipeline, home)
-    listed = data(created)["createStakeholderList"]
-    assert listed["id"] == "fm-leadership"
-    assert listed["members"] == [{"name": "FM QSMO director", "address": "fm-director@example.gov"}]
+    """The READY packet's email to the list made above: this lane has no SMTP server, so it
+    failed at once with the reason (the review stays READY, then HELD)."""
 
-    (deliveries,) = run("reviewDeliveries(", pipeline, home)
-    for delivery in data(deliveries)["reviewDeliveries"]["nodes"]:
-        assert delivery["channel"] in ("EMAIL", "WEBHOOK", "email", "webhook")
+    async def listed() -> Any:
+        (answer,) = run_shell_example(
+            (KEY_LINES + block("reviewDeliveries(")).replace(
+                LOCAL_URL, pipeline.lane.url("gateway", "")
+            ),
+            home,
+        )
+        nodes = data(answer)["reviewDeliveries"]["nodes"]
+        return nodes if nodes and all(n["status"] != "PENDING" for n in nodes) else None
+
+    deliveries = await eventually(listed, 60, "the packet's email delivery")
+    RUN.append(block("reviewDeliveries("))
+    assert [(d["channel"], d["recipient"], d["status"]) for d in deliveries] == [
+        ("EMAIL", "fm-director@example.gov", "FAILED")
+    ]
+    assert "no SMTP server configured" in deliveries[0]["lastError"]
 
 
 async def test_the_activity_log(pipeline: Pipeline, home: Path) -> None:
