@@ -39,7 +39,6 @@ from gateway.result_cache import ResultCache
 from gateway.reviews import Reviews
 from gateway.reviews.activity_log import MongoActivityLog
 from gateway.reviews.adjust_loop import AdjustLoop, AdjustMetrics
-from gateway.reviews.packet_builder import build_packet_builder
 from gateway.reviews.publisher import KafkaReviewPublisher
 from gateway.reviews.revision_store import MongoRevisionStore
 from gateway.reviews.revisions import RevisionProposals
@@ -214,18 +213,7 @@ def create_app(
         worker=PacketWorker(
             review_store,
             MongoPacketStore(database),
-            packet_builder
-            or build_packet_builder(
-                scorecards=scorecards,
-                values=values,
-                analysis=analysis,
-                framework=framework,
-                catalog=catalog,
-                # Local wiring to run the dashboard's tests (t19-dashboard): renders in the
-                # default thread pool; the coordinator's merge gives it the process pool.
-                executor=None,
-                survey=tools.surveys,
-            ),
+            packet_builder or PacketBuilderNotWired(),
             review_publisher,
             activity,
             clock=clock,
