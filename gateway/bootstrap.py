@@ -39,6 +39,7 @@ from gateway.result_cache import ResultCache
 from gateway.reviews import Reviews
 from gateway.reviews.activity_log import MongoActivityLog
 from gateway.reviews.adjust_loop import AdjustLoop, AdjustMetrics
+from gateway.reviews.packet_builder import build_packet_builder, packet_executor
 from gateway.reviews.publisher import KafkaReviewPublisher
 from gateway.reviews.revision_store import MongoRevisionStore
 from gateway.reviews.revisions import RevisionProposals
@@ -54,13 +55,12 @@ from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
-from shared.domain.reviews import Review
 from shared.domain.survey import MEASURE as SURVEY_MEASURE
 from shared.domain.survey import TOOL as SURVEY
 from shared.framework_log import MongoFrameworkLog
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
-from shared.review_packets import MongoPacketStore, RenderedPacket
+from shared.review_packets import MongoPacketStore
 from shared.settings import PlatformSettings, refuse_unsafe_in_production
 
 log = logging.getLogger(__name__)
@@ -69,14 +69,6 @@ RETRY_S = 2.0
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class PacketBuilderNotWired:
-    """Stands in until the packet builder (``gateway.reviews.packet_builder``) is wired here:
-    every rendering fails with this reason, so packets show FAILED, never silently nothing."""
-
-    async def build(self, review: Review, previous: Review | None) -> RenderedPacket:
-        raise RuntimeError("no packet builder is wired into this gateway (gateway.bootstrap)")
 
 
 def create_app(
@@ -94,7 +86,9 @@ def create_app(
 
     ``app.state.runtime`` and ``app.state.schema`` are what it serves; ``mongo_client``
     replaces the client made from ``QSMO_MONGO_URL`` (tests pass one with a command listener);
-    ``packet_builder`` the review packet builder (tests pass a fake one).
+    ``packet_builder`` replaces the review packet builder (tests pass a fake one); the real
+    one renders in a pool of ``QSMO_GATEWAY_PACKET_PROCESSES`` processes, started on the
+    first packet.
     """
     settings = settings or GatewaySettings()
     platform = platform or PlatformSettings()
@@ -208,12 +202,25 @@ def create_app(
     )
     review_store = MongoReviewStore(database)
     activity = MongoActivityLog(database)
+    # Typesetting is CPU work: it runs in processes of its own, so a packet never blocks a
+    # GraphQL request (started on the first packet).
+    render_pool = packet_executor(settings.packet_processes)
+    if packet_builder is None:
+        packet_builder = build_packet_builder(
+            scorecards=scorecards,
+            values=values,
+            analysis=analysis,
+            framework=framework,
+            catalog=catalog,
+            executor=render_pool,
+            survey=tools.surveys,
+        )
     reviews = Reviews(
         service=ReviewService(review_store, activity, clock=clock),
         worker=PacketWorker(
             review_store,
             MongoPacketStore(database),
-            packet_builder or PacketBuilderNotWired(),
+            packet_builder,
             review_publisher,
             activity,
             clock=clock,
@@ -313,6 +320,7 @@ def create_app(
         await outbox.stop()
         await tool_publisher.stop()
         await review_publisher.stop()
+        render_pool.shutdown(wait=False, cancel_futures=True)
         await announcer.stop()
         await mongo.close()
 

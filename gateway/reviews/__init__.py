@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from gateway.reviews.activity_log import ActivityLog
 from gateway.reviews.service import ReviewService
 from gateway.reviews.store import ReviewStore
-from gateway.reviews.worker import PacketWorker
+from gateway.reviews.worker import PacketWorker, ReviewMessagePublisher
 from shared.review_packets import PacketStore
 
 
@@ -31,3 +31,8 @@ class Reviews:
     @property
     def packets(self) -> PacketStore:
         return self.worker.packets
+
+    @property
+    def publisher(self) -> ReviewMessagePublisher:
+        """The ``qsmo.reviews.v1`` publisher (the Adjust loop publishes on it too)."""
+        return self.worker.publisher

@@ -11,7 +11,8 @@ function the executor runs.
 """
 
 import asyncio
-from concurrent.futures import Executor
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 from gateway.framework_admin import FrameworkAdmin
 from gateway.ports import AnalysisStore, MeasureValues, ScorecardReads
@@ -35,6 +36,17 @@ def render_packet(content: PacketContent) -> RenderedPacket:
         csv=render_csv(content),
         pages=pages,
         summary=content.summary,
+    )
+
+
+def packet_executor(processes: int) -> ProcessPoolExecutor:
+    """The render pool: ``processes`` spawned workers (``QSMO_GATEWAY_PACKET_PROCESSES``).
+
+    Spawned, not forked: a forked child inherits the gateway's threads' locks (the store
+    client's, Typst's own pool's once it has rendered) without the threads, and can hang.
+    """
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=multiprocessing.get_context("spawn")
     )
 
 

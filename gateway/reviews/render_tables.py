@@ -19,6 +19,7 @@ from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.writer.excel import ExcelWriter
 
 from shared.domain.review_packet import Cell, PacketContent, Quantity, Table, format_instant
 from shared.domain.spreadsheet_safety import neutralise
@@ -87,7 +88,9 @@ def render_xlsx(content: PacketContent) -> bytes:
                         )
         sheet.column_dimensions["A"].width = 36
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    # Not ``workbook.save``: it stamps the document's "modified" with the current time.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
     return _fixed_zip_times(buffer.getvalue())
 
 

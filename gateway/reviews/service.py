@@ -28,6 +28,8 @@ from shared.domain.reviews import Review, ReviewDecision, ReviewRuleBroken, revi
 ATTEMPTS = 3
 """How often a step is applied again after losing a race with the packet worker."""
 QUARTERS = (1, 2, 3, 4)
+MAX_STAKEHOLDER_LISTS = 50
+MAX_LIST_ID = 64
 
 
 class ReviewNotFoundError(Exception):
@@ -85,9 +87,7 @@ class ReviewService:
         if title is None:
             name = await scope_name(asked.qsmo)
             title = rules.default_title(asked.fiscal_year, asked.quarter, name)
-        lists = tuple(dict.fromkeys(s.strip() for s in asked.stakeholder_lists))
-        if "" in lists:
-            raise ReviewRuleBroken("stakeholderListIds", "a stakeholder list id is not blank")
+        lists = _stakeholder_lists(asked.stakeholder_lists)
         identity = review_id(asked.qsmo, asked.fiscal_year, asked.quarter)
         if await self.store.get(identity) is not None:
             raise _exists(identity)
@@ -119,7 +119,7 @@ class ReviewService:
 
         async def step(current: Review, now: datetime) -> Review:
             frozen_at = rules.ready_cut_off(current, cut_off, now)
-            previous = await self.store.previous(current.qsmo, frozen_at)
+            previous = await self.store.previous(current.qsmo, frozen_at, excluding=current.id)
             previous_id = None if previous is None else previous.id
             return rules.made_ready(current, frozen_at, previous_id, now, principal.key_id)
 
@@ -192,6 +192,22 @@ class ReviewService:
                 details={"state": review.state.value, "cutOff": review.cut_off.isoformat()},
             )
         )
+
+
+def _stakeholder_lists(given: Sequence[str]) -> tuple[str, ...]:
+    """Distinct list ids, in order; ``ReviewRuleBroken`` naming the bad one."""
+    if len(given) > MAX_STAKEHOLDER_LISTS:
+        raise ReviewRuleBroken(
+            "stakeholderListIds",
+            f"at most {MAX_STAKEHOLDER_LISTS} stakeholder lists, got {len(given)}",
+        )
+    for index, list_id in enumerate(given):
+        if not list_id.strip() or len(list_id) > MAX_LIST_ID:
+            raise ReviewRuleBroken(
+                f"stakeholderListIds[{index}]",
+                f"a stakeholder list id has 1 to {MAX_LIST_ID} characters, got {len(list_id)}",
+            )
+    return tuple(dict.fromkeys(s.strip() for s in given))
 
 
 def _exists(identity: str) -> ReviewConflictError:

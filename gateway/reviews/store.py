@@ -64,8 +64,11 @@ class ReviewStore(Protocol):
     async def page(self, where: ReviewFilter, size: int, after: Position | None) -> list[Review]:
         """Newest first by (cut-off, id), ``size + 1`` at most."""
 
-    async def previous(self, qsmo: str | None, before: datetime) -> Review | None:
-        """The scope's review with the latest cut-off before ``before`` (any fiscal year)."""
+    async def previous(
+        self, qsmo: str | None, before: datetime, excluding: str | None = None
+    ) -> Review | None:
+        """The scope's review with the latest cut-off before ``before`` (any fiscal year),
+        other than ``excluding`` (the review whose previous one is asked for)."""
 
     async def claim_packet(self, now: datetime, lease_until: datetime) -> Review | None:
         """Take one claimable packet job (RENDERING, leased until ``lease_until``)."""
@@ -167,9 +170,13 @@ class MongoReviewStore:
         found = [_review(d) for d in await cursor.to_list()]
         return [r for r in found if where.matches(r)]
 
-    async def previous(self, qsmo: str | None, before: datetime) -> Review | None:
+    async def previous(
+        self, qsmo: str | None, before: datetime, excluding: str | None = None
+    ) -> Review | None:
         cursor = (
-            self._reviews.find({"qsmo": qsmo, "cut_off": {"$lt": _utc(before)}})
+            self._reviews.find(
+                {"qsmo": qsmo, "cut_off": {"$lt": _utc(before)}, "_id": {"$ne": excluding}}
+            )
             .sort([("cut_off", -1), ("_id", -1)])
             .limit(1)
         )
@@ -268,8 +275,14 @@ class InMemoryReviewStore:
         chosen.sort(key=lambda r: (r.cut_off, r.id), reverse=True)
         return chosen[: size + 1]
 
-    async def previous(self, qsmo: str | None, before: datetime) -> Review | None:
-        earlier = [r for r in self.reviews.values() if r.qsmo == qsmo and r.cut_off < before]
+    async def previous(
+        self, qsmo: str | None, before: datetime, excluding: str | None = None
+    ) -> Review | None:
+        earlier = [
+            r
+            for r in self.reviews.values()
+            if r.qsmo == qsmo and r.cut_off < before and r.id != excluding
+        ]
         return max(earlier, key=lambda r: (r.cut_off, r.id), default=None)
 
     async def claim_packet(self, now: datetime, lease_until: datetime) -> Review | None:

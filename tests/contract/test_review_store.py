@@ -121,6 +121,9 @@ async def test_previous_is_the_scopes_latest_cut_off_before(store: Store) -> Non
     assert found is not None
     assert found.id == "FY2024-Q3|cybersecurity"
     assert await store.previous("cybersecurity", NOW - timedelta(days=90)) is None
+    itself = await store.previous("cybersecurity", NOW, excluding="FY2024-Q4|cybersecurity")
+    assert itself is not None
+    assert itself.id == "FY2024-Q3|cybersecurity"
     government = await store.previous(None, NOW)
     assert government is not None
     assert government.id == "FY2025-Q1|government"

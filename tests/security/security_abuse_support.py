@@ -37,6 +37,8 @@ WRITE_COLLECTIONS = (
     "gateway_revision_proposals",
     "gateway_activity_log",
     "notification_stakeholder_lists",
+    "gateway_reviews",
+    "review_packets",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
 SERVICE_ENV = {
@@ -50,6 +52,9 @@ SERVICE_ENV = {
         "QSMO_LOG_LEVEL": "DEBUG",
         # The SSRF guard as in production: no loopback or private webhook targets.
         "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "false",
+        # The review packet worker sweeps once at start only: the document counts the auth
+        # matrix compares then change only by what a mutation itself writes.
+        "QSMO_GATEWAY_PACKET_INTERVAL_S": "3600",
     },
 }
 PUBLIC_HOOK = "https://93.184.215.14/qsmo-hook"

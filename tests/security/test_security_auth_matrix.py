@@ -309,6 +309,38 @@ async def _stakeholder_list(lane: SecurityLane, http: httpx.AsyncClient) -> dict
     return variables
 
 
+REVIEW_YEARS = iter(range(2001, 2100))
+"""A fresh fiscal year (long ended) for every review a cell creates: one review per scope and
+quarter, so a second one would be a CONFLICT."""
+CREATE_REVIEW = (
+    f'createReview(fiscalYear: $fy, quarter: 2, qsmo: "{OWN}", meetingDate: "2030-01-15", '
+    'participants: ["CFO"]) { id state }'
+)
+
+
+async def _new_review_year(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]:
+    return {"fy": next(REVIEW_YEARS)}
+
+
+async def _draft_review(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A fresh DRAFT review of a long-ended quarter (created by the admin)."""
+    variables = await _new_review_year(lane, http)
+    response = await lane.graphql(
+        http, f"mutation($fy: Int!) {{ {CREATE_REVIEW} }}", variables, who="admin"
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return {"id": body["data"]["createReview"]["id"]}
+
+
+async def _ready_review(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    variables = await _draft_review(lane, http)
+    await _admin_data(
+        lane, http, f'mutation {{ makeReviewReady(id: "{variables["id"]}") {{ state }} }}'
+    )
+    return variables
+
+
 @dataclass(frozen=True)
 class MutationRow:
     admin_only: bool
@@ -479,6 +511,20 @@ MUTATIONS = {
     ),
     "deleteStakeholderList": MutationRow(
         True, "($id: ID!)", "deleteStakeholderList(id: $id)", _stakeholder_list
+    ),
+    # Performance reviews: admin, or the QSMO's publisher (MANAGE_REVIEWS).
+    "createReview": MutationRow(False, "($fy: Int!)", CREATE_REVIEW, _new_review_year),
+    "makeReviewReady": MutationRow(
+        False, "($id: ID!)", "makeReviewReady(id: $id) { state }", _draft_review
+    ),
+    "recordReviewMeeting": MutationRow(
+        False,
+        "($id: ID!)",
+        'recordReviewMeeting(id: $id, decisions: [{text: "Second survey wave"}]) { state }',
+        _ready_review,
+    ),
+    "rerenderReviewPacket": MutationRow(
+        False, "($id: ID!)", "rerenderReviewPacket(id: $id) { packet { version } }", _draft_review
     ),
 }
 

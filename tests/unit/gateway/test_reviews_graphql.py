@@ -177,11 +177,17 @@ async def test_a_packet_failing_three_times_is_failed_and_can_be_asked_again(
     assert review["packet"]["error"] == "RuntimeError: the typesetter ran out of ink"
     assert review["packet"]["pdfUrl"] is None
     assert publisher.messages == []
+    registry = harness.runtime.registry
+    failed = registry.get_sample_value("qsmo_gateway_review_packets_total", {"outcome": "failed"})
+    assert failed == 3
+    assert registry.get_sample_value("qsmo_gateway_review_packet_jobs_pending") == 0
     rerender = "mutation($id: ID!) { rerenderReviewPacket(id: $id) { packet { status version } } }"
     asked = await harness.data(rerender, {"id": draft["id"]}, who=f"pub:{OWN}")
     assert asked["rerenderReviewPacket"]["packet"] == {"status": "PENDING", "version": 3}
     await worker.sweep()
     assert len(publisher.messages) == 1
+    done = registry.get_sample_value("qsmo_gateway_review_packets_total", {"outcome": "done"})
+    assert done == 1
     refused = await harness.run(rerender, {"id": draft["id"]}, who="admin")  # READY and DONE
     assert error_codes(refused) == ["BAD_USER_INPUT"]
     assert "frozen" in refused.errors[0].message  # type: ignore[index]
@@ -296,3 +302,11 @@ async def test_the_activity_log_lists_the_steps(harness: Harness) -> None:
     }
     assert {e["actor"] for e in entries} == {"t-admin", "automation:packet-worker"}
     assert (await harness.data(query, {"subject": "other"}))["activityLog"]["nodes"] == []
+
+
+async def test_a_review_made_ready_later_is_never_its_own_previous(harness: Harness) -> None:
+    draft = await _create(harness, cutOff="2024-04-02T00:00:00Z")
+    ready = """mutation($id: ID!) { makeReviewReady(id: $id, cutOff: "2024-04-10T00:00:00Z") {
+      cutOff previousReviewId } }"""
+    made = (await harness.data(ready, {"id": draft["id"]}, who="admin"))["makeReviewReady"]
+    assert made == {"cutOff": "2024-04-10T00:00:00+00:00", "previousReviewId": None}

@@ -7,6 +7,7 @@ import pytest
 from gateway_unit_support import KEYS, NOW, Harness, principal
 
 from gateway.app import assemble
+from gateway.reviews.packet_http import packet_links
 from gateway.reviews.service import NewReview
 
 PATH = "/v1/reviews/FY2024-Q2%7Ccybersecurity/packet"
@@ -88,3 +89,13 @@ async def test_every_format_is_served_with_its_media_type(
             f'attachment; filename="review-FY2024-Q2-cybersecurity.{fmt}"'
         )
         assert response.headers["etag"] == f'"{review.packet.sha256[fmt]}"'
+
+
+def test_links_are_paths_or_absolute_under_the_public_url() -> None:
+    assert packet_links("FY2024-Q2|government", None) == {
+        "pdf": "/v1/reviews/FY2024-Q2%7Cgovernment/packet.pdf",
+        "xlsx": "/v1/reviews/FY2024-Q2%7Cgovernment/packet.xlsx",
+        "csv": "/v1/reviews/FY2024-Q2%7Cgovernment/packet.csv",
+    }
+    absolute = packet_links("FY2024-Q2|a/b", "https://qsmo.example.gov/")
+    assert absolute["pdf"] == "https://qsmo.example.gov/v1/reviews/FY2024-Q2%7Ca%2Fb/packet.pdf"
