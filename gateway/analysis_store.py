@@ -24,7 +24,9 @@ CommentaryKey = tuple[str, str, int]
 """(qsmo, measure, fiscal_year)"""
 ActionKey = tuple[str, str]
 """(qsmo, measure)"""
-UNCLOSED = [ActionStatus.DRAFT.value, ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value]
+CONFIRMED = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+"""What ``open_actions`` lists (a scorecard's open actions): drafts wait for a person first."""
+UNCLOSED = [ActionStatus.DRAFT.value, *(s.value for s in CONFIRMED)]
 
 
 def _utc(value: datetime) -> datetime:
@@ -144,7 +146,7 @@ class MongoAnalysisStore:
             return {}
         query = {
             "qsmo": {"$in": sorted({k[0] for k in keys})},
-            "status": {"$in": UNCLOSED},
+            "status": {"$in": [s.value for s in CONFIRMED]},
         }
         found = await self._actions.find(query).sort([("created_at", -1), ("_id", -1)]).to_list()
         return _group_actions((_action(d) for d in found), set(keys))
@@ -235,7 +237,7 @@ class InMemoryAnalysisStore:
         self, keys: Sequence[ActionKey]
     ) -> dict[ActionKey, list[ImprovementAction]]:
         return _group_actions(
-            (a for a in _sorted(self.actions.values()) if not a.status.closed), set(keys)
+            (a for a in _sorted(self.actions.values()) if a.status in CONFIRMED), set(keys)
         )
 
 

@@ -38,7 +38,7 @@ from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
 from gateway.reviews import Reviews
 from gateway.reviews.activity_log import MongoActivityLog
-from gateway.reviews.adjust_loop import AdjustLoop, AdjustMetrics
+from gateway.reviews.adjust_loop import AdjustLoop
 from gateway.reviews.packet_builder import build_packet_builder, packet_executor
 from gateway.reviews.publisher import KafkaReviewPublisher
 from gateway.reviews.revision_store import MongoRevisionStore
@@ -238,7 +238,7 @@ def create_app(
         lambda: create_producer(
             platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
         ),
-        settings.adjust_reviews_topic,
+        settings.reviews_topic,
     )
     notifications = NotificationReader(database)
     adjust = AdjustLoop(
@@ -250,7 +250,7 @@ def create_app(
         publisher=adjust_publisher,
         clock=clock,
         interval_s=settings.adjust_interval_s,
-        metrics=AdjustMetrics(registry),
+        metrics=metrics,
     )
     # --- end of the Adjust loop's wiring ---
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)

@@ -128,6 +128,27 @@ class GatewayMetrics:
             "Review packets asked for and not rendered yet, at the worker's last sweep.",
             registry=registry,
         )
+        # --- the Adjust loop (#19, gateway/reviews/adjust_loop.py) ---
+        self.adjust_sweeps = Counter(
+            "qsmo_gateway_adjust_sweeps_total",
+            "Adjust-loop sweeps, by outcome (ok, failed).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.adjust_actions_drafted = Counter(
+            "qsmo_gateway_adjust_actions_drafted_total",
+            "Draft improvement actions the Adjust loop opened, by kind of trigger "
+            "(red_quarters, long_degraded).",
+            ["kind"],
+            registry=registry,
+        )
+        self.adjust_overdue_published = Counter(
+            "qsmo_gateway_adjust_overdue_published_total",
+            "ImprovementActionOverdue messages the Adjust loop published, by outcome "
+            "(published, failed: retried next sweep).",
+            ["outcome"],
+            registry=registry,
+        )
 
     def operation_label(self, name: str | None) -> str:
         """A bounded label for a client-chosen operation name."""

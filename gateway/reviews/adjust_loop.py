@@ -17,33 +17,44 @@ re-publish carries the same ``message_id`` the notifications service dedups on.
 """
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter
-
 from gateway.analysis import ActionStatus, ImprovementAction, StatusChange
+from gateway.metrics import GatewayMetrics
 from gateway.ports import Clock, MeasureValues, NotificationReads
 from gateway.reviews.activity_log import AUTOMATION_ACTOR, ActivityEntry, ActivityLog
 from gateway.reviews.publisher import ReviewMessageOut
+from services.notifications.read_model import Notification
 from shared.domain import adjust_rules as rules
 from shared.domain.catalog import Framework, Measure, Qsmo
 from shared.domain.fiscal import PeriodKind
 from shared.domain.overrides import Overrides
+from shared.domain.reviews import Review
 from shared.domain.summaries import Summary
 from shared.events import ImprovementActionOverdue
 from shared.pagination import MAX_PAGE_SIZE, Position
+from shared.tasks import cancel_and_wait, raise_if_cancelled, start_logged
 
 log = logging.getLogger(__name__)
 
 NextReview = Callable[[str, rules.Quarter], Awaitable[str | None]]
 """``(qsmo, trigger quarter) → review id``: the earliest DRAFT review of the QSMO for the
 trigger's quarter or a later one (the review that will discuss it), or None (the next review
-then picks the action up by its ``created_at``)."""
+then picks the action up by its ``created_at``). ``next_draft_review`` builds one."""
+
+
+def next_draft_review(drafts: Callable[[str], Awaitable[Sequence[Review]]]) -> NextReview:
+    """A ``NextReview`` over ``drafts(qsmo)``: the QSMO's DRAFT reviews (any order), chosen
+    by ``adjust_rules.review_for_draft``."""
+
+    async def find(qsmo: str, quarter: rules.Quarter) -> str | None:
+        return rules.review_for_draft(await drafts(qsmo), qsmo, quarter)
+
+    return find
 
 
 class DraftActions(Protocol):
@@ -69,30 +80,6 @@ class FrameworkReads(Protocol):
 
 class ReviewPublisher(Protocol):
     async def publish(self, message: ReviewMessageOut) -> None: ...
-
-
-class AdjustMetrics:
-    """``qsmo_gateway_adjust_…`` on the gateway's registry."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.sweeps = Counter(
-            "qsmo_gateway_adjust_sweeps_total",
-            "Adjust-loop sweeps, by outcome (ok, failed).",
-            ["outcome"],
-            registry=registry,
-        )
-        self.drafted = Counter(
-            "qsmo_gateway_adjust_actions_drafted_total",
-            "Draft improvement actions the Adjust loop opened, by trigger.",
-            ["trigger"],
-            registry=registry,
-        )
-        self.overdue = Counter(
-            "qsmo_gateway_adjust_overdue_published_total",
-            "ImprovementActionOverdue messages published, by outcome (published, failed).",
-            ["outcome"],
-            registry=registry,
-        )
 
 
 @dataclass(frozen=True)
@@ -130,7 +117,7 @@ class AdjustLoop:
         publisher: ReviewPublisher,
         clock: Clock,
         interval_s: float,
-        metrics: AdjustMetrics | None = None,
+        metrics: GatewayMetrics | None = None,
         next_review: NextReview | None = None,
     ) -> None:
         self._values = values
@@ -201,39 +188,44 @@ class AdjustLoop:
         framework = self._framework.framework
         known = set(framework.measure_ids)
         drafts = []
-        after: Position | None = Position(now - timedelta(days=rules.DEGRADED_FOR_DAYS), "")
+        async for n in self._raised_before(now - timedelta(days=rules.DEGRADED_FOR_DAYS)):
+            if n.qsmo is None or n.measure not in known:
+                continue
+            if not rules.degraded_too_long(
+                rule=n.rule,
+                severity=n.severity,
+                state=n.state,
+                measure=n.measure,
+                raised_at=n.raised_at,
+                now=now,
+            ):
+                continue
+            measure = framework.measure(n.measure)
+            drafts.append(
+                _Draft(
+                    rules.degraded_action_id(n.id),
+                    n.qsmo,
+                    measure,
+                    rules.degraded_title(measure.name, n.raised_at),
+                    f"critical notification {n.id} still open after "
+                    f"{rules.DEGRADED_FOR_DAYS} days: {n.message}",
+                    "long_degraded",
+                    rules.latest_ended_quarters(now)[1],
+                )
+            )
+        return drafts
+
+    async def _raised_before(self, before: datetime) -> AsyncIterator[Notification]:
+        """Every notification raised before ``before``, newest first, a page at a time."""
+        after: Position | None = Position(before, "")  # "" sorts before every id
         while after is not None:
             page = list(await self._notifications.list(None, MAX_PAGE_SIZE, after))
             after = None
             if len(page) > MAX_PAGE_SIZE:
                 page = page[:MAX_PAGE_SIZE]
                 after = Position(page[-1].raised_at, page[-1].id)
-            for n in page:
-                if n.qsmo is None or n.measure not in known:
-                    continue
-                if not rules.degraded_too_long(
-                    rule=n.rule,
-                    severity=n.severity,
-                    state=n.state,
-                    measure=n.measure,
-                    raised_at=n.raised_at,
-                    now=now,
-                ):
-                    continue
-                measure = framework.measure(n.measure)
-                drafts.append(
-                    _Draft(
-                        rules.degraded_action_id(n.id),
-                        n.qsmo,
-                        measure,
-                        rules.degraded_title(measure.name, n.raised_at),
-                        f"critical notification {n.id} still open after "
-                        f"{rules.DEGRADED_FOR_DAYS} days: {n.message}",
-                        "long_degraded",
-                        rules.latest_ended_quarters(now)[1],
-                    )
-                )
-        return drafts
+            for notification in page:
+                yield notification
 
     async def _draft(self, draft: _Draft, now: datetime) -> bool:
         review_id = None
@@ -275,7 +267,7 @@ class AdjustLoop:
             )
         )
         if inserted and self._metrics is not None:
-            self._metrics.drafted.labels(trigger=draft.trigger).inc()
+            self._metrics.adjust_actions_drafted.labels(kind=draft.trigger).inc()
         return inserted
 
     async def _announce_overdue(self, now: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -293,19 +285,20 @@ class AdjustLoop:
             try:
                 await self._publisher.publish(_overdue_message(action, now))
             except Exception as error:  # Kafka away: owed until a sweep publishes it
+                raise_if_cancelled(error)
                 log.warning(
                     "overdue action not announced yet; the next sweep retries",
                     extra={"action_id": action.id, "error": str(error)},
                 )
                 failed.append(action.id)
                 if self._metrics is not None:
-                    self._metrics.overdue.labels(outcome="failed").inc()
+                    self._metrics.adjust_overdue_published.labels(outcome="failed").inc()
                 continue
             await self._analysis.mark_overdue_announced(action.id, action.due_date)
             await self._activity.record(_overdue_entry(action, now))
             announced.append(action.id)
             if self._metrics is not None:
-                self._metrics.overdue.labels(outcome="published").inc()
+                self._metrics.adjust_overdue_published.labels(outcome="published").inc()
         return tuple(announced), tuple(failed)
 
     async def run(self) -> None:
@@ -315,21 +308,19 @@ class AdjustLoop:
                 await self.sweep(self._clock())
                 outcome = "ok"
             except Exception as error:  # store or a read door away: the next sweep retries
+                raise_if_cancelled(error)
                 log.warning("adjust sweep failed", extra={"error": str(error)})
                 outcome = "failed"
             if self._metrics is not None:
-                self._metrics.sweeps.labels(outcome=outcome).inc()
+                self._metrics.adjust_sweeps.labels(outcome=outcome).inc()
             await asyncio.sleep(self._interval_s)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="gateway-adjust-loop")
+        self._task = start_logged(self.run(), name="gateway-adjust-loop")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
 
 def _details(action: ImprovementAction, **extra: str) -> dict[str, str]:
@@ -369,4 +360,4 @@ def _overdue_entry(action: ImprovementAction, now: datetime) -> ActivityEntry:
     )
 
 
-__all__ = ["AdjustLoop", "AdjustMetrics", "AdjustOutcome", "NextReview"]
+__all__ = ["AdjustLoop", "AdjustOutcome", "NextReview", "next_draft_review"]

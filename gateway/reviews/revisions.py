@@ -14,6 +14,7 @@ change the framework refuses puts the proposal back to PROPOSED.
 """
 
 import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -34,6 +35,8 @@ MAX_RATIONALE = 1500
 """Leaves room in the framework audit reason (2000) for ``revision <id>: ``."""
 MAX_EVIDENCE = 5000
 MAX_NOTE = 2000
+REVIEW_ID = re.compile(r"FY\d{4}-Q[1-4]\|[a-z0-9][a-z0-9-]{0,63}")
+"""``shared.domain.reviews.review_id``'s shape: ``FY2025-Q2|cybersecurity``."""
 
 
 class RevisionKind(StrEnum):
@@ -137,6 +140,18 @@ def checked_value(kind: RevisionKind, measure: Measure, value: float) -> float:
     return value
 
 
+def checked_review_id(review_id: str | None) -> str | None:
+    """``review_id`` if it has a review id's shape; RevisionRejected naming ``reviewId``."""
+    if review_id is not None and not REVIEW_ID.fullmatch(review_id):
+        shown = review_id if len(review_id) <= 80 else review_id[:80] + "…"
+        raise RevisionRejected(
+            "reviewId",
+            f"{shown!r} is not a review id; review ids look like 'FY2025-Q2|cybersecurity' "
+            "or 'FY2025-Q2|government'",
+        )
+    return review_id
+
+
 def _text(value: str, field: str, limit: int) -> str:
     try:
         return clean_text(value, field, limit)
@@ -188,7 +203,7 @@ class RevisionProposals:
             current_value=current,
             rationale=_text(rationale, "rationale", MAX_RATIONALE),
             evidence=None if evidence is None else _text(evidence, "evidence", MAX_EVIDENCE),
-            review_id=review_id,
+            review_id=checked_review_id(review_id),
             proposed_at=self._clock(),
             proposed_by=by,
         )

@@ -17,7 +17,7 @@ Pure: no I/O, no clock (``now`` is an argument); ids, titles and due dates are d
 replay of the same sweep drafts and announces nothing twice.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -25,7 +25,7 @@ from shared.domain.catalog import Aggregation, Framework, Measure
 from shared.domain.fiscal import Period, PeriodKind, fiscal_quarter_of, fiscal_year_period, to_utc
 from shared.domain.overrides import Overrides
 from shared.domain.phases import active_phase, is_measure_active
-from shared.domain.reviews import previous_quarter, quarter_end
+from shared.domain.reviews import Review, ReviewState, previous_quarter, quarter_end
 from shared.domain.scoring import Status, measure_status
 from shared.domain.summaries import Summary, merge_all, value_of
 from shared.domain.targets import period_attainment, period_target
@@ -208,6 +208,21 @@ def degraded_title(measure_name: str, raised_at: datetime) -> str:
 def draft_due_date(now: datetime) -> date:
     """When a draft drafted at ``now`` is due: ``DRAFT_DUE_DAYS`` days later (UTC day)."""
     return to_utc(now).date() + timedelta(days=DRAFT_DUE_DAYS)
+
+
+def review_for_draft(reviews: Iterable[Review], qsmo: str, quarter: Quarter) -> str | None:
+    """The review a draft triggered at ``quarter`` is attached to: the earliest DRAFT review
+    of ``qsmo`` for that quarter or a later one (RED at the Q1 and Q2 ends: the Q2 review,
+    still to be held, discusses it; once that one is READY, the Q3 review). None when there
+    is none yet: the next review picks the action up by its ``created_at``."""
+    candidates = [
+        r
+        for r in reviews
+        if r.qsmo == qsmo and r.state is ReviewState.DRAFT and (r.fiscal_year, r.quarter) >= quarter
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda r: (r.fiscal_year, r.quarter)).id
 
 
 def overdue_message_id(action_id: str, due_date: date) -> str:

@@ -35,12 +35,13 @@ WRITE_COLLECTIONS = (
     "survey_waves",
     "survey_responses",
     "gateway_revision_proposals",
-    "gateway_activity_log",
     "notification_stakeholder_lists",
     "gateway_reviews",
     "review_packets",
 )
-"""Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
+"""Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements).
+Not ``gateway_activity_log``: the Adjust loop records overdue actions there in the background
+(a revision's entries follow its proposal, which is counted)."""
 SERVICE_ENV = {
     "ingest": {
         "QSMO_LOG_LEVEL": "DEBUG",

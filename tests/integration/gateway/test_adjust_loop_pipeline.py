@@ -1,6 +1,7 @@
 """The Adjust loop in the real gateway: events for two ended quarters go through ingest and
 the measures service, the measure is RED at both quarter ends, and the gateway's background
-sweeps draft exactly one action — also after more sweeps and a restart of the gateway."""
+sweeps draft exactly one action — also after more sweeps and a restart of the gateway; an
+overdue action is announced on the reviews topic exactly once, restart included."""
 
 import re
 from collections.abc import AsyncIterator
@@ -9,14 +10,17 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import qsmo_stack
+from aiokafka import TopicPartition
 from gateway_pipeline_support import Keys, Lane, Pipeline, eventually
 
 from shared.domain.adjust_rules import latest_ended_quarters
 from shared.domain.fiscal import fiscal_quarter_period
-from shared.kafka import ensure_topics
+from shared.events import ImprovementActionOverdue
+from shared.kafka import create_consumer, ensure_topics
 from shared.mongo import create_mongo_client
 
 QSMO = "cybersecurity"
+REVIEW_PARTITIONS = 3
 MEASURE = "customer-engagement"  # sum, higher is better, 40 a year
 ACTIONS = """{ improvementActions(qsmo: "cybersecurity", measure: "customer-engagement") {
   nodes { id status owner origin originReason title createdBy } } }"""
@@ -42,7 +46,7 @@ async def adjust_lane(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
     """ingest → measures, and the gateway sweeping every 0.5 s, on a private lane."""
     lane = Lane()
     await lane.create_topics(stack.kafka_bootstrap)
-    await ensure_topics(stack.kafka_bootstrap, 3, names=(lane.topic("reviews"),))
+    await ensure_topics(stack.kafka_bootstrap, REVIEW_PARTITIONS, names=(lane.topic("reviews"),))
     for service in ("ingest", "measures"):
         stack.start_service(
             service, extra_env=lane.env(service), instance=f"-gw-{lane.tag}", timeout_s=120
@@ -69,6 +73,24 @@ async def _more_sweeps(pipeline: Pipeline, count: int) -> None:
         return await _sweeps(pipeline) >= start + count
 
     await eventually(swept, 30, f"{count} more Adjust-loop sweeps")
+
+
+async def _review_messages(bootstrap: str, topic: str) -> list[ImprovementActionOverdue]:
+    """Every message on the topic: read up to its end offsets (no waiting for luck)."""
+    consumer = create_consumer(bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(REVIEW_PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found: list[ImprovementActionOverdue] = []
+        while [p for p in partitions if await consumer.position(p) < ends[p]]:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                found.extend(ImprovementActionOverdue.model_validate_json(r.value) for r in records)
+        return found
+    finally:
+        await consumer.stop()
 
 
 async def _drafted_entries(stack: qsmo_stack.Stack, lane: Lane) -> list[str]:
@@ -107,6 +129,22 @@ async def test_red_at_two_quarter_ends_drafts_one_action_across_sweeps_and_a_res
     assert action["title"].startswith("Recover Customer Engagement: RED at ")
     assert "year-to-date 1 against" in action["originReason"]
 
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    created = await adjust_lane.data(
+        f'mutation {{ createImprovementAction(qsmo: "{QSMO}", measure: "customer-satisfaction", '
+        f'title: "Second survey wave", owner: "CX lead", dueDate: "{yesterday}") {{ id }} }}',
+        who=QSMO,
+    )
+    overdue_id = created["createImprovementAction"]["id"]
+    bootstrap, topic = stack.kafka_bootstrap, adjust_lane.lane.topic("reviews")
+
+    async def announced() -> list[ImprovementActionOverdue]:
+        return await _review_messages(bootstrap, topic)
+
+    [message] = await eventually(announced, 60, "the overdue action's announcement")
+    assert message.message_id == f"action-overdue:{overdue_id}:{yesterday}"
+    assert (message.owner, message.status) == ("CX lead", "OPEN")
+
     await _more_sweeps(adjust_lane, 2)
     stack.stop(f"gateway-gw-{adjust_lane.lane.tag}")
     _start_gateway(stack, adjust_lane.lane)
@@ -114,3 +152,4 @@ async def test_red_at_two_quarter_ends_drafts_one_action_across_sweeps_and_a_res
 
     assert [a["id"] for a in await drafted()] == [expected_id]
     assert await _drafted_entries(stack, adjust_lane.lane) == [f"action.drafted:{expected_id}"]
+    assert [m.message_id for m in await _review_messages(bootstrap, topic)] == [message.message_id]

@@ -16,10 +16,12 @@ from shared.domain.adjust_rules import (
     owes_overdue_announcement,
     quarter_end_status,
     red_trigger,
+    review_for_draft,
     year_to_date_target,
 )
 from shared.domain.catalog import Aggregation, Direction, Measure
 from shared.domain.overrides import NO_OVERRIDES
+from shared.domain.reviews import Review, ReviewState, review_id
 from shared.domain.scoring import Status
 from shared.domain.summaries import EMPTY, Summary, merge_all, observation
 
@@ -187,3 +189,35 @@ def test_a_quarter_end_ignores_later_quarters(values: list[float], number: int) 
     only = quarter_end_status(ENGAGEMENT, 40.0, summaries[:number], (2025, number))
     assert through == only
     assert through.value == pytest.approx(sum(values) * number)
+
+
+def _review(qsmo: str | None, fiscal_year: int, quarter: int, state: ReviewState) -> Review:
+    return Review(
+        id=review_id(qsmo, fiscal_year, quarter),
+        qsmo=qsmo,
+        fiscal_year=fiscal_year,
+        quarter=quarter,
+        title="Review",
+        meeting_date=date(2025, 5, 1),
+        cut_off=NOW,
+        state=state,
+        created_at=NOW,
+        created_by="t-admin",
+        updated_at=NOW,
+    )
+
+
+def test_a_draft_is_attached_to_the_earliest_draft_review_from_its_quarter_on() -> None:
+    reviews = [
+        _review("cybersecurity", 2025, 1, ReviewState.DRAFT),  # before the trigger quarter
+        _review("cybersecurity", 2025, 3, ReviewState.DRAFT),
+        _review("cybersecurity", 2025, 2, ReviewState.DRAFT),
+        _review("cybersecurity", 2024, 4, ReviewState.HELD),
+        _review(None, 2025, 2, ReviewState.DRAFT),  # government-wide: not the QSMO's
+        _review("grants-management", 2025, 2, ReviewState.DRAFT),
+    ]
+    assert review_for_draft(reviews, "cybersecurity", (2025, 2)) == "FY2025-Q2|cybersecurity"
+    ready = [*reviews[1:2], _review("cybersecurity", 2025, 2, ReviewState.READY)]
+    assert review_for_draft(ready, "cybersecurity", (2025, 2)) == "FY2025-Q3|cybersecurity"
+    assert review_for_draft(reviews, "cybersecurity", (2025, 4)) is None
+    assert review_for_draft(reviews, "human-resources", (2025, 2)) is None

@@ -1,16 +1,19 @@
 """The Adjust loop on in-memory fakes: drafts once, announces overdue once, retries."""
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from gateway_unit_support import Harness, error_codes
+from gateway_unit_support import Harness, error_codes, make_view
 from prometheus_client import CollectorRegistry
 
 from gateway.analysis import ActionStatus, ImprovementAction
+from gateway.metrics import GatewayMetrics
 from gateway.reviews.activity_log import AUTOMATION_ACTOR, InMemoryActivityLog
-from gateway.reviews.adjust_loop import AdjustLoop, AdjustMetrics
+from gateway.reviews.adjust_loop import AdjustLoop, next_draft_review
 from gateway.reviews.publisher import InMemoryReviewPublisher
 from services.notifications.models import Notification
+from shared.domain.reviews import Review, ReviewState, review_id
 from shared.events import ImprovementActionOverdue
 
 QSMO = "cybersecurity"
@@ -20,16 +23,17 @@ DRAFT_ID = f"auto:{QSMO}:{MEASURE}:FY2025Q2"
 
 
 class Loop:
-    def __init__(self, harness: Harness) -> None:
+    def __init__(self, harness: Harness, interval_s: float = 60) -> None:
         self.harness = harness
         self.activity = InMemoryActivityLog()
         self.publisher = InMemoryReviewPublisher()
         self.registry = CollectorRegistry()
-        self.reviews: list[tuple[str, tuple[int, int]]] = []
+        self.reviews: list[Review] = [_draft_review(2025, 2), _draft_review(2025, 3)]
+        self.asked: list[str] = []
 
-        async def next_review(qsmo: str, quarter: tuple[int, int]) -> str | None:
-            self.reviews.append((qsmo, quarter))
-            return f"FY{quarter[0]}-Q{quarter[1]}|{qsmo}"
+        async def drafts(qsmo: str) -> list[Review]:
+            self.asked.append(qsmo)
+            return self.reviews
 
         runtime = harness.runtime
         self.loop = AdjustLoop(
@@ -40,9 +44,9 @@ class Loop:
             activity=self.activity,
             publisher=self.publisher,
             clock=lambda: NOW,
-            interval_s=60,
-            metrics=AdjustMetrics(self.registry),
-            next_review=next_review,
+            interval_s=interval_s,
+            metrics=GatewayMetrics(self.registry),
+            next_review=next_draft_review(drafts),
         )
 
     def entries(self, action: str) -> list[str]:
@@ -71,7 +75,7 @@ async def test_a_measure_red_at_two_quarter_ends_gets_one_draft(adjust: Loop) ->
     assert (action.origin, action.created_by) == ("adjust-loop", AUTOMATION_ACTOR)
     assert action.due_date == date(2025, 5, 15)
     assert action.review_id == f"FY2025-Q2|{QSMO}"
-    assert adjust.reviews == [(QSMO, (2025, 2))]
+    assert adjust.asked == [QSMO]
     assert "FY2025 Q2: year-to-date 4" in (action.origin_reason or "")
     assert adjust.entries("action.drafted") == [f"action.drafted:{DRAFT_ID}"]
 
@@ -80,7 +84,7 @@ async def test_a_measure_red_at_two_quarter_ends_gets_one_draft(adjust: Loop) ->
     assert list(adjust.harness.analysis.actions) == [DRAFT_ID]
     assert adjust.entries("action.drafted") == [f"action.drafted:{DRAFT_ID}"]
     drafted = adjust.registry.get_sample_value(
-        "qsmo_gateway_adjust_actions_drafted_total", {"trigger": "red_quarters"}
+        "qsmo_gateway_adjust_actions_drafted_total", {"kind": "red_quarters"}
     )
     assert drafted == 1
 
@@ -160,18 +164,34 @@ async def test_a_critical_degradation_open_for_over_30_days_gets_a_draft(adjust:
     assert (await adjust.loop.sweep(NOW)).drafted == ()
 
 
+async def test_the_degraded_notification_is_found_past_the_first_page(adjust: Loop) -> None:
+    notifications = adjust.harness.notifications.notifications
+    notifications.append(_degraded("ntf_oldest", NOW - timedelta(days=400)))
+    for index in range(150):  # newer, already-cleared notifications fill the first pages
+        raised = NOW - timedelta(days=40, minutes=index)
+        notifications.append(_degraded(f"ntf_{index}", raised, state="resolved"))
+    assert (await adjust.loop.sweep(NOW)).drafted == ("auto:ntf_oldest",)
+
+
 async def test_people_confirm_a_draft_but_never_move_an_action_back_to_draft(
     adjust: Loop,
 ) -> None:
     _red_for_two_quarters(adjust.harness)
     await adjust.loop.sweep(NOW)
     harness = adjust.harness
+    harness.scorecards.versions.append(make_view(harness.runtime.catalog, 2025, QSMO, {}))
+    card = f'{{ scorecard(fiscalYear: 2025, qsmo: "{QSMO}") {{ measure(id: "{MEASURE}") '
+    card += "{ openImprovementActions { id } } } }"
+    shown = await harness.data(card)  # a draft waits for a person before it shows as open
+    assert shown["scorecard"]["measure"]["openImprovementActions"] == []
     query = "mutation($s: ImprovementActionStatus!) { updateImprovementAction("
     query += f'id: "{DRAFT_ID}", status: $s) {{ status origin originReason reviewId }} }}'
     confirmed = await harness.data(query, {"s": "OPEN"}, who="pub:cybersecurity")
     assert confirmed["updateImprovementAction"]["status"] == "OPEN"
     assert confirmed["updateImprovementAction"]["origin"] == "ADJUST_LOOP"
     back = await harness.run(query, {"s": "DRAFT"}, who="pub:cybersecurity")
+    shown = await harness.data(card)
+    assert shown["scorecard"]["measure"]["openImprovementActions"] == [{"id": DRAFT_ID}]
     assert error_codes(back) == ["BAD_USER_INPUT"]
     assert "back to DRAFT" in back.errors[0].message  # type: ignore[index]
     listed = await harness.data(
@@ -210,3 +230,51 @@ def _degraded(
         message="Customer Engagement turned RED",
         raised_at=raised_at,
     )
+
+
+def _draft_review(fiscal_year: int, quarter: int) -> Review:
+    return Review(
+        id=review_id(QSMO, fiscal_year, quarter),
+        qsmo=QSMO,
+        fiscal_year=fiscal_year,
+        quarter=quarter,
+        title="Review",
+        meeting_date=date(2025, 7, 1),
+        cut_off=NOW,
+        state=ReviewState.DRAFT,
+        created_at=NOW,
+        created_by="t-admin",
+        updated_at=NOW,
+    )
+
+
+async def test_the_background_task_keeps_sweeping_through_failures_and_stops(
+    harness: Harness,
+) -> None:
+    adjust = Loop(harness, interval_s=0.01)
+    store = adjust.harness.analysis
+    healthy = store.unclosed_actions
+    calls = 0
+
+    async def flaky() -> list[ImprovementAction]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("store away")
+        return await healthy()
+
+    store.unclosed_actions = flaky  # type: ignore[method-assign]
+    adjust.loop.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 5
+        while adjust.registry.get_sample_value(
+            "qsmo_gateway_adjust_sweeps_total", {"outcome": "ok"}
+        ) in (None, 0.0):
+            assert asyncio.get_running_loop().time() < deadline, "no sweep succeeded"
+            await asyncio.sleep(0.01)
+    finally:
+        await adjust.loop.stop()
+    failed = adjust.registry.get_sample_value(
+        "qsmo_gateway_adjust_sweeps_total", {"outcome": "failed"}
+    )
+    assert failed == 1

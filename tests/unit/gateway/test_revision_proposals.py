@@ -113,6 +113,7 @@ async def test_an_accepted_weight_is_applied(harness: Harness) -> None:
         ({"rationale": "   "}, "rationale", "must not be empty"),
         ({"measure": "no-such-measure"}, "measure", "unknown measure"),
         ({"qsmo": "atlantis"}, "qsmo", "unknown QSMO"),
+        ({"review": "next quarter"}, "reviewId", "is not a review id"),
     ],
 )
 async def test_bad_input_names_the_field_and_stores_nothing(
