@@ -1,9 +1,11 @@
 """The notification engine: records or a sweep → signals (pure) → conditions → effects → store.
 
 A batch of records judges status changes (of open and recently closed years), restatements
-of long-closed years and dead letters; the periodic sweep judges stale measures (only while
-the ``LagProbe`` says the pipeline has caught up), dead-letter windows and cooldowns, and
-sends the daily digests that are due. ``now`` is always passed in (the service's clock).
+of long-closed years and dead letters, and turns review messages into review deliveries and
+``action_overdue`` notices (``review_messages.py``, deduplicated on ``message_id``); the
+periodic sweep judges stale measures (only while the ``LagProbe`` says the pipeline has
+caught up), dead-letter windows and cooldowns, and sends the daily digests that are due.
+``now`` is always passed in (the service's clock).
 
 Order of writes, so that a crash at any point replays to the same end state: notifications,
 outbox and deliveries first (idempotent by their deterministic ids), then the rule state
