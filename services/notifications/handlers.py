@@ -327,8 +327,10 @@ class NotificationEngine:
                 outcome.suppressed += 1
         # An extended ``restated`` notice goes out again on the topic (same id and state, the
         # new message); its deliveries keep their ids, so no second webhook — and a replay
-        # after a crash still stores the ones the first run may have missed.
-        changed = raised + extended + await self._store.load_notifications(resolved_ids)
+        # after a crash still stores the ones the first run may have missed. A ``fresh``
+        # notice stored before (a replay) is not saved again, for the same reason goes out.
+        again = [n for n in fresh if n.id in known]
+        changed = raised + extended + again + await self._store.load_notifications(resolved_ids)
         await self._store.add_outbox([notification_event(n) for n in changed])
         deliveries = await self._deliveries(changed, now)
         await self._store.add_deliveries(deliveries)

@@ -3,6 +3,7 @@ of stakeholder lists: which lists a review goes to, valid addresses, dedup on me
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from notifications_builders import DLQ, SCORECARDS, T0, Clock, subscription
@@ -187,8 +188,11 @@ async def test_an_overdue_action_raises_one_warning_notification(
     assert outcome.published == 1
     # sub_all hears the measure; sub_cyber wants critical only; sub_grants another QSMO
     assert [p.delivery.subscription_id for p in store.deliveries.values()] == ["sub_all"]
+    stored = dict(store.deliveries)
     replay = await engine_.process([record(overdue("action-overdue:act_1:again"))], T0)
-    assert (replay.raised, replay.deliveries) == ([], 0)  # same action and due date: once
+    assert replay.raised == []  # same action and due date: raised once
+    assert store.deliveries == stored  # the replay's deliveries have the same ids: no new one
+    assert store.notifications[notification.id] == notification
 
 
 async def test_email_deliveries_retry_then_fail_with_the_reason_and_permanent_ones_at_once(
@@ -298,3 +302,30 @@ def test_the_email_message_carries_subject_recipient_and_a_stable_message_id() -
     text = message.get_content()
     assert "PDF: https://q.example.gov/v1/reviews/FY2025-Q2|cybersecurity/packet.pdf" in text
     assert "Cut-off: 2025-04-01T00:00:00+00:00" in text
+
+
+class CrashingOnce(InMemoryNotificationStore):
+    """Fails the first ``add_deliveries``: a crash after the notice was saved."""
+
+    crashed = False
+
+    async def add_deliveries(self, deliveries: Any) -> None:
+        if not self.crashed and deliveries:
+            self.crashed = True
+            raise RuntimeError("the store went away")
+        await super().add_deliveries(deliveries)
+
+
+async def test_a_replay_after_a_crash_stores_what_the_first_run_missed() -> None:
+    store = CrashingOnce()
+    store.subscription_list = [(subscription("sub_all", qsmo=None), SECRET)]
+    engine_ = engine(store)
+    with pytest.raises(RuntimeError):
+        await engine_.process([record(overdue())], T0)
+    assert len(store.notifications) == 1
+    assert store.deliveries == {}
+    assert store.review_messages == set()  # not marked: the batch is not committed
+    replay = await engine_.process([record(overdue())], T0)
+    assert replay.raised == []
+    assert [p.delivery.subscription_id for p in store.deliveries.values()] == ["sub_all"]
+    assert store.review_messages == {"action-overdue:act_1:2025-02-28"}
