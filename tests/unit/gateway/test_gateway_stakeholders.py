@@ -161,3 +161,15 @@ async def test_review_deliveries_mask_addresses_for_keys_that_do_not_manage_list
     other = (await harness.data(query, who="pub:financial-management"))["reviewDeliveries"]
     assert other["nodes"] == []  # another QSMO's review's deliveries are not shown
     assert error_codes(await harness.run(query, who="viewer")) == ["FORBIDDEN"]
+
+
+async def test_a_name_without_letters_or_digits_needs_an_id(harness: Harness) -> None:
+    for name, field in (("!!!", "id"), ("   ", "name")):
+        result = await harness.run(
+            f'mutation {{ createStakeholderList(name: "{name}", kind: OTHER, members: []) '
+            "{ id } }",
+            who="admin",
+        )
+        (error,) = result.errors or []
+        assert error.extensions == {"code": "BAD_USER_INPUT", "field": field}, error.message
+    assert harness.stakeholder_records.lists == {}
