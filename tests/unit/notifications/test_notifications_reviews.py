@@ -300,7 +300,7 @@ def test_the_email_message_carries_subject_recipient_and_a_stable_message_id() -
         "Overall AMBER (82.4): 2 RED, 3 AMBER measures"
     )
     text = message.get_content()
-    assert "PDF: https://q.example.gov/v1/reviews/FY2025-Q2|cybersecurity/packet.pdf" in text
+    assert "PDF: https://q.example.gov/v1/reviews/FY2025-Q2%7Ccybersecurity/packet.pdf" in text
     assert "Cut-off: 2025-04-01T00:00:00+00:00" in text
 
 
