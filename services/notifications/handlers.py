@@ -1,9 +1,11 @@
 """The notification engine: records or a sweep → signals (pure) → conditions → effects → store.
 
 A batch of records judges status changes (of open and recently closed years), restatements
-of long-closed years and dead letters; the periodic sweep judges stale measures (only while
-the ``LagProbe`` says the pipeline has caught up), dead-letter windows and cooldowns, and
-sends the daily digests that are due. ``now`` is always passed in (the service's clock).
+of long-closed years and dead letters, and turns review messages into review deliveries and
+``action_overdue`` notices (``review_messages.py``, deduplicated on ``message_id``); the
+periodic sweep judges stale measures (only while the ``LagProbe`` says the pipeline has
+caught up), dead-letter windows and cooldowns, and sends the daily digests that are due.
+``now`` is always passed in (the service's clock).
 
 Order of writes, so that a crash at any point replays to the same end state: notifications,
 outbox and deliveries first (idempotent by their deterministic ids), then the rule state
@@ -325,8 +327,10 @@ class NotificationEngine:
                 outcome.suppressed += 1
         # An extended ``restated`` notice goes out again on the topic (same id and state, the
         # new message); its deliveries keep their ids, so no second webhook — and a replay
-        # after a crash still stores the ones the first run may have missed.
-        changed = raised + extended + await self._store.load_notifications(resolved_ids)
+        # after a crash still stores the ones the first run may have missed. A ``fresh``
+        # notice stored before (a replay) is not saved again, for the same reason goes out.
+        again = [n for n in fresh if n.id in known]
+        changed = raised + extended + again + await self._store.load_notifications(resolved_ids)
         await self._store.add_outbox([notification_event(n) for n in changed])
         deliveries = await self._deliveries(changed, now)
         await self._store.add_deliveries(deliveries)

@@ -17,6 +17,7 @@ No I/O and no clock (``now`` is an argument).
 import hashlib
 import json
 from datetime import datetime
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
@@ -66,8 +67,11 @@ def hears_review(subscription: Subscription, qsmo: str | None) -> bool:
 
 
 def packet_link(path: str, public_url: str | None) -> str:
-    """``https://qsmo.example.gov/v1/reviews/…/packet.pdf`` with a public URL, else the path."""
-    return f"{public_url.rstrip('/')}{path}" if public_url else path
+    """``https://qsmo.example.gov/v1/reviews/FY2025-Q2%7Ccybersecurity/packet.pdf`` with a
+    public URL, else the path; percent-encoded (a review id's ``|``) so mail clients link it
+    whole (an escape already there stays)."""
+    quoted = quote(path, safe="/%")
+    return f"{public_url.rstrip('/')}{quoted}" if public_url else quoted
 
 
 def review_email(

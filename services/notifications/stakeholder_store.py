@@ -140,6 +140,10 @@ class StakeholderListStore:
         """Store a new list (``list_id`` default: the slug of ``name``)."""
         self._check(principal, Permission.MANAGE_STAKEHOLDERS)
         identifier = slug_of(name) if list_id is None else list_id
+        if not identifier and name.strip():
+            raise SubscriptionRejected(
+                "id", f"no id can be made from the name {name!r}: give an id (a-z, 0-9, -)"
+            )
         with _rejected():
             created = checked_list(
                 list_id=identifier,

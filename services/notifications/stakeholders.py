@@ -95,6 +95,7 @@ def checked_list(
 ) -> StakeholderList:
     """The list to store (``created``: the stored one an update replaces). Whether ``qsmo``
     is a known QSMO is the caller's check (QSMOs are added by framework changes)."""
+    cleaned_name = _name(name, "name")
     if not SLUG.match(list_id):
         raise InvalidStakeholderList(
             "id", f"{list_id!r} must be a slug: lower-case letters, digits and -, ≤ 64"
@@ -107,7 +108,7 @@ def checked_list(
         raise InvalidStakeholderList("qsmo", "a QSMO_LEADERSHIP list names its QSMO")
     return StakeholderList(
         id=list_id,
-        name=_name(name, "name"),
+        name=cleaned_name,
         kind=kind,  # checked against the kinds above; pydantic validates it again
         qsmo=qsmo,
         members=checked_members(members),

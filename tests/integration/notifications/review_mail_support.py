@@ -78,6 +78,7 @@ def review_ready(
     review_id: str = "FY2026-Q1|cybersecurity",
     qsmo: str | None = "cybersecurity",
     stakeholder_lists: tuple[str, ...] = (),
+    title: str = "FY2026 Q1 performance review — Cybersecurity Services QSMO",
 ) -> ReviewReady:
     return ReviewReady(
         message_id=f"review-ready:{review_id}",
@@ -85,7 +86,7 @@ def review_ready(
         qsmo=qsmo,
         fiscal_year=2026,
         quarter=1,
-        title="FY2026 Q1 performance review — Cybersecurity Services QSMO",
+        title=title,
         meeting_date=date(2026, 1, 15),
         cut_off=datetime(2026, 1, 9, 12, tzinfo=UTC),
         stakeholder_lists=stakeholder_lists,

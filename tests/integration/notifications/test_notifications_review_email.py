@@ -165,7 +165,7 @@ async def test_a_ready_review_emails_each_member_the_stored_pdf_and_signs_a_webh
     assert "Meeting date: 2026-01-15" in text
     ana = by_to["Ana Ruiz <ana.ruiz@cisa.example.gov>"]
     assert attachment(ana) is None  # the list asks for a link
-    link = "https://qsmo.example.gov/v1/reviews/FY2026-Q1|cybersecurity/packet.pdf"
+    link = "https://qsmo.example.gov/v1/reviews/FY2026-Q1%7Ccybersecurity/packet.pdf"
     assert link in ana.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert {r.recipients for r in sink.mailbox.received} == {
         ("jane.doe@omb.example.gov",),
