@@ -81,9 +81,6 @@ class GatewaySettings(ServiceSettings):
     adjust_interval_s: float = Field(default=60.0, gt=0, le=86_400)
     """How often the Adjust loop sweeps: drafts improvement actions for measures RED at two
     quarter ends (or critically degraded for over 30 days) and announces overdue actions."""
-    reviews_topic: str = Field(default=topics.REVIEWS, min_length=1)
-    """Where ``ReviewReady`` (and the Adjust loop's ``ImprovementActionOverdue``) are
-    published for the notifications service."""
 
     @model_validator(mode="after")
     def _default_page_fits(self) -> Self:
