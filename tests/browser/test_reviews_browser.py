@@ -1,13 +1,13 @@
 """The performance reviews page, in headless Chromium against a pipeline of its own with the
-simulator's FY2026 history in it: the reviews simulator, run as if a month after the quarter
-before the last ended one, holds that quarter's reviews; a QSMO's publisher sees them held
-with their packets; a late event restates a reported month; the publisher creates the last
-ended quarter's review on the page, sees the restatement among the changes since the held
-review, watches its draft packet being rendered, opens its
-links (the PDF downloaded with the key is the one the API serves), makes it READY and records
-the meeting's decisions, and sees it HELD; a viewer reads the same reviews and may change
-none. The screenshots, and page 1 of a packet rendered with pdftoppm, are the ones
-docs/reviews.md shows. axe-core finds no serious violation."""
+simulator's history of the last two ended quarters' fiscal years in it: the reviews
+simulator, run as if a month after the earlier quarter, holds that quarter's reviews; a QSMO's
+publisher sees them held with their packets; a late event restates a reported month; the
+publisher creates the last ended quarter's review on the page, sees the late event among the
+changes since the held review, watches its draft packet being rendered, opens its links (the
+PDF downloaded with the key is the one the API serves), makes it READY (its email delivery is
+listed) and records the meeting's decisions, and sees it HELD; a viewer reads the same
+reviews and may change none. The screenshots, and page 1 of a packet rendered with pdftoppm,
+are the ones docs/reviews.md shows. axe-core finds no serious violation."""
 
 import io
 import re
@@ -85,15 +85,18 @@ VALUE = """query($fy: Int!, $q: ID!) { scorecard(fiscalYear: $fy, qsmo: $q) {
 
 @pytest.fixture(scope="module")
 def reviews_lane(stack: qsmo_stack.Stack) -> Iterator[DashboardLane]:
-    """A pipeline of the module's own with the simulator's FY2026 history sent through ingest
+    """A pipeline of the module's own with the simulator's history sent through ingest
     (the reviews simulator waits until it is scored)."""
     lane = DashboardLane()
     start_lane(stack, lane)
     try:
         keys = RoleKeys.load(stack.plaintext_keys_file)
         catalog = load_catalog()
-        start = datetime(2025, 10, 1, tzinfo=UTC)
-        end = datetime(2026, 9, 30, 23, 59, tzinfo=UTC)
+        # From the held quarter's fiscal year to the end of the quarter created on the page.
+        start = datetime(HELD_QUARTER.fiscal_year - 1, 10, 1, tzinfo=UTC)
+        end = quarter_end(CREATED_QUARTER.fiscal_year, CREATED_QUARTER.quarter) - timedelta(
+            minutes=1
+        )
         deliveries = generate_history(
             SEED,
             catalog.qsmo_ids,
@@ -239,8 +242,9 @@ def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
     year = CREATED_QUARTER.fiscal_year
 
     def value() -> float:
-        card = publisher.data(VALUE, {"fy": year, "q": QSMO})["scorecard"]
-        return float(next(m["value"] for m in card["measures"] if m["id"] == LATE_MEASURE) or 0)
+        card = publisher.data(VALUE, {"fy": year, "q": QSMO})["scorecard"] or {"measures": []}
+        found = [m["value"] for m in card["measures"] if m["id"] == LATE_MEASURE]
+        return float(found[0] or 0) if found else 0.0
 
     def send(event_id: str, value: float, occurred_at: str) -> None:
         event = {"event_id": event_id, "qsmo": QSMO, "measure": LATE_MEASURE, "value": value}
