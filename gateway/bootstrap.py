@@ -50,7 +50,7 @@ from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
 from services.measures.read_model import MeasureValuesReader
 from services.notifications.read_model import NotificationReader
-from services.notifications.write_port import SubscriptionStore
+from services.notifications.write_port import SubscriptionStore, stakeholder_lists
 from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
@@ -274,6 +274,7 @@ def create_app(
         tools=tools,
         reviews=reviews,
         revisions=RevisionProposals(revision_store, framework, activity, clock),
+        stakeholders=stakeholder_lists(database, clock),
     )
     prepared: list[asyncio.Task[None]] = []
 

@@ -15,6 +15,7 @@ from gateway.ports import (
     NotificationReads,
     NotificationSubscriptions,
     ScorecardReads,
+    StakeholderLists,
 )
 from gateway.provider_tools import ProviderTools
 from gateway.reviews import Reviews
@@ -46,3 +47,4 @@ class GatewayRuntime:
     reviews: Reviews
     revisions: RevisionProposals
     """Target and measure-weight revision proposals (#19's Adjust step)."""
+    stakeholders: StakeholderLists

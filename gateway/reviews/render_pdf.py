@@ -103,9 +103,7 @@ def _table(table: Table) -> dict[str, Any]:
 
 def _width(table: Table, index: int) -> float:
     """A column's share of the width: its longest text, between 4 and 40 characters."""
-    longest = max(
-        [len(table.columns[index]) * 0.8, *(len(cell_text(r[index])) for r in table.rows)]
-    )
+    longest = max([len(table.columns[index]) + 1, *(len(cell_text(r[index])) for r in table.rows)])
     return round(min(40.0, max(4.0, longest)), 1)
 
 

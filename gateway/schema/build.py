@@ -25,6 +25,7 @@ from gateway.schema.mutations_providers import ProviderMutations
 from gateway.schema.mutations_reviews import ReviewMutations
 from gateway.schema.mutations_revisions import RevisionMutations
 from gateway.schema.mutations_self_assessment import SelfAssessmentMutations
+from gateway.schema.mutations_stakeholders import StakeholderMutations
 from gateway.schema.mutations_survey import SurveyMutations
 from gateway.schema.queries_activity import ActivityQueries
 from gateway.schema.queries_data_call import DataCallQueries
@@ -34,6 +35,7 @@ from gateway.schema.queries_reviews import ReviewQueries
 from gateway.schema.queries_revisions import RevisionQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
 from gateway.schema.queries_self_assessment import SelfAssessmentQueries
+from gateway.schema.queries_stakeholders import StakeholderQueries
 from gateway.schema.queries_survey import SurveyQueries
 from gateway.schema.queries_tiers import TierQueries
 from gateway.schema.subscriptions import Subscription
@@ -54,6 +56,7 @@ Query = merge_types(
         SurveyQueries,
         ReviewQueries,
         RevisionQueries,
+        StakeholderQueries,
     ),
 )
 Mutation = merge_types(
@@ -67,6 +70,7 @@ Mutation = merge_types(
         SurveyMutations,
         ReviewMutations,
         RevisionMutations,
+        StakeholderMutations,
     ),
 )
 

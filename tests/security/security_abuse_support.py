@@ -38,6 +38,7 @@ WRITE_COLLECTIONS = (
     "gateway_activity_log",
     "review_packets",
     "gateway_revision_proposals",
+    "notification_stakeholder_lists",
 )
 """Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements).
 Not ``gateway_activity_log``: the Adjust loop records overdue actions there in the background

@@ -47,6 +47,7 @@ from services.measures.read_model import SliceIndex, ValueReading, YearState
 from services.notifications import models as notification_models
 from services.notifications.digest import digest_of
 from services.notifications.read_model import NotAllowedError, NotFoundError
+from services.notifications.write_port import InMemoryStakeholderListRecords, StakeholderListStore
 from services.scorecard.changes import diff as scorecard_diff
 from services.scorecard.domain import view_of
 from services.scorecard.views import MeasureDataQuality, ScorecardDiff, ScorecardView
@@ -341,6 +342,7 @@ class InMemoryNotifications:
     notifications: list[notification_models.Notification] = field(default_factory=list)
     subscriptions: dict[str, notification_models.Subscription] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=itertools.count)
+    stored_deliveries: list[notification_models.Delivery] = field(default_factory=list)
 
     async def list(
         self, qsmo: str | None, first: int, after: Position | None
@@ -368,7 +370,25 @@ class InMemoryNotifications:
         after: Position | None,
         qsmo: str | None = None,
     ) -> list[notification_models.Delivery]:
-        return []
+        items = sorted(
+            (
+                d
+                for d in self.stored_deliveries
+                if notification_id in (None, d.notification_id)
+                and status in (None, d.status)
+                and qsmo in (None, d.qsmo)
+            ),
+            key=lambda d: (d.created_at, d.id),
+            reverse=True,
+        )
+        if after is not None:
+            items = [d for d in items if (d.created_at, d.id) < (after.at, after.id)]
+        return items[: first + 1]
+
+    async def review_deliveries(
+        self, review_id: str, first: int, after: Position | None, qsmo: str | None = None
+    ) -> list[notification_models.Delivery]:
+        return await self.deliveries(f"review:{review_id}", None, first, after, qsmo)
 
     async def create(
         self,
@@ -501,6 +521,9 @@ class Harness:
     analysis: InMemoryAnalysisStore
     announced: InMemoryFrameworkAnnouncer
     framework_log: InMemoryFrameworkLog = field(default_factory=InMemoryFrameworkLog)
+    stakeholder_records: InMemoryStakeholderListRecords = field(
+        default_factory=InMemoryStakeholderListRecords
+    )
 
     def context(self, who: str | None) -> GatewayContext:
         if who is None:
@@ -576,6 +599,7 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
     scorecards = InMemoryScorecards()
     values = FakeMeasureValues()
     notifications = InMemoryNotifications()
+    stakeholder_records = InMemoryStakeholderListRecords()
     analysis = InMemoryAnalysisStore()
     announced = InMemoryFrameworkAnnouncer()
     framework_log = InMemoryFrameworkLog()
@@ -601,8 +625,17 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         revisions=RevisionProposals(
             InMemoryRevisionStore(), framework, InMemoryActivityLog(), lambda: NOW
         ),
+        stakeholders=StakeholderListStore(stakeholder_records, lambda: NOW),
     )
     schema = build_schema(limits, metrics)
     return Harness(
-        runtime, schema, scorecards, values, notifications, analysis, announced, framework_log
+        runtime,
+        schema,
+        scorecards,
+        values,
+        notifications,
+        analysis,
+        announced,
+        framework_log,
+        stakeholder_records,
     )

@@ -14,7 +14,12 @@ from gateway.reviews.activity_log import InMemoryActivityLog
 from gateway.reviews.revision_store import InMemoryRevisionStore
 from gateway.reviews.revisions import RevisionKind, RevisionProposal
 from gateway.reviews.store import InMemoryReviewStore
-from services.notifications.models import Notification, Subscription
+from services.notifications.models import (
+    Notification,
+    StakeholderList,
+    StakeholderMember,
+    Subscription,
+)
 from shared.catalog.data_call import example_sections
 from shared.domain.data_call_versions import SubmissionSource
 from shared.domain.data_call_versions import submit as submit_data_call
@@ -175,6 +180,16 @@ MUTATIONS = {
         'decideRevision(id: "rev_seeded", decision: DECLINE, note: "keep the target") '
         "{ id status }",
     ),
+    "createStakeholderList": (
+        ADMIN_ONLY,
+        'createStakeholderList(name: "OMB RMO", kind: OMB, '
+        'members: [{name: "Jane Doe", address: "jane.doe@omb.example.gov"}]) { id }',
+    ),
+    "updateStakeholderList": (
+        ADMIN_ONLY,
+        'updateStakeholderList(id: "seeded-list", attachPdf: false) { id attachPdf }',
+    ),
+    "deleteStakeholderList": (ADMIN_ONLY, 'deleteStakeholderList(id: "seeded-list")'),
 }
 
 
@@ -209,8 +224,22 @@ def _writes(harness: Harness) -> tuple[object, ...]:
     return (dict(store.reviews), dict(activity.entries))
 
 
+def _seed_stakeholders(harness: Harness) -> None:
+    harness.stakeholder_records.lists["seeded-list"] = StakeholderList(
+        id="seeded-list",
+        name="Seeded",
+        kind="OSSPI",
+        members=(StakeholderMember(name="Sam", address="sam@gsa.example.gov"),),
+        created_at=NOW,
+        created_by="t-admin",
+        updated_at=NOW,
+        updated_by="t-admin",
+    )
+
+
 def _seed(harness: Harness) -> None:
     _seed_reviews(harness)
+    _seed_stakeholders(harness)
     elements = load_element_catalog()
     ratings = [Rating(element=e.id, rating=4, evidence="report") for e in elements.elements]
     submitted = submit(

@@ -16,17 +16,27 @@ from pathlib import Path
 
 import openpyxl
 from gateway_unit_support import NOW, Harness, make_view
+from prometheus_client import CollectorRegistry
 
 from gateway.analysis import ActionStatus, Commentary, ImprovementAction
+from gateway.framework_admin import FrameworkAdmin
+from gateway.metrics import GatewayMetrics
+from gateway.provider_tools.events import InMemoryToolEventPublisher, ToolEventOutbox
+from gateway.provider_tools.survey_store import InMemorySurveyStore, load_survey_catalog
+from gateway.provider_tools.surveys import SurveyTool
 from gateway.reviews.packet_builder import build_packet_builder, packet_executor, render_packet
 from gateway.reviews.render_pdf import chart_geometry
 from gateway.reviews.render_tables import SHEETS
-from shared.domain.review_packet import Chart, TrendPoint, format_value
+from shared.api_keys import Principal, Role
+from shared.domain.review_packet import Chart, Quantity, TrendPoint, format_value
 from shared.domain.review_packet_assembly import assemble_packet
 from shared.domain.reviews import Review, ReviewState, review_id
+from shared.framework_log import InMemoryFrameworkLog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "domain"))
 from review_packet_samples import FORMULA, sample_inputs
+
+ADMIN = Principal(key_id="t-admin", role=Role.ADMIN)
 
 
 def test_the_same_content_gives_the_same_bytes_in_every_format() -> None:
@@ -213,3 +223,67 @@ async def test_the_builder_reads_the_scorecard_as_of_the_cut_off(harness: Harnes
     rendered = await builder.build(review, previous)
     assert rendered.pages >= 5
     assert rendered.summary == content.summary
+
+
+async def test_a_survey_wave_closed_in_the_quarter_is_highlighted(harness: Harness) -> None:
+    catalog = harness.runtime.catalog
+    now = [datetime(2026, 1, 10, 9, tzinfo=UTC)]
+    framework = FrameworkAdmin(InMemoryFrameworkLog(), None, catalog=catalog)
+    store = InMemorySurveyStore()
+    surveys = SurveyTool(
+        store,
+        ToolEventOutbox(
+            InMemoryToolEventPublisher(),
+            [("survey", store.outbox)],
+            clock=lambda: now[0],
+            metrics=GatewayMetrics(CollectorRegistry()),
+        ),
+        catalog=catalog,
+        survey_catalog=load_survey_catalog(),
+        providers=framework.providers,
+        clock=lambda: now[0],
+    )
+    wave = await surveys.create_wave(
+        ADMIN, 2026, "Winter pulse", date(2026, 1, 5), date(2026, 2, 5), None
+    )
+    header = ["role", "agency", "function", "provider", "overall"]
+    cells = ["manager", "DOI", "payroll", "usda-nfc", "4"]
+    await surveys.add_rows(
+        ADMIN, wave.id, header, [(i + 2, dict(zip(header, cells, strict=True))) for i in range(6)]
+    )
+    now[0] = datetime(2026, 2, 10, tzinfo=UTC)
+    await surveys.close(ADMIN, wave.id)
+    builder = build_packet_builder(
+        scorecards=harness.scorecards,
+        values=harness.values,
+        analysis=harness.analysis,
+        framework=framework,
+        catalog=catalog,
+        executor=None,
+        survey=surveys,
+    )
+    hr = Review(
+        id=review_id("human-resources", 2026, 2),
+        qsmo="human-resources",
+        fiscal_year=2026,
+        quarter=2,
+        title="FY2026 Q2 performance review — Human Resources",
+        meeting_date=date(2026, 4, 10),
+        cut_off=datetime(2026, 4, 2, tzinfo=UTC),
+        created_at=datetime(2026, 4, 2, tzinfo=UTC),
+        created_by="admin",
+        updated_at=datetime(2026, 4, 2, tzinfo=UTC),
+    )
+    content = await builder.content(hr, None)
+    [survey] = [t for t in content.tables if t.sheet == "Survey"]
+    assert survey.rows[0][:4] == ("Winter pulse", date(2026, 2, 10), "All respondents", 6)
+    assert survey.rows[0][5] == Quantity(value=4.0, unit="score 1–5")
+    assert [r[2] for r in survey.rows[1:]] == ["Payroll"]
+    cyber = hr.model_copy(
+        update={"qsmo": "cybersecurity", "id": review_id("cybersecurity", 2026, 2)}
+    )
+    [other] = [t for t in (await builder.content(cyber, None)).tables if t.sheet == "Survey"]
+    assert [r[2] for r in other.rows] == ["All respondents"]  # no cybersecurity function group
+    earlier = hr.model_copy(update={"quarter": 1, "cut_off": datetime(2026, 1, 2, tzinfo=UTC)})
+    [none] = [t for t in (await builder.content(earlier, None)).tables if t.sheet == "Survey"]
+    assert none.rows == ()
