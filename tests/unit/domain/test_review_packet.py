@@ -9,6 +9,7 @@ from shared.domain.review_packet import (
     ActionRecord,
     ActionStep,
     PacketContent,
+    ProposalRecord,
     Quantity,
     Table,
     cell_text,
@@ -201,3 +202,21 @@ def test_stale_survey_and_no_scorecard() -> None:
 
 def test_the_same_inputs_give_equal_content() -> None:
     assert assemble_packet(sample_inputs()) == assemble_packet(sample_inputs())
+
+
+def test_open_revision_proposals_get_a_section_when_the_gateway_has_them() -> None:
+    proposal = ProposalRecord(
+        id="rev-1",
+        qsmo="cybersecurity",
+        measure="customer-satisfaction",
+        kind="TARGET",
+        proposed_value=3.8,
+        unit="score 1–5",
+        rationale="+SUM(A1) the survey scale changed",
+    )
+    content = assemble_packet(sample_inputs().model_copy(update={"proposals": (proposal,)}))
+    [row] = _table(content, "Revisions").rows
+    assert row[4] == Quantity(value=3.8, unit="score 1–5")
+    assert content.sections[-1].key == "revisions"
+    none = assemble_packet(sample_inputs().model_copy(update={"proposals": ()}))
+    assert _table(none, "Revisions").rows == ()
