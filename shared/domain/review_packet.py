@@ -90,6 +90,15 @@ class MeasureChange(_Value):
     causes: tuple[str, ...]
 
 
+class DimensionChange(_Value):
+    id: str
+    name: str
+    old_score: float | None
+    new_score: float | None
+    old_status: str
+    new_status: str
+
+
 class Changes(_Value):
     """What changed between the previous review's cut-off and this one's (``ScorecardDiff``)."""
 
@@ -103,6 +112,7 @@ class Changes(_Value):
     new_overall_status: str
     measures: tuple[MeasureChange, ...]
     causes: tuple[str, ...]
+    dimensions: tuple[DimensionChange, ...] = ()
 
 
 class TrendPoint(_Value):

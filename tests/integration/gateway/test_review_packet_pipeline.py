@@ -311,7 +311,7 @@ async def test_a_restatement_after_the_cut_off_shows_in_the_next_reviews_changes
     await eventually(restated, 60, "the late event scored")
     second = review(3, datetime.now(UTC)).model_copy(update={"previous_review_id": first.id})
     content = await lane.builder.content(second, first)
-    [changes] = [t for t in content.tables if t.sheet == "Changes"]
+    changes = next(t for t in content.tables if t.sheet == "Changes")  # measures, then dimensions
     row = next(r for r in changes.rows if r[0] == "Customer Satisfaction")
     assert "restatement" in str(row[5])
     text = pdf_text(poppler, (await lane.builder.build(second, first)).pdf, tmp_path)

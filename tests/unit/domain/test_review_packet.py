@@ -154,13 +154,16 @@ def test_a_first_review_says_so_and_has_no_changes_table() -> None:
     content = assemble_packet(inputs)
     assert "First review of this scope" in content.sections[0].paragraphs[1]
     assert not [t for t in content.tables if t.sheet == "Changes"]
+    assert "First review of this scope" in content.sections[0].paragraphs[1]
     actions = _table(content, "Actions")
     assert all(r[5] == "new" for r in actions.rows)
 
 
 def test_changes_name_the_restatement() -> None:
     content = assemble_packet(sample_inputs())
-    [row] = _table(content, "Changes").rows
+    measures, dimensions = [t for t in content.tables if t.sheet == "Changes"]
+    assert dimensions.rows == (("Customer", "100.0", "62.5", "GREEN", "AMBER"),)
+    [row] = measures.rows
     assert row[0] == "Customer satisfaction"
     assert row[5] == "new_data, restatement"
     assert "cut-off 2025-01-03 09:00:00 UTC" in content.sections[0].paragraphs[1]
