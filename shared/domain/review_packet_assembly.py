@@ -10,6 +10,7 @@ content.
 """
 
 from shared.domain.review_packet import (
+    SCORE_UNIT,
     Cell,
     Changes,
     Chart,
@@ -118,7 +119,7 @@ def _summary(inputs: PacketInputs) -> Section:
         )
     ]
     rows += [
-        (d.name, format_score(d.score), format_status(d.status), d.weight, *_counts(d.measures))
+        (d.name, _score(d.score), format_status(d.status), d.weight, *_counts(d.measures))
         for d in card.dimensions
         if d.active
     ]
@@ -137,6 +138,10 @@ def _summary(inputs: PacketInputs) -> Section:
         paragraphs=(summary_line(inputs) + ".", _previous_text(inputs)),
         tables=tuple(tables),
     )
+
+
+def _score(score: float | None) -> Quantity:
+    return Quantity(value=score, unit=SCORE_UNIT)
 
 
 def _counts(measures: tuple[MeasureFigures, ...]) -> tuple[int, int, int, int]:
@@ -178,8 +183,8 @@ def _changes_tables(changes: Changes) -> tuple[Table, ...]:
         rows=tuple(
             (
                 d.name,
-                format_score(d.old_score),
-                format_score(d.new_score),
+                _score(d.old_score),
+                _score(d.new_score),
                 format_status(d.old_status),
                 format_status(d.new_status),
             )

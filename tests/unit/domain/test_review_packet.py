@@ -31,6 +31,7 @@ from shared.domain.review_packet_assembly import assemble_packet, summary_line
         ("engagements", 1234.0, "1,234"),
         ("days", 12.25, "12.2"),
         ("days", None, "—"),
+        ("score 0–100", 100.0, "100.0"),
     ],
 )
 def test_format_value_is_the_one_text_of_a_figure(
@@ -162,7 +163,14 @@ def test_a_first_review_says_so_and_has_no_changes_table() -> None:
 def test_changes_name_the_restatement() -> None:
     content = assemble_packet(sample_inputs())
     measures, dimensions = [t for t in content.tables if t.sheet == "Changes"]
-    assert dimensions.rows == (("Customer", "100.0", "62.5", "GREEN", "AMBER"),)
+    [(name, old, new, *statuses)] = dimensions.rows
+    assert (name, cell_text(old), cell_text(new), *statuses) == (
+        "Customer",
+        "100.0",
+        "62.5",
+        "GREEN",
+        "AMBER",
+    )
     [row] = measures.rows
     assert row[0] == "Customer satisfaction"
     assert row[5] == "new_data, restatement"
