@@ -29,6 +29,7 @@ from shared.domain.review_packet import (
     ActionRecord,
     ActionStep,
     Changes,
+    DimensionChange,
     DimensionFigures,
     MeasureChange,
     MeasureFigures,
@@ -177,6 +178,7 @@ class PacketInputsReader:
         self, diff: ScorecardDiff, previous: Review, view: ScorecardView | None
     ) -> Changes:
         known = {m.id: m for m in view.measures} if view is not None else {}
+        names = {d.id: d.name for d in self._catalog.framework().dimensions}
         return Changes(
             previous_review_id=previous.id,
             previous_cut_off=previous.cut_off,
@@ -200,6 +202,17 @@ class PacketInputsReader:
                 for c in diff.measures
             ),
             causes=diff.causes,
+            dimensions=tuple(
+                DimensionChange(
+                    id=d.id,
+                    name=names.get(d.id, d.id),
+                    old_score=d.old_score,
+                    new_score=d.new_score,
+                    old_status=d.old_status,
+                    new_status=d.new_status,
+                )
+                for d in diff.dimensions
+            ),
         )
 
     async def _trends(

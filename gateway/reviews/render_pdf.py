@@ -10,6 +10,7 @@ machine.
 """
 
 import json
+import logging
 import math
 import re
 from importlib import resources
@@ -27,6 +28,7 @@ from shared.domain.review_packet import (
     format_value,
 )
 
+log = logging.getLogger(__name__)
 TEMPLATE = "packet.typ"
 CHART_WIDTH = 215.0
 CHART_HEIGHT = 110.0
@@ -43,17 +45,34 @@ def template_source() -> bytes:
 
 
 def render_pdf(content: PacketContent) -> tuple[bytes, int]:
-    """The PDF and its page count."""
+    """The PDF and its page count.
+
+    PDF/UA-1 when Typst can check it; text its embedded fonts have no glyph for (a name in
+    Chinese, an emoji in a comment) fails that check, and the packet is then typeset without
+    the standard: still tagged, titled, with headings and table headers, the glyphs missing.
+    """
     data = json.dumps(packet_document(content), ensure_ascii=False, sort_keys=True)
+    try:
+        pdf = _compile(data, "ua-1")
+    except typst.TypstError as error:
+        if "PDF/UA" not in str(error):
+            raise
+        log.warning(
+            "packet typeset without PDF/UA-1",
+            extra={"review": content.review_id, "why": str(error)},
+        )
+        pdf = _compile(data, None)
+    return pdf, page_count(pdf)
+
+
+def _compile(data: str, standard: str | None) -> bytes:
+    options: dict[str, Any] = {"pdf_standards": standard} if standard else {}
     pdf = typst.compile(
-        template_source(),
-        sys_inputs={"packet": data},
-        pdf_standards="ua-1",
-        ignore_system_fonts=True,
+        template_source(), sys_inputs={"packet": data}, ignore_system_fonts=True, **options
     )
     if not isinstance(pdf, bytes):  # a list of pages only for image formats
         raise TypeError("typst returned pages, not one PDF")
-    return pdf, page_count(pdf)
+    return pdf
 
 
 def page_count(pdf: bytes) -> int:

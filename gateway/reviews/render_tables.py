@@ -21,7 +21,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
 
-from shared.domain.review_packet import Cell, PacketContent, Quantity, Table, format_instant
+from shared.domain.review_packet import (
+    SCORE_UNIT,
+    Cell,
+    PacketContent,
+    Quantity,
+    Table,
+    format_instant,
+)
 from shared.domain.spreadsheet_safety import neutralise
 
 SHEETS = ("Summary", "Measures", "Attention", "Actions", "Changes", "Stale", "Survey", "Revisions")
@@ -32,6 +39,8 @@ def number_format(unit: str) -> str:
     """The Excel number format showing a figure as ``format_value`` writes it."""
     if unit.startswith("%"):
         return '0.0"%"'
+    if unit == SCORE_UNIT:
+        return "0.0"
     if unit == "USD":
         return '"$"#,##0'
     if unit.startswith("score"):

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 from pydantic import BaseModel, ConfigDict
 
 NO_VALUE = "—"
+SCORE_UNIT = "score 0–100"
+"""The unit of dimension and overall scores (one decimal)."""
 STATUSES = ("GREEN", "AMBER", "RED", "NO_DATA")
 
 
@@ -90,6 +92,15 @@ class MeasureChange(_Value):
     causes: tuple[str, ...]
 
 
+class DimensionChange(_Value):
+    id: str
+    name: str
+    old_score: float | None
+    new_score: float | None
+    old_status: str
+    new_status: str
+
+
 class Changes(_Value):
     """What changed between the previous review's cut-off and this one's (``ScorecardDiff``)."""
 
@@ -103,6 +114,7 @@ class Changes(_Value):
     new_overall_status: str
     measures: tuple[MeasureChange, ...]
     causes: tuple[str, ...]
+    dimensions: tuple[DimensionChange, ...] = ()
 
 
 class TrendPoint(_Value):
@@ -285,13 +297,15 @@ class PacketContent(_Value):
 
 def format_value(unit: str, value: float | None) -> str:
     """A figure as every rendering shows it as text: ``—`` without a value; ``%`` units one
-    decimal (``87.5%``); ``USD`` whole dollars with separators (``$1,250,000``); ``score``
-    units two decimals (``4.20``); counts with separators, one decimal when not whole
-    (``1,234``, ``12.5``)."""
+    decimal (``87.5%``); scores (``SCORE_UNIT``) one decimal (``62.5``); ``USD`` whole
+    dollars with separators (``$1,250,000``); ``score`` units two decimals (``4.20``);
+    counts with separators, one decimal when not whole (``1,234``, ``12.5``)."""
     if value is None:
         return NO_VALUE
     if unit.startswith("%"):
         return f"{value:.1f}%"
+    if unit == SCORE_UNIT:
+        return f"{value:.1f}"
     if unit == "USD":
         sign = "-" if value < 0 else ""
         return f"{sign}${abs(value):,.0f}"
@@ -304,7 +318,7 @@ def format_value(unit: str, value: float | None) -> str:
 
 def format_score(score: float | None) -> str:
     """A dimension or overall score (0-100): one decimal, ``—`` without one."""
-    return NO_VALUE if score is None else f"{score:.1f}"
+    return format_value(SCORE_UNIT, score)
 
 
 def format_status(status: str) -> str:

@@ -10,6 +10,7 @@ content.
 """
 
 from shared.domain.review_packet import (
+    SCORE_UNIT,
     Cell,
     Changes,
     Chart,
@@ -106,7 +107,7 @@ def _summary(inputs: PacketInputs) -> Section:
             key="summary",
             heading="Summary",
             paragraphs=("The scorecard had no data at the cut-off.", _previous_text(inputs)),
-            tables=(_changes_table(inputs.changes),) if inputs.changes else (),
+            tables=_changes_tables(inputs.changes) if inputs.changes else (),
         )
     rows: list[tuple[Cell, ...]] = [
         (
@@ -118,7 +119,7 @@ def _summary(inputs: PacketInputs) -> Section:
         )
     ]
     rows += [
-        (d.name, format_score(d.score), format_status(d.status), d.weight, *_counts(d.measures))
+        (d.name, _score(d.score), format_status(d.status), d.weight, *_counts(d.measures))
         for d in card.dimensions
         if d.active
     ]
@@ -130,13 +131,17 @@ def _summary(inputs: PacketInputs) -> Section:
     )
     tables = [table]
     if inputs.changes is not None:
-        tables.append(_changes_table(inputs.changes))
+        tables += _changes_tables(inputs.changes)
     return Section(
         key="summary",
         heading="Summary",
         paragraphs=(summary_line(inputs) + ".", _previous_text(inputs)),
         tables=tuple(tables),
     )
+
+
+def _score(score: float | None) -> Quantity:
+    return Quantity(value=score, unit=SCORE_UNIT)
 
 
 def _counts(measures: tuple[MeasureFigures, ...]) -> tuple[int, int, int, int]:
@@ -156,7 +161,7 @@ def _previous_text(inputs: PacketInputs) -> str:
     since = f"Since the previous review ({inputs.previous_review_id}, cut-off "
     since += f"{format_instant(inputs.previous_cut_off)})"
     if changes is None:
-        return since + ": the previous review covers another fiscal year."
+        return since + ": its cut-off is not before this review's, so nothing is compared."
     if not changes.measures and changes.from_version == changes.to_version:
         return since + ": no change."
     old = f"{format_status(changes.old_overall_status)} ({format_score(changes.old_overall_score)})"
@@ -169,7 +174,28 @@ def _measures(count: int) -> str:
     return f"{count} measure" if count == 1 else f"{count} measures"
 
 
-def _changes_table(changes: Changes) -> Table:
+def _changes_tables(changes: Changes) -> tuple[Table, ...]:
+    """The measures that changed, and the dimensions whose score or status did."""
+    dimensions = Table(
+        sheet="Changes",
+        title="Dimension changes since the previous review",
+        columns=("Dimension", "Old score", "New score", "Old status", "New status"),
+        rows=tuple(
+            (
+                d.name,
+                _score(d.old_score),
+                _score(d.new_score),
+                format_status(d.old_status),
+                format_status(d.new_status),
+            )
+            for d in changes.dimensions
+        ),
+        empty="No dimension changed.",
+    )
+    return (_measure_changes(changes), dimensions)
+
+
+def _measure_changes(changes: Changes) -> Table:
     rows = tuple(
         (
             c.name,

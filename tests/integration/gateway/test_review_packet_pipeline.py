@@ -143,11 +143,11 @@ def pdf_text(poppler: dict[str, str], pdf: bytes, tmp: Path) -> str:
     return result.stdout.decode("utf-8")
 
 
-def pdf_info(poppler: dict[str, str], pdf: bytes, tmp: Path) -> str:
+def pdf_info(poppler: dict[str, str], pdf: bytes, tmp: Path, *flags: str) -> str:
     path = tmp / "info.pdf"
     path.write_bytes(pdf)
-    result = subprocess.run([poppler["pdfinfo"], str(path)], capture_output=True, check=True)
-    return result.stdout.decode("utf-8")
+    command = [poppler["pdfinfo"], *flags, str(path)]
+    return subprocess.run(command, capture_output=True, check=True).stdout.decode("utf-8")
 
 
 def page_images(poppler: dict[str, str], pdf: bytes, tmp: Path) -> list[bytes]:
@@ -248,6 +248,7 @@ async def test_the_packet_shows_the_scorecard_as_of_the_cut_off(
     assert re.search(r"^Tagged:\s+yes$", info, re.MULTILINE), info
     assert re.search(rf"^Title:\s+{re.escape(first.title)}$", info, re.MULTILINE), info
     assert re.search(rf"^Pages:\s+{rendered.pages}$", info, re.MULTILINE), info
+    assert "<pdfuaid:part>1</pdfuaid:part>" in pdf_info(poppler, rendered.pdf, tmp_path, "-meta")
     pages = page_images(poppler, rendered.pdf, tmp_path)
     assert len(pages) == rendered.pages
     assert all(dark_pixels(page) > 500 for page in pages)
@@ -310,7 +311,7 @@ async def test_a_restatement_after_the_cut_off_shows_in_the_next_reviews_changes
     await eventually(restated, 60, "the late event scored")
     second = review(3, datetime.now(UTC)).model_copy(update={"previous_review_id": first.id})
     content = await lane.builder.content(second, first)
-    [changes] = [t for t in content.tables if t.sheet == "Changes"]
+    changes = next(t for t in content.tables if t.sheet == "Changes")  # measures, then dimensions
     row = next(r for r in changes.rows if r[0] == "Customer Satisfaction")
     assert "restatement" in str(row[5])
     text = pdf_text(poppler, (await lane.builder.build(second, first)).pdf, tmp_path)

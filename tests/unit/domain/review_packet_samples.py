@@ -7,6 +7,7 @@ from shared.domain.review_packet import (
     ActionRecord,
     ActionStep,
     Changes,
+    DimensionChange,
     DimensionFigures,
     MeasureChange,
     MeasureFigures,
@@ -207,6 +208,16 @@ def sample_inputs(*, draft: bool = False, qsmo: str | None = "cybersecurity") ->
                 ),
             ),
             causes=("new_data", "restatement"),
+            dimensions=(
+                DimensionChange(
+                    id="customer",
+                    name="Customer",
+                    old_score=100.0,
+                    new_score=62.5,
+                    old_status="GREEN",
+                    new_status="AMBER",
+                ),
+            ),
         ),
         trends=trends,
         notes=(

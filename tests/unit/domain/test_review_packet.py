@@ -9,6 +9,7 @@ from shared.domain.review_packet import (
     ActionRecord,
     ActionStep,
     PacketContent,
+    ProposalRecord,
     Quantity,
     Table,
     cell_text,
@@ -30,6 +31,7 @@ from shared.domain.review_packet_assembly import assemble_packet, summary_line
         ("engagements", 1234.0, "1,234"),
         ("days", 12.25, "12.2"),
         ("days", None, "—"),
+        ("score 0–100", 100.0, "100.0"),
     ],
 )
 def test_format_value_is_the_one_text_of_a_figure(
@@ -153,13 +155,23 @@ def test_a_first_review_says_so_and_has_no_changes_table() -> None:
     content = assemble_packet(inputs)
     assert "First review of this scope" in content.sections[0].paragraphs[1]
     assert not [t for t in content.tables if t.sheet == "Changes"]
+    assert "First review of this scope" in content.sections[0].paragraphs[1]
     actions = _table(content, "Actions")
     assert all(r[5] == "new" for r in actions.rows)
 
 
 def test_changes_name_the_restatement() -> None:
     content = assemble_packet(sample_inputs())
-    [row] = _table(content, "Changes").rows
+    measures, dimensions = [t for t in content.tables if t.sheet == "Changes"]
+    [(name, old, new, *statuses)] = dimensions.rows
+    assert (name, cell_text(old), cell_text(new), *statuses) == (
+        "Customer",
+        "100.0",
+        "62.5",
+        "GREEN",
+        "AMBER",
+    )
+    [row] = measures.rows
     assert row[0] == "Customer satisfaction"
     assert row[5] == "new_data, restatement"
     assert "cut-off 2025-01-03 09:00:00 UTC" in content.sections[0].paragraphs[1]
@@ -201,3 +213,21 @@ def test_stale_survey_and_no_scorecard() -> None:
 
 def test_the_same_inputs_give_equal_content() -> None:
     assert assemble_packet(sample_inputs()) == assemble_packet(sample_inputs())
+
+
+def test_open_revision_proposals_get_a_section_when_the_gateway_has_them() -> None:
+    proposal = ProposalRecord(
+        id="rev-1",
+        qsmo="cybersecurity",
+        measure="customer-satisfaction",
+        kind="TARGET",
+        proposed_value=3.8,
+        unit="score 1–5",
+        rationale="+SUM(A1) the survey scale changed",
+    )
+    content = assemble_packet(sample_inputs().model_copy(update={"proposals": (proposal,)}))
+    [row] = _table(content, "Revisions").rows
+    assert row[4] == Quantity(value=3.8, unit="score 1–5")
+    assert content.sections[-1].key == "revisions"
+    none = assemble_packet(sample_inputs().model_copy(update={"proposals": ()}))
+    assert _table(none, "Revisions").rows == ()

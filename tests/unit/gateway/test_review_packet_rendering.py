@@ -287,3 +287,13 @@ async def test_a_survey_wave_closed_in_the_quarter_is_highlighted(harness: Harne
     earlier = hr.model_copy(update={"quarter": 1, "cut_off": datetime(2026, 1, 2, tzinfo=UTC)})
     [none] = [t for t in (await builder.content(earlier, None)).tables if t.sheet == "Survey"]
     assert none.rows == ()
+
+
+def test_text_without_a_glyph_is_typeset_without_the_pdf_ua_check() -> None:
+    unusual = sample_inputs().model_copy(
+        update={"title": "審査 🚀 #set [x] $y$ \\ <z>", "participants": ("Zoë", "李")}
+    )
+    rendered = render_packet(assemble_packet(unusual))
+    assert rendered.pdf.startswith(b"%PDF-")
+    assert b"pdfuaid" not in rendered.pdf
+    assert b"pdfuaid" in render_packet(assemble_packet(sample_inputs())).pdf
