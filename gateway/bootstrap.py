@@ -41,7 +41,7 @@ from gateway.reviews.activity_log import MongoActivityLog
 from gateway.reviews.adjust_loop import AdjustLoop, next_draft_review
 from gateway.reviews.packet_builder import build_packet_builder, packet_executor
 from gateway.reviews.publisher import KafkaReviewPublisher
-from gateway.reviews.revision_store import MongoRevisionStore
+from gateway.reviews.revision_store import MongoRevisionStore, open_proposals_for_packets
 from gateway.reviews.revisions import RevisionProposals
 from gateway.reviews.service import ReviewService
 from gateway.reviews.store import MongoReviewStore, ReviewFilter
@@ -216,6 +216,7 @@ def create_app(
             catalog=catalog,
             executor=render_pool,
             survey=tools.surveys,
+            proposals=open_proposals_for_packets(revision_store, catalog),
         )
     reviews = Reviews(
         service=ReviewService(review_store, activity, clock=clock),

@@ -5,7 +5,7 @@ deciding at once cannot both win). Pages are newest first by (``proposed_at``, i
 ``qsmo`` None lists every scope, the global proposals (``qsmo`` null) among them.
 """
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ from pymongo import ASCENDING, DESCENDING
 
 from gateway.pagination import Position
 from gateway.reviews.revisions import RevisionProposal, RevisionStatus
+from shared.domain.catalog import Catalog
+from shared.domain.review_packet import ProposalRecord
 
 COLLECTION = "gateway_revision_proposals"
 
@@ -121,3 +123,33 @@ class InMemoryRevisionStore:
 
 def _newest_first(proposals: Iterable[RevisionProposal]) -> list[RevisionProposal]:
     return sorted(proposals, key=lambda p: (_utc(p.proposed_at), p.id), reverse=True)
+
+
+OPEN_PROPOSALS_READ = 100
+"""Most open proposals a packet lists per scope (the newest)."""
+
+
+def open_proposals_for_packets(
+    store: MongoRevisionStore | InMemoryRevisionStore, catalog: Catalog
+) -> Callable[[str | None], Awaitable[Sequence[ProposalRecord]]]:
+    """The packet builder's ``OpenProposals`` over this store: a QSMO's review lists the
+    proposals made in its scope and the global ones (``qsmo`` None), the government-wide
+    review every open proposal."""
+
+    async def open_proposals(qsmo: str | None) -> Sequence[ProposalRecord]:
+        found = await store.page(None, RevisionStatus.PROPOSED, OPEN_PROPOSALS_READ, None)
+        chosen = [p for p in found if qsmo is None or p.qsmo in (qsmo, None)]
+        return [
+            ProposalRecord(
+                id=p.id,
+                qsmo=p.qsmo,
+                measure=p.measure,
+                kind=p.kind.value,
+                proposed_value=p.proposed_value,
+                unit=catalog.framework_for_measure(p.measure).measure(p.measure).unit,
+                rationale=p.rationale,
+            )
+            for p in chosen[:OPEN_PROPOSALS_READ]
+        ]
+
+    return open_proposals

@@ -5,8 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.pagination import Position
-from gateway.reviews.revision_store import InMemoryRevisionStore, MongoRevisionStore
+from gateway.reviews.revision_store import (
+    InMemoryRevisionStore,
+    MongoRevisionStore,
+    open_proposals_for_packets,
+)
 from gateway.reviews.revisions import RevisionKind, RevisionProposal, RevisionStatus
+from shared.catalog import load_catalog
 
 AT = datetime(2026, 1, 15, 12, tzinfo=UTC)
 Store = InMemoryRevisionStore | MongoRevisionStore
@@ -77,3 +82,19 @@ async def test_pages_are_newest_first_and_filtered(store: Store) -> None:
     assert [p.id for p in everything][:2] == ["rev_other", "rev_global"]
     assert len(everything) == 6
     assert await store.page(None, RevisionStatus.ACCEPTED, 10, None) == []
+
+
+async def test_packets_list_a_scopes_open_proposals_and_the_global_ones(store: Store) -> None:
+    await store.insert(_proposal("rev_own", 0))
+    await store.insert(_proposal("rev_global", 1, qsmo=None))
+    await store.insert(_proposal("rev_other", 2, qsmo="grants-management"))
+    decided = _proposal("rev_decided", 3).model_copy(update={"status": RevisionStatus.DECLINED})
+    await store.insert(decided)
+    open_proposals = open_proposals_for_packets(store, load_catalog())
+    own = await open_proposals("cybersecurity")
+    assert [(p.id, p.unit, p.proposed_value) for p in own] == [
+        ("rev_global", "engagements", 30.0),
+        ("rev_own", "engagements", 30.0),
+    ]
+    everything = await open_proposals(None)
+    assert [p.id for p in everything] == ["rev_other", "rev_global", "rev_own"]
