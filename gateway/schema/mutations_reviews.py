@@ -79,6 +79,14 @@ class ReviewMutations:
         principal = require(context.principal, Permission.MANAGE_REVIEWS, qsmo, "create reviews")
         fiscal_year_arg(fiscal_year)
         await context.known_qsmo(qsmo)
+        for index, list_id in enumerate(stakeholder_list_ids or ()):
+            if await context.runtime.stakeholders.get(str(list_id)) is None:
+                raise BadUserInputError(
+                    f"no stakeholder list has id '{list_id}'; list them with "
+                    "`stakeholderLists`, or omit `stakeholderListIds` to send the packet to "
+                    "every list for all reviews and this QSMO's",
+                    field=f"stakeholderListIds[{index}]",
+                )
         asked = NewReview(
             fiscal_year=fiscal_year,
             quarter=quarter,

@@ -9,6 +9,9 @@ simulated history, through the gateway's GraphQL API with the admin development 
 2. For each of the last ``--quarters`` ended fiscal quarters, oldest first, each QSMO's review
    and the government-wide one: created (cut-off now), made READY (packet frozen and sent) and,
    once its meeting date (three weeks after the quarter) has passed, HELD with decisions.
+   Before the latest quarter's reviews, the development stakeholder lists are created (OMB,
+   OSSPI, each QSMO's leadership; ``example.gov`` addresses), so those reviews' packets are
+   emailed — under ``make up`` to the local SMTP sink's ``.local/mail/``.
 3. Waits for the packets to be rendered and says how each came out.
 
 Running it again changes nothing: a review that exists is left in the state it reached.
@@ -31,6 +34,7 @@ from qsmo_client.simulator.provider_tools_api import ToolsApi, ToolsApiError
 from qsmo_client.simulator.reviews_flow import (
     HistoryNotScoredError,
     ended_quarters,
+    ensure_stakeholder_lists,
     expected_events,
     play_review,
     wait_for_history,
@@ -90,6 +94,11 @@ def run(
         wait_for_history(api, key, expected, args.history_timeout_s)
         ids = []
         for quarter in quarters:
+            if quarter == quarters[-1]:
+                # Only the latest quarter's reviews go out by email (to the local SMTP sink
+                # under make up): the older ones are history, not news.
+                for list_id in ensure_stakeholder_lists(api, key, catalog):
+                    print(f"reviews: stakeholder list {list_id} created", file=out, flush=True)
             for qsmo, name in scopes:
                 said = play_review(api, key, quarter, qsmo, name, clock())
                 ids.append(said.split(":", 1)[0])

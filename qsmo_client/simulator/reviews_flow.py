@@ -37,6 +37,67 @@ HOLD = """mutation($id: ID!, $decisions: [ReviewDecisionInput!]!, $notes: String
   recordReviewMeeting(id: $id, decisions: $decisions, notes: $notes) { id state } }"""
 
 
+LISTS = "{ stakeholderLists { id } }"
+CREATE_LIST = """mutation($id: ID!, $name: String!, $kind: StakeholderListKind!, $qsmo: ID,
+  $members: [StakeholderMemberInput!]!, $attach: Boolean!) {
+  createStakeholderList(id: $id, name: $name, kind: $kind, qsmo: $qsmo, members: $members,
+    attachPdf: $attach) { id } }"""
+
+
+def development_lists(catalog: Catalog) -> list[dict[str, Any]]:
+    """The development stakeholder lists (``example.gov`` addresses; the local SMTP sink of
+    ``make up`` keeps what is sent to them): OMB (PDF attached) and OSSPI (a link) for every
+    review, and each QSMO's leadership for its own."""
+    lists: list[dict[str, Any]] = [
+        {
+            "id": "dev-omb",
+            "name": "OMB Resource Management Office (development)",
+            "kind": "OMB",
+            "qsmo": None,
+            "members": [{"name": "OMB examiner", "address": "examiner@omb.example.gov"}],
+            "attach": True,
+        },
+        {
+            "id": "dev-osspi",
+            "name": "OSSPI performance team (development)",
+            "kind": "OSSPI",
+            "qsmo": None,
+            "members": [
+                {"name": "OSSPI performance lead", "address": "performance@gsa.example.gov"}
+            ],
+            "attach": False,
+        },
+    ]
+    for qsmo in catalog.qsmos:
+        lists.append(
+            {
+                "id": f"dev-{qsmo.id}-leadership",
+                "name": f"{qsmo.name} leadership (development)",
+                "kind": "QSMO_LEADERSHIP",
+                "qsmo": qsmo.id,
+                "members": [
+                    {
+                        "name": "QSMO executive director",
+                        "address": f"director@{qsmo.id}.example.gov",
+                    }
+                ],
+                "attach": True,
+            }
+        )
+    return lists
+
+
+def ensure_stakeholder_lists(api: ToolsApi, key: str, catalog: Catalog) -> list[str]:
+    """Create the development lists that are missing; the ids created."""
+    existing = {entry["id"] for entry in api.graphql(key, LISTS, {})["stakeholderLists"]}
+    created = []
+    for variables in development_lists(catalog):
+        if variables["id"] not in existing:
+            api.graphql(key, CREATE_LIST, variables)
+            created.append(variables["id"])
+    return created
+
+
 class HistoryNotScoredError(Exception):
     """The reviewed years' simulated events were not all scored before the deadline."""
 
@@ -207,6 +268,7 @@ __all__ = [
     "Quarter",
     "ToolsApiError",
     "ended_quarters",
+    "ensure_stakeholder_lists",
     "expected_events",
     "play_review",
     "wait_for_history",

@@ -11,6 +11,7 @@ from qsmo_client.simulator.reviews_flow import (
     MAX_DECISIONS,
     Quarter,
     decisions_for,
+    development_lists,
     ended_quarters,
     expected_events,
 )
@@ -70,3 +71,17 @@ def test_the_expected_events_are_those_of_the_reviewed_years_and_do_not_depend_o
     three = expected_events(2022, catalog, [Quarter(2026, 1), Quarter(2026, 2), Quarter(2026, 3)])
     assert all(three[k] < four[k] for k in four)
     assert isinstance(three, Counter)
+
+
+def test_the_development_lists_reach_omb_osspi_and_each_qsmos_leadership() -> None:
+    catalog = load_catalog()
+    lists = development_lists(catalog)
+    by_id = {entry["id"]: entry for entry in lists}
+    assert len(by_id) == len(lists)
+    assert (by_id["dev-omb"]["qsmo"], by_id["dev-omb"]["attach"]) == (None, True)
+    assert (by_id["dev-osspi"]["qsmo"], by_id["dev-osspi"]["attach"]) == (None, False)
+    leadership = {e["qsmo"]: e for e in lists if e["kind"] == "QSMO_LEADERSHIP"}
+    assert sorted(leadership) == sorted(catalog.qsmo_ids)
+    for entry in lists:
+        for member in entry["members"]:
+            assert member["address"].endswith(".example.gov")

@@ -52,7 +52,15 @@ SIMULATOR = {
 
 
 def test_the_simulator_has_its_documents() -> None:
-    assert {"EVENT_COUNTS", "REVIEW", "CREATE", "MAKE_READY", "HOLD"} <= set(SIMULATOR)
+    assert {
+        "EVENT_COUNTS",
+        "REVIEW",
+        "CREATE",
+        "MAKE_READY",
+        "HOLD",
+        "LISTS",
+        "CREATE_LIST",
+    } <= set(SIMULATOR)
 
 
 @pytest.mark.parametrize("name", sorted(SIMULATOR))

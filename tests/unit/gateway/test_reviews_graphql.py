@@ -5,11 +5,13 @@ Q3 in progress)."""
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from gateway_unit_support import NOW, FakePacketBuilder, Harness, error_codes, make_view
 
 from gateway.reviews.activity_log import InMemoryActivityLog
 from gateway.reviews.publisher import InMemoryReviewPublisher
 from gateway.reviews.store import InMemoryReviewStore
+from services.notifications.models import StakeholderList, StakeholderMember
 from shared.events import ReviewReady
 
 OWN = "cybersecurity"
@@ -28,6 +30,21 @@ REVIEW = """query($id: ID!) { review(id: $id) {
   id state qsmo { name } packet { status version pages error pdfUrl xlsxUrl csvUrl sha256Pdf }
   previous { id } changes { from to measures { id newStatus } }
   scorecard { overallStatus } activity { nodes { id action actor } } } }"""
+
+
+@pytest.fixture(autouse=True)
+def omb_list(harness: Harness) -> None:
+    """The stakeholder list the reviews below name (``stakeholderListIds: ["omb"]``)."""
+    harness.stakeholder_records.lists["omb"] = StakeholderList(
+        id="omb",
+        name="OMB RMO",
+        kind="OMB",
+        members=(StakeholderMember(name="Jane Doe", address="jane.doe@omb.example.gov"),),
+        created_at=NOW,
+        created_by="t-admin",
+        updated_at=NOW,
+        updated_by="t-admin",
+    )
 
 
 def _parts(
@@ -87,6 +104,16 @@ async def test_a_second_review_of_the_scope_and_quarter_is_a_conflict(harness: H
     assert error_codes(result) == ["CONFLICT"]
     assert "already exists" in result.errors[0].message  # type: ignore[index]
     assert store.reviews == before
+
+
+async def test_an_unknown_stakeholder_list_is_bad_user_input_naming_it(harness: Harness) -> None:
+    asked = CREATE.replace('stakeholderListIds: ["omb"]', 'stakeholderListIds: ["omb", "ombb"]')
+    result = await harness.run(asked, {"q": 2, "qsmo": OWN}, who="admin")
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    error = result.errors[0]  # type: ignore[index]
+    assert error.extensions["field"] == "stakeholderListIds[1]"
+    assert "no stakeholder list has id 'ombb'" in error.message
+    assert harness.runtime.reviews.store.reviews == {}  # type: ignore[attr-defined]
 
 
 async def test_cut_off_rules_are_bad_user_input_naming_cut_off(harness: Harness) -> None:
