@@ -18,7 +18,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from gateway.auth import authorization_param, identify
+from gateway.auth import authorization_param, identify_caller
 from gateway.context import GatewayContext, get_context
 from gateway.dashboard import mount_dashboard
 from gateway.graphiql import graphiql_page, mount_graphiql_assets
@@ -62,7 +62,7 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
         authorization = authorization_param(params)
         if authorization is None and context.request is not None:
             authorization = context.request.headers.get("authorization")
-        caller = identify(context.runtime.key_ring, authorization)
+        caller = await identify_caller(context.runtime.bearer_authenticator(), authorization)
         if caller.principal is None:
             raise ConnectionRejectionError({"message": caller.problem or "unauthenticated"})
         context.caller = caller

@@ -20,6 +20,7 @@ from gateway.provider_tools import ProviderTools
 from gateway.settings import GatewaySettings
 from shared.api_keys import ApiKeyRing
 from shared.domain.catalog import Catalog
+from shared.identity.bearer import BearerAuthenticator
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,9 @@ class GatewayRuntime:
     registry: CollectorRegistry
     clock: Clock
     tools: ProviderTools
+    authenticator: BearerAuthenticator | None = None
+    """Keys and OpenID Connect tokens (``shared.identity``); None: keys only, nothing counted."""
+
+    def bearer_authenticator(self) -> BearerAuthenticator:
+        """What authenticates a bearer value: the configured one, or the key ring alone."""
+        return self.authenticator or BearerAuthenticator(self.key_ring)

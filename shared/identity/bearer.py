@@ -12,6 +12,7 @@ from shared.identity.refusals import RefusalReason, TokenRefused
 from shared.identity.settings import IdentitySettings
 from shared.identity.signing_keys import FetchJson, http_json_fetcher
 from shared.identity.tokens import TokenVerifier, looks_like_jwt
+from shared.settings import UnsafeInProductionError
 
 
 class BearerAuthenticator:
@@ -68,8 +69,21 @@ def build_authenticator(
     settings: IdentitySettings,
     metrics: IdentityMetrics | None,
     fetch_json: FetchJson | None = None,
+    *,
+    environment: str = "development",
 ) -> BearerAuthenticator:
-    """The composition roots' one call: keys, plus tokens from ``QSMO_OIDC_PROVIDERS``."""
+    """The composition roots' one call: keys, plus tokens from ``QSMO_OIDC_PROVIDERS``.
+
+    In production a provider on this machine (the local development provider of ``make up``,
+    whose users share one published password) is refused, as development keys are.
+    """
+    development = settings.development_issuers()
+    if environment == "production" and development:
+        raise UnsafeInProductionError(
+            f"QSMO_OIDC_PROVIDERS trusts {', '.join(development)}, a provider on this machine "
+            "(the development provider), refused when QSMO_ENVIRONMENT=production: point it at "
+            "the agency's identity provider (docs/operations.md, Identity)"
+        )
     tokens = None
     if settings.oidc_providers:
         tokens = TokenVerifier(

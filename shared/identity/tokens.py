@@ -29,6 +29,8 @@ from shared.identity.roles import grant_from_claims
 from shared.identity.settings import OidcProviderSettings
 from shared.identity.signing_keys import FetchJson, KeysUnavailable, ProviderKeys
 
+TOKEN_KEY_PREFIX = "oidc:"
+"""A token principal's ``key_id`` is ``oidc:<provider name>:<sub>``."""
 MAX_TOKEN_BYTES = 16 * 1024
 """Longer bearer values are refused before any parsing."""
 
@@ -87,7 +89,7 @@ class TokenVerifier:
         sub = str(claims["sub"])
         name = claims.get("name")
         return Principal(
-            key_id=f"oidc:{provider.name}:{sub}",
+            key_id=f"{TOKEN_KEY_PREFIX}{provider.name}:{sub}",
             role=grant.role,
             qsmo=grant.qsmo,
             provider=grant.provider,
