@@ -30,7 +30,8 @@ const REDIRECT_URIS = (process.env.QSMO_OIDC_REDIRECT_URIS || 'http://127.0.0.1:
   .split(',').map((uri) => uri.trim()).filter(Boolean);
 const KEYS_FILE = join(HOME, 'jwks.private.json');
 const COOKIE_FILE = join(HOME, 'cookie-keys.json');
-const USERS = JSON.parse(readFileSync(join(HERE, 'dev-users.json'), 'utf8'));
+const USERS_FILE = process.env.QSMO_OIDC_USERS_FILE || join(HERE, 'dev-users.json');
+const USERS = JSON.parse(readFileSync(USERS_FILE, 'utf8'));
 
 function writePrivate(path, value) {
   mkdirSync(dirname(path), { recursive: true });

@@ -26,6 +26,7 @@ from .ferretdb import ensure_ferretdb_binary
 from .groups import describe_groups, format_groups, groups_json
 from .kafka import ensure_kafka_jars
 from .kustomize import ensure_kustomize
+from .oidc_provider import DEV_USERS_FILE, ensure_oidc_provider
 from .paths import REPO
 from .prometheus import ensure_prometheus
 from .readiness import run_async
@@ -64,6 +65,11 @@ def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) ->
     if "gateway" in services:
         print(
             f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  (paste the viewer key from the keys file)"
+        )
+    if stack.running("oidc"):
+        print(
+            f"  sign-in    {stack.oidc_issuer}  (development OpenID provider; users and their "
+            f"password: {DEV_USERS_FILE.relative_to(REPO)})"
         )
     if loopback_webhooks and "notifications" in services:
         print(
@@ -134,6 +140,7 @@ def dlq(home: Path, bootstrap: str | None, limit: int, as_json: bool, topic: str
 def prepare() -> None:
     ensure_kafka_jars()
     ensure_ferretdb_binary()
+    ensure_oidc_provider()
     ensure_prometheus()
     ensure_kustomize()
 
