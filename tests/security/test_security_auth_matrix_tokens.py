@@ -218,7 +218,9 @@ async def bad_tokens(stack: qsmo_stack.Stack, wallet: Wallet) -> dict[str, tuple
     viewer = await wallet.token("viewer")
     viewer_head, _, viewer_signature = viewer.split(".")
     promoted = {**token_claims(viewer), "groups": ["qsmo-admins"]}
-    stranger = RSAKey.generate_key(2048, parameters={"kid": "rs256-not-published"}).as_dict(private=True)
+    stranger = RSAKey.generate_key(2048, parameters={"kid": "rs256-not-published"}).as_dict(
+        private=True
+    )
     now = int(time.time())
     return {
         "expired": (

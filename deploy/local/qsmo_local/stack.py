@@ -165,13 +165,17 @@ class Stack(ProcessSupervisor):
         """The local OpenID provider's issuer (``start_oidc``)."""
         return issuer_url(self.ports["oidc"])
 
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """Where the dashboard client's sign-in returns: the stack's gateway (the dashboard)."""
+        return f"http://127.0.0.1:{self.ports['gateway']}/"
+
     def start_oidc(self, timeout_s: float = 60) -> None:
         """Run the local OpenID provider (npm's oidc-provider, deploy/local/oidc/server.mjs)
         with the development users; its signing keys stay in ``<home>/data/oidc``."""
         installed = ensure_oidc_provider()
         script = prepare_server(installed, self.home / "run" / "oidc")
-        gateway = f"http://127.0.0.1:{self.ports['gateway']}/"
-        env = server_env(self.ports["oidc"], self.home / "data" / "oidc", [gateway])
+        env = server_env(self.ports["oidc"], self.home / "data" / "oidc", [self.oidc_redirect_uri])
         self.spawn("oidc", ["node", str(script)], env=env, cwd=script.parent)
         discovery = f"{self.oidc_issuer}/.well-known/openid-configuration"
         wait_until(
