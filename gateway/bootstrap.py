@@ -48,7 +48,6 @@ from shared.domain.survey import MEASURE as SURVEY_MEASURE
 from shared.domain.survey import TOOL as SURVEY
 from shared.framework_log import MongoFrameworkLog
 from shared.identity.bearer import build_authenticator
-from shared.identity.metrics import IdentityMetrics
 from shared.identity.settings import IdentitySettings
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
@@ -88,7 +87,7 @@ def create_app(
     metrics = GatewayMetrics(registry)
     # Sign-in tokens beside keys (#20): QSMO_OIDC_PROVIDERS; refusals counted by reason.
     authenticator = build_authenticator(
-        key_ring, IdentitySettings(), IdentityMetrics(registry), environment=platform.environment
+        key_ring, IdentitySettings(), metrics.identity, environment=platform.environment
     )
     mongo: Any = mongo_client or create_mongo_client(platform.mongo_url, appname="qsmo-gateway")
     database = mongo[platform.mongo_db]

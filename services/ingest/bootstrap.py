@@ -34,7 +34,6 @@ from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
 from shared.framework_log import FrameworkLogReader, MongoFrameworkLog
 from shared.identity.bearer import build_authenticator
-from shared.identity.metrics import IdentityMetrics
 from shared.identity.settings import IdentitySettings
 from shared.kafka import connection_options, create_producer
 from shared.mongo import create_mongo_client
@@ -77,7 +76,7 @@ def create_app(
     metrics = IngestMetrics(registry, catalog.qsmo_ids)
     # Sign-in tokens beside keys (#20): QSMO_OIDC_PROVIDERS; refusals counted by reason.
     authenticator = build_authenticator(
-        key_ring, IdentitySettings(), IdentityMetrics(registry), environment=platform.environment
+        key_ring, IdentitySettings(), metrics.identity, environment=platform.environment
     )
     publisher = publisher or kafka_publisher(settings, platform, metrics)
     directory = QsmoDirectory(

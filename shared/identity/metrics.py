@@ -8,15 +8,16 @@ CREDENTIALS = ("key", "token")
 
 
 class IdentityMetrics:
-    """``qsmo_auth_refusals_total{credential, reason}`` and ``qsmo_auth_tokens_accepted_total``.
+    """``qsmo_<service>_auth_refusals_total{credential, reason}`` and
+    ``qsmo_<service>_auth_tokens_accepted_total{provider}``, on the service's registry.
 
     Labels are bounded: ``credential`` is ``key`` or ``token``, ``reason`` a
     ``RefusalReason`` value, ``provider`` a configured provider's name.
     """
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, service: str) -> None:
         self.refusals = Counter(
-            "qsmo_auth_refusals_total",
+            f"qsmo_{service}_auth_refusals",
             "Requests refused for their credential, by kind of credential (key, token) and "
             "reason (expired, wrong_issuer, wrong_audience, alg_none, alg_hmac, bad_signature, "
             "unknown_kid, no_role, forbidden, ...).",
@@ -24,7 +25,7 @@ class IdentityMetrics:
             registry=registry,
         )
         self.tokens_accepted = Counter(
-            "qsmo_auth_tokens_accepted_total",
+            f"qsmo_{service}_auth_tokens_accepted",
             "OpenID Connect access tokens accepted, by identity provider name.",
             ["provider"],
             registry=registry,

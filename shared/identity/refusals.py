@@ -6,7 +6,6 @@ from enum import StrEnum
 class RefusalReason(StrEnum):
     """Why a bearer credential was refused; the value is the metric label."""
 
-    MISSING = "missing"
     UNKNOWN_KEY = "unknown_key"
     NOT_CONFIGURED = "not_configured"
     MALFORMED = "malformed"

@@ -8,7 +8,7 @@ is refused — expired, another issuer, another audience, ``alg: none``, HMAC wi
 key, a tampered signature, an unknown ``kid`` after the refetch, another QSMO's write, claims
 that map to no role — is sent to ingest, to GraphQL, to a websocket and to the survey upload,
 and must be a 401/403 (``UNAUTHENTICATED``/``FORBIDDEN``) with its message, counted in
-``qsmo_auth_refusals_total`` by reason, with nothing written or published.
+``qsmo_<service>_auth_refusals_total`` by reason, with nothing written or published.
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ TOKEN_INGEST_EXPECTED = {
     "provider": (403, "forbidden"),
     "no role": (403, "forbidden"),
 }
-METRIC = "qsmo_auth_refusals_total"
 
 
 def b64(data: bytes) -> str:
@@ -255,11 +254,14 @@ async def bad_tokens(stack: qsmo_stack.Stack, wallet: Wallet) -> dict[str, tuple
     }
 
 
-def refusal_counts(text: str) -> dict[str, float]:
-    """``reason → count`` of token refusals in a /metrics page."""
+def refusal_counts(service: str, text: str) -> dict[str, float]:
+    """``reason → count`` of token refusals in a service's /metrics page."""
     counts: dict[str, float] = {}
     for line in text.splitlines():
-        if line.startswith(METRIC + "{") and 'credential="token"' in line:
+        if (
+            line.startswith(f"qsmo_{service}_auth_refusals_total{{")
+            and 'credential="token"' in line
+        ):
             reason = line.split('reason="')[1].split('"')[0]
             counts[reason] = float(line.rsplit(" ", 1)[1])
     return counts
@@ -268,7 +270,7 @@ def refusal_counts(text: str) -> dict[str, float]:
 async def _metrics(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, dict[str, float]]:
     bases = {"ingest": lane.ingest_url, "gateway": lane.lane.url("gateway", "")}
     return {
-        name: refusal_counts((await http.get(base + "/metrics")).text)
+        name: refusal_counts(name, (await http.get(base + "/metrics")).text)
         for name, base in bases.items()
     }
 

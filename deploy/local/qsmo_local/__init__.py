@@ -18,5 +18,6 @@ benchmarks use; it re-exports the names below.
 - ``stack``: ``Stack``, the infrastructure and services of one home directory.
 - ``groups``: consumer-group offsets and lag (``make groups``).
 - ``dead_letters``: the newest dead letters, decoded (``make dlq``).
-- ``cli``: ``up``, ``down``, ``status``, ``clean``, ``prepare``, ``keys``, ``groups``, ``dlq``.
+- ``oidc_sign_in``: signing in as a development user through the provider's login page.
+- ``cli``: ``token``, ``up``, ``down``, ``status``, ``clean``, ``prepare``, ``keys``, ``groups``, ``dlq``.
 """

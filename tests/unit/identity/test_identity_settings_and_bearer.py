@@ -87,7 +87,7 @@ def keys() -> tuple[dict[str, object], ApiKeyRing]:
 
 def refusals(registry: CollectorRegistry, credential: str, reason: str) -> float:
     value = registry.get_sample_value(
-        "qsmo_auth_refusals_total", {"credential": credential, "reason": reason}
+        "qsmo_test_auth_refusals_total", {"credential": credential, "reason": reason}
     )
     return value or 0.0
 
@@ -99,13 +99,16 @@ async def test_keys_first_then_tokens_and_every_refusal_is_counted(
     idp = FakeProvider()
     registry = CollectorRegistry()
     settings = settings_from(monkeypatch, [idp.settings.model_dump()])
-    auth = build_authenticator(ring, settings, IdentityMetrics(registry), idp.fetch_json)
+    auth = build_authenticator(ring, settings, IdentityMetrics(registry, "test"), idp.fetch_json)
 
     assert (await auth.authenticate(str(plaintext["admin"]), UNKNOWN_KEY)).role is Role.ADMIN
     now = int(time.time())  # build_authenticator verifies with the real clock
     token_principal = await auth.authenticate(idp.token(iat=now, exp=now + 60), UNKNOWN_KEY)
     assert token_principal.person is not None
-    assert registry.get_sample_value("qsmo_auth_tokens_accepted_total", {"provider": "agency"}) == 1
+    assert (
+        registry.get_sample_value("qsmo_test_auth_tokens_accepted_total", {"provider": "agency"})
+        == 1
+    )
 
     with pytest.raises(TokenRefused) as unknown:
         await auth.authenticate("qsmo_admin_not-a-key", UNKNOWN_KEY)
