@@ -54,7 +54,7 @@ def test_the_refusal_table_names_every_reason() -> None:
     rows = _table("### Refusals")
     named = {reason for row in rows for reason in re.findall(r"`([a-z_]+)`", row[2])}
     assert named == {r.value for r in RefusalReason} - {"unknown_key"}
-    assert "reason=\"unknown_key\"" in SECTION
+    assert 'reason="unknown_key"' in SECTION
     for row in rows:
         status = (
             403
