@@ -63,7 +63,8 @@ def bearer_key(authorization: object) -> str | None:
 
 
 def identify(key_ring: ApiKeyRing, authorization: object) -> Caller:
-    """The caller behind an ``Authorization`` value (None or junk: anonymous)."""
+    """The caller behind an ``Authorization`` value, by API key only (None or junk:
+    anonymous); requests go through ``identify_caller``, which also verifies tokens."""
     key = bearer_key(authorization)
     if key is None:
         return ANONYMOUS

@@ -20,7 +20,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -76,6 +76,8 @@ class Wallet:
     issuer: str
     redirect_uri: str
     held: dict[str, str]
+    sent: list[str] = field(default_factory=list)
+    """Every token this module sent (none may reach a log)."""
 
     async def token(self, caller: str) -> str:
         username = USERS[caller]
@@ -83,6 +85,7 @@ class Wallet:
         if token is None or token_claims(token)["exp"] - time.time() < 60:
             token = await access_token(self.issuer, username, self.redirect_uri)
             self.held[username] = token
+            self.sent.append(token)
         return token
 
     async def who(self, caller: str) -> str:
@@ -279,6 +282,7 @@ async def test_security_bad_tokens_are_refused_counted_and_write_nothing(
     stack: qsmo_stack.Stack, token_lane: SecurityLane, security_tally: SecurityTally, wallet: Wallet
 ) -> None:
     tokens = await bad_tokens(stack, wallet)
+    wallet.sent.extend(token for token, _ in tokens.values())
     url = token_lane.gateway_url.replace("http://", "ws://")
     problems = []
     async with httpx.AsyncClient(timeout=30) as http:
@@ -393,3 +397,24 @@ async def test_security_refused_token_requests_published_nothing(
     )
     assert not problems, "\n".join(problems)
     assert any(status == 202 for status, _ in ledger.answers.values())
+
+
+def test_security_tokens_never_reach_the_logs(
+    stack: qsmo_stack.Stack, token_lane: SecurityLane, security_tally: SecurityTally, wallet: Wallet
+) -> None:
+    """The lane logs at DEBUG; no token, and no token's signature, appears in its logs."""
+    assert len(wallet.sent) > 10
+    logs = [
+        stack.logs / f"{service}{token_lane.label_suffix}.log" for service in ("ingest", "gateway")
+    ]
+    text = "\n".join(path.read_text(errors="replace") for path in logs)
+    assert "oidc:local:dev-admin" in text  # the person's key id is logged, as a key's id is
+    leaked = [
+        t[:20]
+        for t in wallet.sent
+        if t in text or (t.rsplit(".", 1)[1] and t.rsplit(".", 1)[1] in text)
+    ]
+    security_tally.record(
+        SECURITY_AREA, "tokens never logged", f"leaked {leaked}" if leaked else None
+    )
+    assert not leaked
