@@ -19,6 +19,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -107,6 +108,8 @@ class Person(BaseModel):
     sub: str
     name: str | None = None
     issuer: str
+    expires_at: datetime | None = None
+    """When the token expires (its ``exp``): a websocket opened with it closes then."""
 
 
 class Principal(BaseModel):

@@ -94,7 +94,10 @@ class TokenVerifier:
             qsmo=grant.qsmo,
             provider=grant.provider,
             person=Person(
-                sub=sub, name=name if isinstance(name, str) else None, issuer=provider.issuer
+                sub=sub,
+                name=name if isinstance(name, str) else None,
+                issuer=provider.issuer,
+                expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             ),
         )
 

@@ -4,9 +4,11 @@ The verifier of ``shared.identity`` against the provider's real discovery docume
 over HTTP, for every development user; a wrong password gets no code; the ``make token``
 example of docs/operations.md ("Identity") runs verbatim against a gateway; and a key
 rotation (``server.mjs rotate-keys``, on a provider instance of this test's own) is picked up
-by one refetch while tokens signed with the previous key still verify.
+by one refetch while tokens signed with the previous key still verify; a websocket opened
+with a token closes when the token expires.
 """
 
+import asyncio
 import base64
 import json
 import os
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import qsmo_stack
-from gateway_pipeline_support import Lane, run_shell_example
+from gateway_pipeline_support import Keys, Lane, run_shell_example
 from oidc_sign_in import SignInError, access_token, dev_users, sign_in
 from pydantic import TypeAdapter
 from qsmo_local.oidc_provider import (
@@ -29,6 +31,8 @@ from qsmo_local.oidc_provider import (
     server_env,
 )
 from qsmo_local.readiness import http_ok, wait_until
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from shared.api_keys import Role
 from shared.identity.refusals import RefusalReason, TokenRefused
@@ -122,7 +126,7 @@ def start_provider(stack: qsmo_stack.Stack, script: Path, env: dict[str, str], p
     wait_until(
         lambda: http_ok(f"{issuer_url(port)}/.well-known/openid-configuration"),
         60,
-        "the rotation test's OpenID provider",
+        "the test's own OpenID provider",
         stack.logs / "oidc-rotation.log",
     )
 
@@ -166,4 +170,42 @@ async def test_a_rotated_key_is_picked_up_by_one_refetch(
         assert (await verifier.verify(old)).role is Role.ADMIN  # the old key stays published
         assert keys.fetches == 2
     finally:
+        stack.stop("oidc-rotation")
+
+
+async def test_a_websocket_closes_when_its_token_expires(
+    stack: qsmo_stack.Stack, tmp_path: Path
+) -> None:
+    """A gateway trusting a provider whose tokens live 3 s: the websocket opened with one is
+    acknowledged, then closed with 4401 when the token expires; a key's connection stays."""
+    port = qsmo_stack.free_port()
+    script = prepare_server(ensure_oidc_provider(), tmp_path / "oidc-run")
+    env = {
+        **server_env(port, tmp_path / "oidc-data", [stack.oidc_redirect_uri]),
+        "QSMO_OIDC_ACCESS_TOKEN_TTL_S": "3",
+    }
+    lane = Lane()
+    await lane.create_topics(stack.kafka_bootstrap)
+    label = f"-expiry-{lane.tag}"
+    start_provider(stack, script, env, port)
+    try:
+        gateway_env = {**lane.env("gateway"), "QSMO_OIDC_PROVIDERS": providers_setting(port)}
+        stack.start_service("gateway", extra_env=gateway_env, instance=label, timeout_s=120)
+        token = await access_token(issuer_url(port), "dev-viewer", stack.oidc_redirect_uri)
+        url = lane.url("gateway", "/graphql").replace("http://", "ws://")
+        viewer_key = Keys.load(stack.plaintext_keys_file).viewer
+        async with (
+            connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as with_token,
+            connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as with_key,
+        ):
+            for ws, bearer in ((with_token, token), (with_key, viewer_key)):
+                payload = {"Authorization": f"Bearer {bearer}"}
+                await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+                assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await asyncio.wait_for(with_token.wait_closed(), timeout=30)
+            assert with_token.close_code == 4401
+            assert with_token.close_reason == "the sign-in token expired"
+            await with_key.ping()  # the key's connection is still open
+    finally:
+        stack.stop(f"gateway{label}")
         stack.stop("oidc-rotation")

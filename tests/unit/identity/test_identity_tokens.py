@@ -1,5 +1,7 @@
 """The token verifier against a made-up provider: every way a token is refused, and the cache."""
 
+from datetime import UTC, datetime
+
 import pytest
 from identity_unit_support import (
     AUDIENCE,
@@ -72,7 +74,12 @@ async def test_a_valid_rs256_token_gives_the_person_and_the_mapped_role(
     assert principal.role is Role.PUBLISHER
     assert principal.qsmo == "cybersecurity"
     assert principal.key_id == "oidc:agency:person-1"
-    assert principal.person == Person(sub="person-1", name="Pat Person", issuer=idp.issuer)
+    assert principal.person == Person(
+        sub="person-1",
+        name="Pat Person",
+        issuer=idp.issuer,
+        expires_at=datetime.fromtimestamp(NOW + 600, UTC),
+    )
 
 
 async def test_an_es256_token_and_an_audience_list_are_accepted(
