@@ -13,6 +13,7 @@ from shared.identity.bearer import BearerAuthenticator, build_authenticator
 from shared.identity.metrics import IdentityMetrics
 from shared.identity.refusals import RefusalReason, TokenRefused
 from shared.identity.settings import IdentitySettings
+from shared.settings import UnsafeInProductionError
 
 UNKNOWN_KEY = "the API key is not known"
 
@@ -131,3 +132,17 @@ async def test_without_providers_a_token_is_refused_as_not_configured(
         await auth.authenticate(FakeProvider().token(), UNKNOWN_KEY)
     assert refused.value.reason is RefusalReason.NOT_CONFIGURED
     assert "QSMO_OIDC_PROVIDERS" in refused.value.message
+
+
+def test_production_refuses_a_provider_on_this_machine(
+    keys: tuple[dict[str, object], ApiKeyRing], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, ring = keys
+    local = {"name": "local", "issuer": "http://127.0.0.1:8010", "audience": "urn:qsmo:api"}
+    settings = settings_from(monkeypatch, [local])
+    with pytest.raises(UnsafeInProductionError, match="QSMO_OIDC_PROVIDERS trusts http://127"):
+        build_authenticator(ring, settings, None, environment="production")
+    assert build_authenticator(ring, settings, None, environment="development").tokens
+    agency = {"name": "agency", "issuer": "https://login.agency.gov", "audience": "api://qsmo"}
+    production = settings_from(monkeypatch, [agency])
+    assert build_authenticator(ring, production, None, environment="production").tokens
