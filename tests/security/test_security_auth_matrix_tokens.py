@@ -195,6 +195,23 @@ async def test_security_mutation_token_matrix(
     assert not [p for p in problems if p], "\n".join(p for p in problems if p)
 
 
+async def test_the_audit_log_names_the_person_who_changed_the_framework(
+    token_lane: SecurityLane, wallet: Wallet
+) -> None:
+    """The admin token's framework changes (above) carry its ``oidc:local:<sub>`` as actor;
+    the only other actor is the admin key the cells' preparations use."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await token_lane.graphql(
+            http,
+            "{ auditLog(first: 100) { nodes { actor kind } } }",
+            who=await wallet.who("viewer"),
+        )
+    nodes = response.json()["data"]["auditLog"]["nodes"]
+    by_token = {node["kind"] for node in nodes if node["actor"] == "oidc:local:dev-admin"}
+    assert {"TARGET", "WEIGHT", "BASELINE", "DIMENSION_ADOPTED", "QSMO_ADDED"} <= by_token
+    assert {node["actor"] for node in nodes} == {"oidc:local:dev-admin", "dev-admin"}
+
+
 # ---------------------------------------------------------------- bad tokens
 
 
