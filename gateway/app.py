@@ -145,5 +145,7 @@ def assemble(
     app.include_router(survey_http.router)  # POST /v1/surveys/{wave}/responses
     if settings.graphiql:
         mount_graphiql_assets(app)  # GraphiQL's files under /graphiql/ (its page: GET /graphql)
-    mount_dashboard(app)  # the dashboard page at / (gateway/dashboard, a client of /graphql)
+    mount_dashboard(
+        app, runtime.sign_in
+    )  # the dashboard page at / (gateway/dashboard, a client of /graphql)
     return app

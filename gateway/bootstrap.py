@@ -20,6 +20,7 @@ from gateway.analysis_store import MongoAnalysisStore
 from gateway.app import assemble
 from gateway.caching import CachedScorecards, CachedSliceValues, ReadThrough, RefreshAhead
 from gateway.confidential_slices import ConfidentialSliceValues
+from gateway.dashboard import sign_in_options
 from gateway.framework_admin import FrameworkAdmin
 from gateway.framework_announcer import KafkaFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
@@ -86,8 +87,9 @@ def create_app(
     registry = CollectorRegistry()
     metrics = GatewayMetrics(registry)
     # Sign-in tokens beside keys (#20): QSMO_OIDC_PROVIDERS; refusals counted by reason.
+    identity = IdentitySettings()
     authenticator = build_authenticator(
-        key_ring, IdentitySettings(), metrics.identity, environment=platform.environment
+        key_ring, identity, metrics.identity, environment=platform.environment
     )
     mongo: Any = mongo_client or create_mongo_client(platform.mongo_url, appname="qsmo-gateway")
     database = mongo[platform.mongo_db]
@@ -207,6 +209,7 @@ def create_app(
         clock=clock,
         tools=tools,
         authenticator=authenticator,
+        sign_in=sign_in_options(identity),
     )
     prepared: list[asyncio.Task[None]] = []
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+from gateway.dashboard import SignInOption
 from gateway.framework_admin import FrameworkAdmin
 from gateway.limits import Limits
 from gateway.live import LiveFeed
@@ -44,6 +45,8 @@ class GatewayRuntime:
     tools: ProviderTools
     authenticator: BearerAuthenticator | None = None
     """Keys and OpenID Connect tokens (``shared.identity``); None: keys only, nothing counted."""
+    sign_in: tuple[SignInOption, ...] = ()
+    """The providers the dashboard offers a sign-in with (``/dashboard/config.json``)."""
 
     def bearer_authenticator(self) -> BearerAuthenticator:
         """What authenticates a bearer value: the configured one, or the key ring alone."""

@@ -6,8 +6,10 @@
 Each entry: ``name`` (short, in key ids and metrics), ``issuer`` (exactly as the provider's
 discovery document and its tokens' ``iss`` say), ``audience`` (the ``aud`` its access tokens
 carry for this platform), optional ``roles`` (``shared.identity.roles.RoleClaimMapping``),
-``algorithms`` (asymmetric only), ``leeway_s`` (clock skew allowed on ``exp``/``nbf``) and
-``jwks_uri`` (default: from discovery). Empty (the default): only API keys are accepted.
+``algorithms`` (asymmetric only), ``leeway_s`` (clock skew allowed on ``exp``/``nbf``),
+``jwks_uri`` (default: from discovery) and ``dashboard`` (the dashboard's public client at this
+provider: ``DashboardClientSettings``; without it the dashboard offers no sign-in with it).
+Empty (the default): only API keys are accepted.
 """
 
 from ipaddress import ip_address
@@ -47,6 +49,23 @@ def _https_or_loopback(url: str, field: str) -> str:
     )
 
 
+class DashboardClientSettings(BaseModel):
+    """The dashboard's registration at a provider: a public client (no secret) using the
+    authorization code flow with PKCE, redirecting to the dashboard's own URL."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str = Field(min_length=1, max_length=200)
+    scope: str = Field(default="openid profile", pattern=r"^openid( [\x21\x23-\x5b\x5d-\x7e]+)*$")
+    """Scopes asked for (space-separated, ``openid`` first); add ``offline_access`` where the
+    provider then issues refresh tokens, so the dashboard renews without a new sign-in."""
+    resource: str | None = Field(default=None, min_length=1)
+    """The RFC 8707 ``resource`` to ask an access token for (the API's ``audience``), for
+    providers that choose the audience that way (oidc-provider); None: none sent."""
+    label: str = Field(default="Sign in", min_length=1, max_length=80)
+    """The button's text (e.g. "Sign in with the agency's account")."""
+
+
 class OidcProviderSettings(BaseModel):
     """One trusted OpenID provider."""
 
@@ -59,6 +78,7 @@ class OidcProviderSettings(BaseModel):
     algorithms: tuple[SigningAlgorithm, ...] = Field(default=("RS256", "ES256"), min_length=1)
     leeway_s: int = Field(default=60, ge=0, le=300)
     jwks_uri: str | None = None
+    dashboard: DashboardClientSettings | None = None
 
     @field_validator("issuer")
     @classmethod

@@ -156,6 +156,10 @@ const configuration = {
     return user ? account(user) : undefined;
   },
   loadExistingGrant,
+  // The dashboard renews its access token with a refresh token (kept in the page's memory);
+  // without offline_access such a token lives only as long as the provider session (8 h).
+  issueRefreshToken: async (ctx, client) => client.clientId === DASHBOARD_CLIENT
+    && client.grantTypeAllowed('refresh_token'),
   extraTokenClaims: async (ctx, token) => {
     if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
     const user = byUsername.get(token.accountId);

@@ -28,6 +28,9 @@ DEV_USERS_FILE = OIDC_SOURCE / "dev-users.json"
 AUDIENCE = "urn:qsmo:api"
 """The resource (``aud``) the local provider issues the platform's access tokens for."""
 DASHBOARD_CLIENT = "qsmo-dashboard"
+DASHBOARD_SCOPE = "openid profile groups"
+"""What the dashboard asks for; server.mjs issues the dashboard client refresh tokens that
+live as long as the person's session at the provider (no ``offline_access`` needed)."""
 MINIMUM_NODE = (20, 19)
 """URL.parse, which oidc-provider 9 uses; oidc-provider itself asks for Node 22 LTS and warns
 (but runs) on Node 20, the version Debian ships."""
@@ -109,8 +112,16 @@ def issuer_url(port: int) -> str:
 
 
 def providers_setting(port: int) -> str:
-    """``QSMO_OIDC_PROVIDERS`` trusting the local provider on ``port``."""
-    return json.dumps([{"name": "local", "issuer": issuer_url(port), "audience": AUDIENCE}])
+    """``QSMO_OIDC_PROVIDERS`` trusting the local provider on ``port``, with the dashboard's
+    public client (refresh tokens: the dashboard renews its token without a new sign-in)."""
+    dashboard = {
+        "client_id": DASHBOARD_CLIENT,
+        "scope": DASHBOARD_SCOPE,
+        "resource": AUDIENCE,
+        "label": "Sign in (development provider)",
+    }
+    provider = {"name": "local", "issuer": issuer_url(port), "audience": AUDIENCE}
+    return json.dumps([{**provider, "dashboard": dashboard}])
 
 
 def server_env(port: int, data_dir: Path, redirect_uris: list[str]) -> dict[str, str]:
