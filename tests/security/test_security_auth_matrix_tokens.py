@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import qsmo_stack
-from oidc_sign_in import token_claims
+from oidc_sign_in import dev_users, token_claims
 from security_abuse_support import (
     SecurityLane,
     SecurityTally,
@@ -154,18 +154,28 @@ async def test_security_mutation_token_matrix(
 async def test_the_audit_log_names_the_person_who_changed_the_framework(
     token_lane: SecurityLane, wallet: Wallet
 ) -> None:
-    """The admin token's framework changes (above) carry its ``oidc:local:<sub>`` as actor;
-    the only other actor is the admin key the cells' preparations use."""
+    """The admin token's framework changes (above) carry its ``oidc:local:<sub>`` as actor and
+    the person (sub, name, issuer); the only other actor is the admin key the cells'
+    preparations use, whose entries name no person."""
     async with httpx.AsyncClient(timeout=30) as http:
         response = await token_lane.graphql(
             http,
-            "{ auditLog(first: 100) { nodes { actor kind } } }",
+            "{ auditLog(first: 100) { nodes { actor kind person { sub name issuer } "
+            "details { key } } } }",
             who=await wallet.who("viewer"),
         )
     nodes = response.json()["data"]["auditLog"]["nodes"]
     by_token = {node["kind"] for node in nodes if node["actor"] == "oidc:local:dev-admin"}
     assert {"TARGET", "WEIGHT", "BASELINE", "DIMENSION_ADOPTED", "QSMO_ADDED"} <= by_token
     assert {node["actor"] for node in nodes} == {"oidc:local:dev-admin", "dev-admin"}
+    admin = dev_users()["dev-admin"]
+    for node in nodes:
+        person = node["person"]
+        if node["actor"] == "dev-admin":
+            assert person is None, node
+        else:
+            assert person == {"sub": "dev-admin", "name": admin.name, "issuer": wallet.issuer}, node
+        assert not [d for d in node["details"] if d["key"].startswith("person.")], node
 
 
 # ---------------------------------------------------------------- bad tokens

@@ -2,7 +2,7 @@
 // workbook and reads its survey results; a QSMO reviewer (publisher or admin) accepts or returns
 // what was submitted (review.js). Which pages a key sees follows its role; `?page=tools|review`
 // opens one.
-import { ApiError, query } from "./graphql.js";
+import { ApiError, authorization, query } from "./graphql.js";
 import { openReview, wireReview } from "./review.js";
 import * as Q from "./tools_queries.js";
 import {
@@ -166,7 +166,7 @@ async function loadDataCall() {
 async function downloadTemplate() {
   const { provider, fy } = chosen();
   const response = await fetch(Q.dataCallPaths(session.api.http, fy, provider).template,
-    { headers: { Authorization: `Bearer ${session.key}` } });
+    { headers: { Authorization: await authorization(session.key) } });
   if (!response.ok) throw new Error(await errorText(response));
   const blob = await response.blob();
   const link = $("dc-template-link");
@@ -196,7 +196,7 @@ async function uploadWorkbook() {
   say("dc-message", `Uploading ${file.name}…`);
   renderUploadErrors($("dc-errors"), []);
   const response = await fetch(url, { method: "POST", body: file,
-    headers: { Authorization: `Bearer ${session.key}`, "Content-Type": Q.XLSX } });
+    headers: { Authorization: await authorization(session.key), "Content-Type": Q.XLSX } });
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (body && body.error) || {};
