@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api_keys import Person
+
 MAX_TEXT = 5000
 MAX_TITLE = 200
 
@@ -39,6 +41,8 @@ class Commentary(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     author: str
     created_at: datetime
+    author_person: Person | None = None
+    """Written with a sign-in token: the person (sub, name, issuer)."""
 
 
 class StatusChange(BaseModel):
@@ -51,6 +55,8 @@ class StatusChange(BaseModel):
     at: datetime
     by: str
     note: str | None = None
+    by_person: Person | None = None
+    """Changed with a sign-in token: the person."""
 
 
 class ImprovementAction(BaseModel):
@@ -70,18 +76,27 @@ class ImprovementAction(BaseModel):
     updated_at: datetime
     revision: int = 1
     history: tuple[StatusChange, ...] = ()
+    created_by_person: Person | None = None
+    """Opened with a sign-in token: the person."""
 
     def overdue(self, today: date) -> bool:
         """Still open (or in progress) after its due date."""
         return not self.status.closed and self.due_date < today
 
     def with_status(
-        self, status: ActionStatus, at: datetime, by: str, note: str | None
+        self,
+        status: ActionStatus,
+        at: datetime,
+        by: str,
+        note: str | None,
+        by_person: Person | None = None,
     ) -> "ImprovementAction":
         """The action after a status change; ValueError if it already has that status."""
         if status is self.status:
             raise ValueError(f"the action is already {status.value}")
-        change = StatusChange(from_status=self.status, to_status=status, at=at, by=by, note=note)
+        change = StatusChange(
+            from_status=self.status, to_status=status, at=at, by=by, note=note, by_person=by_person
+        )
         return self.model_copy(
             update={
                 "status": status,

@@ -19,6 +19,7 @@ from gateway.schema.notification_types import (
     NotificationSubscription,
 )
 from shared.authorization import Permission
+from shared.identity.people import as_recorded
 
 MAX_NOTE = 1000
 
@@ -57,6 +58,7 @@ class ActivityMutations:
             text=_text(text, "text", analysis.MAX_TEXT),
             author=principal.key_id,
             created_at=context.runtime.clock(),
+            author_person=as_recorded(principal.person),
         )
         await context.runtime.analysis.add_commentary(commentary)
         return Commentary.from_model(commentary)
@@ -90,6 +92,7 @@ class ActivityMutations:
             due_date=due_date,
             created_at=now,
             created_by=principal.key_id,
+            created_by_person=as_recorded(principal.person),
             updated_at=now,
             history=(
                 analysis.StatusChange(
@@ -97,6 +100,7 @@ class ActivityMutations:
                     to_status=analysis.ActionStatus.OPEN,
                     at=now,
                     by=principal.key_id,
+                    by_person=as_recorded(principal.person),
                 ),
             ),
         )
@@ -132,6 +136,7 @@ class ActivityMutations:
                 context.runtime.clock(),
                 principal.key_id,
                 cleaned,
+                as_recorded(principal.person),
             )
         except ValueError as error:
             raise BadUserInputError(str(error), field="status") from None

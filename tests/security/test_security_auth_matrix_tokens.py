@@ -175,7 +175,7 @@ async def test_the_audit_log_names_the_person_who_changed_the_framework(
             assert person is None, node
         else:
             assert person == {"sub": "dev-admin", "name": admin.name, "issuer": wallet.issuer}, node
-        assert not [d for d in node["details"] if d["key"].startswith("person.")], node
+        assert not [d for d in node["details"] if d["key"].startswith("person_")], node
 
 
 # ---------------------------------------------------------------- bad tokens

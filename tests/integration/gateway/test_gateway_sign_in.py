@@ -42,7 +42,9 @@ from shared.identity.tokens import TokenVerifier
 
 REPO = Path(__file__).resolve().parents[3]
 SECTION = (REPO / "docs" / "operations.md").read_text().split("\n## Identity\n")[1]
-TOKEN_EXAMPLE = next(b for b in re.findall(r"```sh\n(.*?)```", SECTION, re.DOTALL) if "token" in b)
+SH_BLOCKS = re.findall(r"```sh\n(.*?)```", SECTION, re.DOTALL)
+TOKEN_EXAMPLE = next(b for b in SH_BLOCKS if "token" in b)
+CONFIG_EXAMPLE = next(b for b in SH_BLOCKS if "/dashboard/config.json" in b)
 EXPECTED_ROLES = {
     "dev-admin": (Role.ADMIN, None, None),
     "dev-viewer": (Role.VIEWER, None, None),
@@ -108,6 +110,16 @@ def test_the_make_token_example_runs(stack: qsmo_stack.Stack, gateway_lane: Lane
     documented = re.search(r"# → (.*)", TOKEN_EXAMPLE)
     assert documented is not None
     assert run_shell_example(script, REPO) == [json.loads(documented.group(1))]
+
+
+def test_the_dashboard_config_example_runs(stack: qsmo_stack.Stack, gateway_lane: Lane) -> None:
+    """docs/operations.md's ``/dashboard/config.json`` example against a gateway of the test
+    stack, which trusts the stack's provider (its issuer instead of port 8010's)."""
+    script = CONFIG_EXAMPLE.replace("http://127.0.0.1:8000", gateway_lane.url("gateway", ""))
+    documented = re.search(r"# → (.*)", CONFIG_EXAMPLE)
+    assert documented is not None
+    expected = json.loads(documented.group(1).replace("http://127.0.0.1:8010", stack.oidc_issuer))
+    assert run_shell_example(script, REPO) == [expected]
 
 
 @pytest.fixture

@@ -11,7 +11,11 @@ import pytest
 from shared.api_keys import Role
 from shared.identity.refusals import RefusalReason
 from shared.identity.roles import RoleClaimMapping, grant_from_claims
-from shared.identity.settings import IdentitySettings, OidcProviderSettings
+from shared.identity.settings import (
+    DashboardClientSettings,
+    IdentitySettings,
+    OidcProviderSettings,
+)
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
 SECTION = DOC.read_text().split("\n## Identity\n")[1].split("\n## ")[0]
@@ -78,3 +82,24 @@ def test_the_documented_defaults_are_the_settings_defaults() -> None:
     for name in ("jwks_max_age_s", "jwks_min_refetch_s", "fetch_timeout_s"):
         default = IdentitySettings.model_fields[f"oidc_{name}"].default
         assert f"`QSMO_OIDC_{name.upper()}` ({default:g})" in SECTION, name
+
+
+def test_the_dashboard_client_table_is_the_settings() -> None:
+    rows = {row[0].strip("`"): row[1] for row in _table("### The dashboard's sign-in")}
+    fields = DashboardClientSettings.model_fields
+    assert set(rows) == set(fields)
+    assert rows["scope"] == f"`{fields['scope'].default}`"
+    assert rows["label"] == f"`{fields['label'].default}`"
+    assert rows["resource"] == "none"
+    assert fields["resource"].default is None
+    assert rows["client_id"] == "—"
+    assert fields["client_id"].is_required()
+
+
+def test_a_settings_example_registers_the_dashboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_dashboard = [value for value in SETTINGS if '"dashboard"' in value]
+    assert with_dashboard
+    monkeypatch.setenv("QSMO_OIDC_PROVIDERS", with_dashboard[0])
+    dashboard = IdentitySettings().oidc_providers[0].dashboard
+    assert dashboard is not None
+    assert "offline_access" in dashboard.scope.split()
