@@ -178,6 +178,45 @@ async def test_the_audit_log_names_the_person_who_changed_the_framework(
         assert not [d for d in node["details"] if d["key"].startswith("person_")], node
 
 
+async def test_commentary_and_actions_keep_the_person_in_the_store(
+    token_lane: SecurityLane, wallet: Wallet
+) -> None:
+    """Written with a publisher's token, read back from the real store: the person is there."""
+    who = await wallet.who("publisher")
+    publisher = dev_users()[USERS["publisher"]]
+    person = {"sub": publisher.username, "name": publisher.name, "issuer": wallet.issuer}
+    text = f"sec-tok-person-{uuid.uuid4().hex}"
+    async with httpx.AsyncClient(timeout=30) as http:
+        written = await token_lane.graphql(
+            http,
+            f'mutation {{ addCommentary(qsmo: "{OWN}", measure: "customer-engagement", '
+            f'fiscalYear: 2024, text: "{text}") {{ id }} }}',
+            who=who,
+        )
+        assert "errors" not in written.json(), written.text
+        created = await token_lane.graphql(
+            http,
+            f'mutation {{ createImprovementAction(qsmo: "{OWN}", measure: "customer-engagement", '
+            f'title: "{text}", owner: "ops", dueDate: "2030-01-01") {{ id }} }}',
+            who=who,
+        )
+        action_id = created.json()["data"]["createImprovementAction"]["id"]
+        read = await token_lane.graphql(
+            http,
+            f'{{ commentary(qsmo: "{OWN}", first: 50) {{ nodes {{ text author '
+            "person { sub name issuer } } } "
+            f'improvementActions(qsmo: "{OWN}", first: 50) {{ nodes {{ id '
+            "createdByPerson { sub name issuer } history { person { sub } } } } }",
+            who=await wallet.who("viewer"),
+        )
+    data = read.json()["data"]
+    mine = [n for n in data["commentary"]["nodes"] if n["text"] == text]
+    assert mine == [{"text": text, "author": f"oidc:local:{publisher.username}", "person": person}]
+    action = next(n for n in data["improvementActions"]["nodes"] if n["id"] == action_id)
+    assert action["createdByPerson"] == person
+    assert action["history"] == [{"person": {"sub": publisher.username}}]
+
+
 # ---------------------------------------------------------------- bad tokens
 
 
