@@ -17,6 +17,10 @@ DESCRIPTIONS = {
     "measures_slices": "Measures: what provider and agency slices cost (same events with and without, same run).",
     "gateway_latency": "Gateway: scorecard queries at a steady rate against a bare strawberry query.",
     "series_latency": "Gateway: `measureSeries` (12 months, 4 years of simulator history) against one scorecard.",
+    "review_packets": (
+        "Review packets (4 years of simulator history): a QSMO's and the government-wide packet "
+        "built (gather at the cut-off, PDF, XLSX, CSV) against the same content without charts."
+    ),
 }
 
 

@@ -7,6 +7,7 @@ any. Times come in as arguments.
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,8 +18,14 @@ MAX_TITLE = 200
 
 
 class ActionStatus(StrEnum):
-    """Where an improvement action stands."""
+    """Where an improvement action stands.
 
+    ``DRAFT``: opened by the Adjust loop (``gateway.reviews.adjust_loop``), not yet confirmed
+    by a person; it is not closed (it counts as the measure's action), and a person confirms
+    it (→ ``OPEN`` or ``IN_PROGRESS``) or cancels it. Nobody moves an action back to DRAFT.
+    """
+
+    DRAFT = "DRAFT"
     OPEN = "OPEN"
     IN_PROGRESS = "IN_PROGRESS"
     DONE = "DONE"
@@ -59,8 +66,19 @@ class StatusChange(BaseModel):
     """Changed with a sign-in token: the person."""
 
 
+ActionOrigin = Literal["person", "adjust-loop"]
+"""Who opened an action: a person (GraphQL), or the Adjust loop (a DRAFT)."""
+
+
 class ImprovementAction(BaseModel):
-    """A corrective action for a measure (the Adjust step), with its status history."""
+    """A corrective action for a measure (the Adjust step), with its status history.
+
+    ``origin`` says who opened it; an ``adjust-loop`` action carries ``origin_reason`` (why:
+    "RED at FY2025 Q1 and Q2 ends", or the notification) and ``review_id`` (the review it was
+    attached to when drafted, or None: the next review picks it up by ``created_at``).
+    ``overdue_announced`` is the due date for which ``ImprovementActionOverdue`` was published
+    (one message per action and due date).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -76,11 +94,15 @@ class ImprovementAction(BaseModel):
     updated_at: datetime
     revision: int = 1
     history: tuple[StatusChange, ...] = ()
+    origin: ActionOrigin = "person"
+    origin_reason: str | None = Field(default=None, max_length=MAX_TEXT)
+    review_id: str | None = None
+    overdue_announced: date | None = None
     created_by_person: Person | None = None
     """Opened with a sign-in token: the person."""
 
     def overdue(self, today: date) -> bool:
-        """Still open (or in progress) after its due date."""
+        """Not closed (draft, open or in progress) after its due date."""
         return not self.status.closed and self.due_date < today
 
     def with_status(
@@ -91,9 +113,14 @@ class ImprovementAction(BaseModel):
         note: str | None,
         by_person: Person | None = None,
     ) -> "ImprovementAction":
-        """The action after a status change; ValueError if it already has that status."""
+        """The action after a status change; ValueError if it already has that status, or
+        for a change back to DRAFT (only the Adjust loop drafts actions)."""
         if status is self.status:
             raise ValueError(f"the action is already {status.value}")
+        if status is ActionStatus.DRAFT:
+            raise ValueError(
+                "an action cannot be moved back to DRAFT; use OPEN, IN_PROGRESS, DONE or CANCELLED"
+            )
         change = StatusChange(
             from_status=self.status, to_status=status, at=at, by=by, note=note, by_person=by_person
         )

@@ -3,13 +3,16 @@
 ``gateway_commentary`` (insert-only) and ``gateway_improvement_actions`` (one document per
 action; a status change is a compare-and-set on ``revision``, so of two concurrent changes
 one wins and the other is told to retry). Lists are newest first (``created_at``, ``_id``).
+The Adjust loop drafts actions with derived ids (``add_action_if_absent``: a replay finds
+the id taken and writes nothing) and remembers the due date it announced as overdue.
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
 
 from gateway.analysis import ActionStatus, Commentary, ImprovementAction
 from gateway.pagination import Position
@@ -21,6 +24,9 @@ CommentaryKey = tuple[str, str, int]
 """(qsmo, measure, fiscal_year)"""
 ActionKey = tuple[str, str]
 """(qsmo, measure)"""
+CONFIRMED = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+"""What ``open_actions`` lists (a scorecard's open actions): drafts wait for a person first."""
+UNCLOSED = [ActionStatus.DRAFT.value, *(s.value for s in CONFIRMED)]
 
 
 def _utc(value: datetime) -> datetime:
@@ -90,6 +96,22 @@ class MongoAnalysisStore:
     async def add_action(self, action: ImprovementAction) -> None:
         await self._actions.insert_one(_action_document(action))
 
+    async def add_action_if_absent(self, action: ImprovementAction) -> bool:
+        try:
+            await self._actions.insert_one(_action_document(action))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def mark_overdue_announced(self, action_id: str, due_date: date) -> None:
+        await self._actions.update_one(
+            {"_id": action_id}, {"$set": {"overdue_announced": due_date.isoformat()}}
+        )
+
+    async def unclosed_actions(self) -> list[ImprovementAction]:
+        found = await self._actions.find({"status": {"$in": UNCLOSED}}).to_list()
+        return [_action(d) for d in _sorted_documents(found)]
+
     async def get_action(self, action_id: str) -> ImprovementAction | None:
         document = await self._actions.find_one({"_id": action_id})
         return None if document is None else _action(document)
@@ -124,7 +146,7 @@ class MongoAnalysisStore:
             return {}
         query = {
             "qsmo": {"$in": sorted({k[0] for k in keys})},
-            "status": {"$in": [ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value]},
+            "status": {"$in": [s.value for s in CONFIRMED]},
         }
         found = await self._actions.find(query).sort([("created_at", -1), ("_id", -1)]).to_list()
         return _group_actions((_action(d) for d in found), set(keys))
@@ -169,6 +191,20 @@ class InMemoryAnalysisStore:
     async def add_action(self, action: ImprovementAction) -> None:
         self.actions[action.id] = action
 
+    async def add_action_if_absent(self, action: ImprovementAction) -> bool:
+        if action.id in self.actions:
+            return False
+        self.actions[action.id] = action
+        return True
+
+    async def mark_overdue_announced(self, action_id: str, due_date: date) -> None:
+        found = self.actions.get(action_id)
+        if found is not None:
+            self.actions[action_id] = found.model_copy(update={"overdue_announced": due_date})
+
+    async def unclosed_actions(self) -> list[ImprovementAction]:
+        return [a for a in _sorted(self.actions.values()) if not a.status.closed]
+
     async def get_action(self, action_id: str) -> ImprovementAction | None:
         return self.actions.get(action_id)
 
@@ -201,12 +237,16 @@ class InMemoryAnalysisStore:
         self, keys: Sequence[ActionKey]
     ) -> dict[ActionKey, list[ImprovementAction]]:
         return _group_actions(
-            (a for a in _sorted(self.actions.values()) if not a.status.closed), set(keys)
+            (a for a in _sorted(self.actions.values()) if a.status in CONFIRMED), set(keys)
         )
 
 
 def _sorted(items: Iterable[Any]) -> list[Any]:
     return sorted(items, key=lambda i: (_utc(i.created_at), i.id), reverse=True)
+
+
+def _sorted_documents(documents: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(documents, key=lambda d: (_utc(d["created_at"]), d["_id"]), reverse=True)
 
 
 def _latest_by_key(
@@ -240,6 +280,8 @@ def _commentary(document: dict[str, Any]) -> Commentary:
 def _action_document(action: ImprovementAction) -> dict[str, Any]:
     document = action.model_dump(mode="python", exclude={"id"})
     document["due_date"] = action.due_date.isoformat()  # BSON has no date-only type
+    if action.overdue_announced is not None:
+        document["overdue_announced"] = action.overdue_announced.isoformat()
     return {"_id": action.id, **document}
 
 

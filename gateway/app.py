@@ -28,6 +28,7 @@ from gateway.ports import Clock
 from gateway.provider_tools import survey_http
 from gateway.provider_tools.data_call_http import data_call_router
 from gateway.result_cache import ResultCache
+from gateway.reviews import packet_http
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import build_schema
 from shared.observability import ReadinessCheck, health_router
@@ -143,6 +144,7 @@ def assemble(
     app.include_router(health_router(runtime.registry, checks or {}))
     app.include_router(data_call_router())  # the data call's Excel template and upload
     app.include_router(survey_http.router)  # POST /v1/surveys/{wave}/responses
+    app.include_router(packet_http.router)  # GET /v1/reviews/{id}/packet.pdf|.xlsx|.csv
     if settings.graphiql:
         mount_graphiql_assets(app)  # GraphiQL's files under /graphiql/ (its page: GET /graphql)
     mount_dashboard(

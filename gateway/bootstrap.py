@@ -4,7 +4,8 @@
 ``QSMO_GATEWAY_*``; tests pass their own settings or keys. Nothing connects until the app's
 lifespan starts: then the live feed starts consuming and the framework-change producer
 connects (both keep retrying while Kafka is away), the provider tools' event outbox starts
-sweeping (``gateway.provider_tools.events``), and the gateway's indexes are created.
+sweeping (``gateway.provider_tools.events``), the review packet worker starts
+(``gateway.reviews.worker``), and the gateway's indexes are created.
 """
 
 import asyncio
@@ -36,15 +37,26 @@ from gateway.provider_tools.events import KafkaToolEventPublisher, ToolEventOutb
 from gateway.provider_tools.survey_store import MongoSurveyStore, load_survey_catalog
 from gateway.provider_tools.surveys import SurveyTool
 from gateway.result_cache import ResultCache
+from gateway.reviews import Reviews
+from gateway.reviews.activity_log import MongoActivityLog
+from gateway.reviews.adjust_loop import AdjustLoop, next_draft_review
+from gateway.reviews.packet_builder import build_packet_builder, packet_executor
+from gateway.reviews.publisher import KafkaReviewPublisher
+from gateway.reviews.revision_store import MongoRevisionStore, open_proposals_for_packets
+from gateway.reviews.revisions import RevisionProposals
+from gateway.reviews.service import ReviewService
+from gateway.reviews.store import MongoReviewStore, ReviewFilter
+from gateway.reviews.worker import PacketBuilder, PacketWorker
 from gateway.runtime import GatewayRuntime
 from gateway.settings import GatewaySettings
 from services.measures.read_model import MeasureValuesReader
 from services.notifications.read_model import NotificationReader
-from services.notifications.write_port import SubscriptionStore
+from services.notifications.write_port import SubscriptionStore, stakeholder_lists
 from services.scorecard.read_model import ScorecardReader
 from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
+from shared.domain.reviews import ReviewState
 from shared.domain.survey import MEASURE as SURVEY_MEASURE
 from shared.domain.survey import TOOL as SURVEY
 from shared.framework_log import MongoFrameworkLog
@@ -52,6 +64,7 @@ from shared.identity.bearer import build_authenticator
 from shared.identity.settings import IdentitySettings
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
+from shared.review_packets import MongoPacketStore
 from shared.settings import PlatformSettings, refuse_unsafe_in_production
 
 log = logging.getLogger(__name__)
@@ -70,12 +83,16 @@ def create_app(
     catalog: Catalog | None = None,
     clock: Callable[[], datetime] = _utc_now,
     mongo_client: Any | None = None,
+    packet_builder: PacketBuilder | None = None,
 ) -> FastAPI:
     """The gateway app; reads the API-key file now, so a broken one stops the start (as do
     development-only settings in production: ``shared.settings.refuse_unsafe_in_production``).
 
     ``app.state.runtime`` and ``app.state.schema`` are what it serves; ``mongo_client``
-    replaces the client made from ``QSMO_MONGO_URL`` (tests pass one with a command listener).
+    replaces the client made from ``QSMO_MONGO_URL`` (tests pass one with a command listener);
+    ``packet_builder`` replaces the review packet builder (tests pass a fake one); the real
+    one renders in a pool of ``QSMO_GATEWAY_PACKET_PROCESSES`` processes, started on the
+    first packet.
     """
     settings = settings or GatewaySettings()
     platform = platform or PlatformSettings()
@@ -186,6 +203,62 @@ def create_app(
             interval_s=settings.outbox_interval_s,
         ),
     )
+    review_publisher = KafkaReviewPublisher(
+        lambda: create_producer(
+            platform.kafka_bootstrap, linger_ms=0, **connection_options(platform)
+        ),
+        settings.reviews_topic,
+    )
+    review_store = MongoReviewStore(database)
+    activity = MongoActivityLog(database)
+    revision_store = MongoRevisionStore(database)
+    # Typesetting is CPU work: it runs in processes of its own, so a packet never blocks a
+    # GraphQL request (started on the first packet).
+    render_pool = packet_executor(settings.packet_processes)
+    if packet_builder is None:
+        packet_builder = build_packet_builder(
+            scorecards=scorecards,
+            values=values,
+            analysis=analysis,
+            framework=framework,
+            catalog=catalog,
+            executor=render_pool,
+            survey=tools.surveys,
+            proposals=open_proposals_for_packets(revision_store, catalog),
+        )
+    reviews = Reviews(
+        service=ReviewService(review_store, activity, clock=clock),
+        worker=PacketWorker(
+            review_store,
+            MongoPacketStore(database),
+            packet_builder,
+            review_publisher,
+            activity,
+            clock=clock,
+            metrics=metrics,
+            interval_s=settings.packet_interval_s,
+            lease_s=settings.packet_lease_s,
+            public_url=settings.public_url,
+        ),
+        public_url=settings.public_url,
+    )
+    notifications = NotificationReader(database)
+    adjust = AdjustLoop(
+        values=values,
+        framework=framework,
+        analysis=analysis,
+        notifications=notifications,
+        activity=activity,
+        publisher=review_publisher,
+        clock=clock,
+        interval_s=settings.adjust_interval_s,
+        metrics=metrics,
+        next_review=next_draft_review(
+            lambda qsmo: review_store.page(
+                ReviewFilter(qsmo=qsmo, state=ReviewState.DRAFT), 100, None
+            )
+        ),
+    )
     results = ResultCache(settings.cache_ttl_s, live.is_positioned, metrics)
     live.add_listener("scorecards", results.scorecard_changed)
     live.add_listener("framework", results.everything_changed)
@@ -198,7 +271,7 @@ def create_app(
         scorecards=scorecards,
         framework=framework,
         values=values,
-        notifications=NotificationReader(database),
+        notifications=notifications,
         subscriptions=SubscriptionStore(
             database, allow_private=settings.allow_private_webhooks, clock=clock
         ),
@@ -208,6 +281,9 @@ def create_app(
         registry=registry,
         clock=clock,
         tools=tools,
+        reviews=reviews,
+        revisions=RevisionProposals(revision_store, framework, activity, clock),
+        stakeholders=stakeholder_lists(database, clock),
         authenticator=authenticator,
         sign_in=sign_in_options(identity),
     )
@@ -220,6 +296,9 @@ def create_app(
                 await assessment_store.create_indexes()
                 await data_call_store.create_indexes()
                 await survey_store.create_indexes()
+                await review_store.create_indexes()
+                await activity.create_indexes()
+                await revision_store.create_indexes()
                 return
             except Exception as error:  # store away: the gateway still answers what it can
                 log.warning("cannot create indexes yet", extra={"error": str(error)})
@@ -229,17 +308,24 @@ def create_app(
         prepared.append(asyncio.create_task(prepare_store(), name="gateway-indexes"))
         await announcer.start()
         await tool_publisher.start()
+        await review_publisher.start()
         outbox.start()
+        reviews.worker.start()
         tools.surveys.start()
         await live.start()
+        adjust.start()
 
     async def on_stop() -> None:
         for task in prepared:
             task.cancel()
+        await adjust.stop()
         await live.stop()
+        await reviews.worker.stop()
         await tools.surveys.stop()
         await outbox.stop()
         await tool_publisher.stop()
+        await review_publisher.stop()
+        render_pool.shutdown(wait=False, cancel_futures=True)
         await announcer.stop()
         await mongo.close()
 

@@ -2,7 +2,7 @@
 
 An expected error is a ``GatewayError``: its message is written for the caller and its
 ``extensions.code`` is stable (``UNAUTHENTICATED``, ``FORBIDDEN``, ``BAD_USER_INPUT``,
-``NOT_FOUND``, plus the limit codes of ``gateway.limits``). Anything else raised while
+``NOT_FOUND``, ``CONFLICT``, plus the limit codes of ``gateway.limits``). Anything else raised while
 resolving reaches the caller as a generic message — ``SERVICE_UNAVAILABLE`` when the store
 did not answer (retry), ``INTERNAL_SERVER_ERROR`` otherwise — and is logged with its trace on
 the server, never sent.
@@ -56,6 +56,13 @@ class NotFoundError(GatewayError):
     """The object named by an id does not exist."""
 
     code = "NOT_FOUND"
+
+
+class ConflictError(GatewayError):
+    """The object exists already (a second review of the same scope and quarter), or someone
+    changed it at the same moment (read it and retry)."""
+
+    code = "CONFLICT"
 
 
 class LimitExceededError(GatewayError):

@@ -20,6 +20,7 @@ from shared.identity.metrics import IdentityMetrics
 
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_RENDER_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 60)
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _OUTCOME_BY_CODE = {
     "UNAUTHENTICATED": "unauthenticated",
@@ -32,6 +33,7 @@ _OUTCOME_BY_CODE = {
 KNOWN_CODES = frozenset(
     {
         *_OUTCOME_BY_CODE,
+        "CONFLICT",
         "GRAPHQL_PARSE_FAILED",
         "GRAPHQL_VALIDATION_FAILED",
         "QUERY_TOO_LARGE",
@@ -109,6 +111,45 @@ class GatewayMetrics:
             "qsmo_gateway_tool_events_pending",
             "Owed tool events the last outbox sweep could not publish, by tool.",
             ["kind"],
+            registry=registry,
+        )
+        self.review_packets = Counter(
+            "qsmo_gateway_review_packets_total",
+            "Review packet renderings by the packet worker, by outcome: done, or failed "
+            "(an attempt; the third failed attempt leaves the packet FAILED).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.review_packet_seconds = Histogram(
+            "qsmo_gateway_review_packet_render_seconds",
+            "Time to build and store one review packet (every format).",
+            buckets=_RENDER_BUCKETS,
+            registry=registry,
+        )
+        self.review_packet_jobs = Gauge(
+            "qsmo_gateway_review_packet_jobs_pending",
+            "Review packets asked for and not rendered yet, at the worker's last sweep.",
+            registry=registry,
+        )
+        # --- the Adjust loop (#19, gateway/reviews/adjust_loop.py) ---
+        self.adjust_sweeps = Counter(
+            "qsmo_gateway_adjust_sweeps_total",
+            "Adjust-loop sweeps, by outcome (ok, failed).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.adjust_actions_drafted = Counter(
+            "qsmo_gateway_adjust_actions_drafted_total",
+            "Draft improvement actions the Adjust loop opened, by kind of trigger "
+            "(red_quarters, long_degraded).",
+            ["kind"],
+            registry=registry,
+        )
+        self.adjust_overdue_published = Counter(
+            "qsmo_gateway_adjust_overdue_published_total",
+            "ImprovementActionOverdue messages the Adjust loop published, by outcome "
+            "(published, failed: retried next sweep).",
+            ["outcome"],
             registry=registry,
         )
 

@@ -27,6 +27,9 @@ class PagedList(StrEnum):
     AUDIT_LOG = "auditLog"
     COMMENTARY = "commentary"
     IMPROVEMENT_ACTIONS = "improvementActions"
+    REVIEWS = "reviews"
+    ACTIVITY_LOG = "activityLog"
+    REVISION_PROPOSALS = "revisionProposals"
 
 
 def after_position(paged: PagedList, after: str | None) -> Position | None:

@@ -19,8 +19,10 @@ from services.notifications.read_model import (
     DeliveryStatus,
     Notification,
     Severity,
+    StakeholderList,
 )
 from services.notifications.read_model import Subscription as NotificationSubscription
+from services.notifications.write_port import Unchanged
 from services.scorecard.read_model import ScorecardDiff, ScorecardView
 from shared.api_keys import Principal
 from shared.domain.catalog import Aggregation
@@ -126,6 +128,10 @@ class NotificationReads(Protocol):
         qsmo: str | None = None,
     ) -> Sequence[Delivery]: ...
 
+    async def review_deliveries(
+        self, review_id: str, first: int, after: Position | None, qsmo: str | None = None
+    ) -> Sequence[Delivery]: ...
+
 
 class NotificationSubscriptions(Protocol):
     """``services.notifications.write_port.SubscriptionStore``."""
@@ -147,6 +153,40 @@ class NotificationSubscriptions(Protocol):
     async def list(self, principal: Principal) -> list[NotificationSubscription]: ...
 
     async def acknowledge(self, principal: Principal, notification_id: str) -> Notification: ...
+
+
+class StakeholderLists(Protocol):
+    """``services.notifications.write_port.StakeholderListStore``."""
+
+    async def list(self, principal: Principal) -> list[StakeholderList]: ...
+
+    async def get(self, list_id: str) -> StakeholderList | None: ...
+
+    async def create(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        kind: str,
+        qsmo: str | None,
+        members: Sequence[tuple[str, str]],
+        attach_pdf: bool = True,
+        list_id: str | None = None,
+    ) -> StakeholderList: ...
+
+    async def update(
+        self,
+        principal: Principal,
+        list_id: str,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        qsmo: str | Unchanged | None = ...,
+        members: Sequence[tuple[str, str]] | None = None,
+        attach_pdf: bool | None = None,
+    ) -> StakeholderList: ...
+
+    async def delete(self, principal: Principal, list_id: str) -> None: ...
 
 
 class AnalysisStore(Protocol):

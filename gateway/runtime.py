@@ -16,8 +16,11 @@ from gateway.ports import (
     NotificationReads,
     NotificationSubscriptions,
     ScorecardReads,
+    StakeholderLists,
 )
 from gateway.provider_tools import ProviderTools
+from gateway.reviews import Reviews
+from gateway.reviews.revisions import RevisionProposals
 from gateway.settings import GatewaySettings
 from shared.api_keys import ApiKeyRing
 from shared.domain.catalog import Catalog
@@ -43,6 +46,10 @@ class GatewayRuntime:
     registry: CollectorRegistry
     clock: Clock
     tools: ProviderTools
+    reviews: Reviews
+    revisions: RevisionProposals
+    """Target and measure-weight revision proposals (#19's Adjust step)."""
+    stakeholders: StakeholderLists
     authenticator: BearerAuthenticator | None = None
     """Keys and OpenID Connect tokens (``shared.identity``); None: keys only, nothing counted."""
     sign_in: tuple[SignInOption, ...] = ()

@@ -62,6 +62,25 @@ class GatewaySettings(ServiceSettings):
     outbox_interval_s: float = Field(default=5.0, gt=0, le=3600)
     """How often the tool-event outbox sweeps for events the provider tools still owe (an
     accepted self-assessment, a closed survey wave) and publishes them."""
+    reviews_topic: str = Field(default=topics.REVIEWS, min_length=1)
+    """Where ``ReviewReady`` (and the Adjust loop's ``ImprovementActionOverdue``) are
+    published for the notifications service."""
+    packet_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    """How often the packet worker looks for review packets to render and READY reviews to
+    announce."""
+    packet_processes: int = Field(default=1, ge=1, le=32)
+    """Processes rendering review packets (the render pool: rendering is CPU work kept off
+    the event loop)."""
+    packet_lease_s: float = Field(default=120.0, gt=0, le=3600)
+    """How long a worker holds a packet job; a job still RENDERING after it (a gateway that
+    died mid-render) is claimed again."""
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    """The gateway's public base URL (``https://qsmo.example.gov``) for absolute packet links
+    in GraphQL and ``ReviewReady``; unset: links are paths (``/v1/reviews/…``)."""
+    # --- the Adjust loop (issue #19, gateway.reviews.adjust_loop) ---
+    adjust_interval_s: float = Field(default=60.0, gt=0, le=86_400)
+    """How often the Adjust loop sweeps: drafts improvement actions for measures RED at two
+    quarter ends (or critically degraded for over 30 days) and announces overdue actions."""
 
     @model_validator(mode="after")
     def _default_page_fits(self) -> Self:

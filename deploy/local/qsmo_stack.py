@@ -19,6 +19,7 @@ from qsmo_local.groups import GroupLag, PartitionLag, describe_groups, format_gr
 from qsmo_local.kafka import KAFKA_LIB, LOCAL_SASL_PASSWORD, LOCAL_SASL_USER, ensure_kafka_jars
 from qsmo_local.kustomize import ensure_kustomize
 from qsmo_local.paths import CACHE, REPO
+from qsmo_local.poppler import POPPLER_TOOLS, ensure_poppler
 from qsmo_local.ports import DEV_PORTS, free_port, port_open
 from qsmo_local.ports import with_new_ports as _with_new_ports
 from qsmo_local.prometheus import ensure_prometheus, render_prometheus_config
@@ -33,6 +34,7 @@ __all__ = [
     "KAFKA_LIB",
     "LOCAL_SASL_PASSWORD",
     "LOCAL_SASL_USER",
+    "POPPLER_TOOLS",
     "REPO",
     "SERVICES",
     "GroupLag",
@@ -44,6 +46,7 @@ __all__ = [
     "ensure_ferretdb_binary",
     "ensure_kafka_jars",
     "ensure_kustomize",
+    "ensure_poppler",
     "ensure_prometheus",
     "format_groups",
     "free_port",

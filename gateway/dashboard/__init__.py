@@ -13,7 +13,8 @@ gets. ``?api=<graphql url>`` points the page at another gateway, ``?fy=2026`` an
 QSMO (the page keeps the address in step with its tier switcher). Provider, publisher and admin
 keys also get the provider tools' pages: ``?page=tools`` (a provider's self-assessment, data
 call and survey results; admins choose ``&provider=<id>``) and ``?page=review`` (submissions
-to review).
+to review); every key but a provider's gets ``?page=reviews`` (the performance reviews and
+their packets; ``&review=<id>`` opens one, ``&scope=government|<qsmo>`` filters).
 """
 
 from collections.abc import Sequence

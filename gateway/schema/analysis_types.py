@@ -8,7 +8,7 @@ from gateway import analysis as model
 from gateway.context import Info
 from gateway.schema import fields
 from gateway.schema.admin_types import Person
-from gateway.schema.enums import ImprovementActionStatus
+from gateway.schema.enums import ImprovementActionOrigin, ImprovementActionStatus
 from gateway.schema.framework_types import Qsmo, qsmo_by_id
 
 
@@ -68,6 +68,15 @@ class ImprovementAction:
     created_by: str
     updated_at: datetime.datetime
     history: list[ImprovementActionChange]
+    origin: ImprovementActionOrigin = strawberry.field(
+        description="PERSON, or ADJUST_LOOP for a draft the automation opened."
+    )
+    origin_reason: str | None = strawberry.field(
+        description="Why the Adjust loop opened it (null for a person's action)."
+    )
+    review_id: strawberry.ID | None = strawberry.field(
+        description="The review the Adjust loop attached it to (null: the next review)."
+    )
     _model: strawberry.Private[model.ImprovementAction]
     created_by_person: Person | None = strawberry.field(
         default=None, description="Opened with a sign-in token: who (null for a key)."
@@ -99,6 +108,9 @@ class ImprovementAction:
                 )
                 for c in action.history
             ],
+            origin=ImprovementActionOrigin(action.origin),
+            origin_reason=action.origin_reason,
+            review_id=None if action.review_id is None else strawberry.ID(action.review_id),
             _model=action,
             created_by_person=Person.from_model(action.created_by_person),
         )

@@ -22,14 +22,20 @@ from gateway.schema.mutations_activity import ActivityMutations
 from gateway.schema.mutations_data_call import DataCallMutations
 from gateway.schema.mutations_framework import FrameworkMutations
 from gateway.schema.mutations_providers import ProviderMutations
+from gateway.schema.mutations_reviews import ReviewMutations
+from gateway.schema.mutations_revisions import RevisionMutations
 from gateway.schema.mutations_self_assessment import SelfAssessmentMutations
+from gateway.schema.mutations_stakeholders import StakeholderMutations
 from gateway.schema.mutations_survey import SurveyMutations
 from gateway.schema.queries_activity import ActivityQueries
 from gateway.schema.queries_data_call import DataCallQueries
 from gateway.schema.queries_framework import FrameworkQueries
 from gateway.schema.queries_providers import ProviderQueries
+from gateway.schema.queries_reviews import ReviewQueries
+from gateway.schema.queries_revisions import RevisionQueries
 from gateway.schema.queries_scorecards import ScorecardQueries
 from gateway.schema.queries_self_assessment import SelfAssessmentQueries
+from gateway.schema.queries_stakeholders import StakeholderQueries
 from gateway.schema.queries_survey import SurveyQueries
 from gateway.schema.queries_tiers import TierQueries
 from gateway.schema.subscriptions import Subscription
@@ -48,6 +54,9 @@ Query = merge_types(
         SelfAssessmentQueries,
         DataCallQueries,
         SurveyQueries,
+        ReviewQueries,
+        RevisionQueries,
+        StakeholderQueries,
     ),
 )
 Mutation = merge_types(
@@ -59,6 +68,9 @@ Mutation = merge_types(
         SelfAssessmentMutations,
         DataCallMutations,
         SurveyMutations,
+        ReviewMutations,
+        RevisionMutations,
+        StakeholderMutations,
     ),
 )
 

@@ -17,14 +17,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.context import Info
-from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
+from gateway.errors import BadUserInputError, ConflictError, ForbiddenError, NotFoundError
 from gateway.provider_tools.data_calls import (
     DataCallConflictError,
     UnknownDataCallError,
     UnknownProviderError,
 )
 from gateway.schema import fields
-from gateway.schema.mutations_activity import ConflictError
 from gateway.schema.provider_types import Provider, provider_by_id
 from gateway.schema.tier_types import ProviderCost
 from shared.authorization import PermissionDenied

@@ -98,6 +98,16 @@ class ImprovementActionStatus(Enum):
     IN_PROGRESS = "IN_PROGRESS"
     DONE = "DONE"
     CANCELLED = "CANCELLED"
+    DRAFT = strawberry.enum_value(
+        "DRAFT",
+        description="Opened by the Adjust loop; a person confirms it (OPEN) or cancels it.",
+    )
+
+
+@strawberry.enum(description="Who opened an improvement action.")
+class ImprovementActionOrigin(Enum):
+    PERSON = "person"
+    ADJUST_LOOP = "adjust-loop"
 
 
 @strawberry.enum(description="How serious a notification is.")

@@ -8,7 +8,7 @@ import strawberry
 from gateway import analysis
 from gateway.auth import require, require_some
 from gateway.context import Info
-from gateway.errors import BadUserInputError, GatewayError, NotFoundError
+from gateway.errors import BadUserInputError, ConflictError, NotFoundError
 from gateway.schema import fields
 from gateway.schema.analysis_types import Commentary, ImprovementAction
 from gateway.schema.common import catalog_measure, fiscal_year_arg, translated_errors
@@ -22,12 +22,6 @@ from shared.authorization import Permission
 from shared.identity.people import as_recorded
 
 MAX_NOTE = 1000
-
-
-class ConflictError(GatewayError):
-    """Someone else changed the object at the same moment; retry."""
-
-    code = "CONFLICT"
 
 
 def _text(value: str, field: str, limit: int) -> str:

@@ -6,6 +6,7 @@ from enum import Enum
 import strawberry
 
 from gateway.context import Info
+from gateway.schema import fields
 from gateway.schema.enums import DeliveryStatus, NotificationState, ScoreLevel, Severity
 from gateway.schema.framework_types import Qsmo, qsmo_by_id
 from services.notifications import read_model
@@ -121,14 +122,33 @@ class NotificationSubscription:
         )
 
 
-@strawberry.type(description="One notification state sent to one subscription.")
+@strawberry.enum(description="How a delivery travels.")
+class DeliveryChannel(Enum):
+    WEBHOOK = strawberry.enum_value("webhook", description="A signed HTTP POST.")
+    EMAIL = strawberry.enum_value(
+        "email", description="An email through the platform's SMTP server (review packets)."
+    )
+
+
+@strawberry.type(
+    description="One notification state, daily digest or ready review sent to one "
+    "subscription (webhook) or one stakeholder's address (email)."
+)
 class NotificationDelivery:
     id: strawberry.ID
-    notification_id: strawberry.ID
+    notification_id: strawberry.ID = strawberry.field(
+        description="The notification; `digest:<day>` for a digest, `review:<review id>` for "
+        "a ready review's packet."
+    )
     notification_state: NotificationState
-    subscription_id: strawberry.ID
+    subscription_id: strawberry.ID = strawberry.field(
+        description="The webhook subscription; for an email, the stakeholder list."
+    )
     qsmo_id: strawberry.ID | None
-    url: str
+    url: str = strawberry.field(
+        description="The webhook's URL; for an email `mailto:` and the address masked "
+        "(`mailto:j…@omb.example.gov`): the address itself is `recipient`."
+    )
     status: DeliveryStatus
     attempts: int
     max_attempts: int
@@ -143,6 +163,19 @@ class NotificationDelivery:
         description="A daily digest delivery: the UTC day it carries (`notificationId` is "
         "`digest:<day>`); null for a single notification."
     )
+    channel: DeliveryChannel
+    target: strawberry.Private[str]
+
+    @fields.field(
+        description="Where it went: the webhook's URL or the email address (masked for keys "
+        "that do not manage stakeholder lists: addresses are personal data)."
+    )
+    def recipient(self, info: Info) -> str:
+        if self.channel is DeliveryChannel.EMAIL and not read_model.may_see_addresses(
+            info.context.principal
+        ):
+            return read_model.masked(self.target)
+        return self.target
 
     @classmethod
     def from_model(cls, d: read_model.Delivery) -> "NotificationDelivery":
@@ -152,7 +185,8 @@ class NotificationDelivery:
             notification_state=NotificationState(d.notification_state),
             subscription_id=strawberry.ID(d.subscription_id),
             qsmo_id=None if d.qsmo is None else strawberry.ID(d.qsmo),
-            url=d.url,
+            url=d.url if d.channel == "webhook" else f"mailto:{read_model.masked(d.to)}",
+            channel=DeliveryChannel(d.channel),
             status=DeliveryStatus(d.status),
             attempts=d.attempts,
             max_attempts=d.max_attempts,
@@ -166,6 +200,7 @@ class NotificationDelivery:
             digest_date=None
             if d.digest_date is None
             else datetime.date.fromisoformat(d.digest_date),
+            target=d.to,
         )
 
 

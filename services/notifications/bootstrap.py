@@ -1,8 +1,9 @@
 """Composition root of the notifications service: settings → clients → adapters → tasks.
 
-Three tasks run while the service lives: the Kafka consumer (scorecards and dead letters →
-the engine), the sweeper (stale measures once the pipeline has caught up, dead-letter
-windows, cooldowns, daily digests, outbox) and the delivery dispatcher (webhooks). The
+Three tasks run while the service lives: the Kafka consumer (scorecards, dead letters and
+review messages → the engine), the sweeper (stale measures once the pipeline has caught up,
+dead-letter windows, cooldowns, daily digests, outbox) and the delivery dispatcher (webhooks
+and review emails over SMTP). The
 service runs in the consuming services' shell (``shared.worker``); ``clock`` is the rules'
 ``now``.
 """
@@ -18,6 +19,7 @@ from services.notifications.consumer import notifications_loop
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.handlers import NotificationEngine, RuleSettings
 from services.notifications.lag import KafkaLagProbe, LagProbe, pipeline_lanes
+from services.notifications.mail import SmtpConfig, SmtpEmailSender
 from services.notifications.metrics import NotificationsMetrics
 from services.notifications.publisher import KafkaNotificationPublisher
 from services.notifications.repository import MongoNotificationStore
@@ -26,7 +28,12 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.signals import Names
 from shared.catalog import load_catalog
 from shared.kafka import connection_options
-from shared.settings import PlatformSettings, refuse_unsafe_in_production
+from shared.review_packets import MongoPacketStore
+from shared.settings import (
+    PlatformSettings,
+    UnsafeInProductionError,
+    refuse_unsafe_in_production,
+)
 from shared.tasks import raise_if_cancelled
 from shared.worker import ConsumingService
 
@@ -42,6 +49,23 @@ def rule_settings(settings: NotificationsSettings) -> RuleSettings:
         surge_threshold=settings.dead_letter_surge_threshold,
         surge_window=timedelta(seconds=settings.dead_letter_surge_window_s),
         max_attempts=settings.delivery_max_attempts,
+        reviews_topic=settings.reviews_topic,
+        public_url=settings.public_url,
+    )
+
+
+def smtp_config(settings: NotificationsSettings) -> SmtpConfig:
+    """The email channel's server and credentials from the service settings."""
+    password = settings.smtp_password
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=None if password is None else password.get_secret_value(),
+        starttls=settings.smtp_starttls,
+        ca_file=settings.smtp_ca_file,
+        timeout_s=settings.smtp_timeout_s,
     )
 
 
@@ -104,11 +128,12 @@ class NotificationsService(ConsumingService[NotificationsSettings]):
             backoff_base_s=s.delivery_backoff_base_s,
             backoff_max_s=s.delivery_backoff_max_s,
             poll_s=s.delivery_poll_s,
+            email=SmtpEmailSender(smtp_config(s), MongoPacketStore(self.database)),
         )
         engine.on_deliveries.append(dispatcher.wake)
         consumer = notifications_loop(
             self.create_consumer(s.group_id, s.max_batch_records),
-            [s.scorecards_topic, s.dlq_topic],
+            [s.scorecards_topic, s.dlq_topic, s.reviews_topic],
             engine.process,
             self.metrics,
             max_records=s.max_batch_records,
@@ -145,9 +170,15 @@ def build(
     """The service from ``QSMO_*`` and ``QSMO_NOTIFICATIONS_*`` settings; nothing connects yet.
 
     Refuses ``QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS=true`` in production: it would let a
-    subscription reach the platform's own network (SSRF).
+    subscription reach the platform's own network (SSRF); and an SMTP server without
+    STARTTLS.
     """
     settings = settings or NotificationsSettings()
     platform = platform or PlatformSettings()
     refuse_unsafe_in_production(platform, allow_private_webhooks=settings.allow_private_webhooks)
+    if platform.environment == "production" and settings.smtp_host and not settings.smtp_starttls:
+        raise UnsafeInProductionError(
+            "QSMO_NOTIFICATIONS_SMTP_STARTTLS=false is refused when QSMO_ENVIRONMENT=production: "
+            "SMTP credentials and review packets must not cross the network in clear text"
+        )
     return NotificationsService(settings, platform)

@@ -21,6 +21,7 @@ from services.notifications.delivery import backoff_s
 from services.notifications.metrics import NotificationsMetrics
 from services.notifications.models import Delivery
 from services.notifications.ports import (
+    EmailSender,
     NotificationStore,
     OutgoingMessage,
     PendingDelivery,
@@ -56,9 +57,12 @@ class DeliveryDispatcher:
         poll_s: float,
         clock: Callable[[], datetime] = _utc_now,
         jitter: Callable[[], float] = random.random,
+        email: EmailSender | None = None,
     ) -> None:
+        """``sender``: webhooks; ``email``: email deliveries (None: they fail, saying so)."""
         self._store = store
         self._sender = sender
+        self._email = email
         self._metrics = metrics
         self._concurrency = concurrency
         self._base_s = backoff_base_s
@@ -138,20 +142,33 @@ class DeliveryDispatcher:
     async def _attempt(self, pending: PendingDelivery) -> None:
         delivery = pending.delivery
         try:
-            secret = await self._store.subscription_secret(delivery.subscription_id)
-            if secret is None:
-                outcome, final = SendOutcome(ok=False, error="the subscription was deleted"), True
+            started = time.perf_counter()
+            if delivery.channel == "email":
+                outcome = await self._send_email(pending)
             else:
-                started = time.perf_counter()
-                message = OutgoingMessage(delivery.id, delivery.url, pending.body, secret)
-                outcome, final = await self._sender.send(message), False
-                self._metrics.attempt_seconds.observe(time.perf_counter() - started)
-            await self._store.save_delivery(self._record(delivery, outcome, final))
+                outcome = await self._send_webhook(pending)
+            self._metrics.attempt_seconds.observe(time.perf_counter() - started)
+            await self._store.save_delivery(self._record(delivery, outcome, outcome.permanent))
         except Exception:
             # The delivery stays pending and due: the next look retries it.
             log.exception(
                 "a delivery attempt could not be recorded", extra={"delivery_id": delivery.id}
             )
+
+    async def _send_webhook(self, pending: PendingDelivery) -> SendOutcome:
+        delivery = pending.delivery
+        secret = await self._store.subscription_secret(delivery.subscription_id)
+        if secret is None:
+            return SendOutcome(ok=False, error="the subscription was deleted", permanent=True)
+        message = OutgoingMessage(delivery.id, delivery.url, pending.body, secret)
+        return await self._sender.send(message)
+
+    async def _send_email(self, pending: PendingDelivery) -> SendOutcome:
+        if self._email is None:
+            return SendOutcome(
+                ok=False, error="this dispatcher has no email channel", permanent=True
+            )
+        return await self._email.send(pending.delivery, pending.body)
 
     def _record(self, delivery: Delivery, outcome: SendOutcome, final: bool) -> Delivery:
         now = _millis(self._clock())
@@ -162,6 +179,7 @@ class DeliveryDispatcher:
             "last_status_code": outcome.status_code,
             "last_error": outcome.error,
         }
+        # Logs name the delivery and the webhook's host, never an email address.
         where = {"delivery_id": delivery.id, "host": urlsplit(delivery.url).hostname}
         if outcome.ok:
             self._metrics.deliveries.labels("delivered").inc()

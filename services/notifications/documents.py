@@ -6,6 +6,9 @@ Collections, each with one writer:
 * ``notification_acks`` (``_id`` = notification id) — the gateway, insert-once (first wins);
 * ``notification_subscriptions`` (``_id`` = subscription id, holds the secret) — the gateway;
 * ``notification_deliveries`` (``_id`` = delivery id) — the service's dispatcher;
+* ``notification_stakeholder_lists`` (``_id`` = list id) — the gateway (write port);
+* ``notification_review_messages`` (``_id`` = a ``qsmo.reviews.v1`` ``message_id``) — the
+  service: messages already handled (deduplication);
 * ``notification_conditions``, ``notification_outbox``, ``notification_measure_freshness``,
   ``notification_dead_letter_windows``, ``notification_closed_scorecards`` — the service's
   rule state.
@@ -18,7 +21,7 @@ document.
 from datetime import UTC, datetime
 from typing import Any
 
-from services.notifications.models import Delivery, Notification, Subscription
+from services.notifications.models import Delivery, Notification, StakeholderList, Subscription
 
 NOTIFICATIONS = "notifications"
 ACKS = "notification_acks"
@@ -29,6 +32,8 @@ OUTBOX = "notification_outbox"
 FRESHNESS = "notification_measure_freshness"
 SURGE_WINDOWS = "notification_dead_letter_windows"
 CLOSED_SNAPSHOTS = "notification_closed_scorecards"
+STAKEHOLDER_LISTS = "notification_stakeholder_lists"
+REVIEW_MESSAGES = "notification_review_messages"
 
 _ACK_FIELDS = {"acknowledged_at", "acknowledged_by"}
 DELIVERY_PRIVATE_FIELDS = ("body",)
@@ -82,3 +87,13 @@ def delivery_from(document: dict[str, Any]) -> Delivery:
         {k: v for k, v in document.items() if k != "_id" and k not in DELIVERY_PRIVATE_FIELDS}
     )
     return Delivery(id=document["_id"], **fields)
+
+
+def stakeholder_list_document(stakeholders: StakeholderList) -> dict[str, Any]:
+    """The stored form of a stakeholder list."""
+    return {"_id": stakeholders.id, **stakeholders.model_dump(mode="python", exclude={"id"})}
+
+
+def stakeholder_list_from(document: dict[str, Any]) -> StakeholderList:
+    fields = _dates_to_utc({k: v for k, v in document.items() if k != "_id"})
+    return StakeholderList(id=document["_id"], **fields)

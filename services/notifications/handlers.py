@@ -1,9 +1,11 @@
 """The notification engine: records or a sweep → signals (pure) → conditions → effects → store.
 
 A batch of records judges status changes (of open and recently closed years), restatements
-of long-closed years and dead letters; the periodic sweep judges stale measures (only while
-the ``LagProbe`` says the pipeline has caught up), dead-letter windows and cooldowns, and
-sends the daily digests that are due. ``now`` is always passed in (the service's clock).
+of long-closed years and dead letters, and turns review messages into review deliveries and
+``action_overdue`` notices (``review_messages.py``, deduplicated on ``message_id``); the
+periodic sweep judges stale measures (only while the ``LagProbe`` says the pipeline has
+caught up), dead-letter windows and cooldowns, and sends the daily digests that are due.
+``now`` is always passed in (the service's clock).
 
 Order of writes, so that a crash at any point replays to the same end state: notifications,
 outbox and deliveries first (idempotent by their deterministic ids), then the rule state
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from services.notifications.delivery import delivery_id, matches, notification_event, webhook_body
 from services.notifications.digest_deliveries import due_digests
@@ -32,6 +34,7 @@ from services.notifications.ports import (
     RawRecord,
 )
 from services.notifications.restated_notices import restatements
+from services.notifications.review_messages import ReviewEffects, review_effects
 from services.notifications.rules import (
     Effect,
     Raised,
@@ -58,11 +61,13 @@ from services.notifications.surges import (
     surge_cap,
     surge_signal,
 )
+from shared import topics
 from shared.codecs import decode
-from shared.events import DeadLetter, ScorecardChanged
+from shared.events import DeadLetter, ReviewMessage, ScorecardChanged
 
 log = logging.getLogger(__name__)
 OUTBOX_BATCH = 500
+REVIEW_MESSAGE: TypeAdapter[ReviewMessage] = TypeAdapter(ReviewMessage)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ class RuleSettings:
     surge_threshold: int
     surge_window: timedelta
     max_attempts: int
+    reviews_topic: str = topics.REVIEWS
+    public_url: str | None = None
+    """Makes the packet links of review emails absolute (None: paths under the gateway)."""
 
 
 @dataclass
@@ -91,6 +99,8 @@ class Outcome:
     suppressed: int = 0
     deliveries: int = 0
     published: int = 0
+    review_messages: int = 0
+    """``qsmo.reviews.v1`` messages handled (not counting those handled before)."""
 
 
 def _millis(now: datetime) -> datetime:
@@ -125,7 +135,7 @@ class NotificationEngine:
         """Apply a batch of scorecard and dead-letter records (in offset order per partition)."""
         now = _millis(now)
         async with self._lock:
-            scorecards, letters = self._decode(records)
+            scorecards, letters, reviews = self._decode(records)
             signals: list[Signal] = [
                 s for m in scorecards for s in scorecard_signals(m, self._names, now)
             ]
@@ -133,7 +143,18 @@ class NotificationEngine:
             restated, snapshots = await restatements(self._store, scorecards, now, self._names)
             windows = await self._fold_letters(letters, now)
             signals += [self._surge(w, now) for w in windows]
-            outcome = await self._apply(signals, now, settle_all=False, restated=restated)
+            effects = await review_effects(
+                self._store,
+                reviews,
+                now,
+                self._names,
+                self._settings.max_attempts,
+                self._settings.public_url,
+            )
+            outcome = await self._apply(
+                signals, now, settle_all=False, restated=restated, fresh=effects.notices
+            )
+            await self._review_deliveries(effects, outcome)
             await self._store.save_freshness(freshness)
             await self._store.save_snapshots(snapshots)
             await self._store.save_surge_windows(windows)
@@ -167,9 +188,10 @@ class NotificationEngine:
 
     def _decode(
         self, records: Sequence[RawRecord]
-    ) -> tuple[list[ScorecardChanged], list[DeadLetter]]:
+    ) -> tuple[list[ScorecardChanged], list[DeadLetter], list[ReviewMessage]]:
         scorecards: list[ScorecardChanged] = []
         letters: list[DeadLetter] = []
+        reviews: list[ReviewMessage] = []
         for record in records:
             try:
                 if record.value is None:
@@ -177,6 +199,9 @@ class NotificationEngine:
                 if record.topic == self._settings.dlq_topic:
                     letters.append(decode(DeadLetter, record.value))
                     self._metrics.records.labels("dead_letter").inc()
+                elif record.topic == self._settings.reviews_topic:
+                    reviews.append(REVIEW_MESSAGE.validate_json(record.value))
+                    self._metrics.records.labels("review").inc()
                 else:
                     scorecards.append(decode(ScorecardChanged, record.value))
                     self._metrics.records.labels("scorecard").inc()
@@ -190,7 +215,17 @@ class NotificationEngine:
                         "error": str(error)[:300],
                     },
                 )
-        return scorecards, letters
+        return scorecards, letters, reviews
+
+    async def _review_deliveries(self, effects: ReviewEffects, outcome: Outcome) -> None:
+        """Store a batch's review deliveries, then remember its messages as handled."""
+        await self._store.add_deliveries(effects.deliveries)
+        await self._store.mark_review_messages(effects.message_ids)
+        outcome.deliveries += len(effects.deliveries)
+        outcome.review_messages = len(effects.message_ids)
+        if effects.deliveries:
+            for event in self.on_deliveries:
+                event.set()
 
     async def _fold_freshness(self, scorecards: list[ScorecardChanged]) -> list[Freshness]:
         updates = [f for m in scorecards for f in freshness_of(m)]
@@ -228,6 +263,7 @@ class NotificationEngine:
         *,
         settle_all: bool,
         restated: list[Notification] | None = None,
+        fresh: list[Notification] | None = None,
     ) -> Outcome:
         conditions = await self._store.load_conditions({s.key for s in signals})
         if settle_all:
@@ -243,18 +279,24 @@ class NotificationEngine:
             for key, condition in list(conditions.items()):
                 conditions[key], produced = settle(condition, now, self._settings.cooldown)
                 effects += produced
-        outcome = await self._make_durable(effects, now, restated or [])
+        outcome = await self._make_durable(effects, now, restated or [], fresh or [])
         changed = [c for k, c in conditions.items() if before.get(k) != c]
         await self._store.save_conditions(changed)
         return outcome
 
     async def _make_durable(
-        self, effects: list[Effect], now: datetime, restated: list[Notification]
+        self,
+        effects: list[Effect],
+        now: datetime,
+        restated: list[Notification],
+        fresh: list[Notification],
     ) -> Outcome:
+        """``fresh``: notifications raised once, if not stored yet (``action_overdue``)."""
         outcome = Outcome()
-        known = {n.id for n in await self._store.load_notifications([n.id for n in restated])}
+        ids = [n.id for n in restated + fresh]
+        known = {n.id for n in await self._store.load_notifications(ids)}
         raised = [e.notification for e in effects if isinstance(e, Raised)]
-        raised += [n for n in restated if n.id not in known]
+        raised += [n for n in restated + fresh if n.id not in known]
         extended = [n for n in restated if n.id in known]
         await self._store.save_notifications(raised + extended)
         outcome.updated = [n.id for n in extended]
@@ -285,8 +327,10 @@ class NotificationEngine:
                 outcome.suppressed += 1
         # An extended ``restated`` notice goes out again on the topic (same id and state, the
         # new message); its deliveries keep their ids, so no second webhook — and a replay
-        # after a crash still stores the ones the first run may have missed.
-        changed = raised + extended + await self._store.load_notifications(resolved_ids)
+        # after a crash still stores the ones the first run may have missed. A ``fresh``
+        # notice stored before (a replay) is not saved again, for the same reason goes out.
+        again = [n for n in fresh if n.id in known]
+        changed = raised + extended + again + await self._store.load_notifications(resolved_ids)
         await self._store.add_outbox([notification_event(n) for n in changed])
         deliveries = await self._deliveries(changed, now)
         await self._store.add_deliveries(deliveries)

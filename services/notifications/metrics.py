@@ -41,7 +41,7 @@ class NotificationsMetrics:
         )
         self.attempt_seconds = Histogram(
             "qsmo_notifications_delivery_attempt_seconds",
-            "Duration of one webhook attempt.",
+            "Duration of one delivery attempt (webhook or email).",
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
@@ -62,7 +62,7 @@ class NotificationsMetrics:
         )
         self.records = Counter(
             "qsmo_notifications_records_total",
-            "Kafka records read, by kind: scorecard, dead_letter, undecodable.",
+            "Kafka records read, by kind: scorecard, dead_letter, review, undecodable.",
             ["kind"],
             registry=registry,
         )

@@ -15,7 +15,17 @@ NotificationState = Literal["raised", "resolved"]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 Level = Literal["measure", "dimension", "overall"]
 DeliveryMode = Literal["IMMEDIATE", "DAILY_DIGEST"]
-DeliveryKind = Literal["notification", "digest"]
+DeliveryKind = Literal["notification", "digest", "review"]
+DeliveryChannel = Literal["webhook", "email"]
+StakeholderListKind = Literal["OMB", "OSSPI", "SSGB", "FMSC", "QSMO_LEADERSHIP", "OTHER"]
+STAKEHOLDER_LIST_KINDS: tuple[StakeholderListKind, ...] = (
+    "OMB",
+    "OSSPI",
+    "SSGB",
+    "FMSC",
+    "QSMO_LEADERSHIP",
+    "OTHER",
+)
 
 
 class Notification(BaseModel):
@@ -91,3 +101,41 @@ class Delivery(BaseModel):
     digest_date: str | None = None
     """The UTC day (ISO) a ``digest`` delivery carries; ``notification_id`` is then
     ``digest:<day>``."""
+    channel: DeliveryChannel = "webhook"
+    recipient: str | None = None
+    """The email address (``email``) or the URL (``webhook``; None on deliveries stored
+    before revision 3: ``url`` holds it)."""
+
+    @property
+    def to(self) -> str:
+        """Where the delivery goes: the recipient, else the URL."""
+        return self.recipient or self.url
+
+
+class StakeholderMember(BaseModel):
+    """One person on a stakeholder list (name and email address: personal data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    address: str
+
+
+class StakeholderList(BaseModel):
+    """Who gets a ready review's packet by email (managed by admins).
+
+    ``qsmo``: a QSMO's leadership list (that QSMO's reviews); None: every review.
+    ``attach_pdf``: attach the packet's PDF, else send a link to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    kind: StakeholderListKind
+    qsmo: str | None = None
+    members: tuple[StakeholderMember, ...] = ()
+    attach_pdf: bool = True
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str

@@ -3,7 +3,8 @@
 Adapters: ``repository.MongoNotificationStore`` / ``repository.InMemoryNotificationStore``
 (one contract suite: ``tests/contract/test_notification_store.py``),
 ``publisher.KafkaNotificationPublisher`` / ``publisher.InMemoryNotificationPublisher`` and
-``senders.WebhookSender`` / ``senders.InMemorySender``.
+``senders.WebhookSender`` / ``senders.InMemorySender`` and ``email.SmtpEmailSender`` /
+``email.InMemoryEmailSender``.
 """
 
 from collections.abc import Collection, Mapping, Sequence
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.notifications.models import Delivery, Notification, Subscription
+from services.notifications.models import Delivery, Notification, StakeholderList, Subscription
 from services.notifications.restated import ClosedSnapshot
 from services.notifications.rules import Condition
 from services.notifications.signals import Freshness
@@ -55,6 +56,8 @@ class SendOutcome:
     ok: bool
     status_code: int | None = None
     error: str | None = None
+    permanent: bool = False
+    """A failure no retry can mend (no SMTP server configured): ``failed`` at once."""
 
 
 class Sender(Protocol):
@@ -62,6 +65,14 @@ class Sender(Protocol):
     receiver's failures."""
 
     async def send(self, message: OutgoingMessage) -> SendOutcome:
+        """Make one attempt."""
+
+
+class EmailSender(Protocol):
+    """The email channel: sends one stored email delivery (``reviews.EmailContent`` as its
+    body); an outcome, never raises for the server's failures."""
+
+    async def send(self, delivery: Delivery, body: str) -> SendOutcome:
         """Make one attempt."""
 
 
@@ -137,6 +148,15 @@ class NotificationStore(Protocol):
 
     async def save_delivery(self, delivery: Delivery) -> None:
         """Record an attempt's outcome (status, attempts, times, last error)."""
+
+    async def stakeholder_lists(self) -> list[StakeholderList]:
+        """Every stakeholder list (written by the gateway through the write port)."""
+
+    async def handled_review_messages(self, message_ids: Collection[str]) -> set[str]:
+        """The ``qsmo.reviews.v1`` message ids among these that were handled already."""
+
+    async def mark_review_messages(self, message_ids: Collection[str]) -> None:
+        """Remember these message ids as handled."""
 
     async def delivery_backlog(self) -> tuple[int, int]:
         """``(pending, waiting_for_retry)``: pending deliveries, and those with attempts > 0."""

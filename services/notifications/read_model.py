@@ -2,10 +2,11 @@
 
 ``NotificationReader(database)`` pages notifications (with their acknowledgements) and
 deliveries newest first (``shared.pagination``: after a ``Position``, ``first + 1`` items;
-the gateway makes the cursors); the models it returns and the errors the
-service raises are offered here too (``__all__``). The writes the gateway performs
-(subscriptions, acknowledgements) go through ``services.notifications.write_port``. Errors:
-``SubscriptionRejected(field, message)`` for invalid input, ``NotAllowedError`` (a
+the gateway makes the cursors), a review's deliveries included; ``StakeholderListReader``
+reads stakeholder lists. The models it returns and the errors the service raises are
+offered here too (``__all__``). The writes the gateway performs (subscriptions,
+acknowledgements, stakeholder lists) go through ``services.notifications.write_port``.
+Errors: ``SubscriptionRejected(field, message)`` for invalid input, ``NotAllowedError`` (a
 ``SubscriptionRejected`` on ``principal``) when the caller's role forbids it,
 ``NotFoundError``, ``InvalidPageError``.
 """
@@ -24,8 +25,12 @@ from services.notifications.models import (
     DeliveryStatus,
     Notification,
     Severity,
+    StakeholderList,
+    StakeholderListKind,
+    StakeholderMember,
     Subscription,
 )
+from services.notifications.stakeholders import masked, may_see_addresses
 from shared.pagination import InvalidPageSizeError, Position, check_page_size
 
 
@@ -83,6 +88,23 @@ async def _page(
         await cursor.sort([(field, DESCENDING), ("_id", DESCENDING)]).limit(first + 1).to_list()
     )
     return found
+
+
+class StakeholderListReader:
+    """Reads stakeholder lists (the gateway checks a review's ``stakeholderListIds``)."""
+
+    def __init__(self, database: Any) -> None:
+        self._lists = database[docs.STAKEHOLDER_LISTS]
+
+    async def get(self, list_id: str) -> StakeholderList | None:
+        found = await self._lists.find_one({"_id": list_id})
+        return None if found is None else docs.stakeholder_list_from(found)
+
+    async def unknown(self, list_ids: Sequence[str]) -> list[str]:
+        """The ids among ``list_ids`` that name no stakeholder list, in the given order."""
+        found = await self._lists.find({"_id": {"$in": list(list_ids)}}, {"_id": 1}).to_list()
+        known = {d["_id"] for d in found}
+        return [i for i in list_ids if i not in known]
 
 
 class NotificationReader:
@@ -145,6 +167,12 @@ class NotificationReader:
         )
         return [docs.delivery_from(d) for d in found]
 
+    async def review_deliveries(
+        self, review_id: str, first: int, after: Position | None, qsmo: str | None = None
+    ) -> Sequence[Delivery]:
+        """A review's emails and ``review.ready`` webhooks, newest first (as ``deliveries``)."""
+        return await self.deliveries(f"review:{review_id}", None, first, after, qsmo)
+
     async def _acks(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not ids:
             return {}
@@ -163,6 +191,12 @@ __all__ = [
     "NotificationReader",
     "NotificationsError",
     "Severity",
+    "StakeholderList",
+    "StakeholderListKind",
+    "StakeholderListReader",
+    "StakeholderMember",
     "Subscription",
     "SubscriptionRejected",
+    "masked",
+    "may_see_addresses",
 ]

@@ -13,7 +13,7 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.errors import BulkWriteError
 
 from services.notifications import documents as docs
-from services.notifications.models import Delivery, Notification, Subscription
+from services.notifications.models import Delivery, Notification, StakeholderList, Subscription
 from services.notifications.ports import PendingDelivery
 from services.notifications.restated import ClosedSnapshot
 from services.notifications.rules import Condition
@@ -167,6 +167,17 @@ class MongoNotificationStore:
         fields = delivery.model_dump(exclude={"id"})
         await self._db[docs.DELIVERIES].update_one({"_id": delivery.id}, {"$set": fields})
 
+    async def stakeholder_lists(self) -> list[StakeholderList]:
+        found = await self._db[docs.STAKEHOLDER_LISTS].find({}).to_list()
+        return [docs.stakeholder_list_from(d) for d in found]
+
+    async def handled_review_messages(self, message_ids: Collection[str]) -> set[str]:
+        found = await self._find(docs.REVIEW_MESSAGES, message_ids)
+        return {d["_id"] for d in found}
+
+    async def mark_review_messages(self, message_ids: Collection[str]) -> None:
+        await self._replace(docs.REVIEW_MESSAGES, [{"_id": i} for i in sorted(message_ids)])
+
     async def delivery_backlog(self) -> tuple[int, int]:
         deliveries = self._db[docs.DELIVERIES]
         pending = await deliveries.count_documents({"status": "pending"})
@@ -221,6 +232,8 @@ class InMemoryNotificationStore:
         self.subscription_list: list[tuple[Subscription, str]] = []
         self.outbox_events: dict[str, NotificationRaised] = {}
         self.deliveries: dict[str, PendingDelivery] = {}
+        self.lists: dict[str, StakeholderList] = {}
+        self.review_messages: set[str] = set()
 
     async def create_indexes(self) -> None:
         return None
@@ -321,6 +334,15 @@ class InMemoryNotificationStore:
     async def save_delivery(self, delivery: Delivery) -> None:
         stored = self.deliveries[delivery.id]
         self.deliveries[delivery.id] = PendingDelivery(delivery, stored.body)
+
+    async def stakeholder_lists(self) -> list[StakeholderList]:
+        return [self.lists[k] for k in sorted(self.lists)]
+
+    async def handled_review_messages(self, message_ids: Collection[str]) -> set[str]:
+        return set(message_ids) & self.review_messages
+
+    async def mark_review_messages(self, message_ids: Collection[str]) -> None:
+        self.review_messages.update(message_ids)
 
     async def delivery_backlog(self) -> tuple[int, int]:
         pending = [p.delivery for p in self.deliveries.values() if p.delivery.status == "pending"]

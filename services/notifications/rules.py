@@ -35,7 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.notifications.models import SEVERITY_RANK, Level, Notification, Severity
 
-Rule = Literal["status_degraded", "target_met", "measure_stale", "dead_letter_surge", "restated"]
+Rule = Literal[
+    "status_degraded",
+    "target_met",
+    "measure_stale",
+    "dead_letter_surge",
+    "restated",
+    "action_overdue",
+]
 
 
 class Draft(BaseModel):

@@ -1,6 +1,6 @@
 """Settings of the notifications service (prefix ``QSMO_NOTIFICATIONS_``)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared import topics
@@ -8,7 +8,7 @@ from shared.settings import WorkerSettings
 
 
 class NotificationsSettings(WorkerSettings):
-    """Topics, rule thresholds, delivery policy and the webhook SSRF switch."""
+    """Topics, rule thresholds, delivery policy, the webhook SSRF switch and the SMTP server."""
 
     model_config = SettingsConfigDict(env_prefix="QSMO_NOTIFICATIONS_", extra="ignore", frozen=True)
 
@@ -17,6 +17,8 @@ class NotificationsSettings(WorkerSettings):
     scorecards_topic: str = topics.SCORECARDS
     dlq_topic: str = topics.EVENTS_DLQ
     notifications_topic: str = topics.NOTIFICATIONS
+    reviews_topic: str = topics.REVIEWS
+    """Ready reviews (emails, ``review.ready`` webhooks) and overdue improvement actions."""
     max_batch_records: int = Field(default=500, ge=1, le=10_000)
     measures_group_id: str = "measures"
     events_topic: str = topics.EVENTS
@@ -42,3 +44,17 @@ class NotificationsSettings(WorkerSettings):
     """Longest idle wait of the dispatcher between looks for due deliveries."""
     allow_private_webhooks: bool = False
     """Allow loopback/private webhook targets (tests and local stacks only)."""
+
+    smtp_host: str | None = None
+    """The SMTP server review emails go through; None: email deliveries fail, saying so."""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "QSMO Performance Platform <qsmo-platform@localhost>"
+    smtp_starttls: bool = True
+    """Require STARTTLS (refused off in production: credentials and packets cross the wire)."""
+    smtp_ca_file: str | None = None
+    """CA bundle that signs the server's certificate (None: the system's CAs)."""
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    public_url: str | None = None
+    """The gateway's public base URL, for absolute packet links in emails (None: paths)."""

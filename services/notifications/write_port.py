@@ -3,7 +3,8 @@
 ``SubscriptionStore(database, allow_private=…)`` creates, lists and deletes webhook
 subscriptions (publishers for their own QSMO, admins for any: ``shared.authorization``) and
 records acknowledgements of notifications. Secrets are stored for signing but never returned
-or logged. It raises the errors of the read door
+or logged. ``stakeholder_lists(database)`` (a ``StakeholderListStore``) keeps the lists a
+ready review's packet is emailed to (admins manage them). It raises the errors of the read door
 (``services.notifications.read_model``): ``SubscriptionRejected(field, message)`` for invalid
 input, ``NotAllowedError`` when the caller's role forbids it, ``NotFoundError``.
 """
@@ -30,6 +31,14 @@ from services.notifications.read_model import (
     NotFoundError,
     NotificationReader,
     SubscriptionRejected,
+)
+from services.notifications.stakeholder_store import (
+    UNCHANGED,
+    InMemoryStakeholderListRecords,
+    MongoStakeholderListRecords,
+    StakeholderListRecords,
+    StakeholderListStore,
+    Unchanged,
 )
 from services.notifications.url_guard import Resolver, UnsafeUrlError, check_destination
 from services.notifications.url_guard import system_resolver as _system_resolver
@@ -207,4 +216,17 @@ def _check_filters(
         )
 
 
-__all__ = ["SubscriptionStore"]
+def stakeholder_lists(database: Any, clock: Clock = _utc_now) -> StakeholderListStore:
+    """The stakeholder lists kept in ``database`` (``notification_stakeholder_lists``)."""
+    return StakeholderListStore(MongoStakeholderListRecords(database), clock)
+
+
+__all__ = [
+    "UNCHANGED",
+    "InMemoryStakeholderListRecords",
+    "StakeholderListRecords",
+    "StakeholderListStore",
+    "SubscriptionStore",
+    "Unchanged",
+    "stakeholder_lists",
+]

@@ -168,12 +168,14 @@ class DashboardLane:
                 "QSMO_NOTIFICATIONS_VALUES_TOPIC": self.topic("values"),
                 "QSMO_NOTIFICATIONS_MEASURES_GROUP_ID": f"measures-{self.tag}",
                 "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": f"scorecard-{self.tag}",
+                "QSMO_NOTIFICATIONS_REVIEWS_TOPIC": self.topic("reviews"),
             },
             "gateway": {
                 "QSMO_GATEWAY_EVENTS_TOPIC": self.topic("events"),  # the provider tools' events
                 "QSMO_GATEWAY_SCORECARDS_TOPIC": self.topic("scorecards"),
                 "QSMO_GATEWAY_NOTIFICATIONS_TOPIC": self.topic("notifications"),
                 "QSMO_GATEWAY_FRAMEWORK_TOPIC": self.topic("framework"),
+                "QSMO_GATEWAY_REVIEWS_TOPIC": self.topic("reviews"),
             },
         }
         return {
@@ -191,7 +193,7 @@ class DashboardLane:
 
 def start_lane(stack: qsmo_stack.Stack, lane: DashboardLane) -> None:
     """Create the lane's topics and start its four services (each waits for ``/readyz``)."""
-    names = ("events", "values", "dlq", "scorecards", "framework", "notifications")
+    names = ("events", "values", "dlq", "scorecards", "framework", "notifications", "reviews")
     qsmo_stack.run_async(
         lambda: ensure_topics(stack.kafka_bootstrap, 3, names=tuple(lane.topic(n) for n in names))
     )

@@ -440,7 +440,7 @@ def test_an_admin_chooses_any_provider_and_any_qsmo(
         for b in browser.find_elements(By.CSS_SELECTOR, "#pages-nav button")
         if b.is_displayed()
     ]
-    assert pages == ["Scorecards", "Provider tools", "Submissions to review"]
+    assert pages == ["Scorecards", "Provider tools", "Submissions to review", "Performance reviews"]
     assert browser.find_element(By.ID, "tools-provider-control").is_displayed()
     assert browser.find_element(By.ID, "tools-provider").get_attribute("value") == "usda-nfc"
     assert text_of(browser, "sa-status") == f"FY{FISCAL_YEAR}: nothing saved yet."

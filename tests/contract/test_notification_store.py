@@ -176,3 +176,12 @@ async def test_subscriptions_without_secrets_and_the_secret_by_id(store: Any) ->
     assert await store.subscriptions() == [_subscription()]
     assert await store.subscription_secret("sub_1") == "s" * 16
     assert await store.subscription_secret("sub_2") is None
+
+
+async def test_review_messages_are_remembered_as_handled(store: Any) -> None:
+    ids = {"review-ready:FY2026-Q1|cybersecurity", "action-overdue:act_1:2026-01-31"}
+    assert await store.handled_review_messages(ids) == set()
+    await store.mark_review_messages(["review-ready:FY2026-Q1|cybersecurity"])
+    await store.mark_review_messages(["review-ready:FY2026-Q1|cybersecurity"])  # idempotent
+    assert await store.handled_review_messages(ids) == {"review-ready:FY2026-Q1|cybersecurity"}
+    assert await store.stakeholder_lists() == []

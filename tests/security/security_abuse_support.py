@@ -34,8 +34,15 @@ WRITE_COLLECTIONS = (
     "provider_data_calls",
     "survey_waves",
     "survey_responses",
+    "gateway_reviews",
+    "gateway_activity_log",
+    "review_packets",
+    "gateway_revision_proposals",
+    "notification_stakeholder_lists",
 )
-"""Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements)."""
+"""Everything a gateway mutation can write (audit log, activity, webhooks, acknowledgements).
+Not ``gateway_activity_log``: the Adjust loop records overdue actions there in the background
+(a revision's entries follow its proposal, which is counted)."""
 SERVICE_ENV = {
     "ingest": {
         "QSMO_LOG_LEVEL": "DEBUG",
@@ -47,6 +54,10 @@ SERVICE_ENV = {
         "QSMO_LOG_LEVEL": "DEBUG",
         # The SSRF guard as in production: no loopback or private webhook targets.
         "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "false",
+        # The review packet worker and the Adjust loop sweep once at start only: the document
+        # counts the auth matrix compares then change only by what a mutation itself writes.
+        "QSMO_GATEWAY_PACKET_INTERVAL_S": "3600",
+        "QSMO_GATEWAY_ADJUST_INTERVAL_S": "3600",
     },
 }
 PUBLIC_HOOK = "https://93.184.215.14/qsmo-hook"

@@ -280,6 +280,67 @@ async def _open_wave(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, A
     return {"w": created["createSurveyWave"]["id"]}
 
 
+async def _proposal(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A fresh revision proposal (by the admin) for the cell to decide."""
+    created = await _admin_data(
+        lane,
+        http,
+        f'mutation {{ proposeRevision(qsmo: "{OWN}", measure: "customer-engagement", '
+        'kind: TARGET, proposedValue: 35, rationale: "late start") { id } }',
+    )
+    return {"id": created["proposeRevision"]["id"]}
+
+
+async def _new_list_id(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]:
+    return {"id": f"sec-list-{uuid.uuid4().hex[:10]}"}
+
+
+async def _stakeholder_list(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A fresh stakeholder list (created by the admin) for the cell to change or delete."""
+    variables = await _new_list_id(lane, http)
+    response = await lane.graphql(
+        http,
+        'mutation($id: ID!) { createStakeholderList(id: $id, name: "OSSPI", kind: OSSPI, '
+        'members: [{name: "Sam", address: "sam@gsa.example.gov"}]) { id } }',
+        variables,
+        who="admin",
+    )
+    assert "errors" not in response.json(), response.text
+    return variables
+
+
+REVIEW_YEARS = iter(range(2001, 2100))
+"""A fresh fiscal year (long ended) for every review a cell creates: one review per scope and
+quarter, so a second one would be a CONFLICT."""
+CREATE_REVIEW = (
+    f'createReview(fiscalYear: $fy, quarter: 2, qsmo: "{OWN}", meetingDate: "2030-01-15", '
+    'participants: ["CFO"]) { id state }'
+)
+
+
+async def _new_review_year(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]:
+    return {"fy": next(REVIEW_YEARS)}
+
+
+async def _draft_review(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    """A fresh DRAFT review of a long-ended quarter (created by the admin)."""
+    variables = await _new_review_year(lane, http)
+    response = await lane.graphql(
+        http, f"mutation($fy: Int!) {{ {CREATE_REVIEW} }}", variables, who="admin"
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return {"id": body["data"]["createReview"]["id"]}
+
+
+async def _ready_review(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
+    variables = await _draft_review(lane, http)
+    await _admin_data(
+        lane, http, f'mutation {{ makeReviewReady(id: "{variables["id"]}") {{ state }} }}'
+    )
+    return variables
+
+
 @dataclass(frozen=True)
 class MutationRow:
     admin_only: bool
@@ -420,6 +481,51 @@ MUTATIONS = {
     "closeSurveyWave": MutationRow(
         True, "($w: ID!)", "closeSurveyWave(wave: $w) { status }", _open_wave
     ),
+    # Revision proposals (#19): proposed by the QSMO's publisher or an admin, decided by an
+    # admin (a decline: the matrix must not change the lane's targets).
+    "proposeRevision": MutationRow(
+        False,
+        "",
+        f'proposeRevision(qsmo: "{OWN}", measure: "customer-engagement", kind: TARGET, '
+        'proposedValue: 35, rationale: "late start") { id status }',
+    ),
+    "decideRevision": MutationRow(
+        True,
+        "($id: ID!)",
+        'decideRevision(id: $id, decision: DECLINE, note: "keep it") { status }',
+        _proposal,
+    ),
+    # Stakeholder lists (review distribution): admin keys only (MANAGE_STAKEHOLDERS).
+    "createStakeholderList": MutationRow(
+        True,
+        "($id: ID!)",
+        'createStakeholderList(id: $id, name: "OMB", kind: OMB, '
+        'members: [{name: "Jane Doe", address: "jane.doe@omb.example.gov"}]) { id }',
+        _new_list_id,
+    ),
+    "updateStakeholderList": MutationRow(
+        True,
+        "($id: ID!)",
+        "updateStakeholderList(id: $id, attachPdf: false) { attachPdf }",
+        _stakeholder_list,
+    ),
+    "deleteStakeholderList": MutationRow(
+        True, "($id: ID!)", "deleteStakeholderList(id: $id)", _stakeholder_list
+    ),
+    # Performance reviews: admin, or the QSMO's publisher (MANAGE_REVIEWS).
+    "createReview": MutationRow(False, "($fy: Int!)", CREATE_REVIEW, _new_review_year),
+    "makeReviewReady": MutationRow(
+        False, "($id: ID!)", "makeReviewReady(id: $id) { state }", _draft_review
+    ),
+    "recordReviewMeeting": MutationRow(
+        False,
+        "($id: ID!)",
+        'recordReviewMeeting(id: $id, decisions: [{text: "Second survey wave"}]) { state }',
+        _ready_review,
+    ),
+    "rerenderReviewPacket": MutationRow(
+        False, "($id: ID!)", "rerenderReviewPacket(id: $id) { packet { version } }", _draft_review
+    ),
 }
 
 
@@ -491,6 +597,14 @@ READS = {
     "providers": ("{ providers { id slaTargets { target } } }", {"viewer": None}),
     "notificationSubscriptions": (
         "{ notificationSubscriptions { id } }",
+        {"viewer": "FORBIDDEN", "publisher": None, "admin": None},
+    ),
+    "stakeholderLists": (
+        "{ stakeholderLists { id memberCount members { name address } } }",
+        {"viewer": None, "publisher": None, "admin": None},
+    ),
+    "reviewDeliveries": (
+        '{ reviewDeliveries(reviewId: "FY2026-Q1|cybersecurity") { nodes { id recipient } } }',
         {"viewer": "FORBIDDEN", "publisher": None, "admin": None},
     ),
 }

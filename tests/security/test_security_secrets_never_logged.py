@@ -1,13 +1,16 @@
-"""Secrets never reach a log: API keys (valid, unknown, truncated) and webhook secrets.
+"""Secrets never reach a log: API keys (valid, unknown, truncated), webhook secrets, the SMTP
+password and stakeholders' email addresses.
 
 The security lane's ingest and gateway and a notifications process of this module all run as
 subprocesses at log level DEBUG. The module sends them requests with every kind of key and
 secret — accepted, refused, malformed, over websockets, in documents that fail to parse,
 in arguments that crash a resolver — makes the notifications service sign real webhook calls
-(one answered 500 first, one to a closed port), then searches every captured log file of
+(one answered 500 first, one to a closed port) and email a review packet through a real SMTP
+server with a login, then searches every captured log file of
 the session for every plaintext key, every key prefix and every secret: zero hits.
 """
 
+import contextlib
 import json
 import secrets
 import uuid
@@ -19,13 +22,15 @@ import httpx
 import pytest
 import qsmo_stack
 from ingest_kafka_support import event
-from notifications_lane import NotificationsLane, publish
+from notifications_lane import NotificationsLane, eventually, publish
 from notifications_messages import red_measure
 from notifications_receiver import Call, Receiver, dead_url
+from qsmo_local.mail_sink import start_sink
+from review_mail_support import review_ready
 from security_abuse_support import PUBLIC_HOOK, SecurityLane, SecurityTally
 from websockets.asyncio.client import connect
 
-from services.notifications.write_port import SubscriptionStore
+from services.notifications.write_port import SubscriptionStore, stakeholder_lists
 from shared.api_keys import Principal, Role
 from shared.domain.fiscal import fiscal_year_of
 from shared.mongo import create_mongo_client
@@ -163,14 +168,56 @@ async def _notifications_traffic(
     await store.create(
         ADMIN, "cybersecurity", None, None, "info", dead_url(), sent["undeliverable webhook secret"]
     )
+    # A review's email through a real SMTP server: neither the SMTP password nor the
+    # stakeholder's address (personal data) may reach a log.
+    sent["smtp password"] = _secret("smtp")
+    sent["stakeholder address"] = f"sec-log-{secrets.token_hex(8)}@omb.example.gov"
+    await stakeholder_lists(client[database]).create(
+        ADMIN,
+        name="OMB",
+        kind="OMB",
+        qsmo=None,
+        members=[("Jane", sent["stakeholder address"])],
+        attach_pdf=False,
+    )
     instance = f"-sec-{lane.group}"
-    env = lane.env(database, qsmo_stack.free_port(), QSMO_LOG_LEVEL="DEBUG")
-    stack.start_service("notifications", extra_env=env, instance=instance)
     try:
-        # The open fiscal year: status notices are raised for open years (rules rev. 2).
-        message = red_measure(fiscal_year=fiscal_year_of(datetime.now(UTC)))
-        await publish(kafka_bootstrap, lane.scorecards, [(message.scorecard_id.encode(), message)])
-        calls = await receiver.wait_for(2, 60)
+        async with contextlib.AsyncExitStack() as running:
+            server, mailbox, port = await start_sink(
+                stack.home / "data" / f"mail{instance}",
+                stack.home / "data" / f"mail-tls{instance}",
+                "sec-log",
+                sent["smtp password"],
+            )
+            running.push_async_callback(server.wait_closed)
+            running.callback(server.close)
+            env = lane.env(
+                database,
+                qsmo_stack.free_port(),
+                QSMO_LOG_LEVEL="DEBUG",
+                QSMO_NOTIFICATIONS_SMTP_HOST="127.0.0.1",
+                QSMO_NOTIFICATIONS_SMTP_PORT=str(port),
+                QSMO_NOTIFICATIONS_SMTP_USERNAME="sec-log",
+                QSMO_NOTIFICATIONS_SMTP_PASSWORD=sent["smtp password"],
+                QSMO_NOTIFICATIONS_SMTP_CA_FILE=str(
+                    stack.home / "data" / f"mail-tls{instance}" / "cert.pem"
+                ),
+            )
+            stack.start_service("notifications", extra_env=env, instance=instance)
+            # The open fiscal year: status notices are raised for open years (rules rev. 2).
+            message = red_measure(fiscal_year=fiscal_year_of(datetime.now(UTC)))
+            await publish(
+                kafka_bootstrap, lane.scorecards, [(message.scorecard_id.encode(), message)]
+            )
+            ready = review_ready()
+            await publish(kafka_bootstrap, lane.reviews, [(b"cybersecurity", ready)])
+            calls = await receiver.wait_for(2, 60)
+
+            async def emailed() -> bool:
+                return bool(mailbox.received)
+
+            await eventually(emailed, 60, "the review email at the SMTP server")
+            assert [r.recipients for r in mailbox.received] == [(sent["stakeholder address"],)]
     finally:
         stack.stop(f"notifications{instance}")
         await receiver.stop()

@@ -101,3 +101,30 @@ def test_the_groups_table_has_a_line_per_group_and_a_row_per_partition() -> None
 
 def test_no_groups_says_why() -> None:
     assert "no consumer groups" in qsmo_stack.format_groups([])
+
+
+def test_up_points_notifications_at_the_local_smtp_sink_and_says_where_mail_goes(
+    stack: RecordingStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QSMO_NOTIFICATIONS_SMTP_HOST", raising=False)
+    cli.up(stack, "all")
+    env = stack.started["notifications"]
+    assert env["QSMO_NOTIFICATIONS_SMTP_HOST"] == "127.0.0.1"
+    assert env["QSMO_NOTIFICATIONS_SMTP_PORT"] == str(qsmo_stack.DEV_PORTS["smtp"])
+    assert env["QSMO_NOTIFICATIONS_SMTP_PASSWORD"] == stack.mail_password()
+    assert env["QSMO_NOTIFICATIONS_SMTP_CA_FILE"].endswith("mail-tls/cert.pem")
+    monkeypatch.setenv("QSMO_NOTIFICATIONS_SMTP_PASSWORD", env["QSMO_NOTIFICATIONS_SMTP_PASSWORD"])
+    assert NotificationsSettings(smtp_host="127.0.0.1").smtp_starttls  # STARTTLS stays on
+    assert "QSMO_NOTIFICATIONS_SMTP_HOST" not in stack.started["gateway"]
+
+
+def test_an_operators_own_smtp_server_and_production_keep_the_sink_out(
+    stack: RecordingStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QSMO_NOTIFICATIONS_SMTP_HOST", "mail.example.gov")
+    cli.up(stack, "all")
+    assert stack.started["notifications"]["QSMO_NOTIFICATIONS_SMTP_HOST"] == "mail.example.gov"
+    monkeypatch.delenv("QSMO_NOTIFICATIONS_SMTP_HOST")
+    monkeypatch.setenv("QSMO_ENVIRONMENT", "production")
+    cli.up(stack, "all")
+    assert "QSMO_NOTIFICATIONS_SMTP_PORT" not in stack.started["notifications"]

@@ -12,6 +12,7 @@ benchmarks use; it re-exports the names below.
   into the cache, and the stack's local OpenID provider (``server.mjs``).
 - ``prometheus``: Debian's Prometheus and its config rendered with the stack's ports.
 - ``kustomize``: the pinned kustomize the manifest tests use.
+- ``poppler``: Debian's poppler-utils (``pdftoppm``, ``pdftotext``) the packet tests read PDFs with.
 - ``ports``: the development ports and free ones for test stacks.
 - ``readiness``: waiting for a port, an HTTP answer or a coroutine.
 - ``processes``: background processes with pid files, stopped by process group.

@@ -30,9 +30,17 @@ from .kustomize import ensure_kustomize
 from .oidc_provider import AUDIENCE, DEV_USERS_FILE, ensure_oidc_provider
 from .oidc_sign_in import SignInError, access_token, dev_users
 from .paths import REPO
+from .poppler import ensure_poppler
 from .prometheus import ensure_prometheus
 from .readiness import run_async
-from .stack import INFRASTRUCTURE, PROVIDER_TOOLS_SIMULATOR, SERVICES, Stack
+from .stack import (
+    INFRASTRUCTURE,
+    MAIL_SINK,
+    PROVIDER_TOOLS_SIMULATOR,
+    REVIEWS_SIMULATOR,
+    SERVICES,
+    Stack,
+)
 
 ALLOW_LOOPBACK_WEBHOOKS = {"QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "true"}
 """The local route's receivers run on this machine (loopback), which the SSRF guard refuses
@@ -49,6 +57,19 @@ def local_route_env(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     if any(name in environ for name in ALLOW_LOOPBACK_WEBHOOKS):
         return {}
     return {name: dict(ALLOW_LOOPBACK_WEBHOOKS) for name in WEBHOOK_CHECKERS}
+
+
+def with_mail_sink(
+    stack: Stack, environ: Mapping[str, str], env_by_service: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Point the notifications service at the local SMTP sink (which ``up`` then starts),
+    unless the stack runs as production or the caller named an SMTP server themselves."""
+    if environ.get("QSMO_ENVIRONMENT", "development") == "production":
+        return env_by_service
+    if "QSMO_NOTIFICATIONS_SMTP_HOST" in environ:
+        return env_by_service
+    notifications = {**env_by_service.get("notifications", {}), **stack.mail_env()}
+    return {**env_by_service, "notifications": notifications}
 
 
 def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) -> None:
@@ -78,6 +99,11 @@ def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) ->
             "  webhooks   loopback and private receivers allowed (local route only: "
             "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS=true; production refuses it)"
         )
+    if stack.running(MAIL_SINK):
+        print(
+            f"  mail       SMTP sink 127.0.0.1:{stack.ports['smtp']} (STARTTLS, login); review "
+            f"emails are kept as .eml files in {stack.mail_directory}/"
+        )
     if stack.running("simulator"):
         print(
             f"  simulator  sending events to ingest (log {stack.logs / 'simulator.log'}; "
@@ -88,6 +114,9 @@ def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) ->
         print(
             f"  provider tools  a year of self-assessments, data calls and a survey (log {log_file})"
         )
+    if stack.running(REVIEWS_SIMULATOR):
+        log_file = stack.logs / f"{REVIEWS_SIMULATOR}.log"
+        print(f"  reviews    the last four quarters' reviews, held, with packets (log {log_file})")
     print(f"  logs       {stack.logs}/")
     print("  stop with  make down")
 
@@ -104,11 +133,13 @@ def up(stack: Stack, services_arg: str) -> None:
     if unknown:
         raise StackError(f"unknown or not yet built services: {', '.join(sorted(unknown))}")
     env_by_service = local_route_env(os.environ)
-    stack.up(wanted, env_by_service)
+    stack.up(wanted, with_mail_sink(stack, os.environ, env_by_service))
     if os.environ.get("SIMULATE", "1") != "0" and "ingest" in wanted:
         stack.start_simulator()
     if os.environ.get("SIMULATE", "1") != "0" and "gateway" in wanted:
         stack.start_provider_tools_simulator()
+    if os.environ.get("SIMULATE", "1") != "0" and {"ingest", "gateway"} <= set(wanted):
+        stack.start_reviews_simulator()
     print_summary(stack, wanted, loopback_webhooks=bool(env_by_service))
 
 
@@ -144,6 +175,7 @@ def prepare() -> None:
     ensure_ferretdb_binary()
     ensure_oidc_provider()
     ensure_prometheus()
+    ensure_poppler()
     ensure_kustomize()
 
 
@@ -164,7 +196,8 @@ def token(stack: Stack, user: str, resource: str) -> str:
 
 
 def status(stack: Stack) -> None:
-    for name in [*INFRASTRUCTURE, *(n for n, _ in SERVICES), "simulator", PROVIDER_TOOLS_SIMULATOR]:
+    others = ("simulator", PROVIDER_TOOLS_SIMULATOR, REVIEWS_SIMULATOR, MAIL_SINK)
+    for name in [*INFRASTRUCTURE, *(n for n, _ in SERVICES), *others]:
         pid = stack.pid(name)
         print(f"{name:<14} {'stopped' if pid is None else f'running pid {pid}'}")
 

@@ -14,6 +14,7 @@ DEV_PORTS = {
     "scorecard": 8003,
     "notifications": 8004,
     "oidc": 8010,
+    "smtp": 8025,
 }
 
 _HANDED_OUT: set[int] = set()

@@ -40,6 +40,9 @@ INFRASTRUCTURE = ("mongo", "kafka", "prometheus", "oidc")
 
 
 PROVIDER_TOOLS_SIMULATOR = "provider-tools-simulator"
+REVIEWS_SIMULATOR = "reviews-simulator"
+MAIL_SINK = "mail-sink"
+MAIL_SINK_USER = "qsmo-local"
 
 
 @dataclass
@@ -244,6 +247,61 @@ class Stack(ProcessSupervisor):
         self.api_keys_file.write_text(key_file.model_dump_json(indent=2) + "\n")
         return True
 
+    # --- the local SMTP sink ----------------------------------------------------------------------
+    @property
+    def mail_directory(self) -> Path:
+        """Where the sink writes every message it receives (``.eml`` files)."""
+        return self.home / "mail"
+
+    @property
+    def mail_tls_directory(self) -> Path:
+        return self.home / "mail-tls"
+
+    def mail_password(self) -> str:
+        """The sink's login password, made once per home (only this machine knows it)."""
+        path = self.mail_tls_directory / "password"
+        if not path.exists():
+            import secrets
+
+            self.mail_tls_directory.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(18))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def start_mail_sink(self, timeout_s: float = 30) -> None:
+        """Run the SMTP sink (``mail_sink.py``: aiosmtpd, STARTTLS and AUTH) on the ``smtp``
+        port; the notifications service sends review emails to it (``mail_env``)."""
+        port = self.ports["smtp"]
+        argv = [
+            sys.executable,
+            "-m",
+            "qsmo_local.mail_sink",
+            f"--port={port}",
+            f"--directory={self.mail_directory}",
+            f"--tls-directory={self.mail_tls_directory}",
+            f"--username={MAIL_SINK_USER}",
+        ]
+        env = {"QSMO_MAIL_SINK_PASSWORD": self.mail_password()}
+        self.spawn(MAIL_SINK, argv, env=env, cwd=REPO / "deploy" / "local")
+        wait_until(
+            lambda: self.running(MAIL_SINK) and port_open(port),
+            timeout_s,
+            f"the SMTP sink on port {port}",
+            self.logs / f"{MAIL_SINK}.log",
+        )
+
+    def mail_env(self) -> dict[str, str]:
+        """The notifications service's settings for sending through the sink."""
+        return {
+            "QSMO_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+            "QSMO_NOTIFICATIONS_SMTP_PORT": str(self.ports["smtp"]),
+            "QSMO_NOTIFICATIONS_SMTP_USERNAME": MAIL_SINK_USER,
+            "QSMO_NOTIFICATIONS_SMTP_PASSWORD": self.mail_password(),
+            "QSMO_NOTIFICATIONS_SMTP_CA_FILE": str(self.mail_tls_directory / "cert.pem"),
+            "QSMO_NOTIFICATIONS_SMTP_FROM": "QSMO Performance Platform <qsmo-platform@localhost>",
+            "QSMO_NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{self.ports['gateway']}",
+        }
+
     # --- services -----------------------------------------------------------------------------
     def start_service(
         self,
@@ -316,6 +374,28 @@ class Stack(ProcessSupervisor):
             f"(log {self.logs / (PROVIDER_TOOLS_SIMULATOR + '.log')})"
         )
 
+    def start_reviews_simulator(self) -> None:
+        """Play the quarterly reviews once in the background (log: reviews-simulator.log): it
+        waits until the simulator's history of the reviewed years is scored, then creates,
+        readies and holds each QSMO's and the government-wide review of the last four ended
+        quarters. Running it again changes nothing."""
+        if self.running(REVIEWS_SIMULATOR):
+            return
+        argv = [
+            sys.executable,
+            "-m",
+            "qsmo_client.simulator.reviews",
+            "--keys-file",
+            str(self.plaintext_keys_file),
+            "--gateway-url",
+            f"http://127.0.0.1:{self.ports['gateway']}",
+        ]
+        self.spawn(REVIEWS_SIMULATOR, argv, env=self.service_env())
+        log(
+            "reviews simulator started: the last four quarters' reviews once the history is in "
+            f"(log {self.logs / (REVIEWS_SIMULATOR + '.log')})"
+        )
+
     def up(
         self, services: list[str], env_by_service: dict[str, dict[str, str]] | None = None
     ) -> None:
@@ -333,6 +413,13 @@ class Stack(ProcessSupervisor):
             else:
                 starter()
         self.create_topics()
+        notifications_env = (env_by_service or {}).get("notifications", {})
+        uses_sink = notifications_env.get("QSMO_NOTIFICATIONS_SMTP_PORT") == str(self.ports["smtp"])
+        if "notifications" in services and uses_sink:
+            if self.running(MAIL_SINK):
+                log("mail sink already running")
+            else:
+                self.start_mail_sink()
         for name in services:
             if not self.running(name):
                 self.start_service(name, (env_by_service or {}).get(name))
@@ -341,6 +428,6 @@ class Stack(ProcessSupervisor):
         names = [path.stem for path in (self.home / "run").glob("*.pid")]
         # The simulator first (it feeds ingest), then services (they flush to Kafka and the
         # store), then the infrastructure.
-        simulators = ("simulator", PROVIDER_TOOLS_SIMULATOR)
+        simulators = ("simulator", PROVIDER_TOOLS_SIMULATOR, REVIEWS_SIMULATOR, MAIL_SINK)
         for name in sorted(names, key=lambda n: (n in INFRASTRUCTURE, n not in simulators)):
             self.stop(name)

@@ -1,8 +1,10 @@
 // The provider tools' pages: a provider fills its self-assessment, uploads its data-call
 // workbook and reads its survey results; a QSMO reviewer (publisher or admin) accepts or returns
-// what was submitted (review.js). Which pages a key sees follows its role; `?page=tools|review`
+// what was submitted (review.js); everyone but a provider reads the performance reviews
+// (performance_reviews.js). Which pages a key sees follows its role; `?page=tools|review|reviews`
 // opens one.
 import { ApiError, authorization, query } from "./graphql.js";
+import { closeReviews, openReviews, wireReviews } from "./performance_reviews.js";
 import { openReview, wireReview } from "./review.js";
 import * as Q from "./tools_queries.js";
 import {
@@ -12,8 +14,11 @@ import {
 
 const $ = (id) => document.getElementById(id);
 const EDITABLE = new Set(["DRAFT", "RETURNED"]);
-const PAGES = { PROVIDER: ["scorecards", "tools"], PUBLISHER: ["scorecards", "review"],
-  ADMIN: ["scorecards", "tools", "review"] };
+const PAGES = { PROVIDER: ["scorecards", "tools"], PUBLISHER: ["scorecards", "review", "reviews"],
+  ADMIN: ["scorecards", "tools", "review", "reviews"], VIEWER: ["scorecards", "reviews"] };
+const OPENERS = { tools: () => openTools(), review: () => openReview(reviewContext()),
+  reviews: () => openReviews(reviewsContext()) };
+const PROBLEMS = { tools: "tools-problem", review: "review-problem", reviews: "reviews-problem" };
 let session = null;
 
 function currentFiscalYear(now = new Date()) {
@@ -48,14 +53,16 @@ export function startTools({ api, key, viewer, qsmos, reportError }) {
   $("pages-nav").hidden = pages.length < 2;
   $("tools-page-item").hidden = !pages.includes("tools");
   $("review-page-item").hidden = !pages.includes("review");
+  $("reviews-page-item").hidden = !pages.includes("reviews");
   const wanted = new URLSearchParams(window.location.search).get("page");
   const first = pages.includes(wanted) ? wanted : (viewer.role === "PROVIDER" ? "tools" : "scorecards");
   showPage(first);
 }
 
 export function stopTools() {
+  if (session && session.loaded.has("reviews")) closeReviews();
   session = null;
-  for (const id of ["pages-nav", "tools", "review"]) $(id).hidden = true;
+  for (const id of ["pages-nav", "tools", "review", "reviews"]) $(id).hidden = true;
   for (const id of ["tools", "review", "sv-section", "sa-compare-section"]) delete $(id).dataset.ready;
   $("review-detail").hidden = true;
 }
@@ -64,6 +71,7 @@ function showPage(page) {
   $("dashboard").hidden = page !== "scorecards";
   $("tools").hidden = page !== "tools";
   $("review").hidden = page !== "review";
+  $("reviews").hidden = page !== "reviews";
   for (const button of document.querySelectorAll("#pages-nav button[data-page]")) {
     if (button.dataset.page === page) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
@@ -74,7 +82,7 @@ function showPage(page) {
   window.history.replaceState(null, "", url);
   if (page === "scorecards" || session.loaded.has(page)) return;
   session.loaded.add(page);
-  (page === "tools" ? openTools() : openReview(reviewContext())).catch(failed(page === "tools" ? "tools-problem" : "review-problem"));
+  OPENERS[page]().catch(failed(PROBLEMS[page]));
 }
 
 async function directory() {
@@ -260,6 +268,14 @@ function reviewContext() {
   };
 }
 
+/** What the performance reviews page uses of this session. */
+function reviewsContext() {
+  return {
+    ask, say, failed, currentFiscalYear, viewer: session.viewer, qsmos: session.qsmos,
+    api: session.api, key: session.key,
+  };
+}
+
 // ------------------------------------------------------------------ wiring (once per page load)
 
 function wire() {
@@ -287,3 +303,4 @@ function wire() {
 
 wire();
 wireReview();
+wireReviews();

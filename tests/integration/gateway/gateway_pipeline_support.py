@@ -92,13 +92,14 @@ class Lane:
                 "QSMO_GATEWAY_NOTIFICATIONS_TOPIC": self.topic("notifications"),
                 "QSMO_GATEWAY_FRAMEWORK_TOPIC": self.topic("framework"),
                 "QSMO_GATEWAY_EVENTS_TOPIC": self.topic("events"),
+                "QSMO_GATEWAY_REVIEWS_TOPIC": self.topic("reviews"),
                 "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "true",
             },
         }
         return {**common, **specific[service]}
 
     async def create_topics(self, bootstrap: str) -> None:
-        names = ("events", "values", "dlq", "scorecards", "framework", "notifications")
+        names = ("events", "values", "dlq", "scorecards", "framework", "notifications", "reviews")
         await ensure_topics(bootstrap, 3, names=tuple(self.topic(n) for n in names))
 
     def url(self, service: str, path: str) -> str:

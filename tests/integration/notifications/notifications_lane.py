@@ -18,8 +18,8 @@ from shared.kafka import create_consumer, create_producer, ensure_topics
 
 @dataclass(frozen=True)
 class NotificationsLane:
-    """A private scorecards, DLQ and notifications topic and consumer group, and the private
-    upstream lanes (events/measures, values/scorecard) the stale sweep's lag probe reads."""
+    """A private scorecards, DLQ, reviews and notifications topic and consumer group, and the
+    private upstream lanes (events/measures, values/scorecard) the stale sweep's lag probe reads."""
 
     scorecards: str
     dlq: str
@@ -29,6 +29,7 @@ class NotificationsLane:
     values: str = ""
     measures_group: str = ""
     scorecard_group: str = ""
+    reviews: str = ""
 
     @classmethod
     def new(cls) -> NotificationsLane:
@@ -42,6 +43,7 @@ class NotificationsLane:
             f"t.values.{tag}",
             f"measures-{tag}",
             f"scorecard-{tag}",
+            f"t.reviews.{tag}",
         )
 
     def env(self, database: str, port: int, **extra: str) -> dict[str, str]:
@@ -56,6 +58,7 @@ class NotificationsLane:
             "QSMO_NOTIFICATIONS_VALUES_TOPIC": self.values,
             "QSMO_NOTIFICATIONS_MEASURES_GROUP_ID": self.measures_group,
             "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": self.scorecard_group,
+            "QSMO_NOTIFICATIONS_REVIEWS_TOPIC": self.reviews,
             "QSMO_NOTIFICATIONS_POLL_TIMEOUT_MS": "200",
             "QSMO_NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS": "true",
             "QSMO_NOTIFICATIONS_COOLDOWN_S": "0",
@@ -68,6 +71,7 @@ class NotificationsLane:
 
     async def create_topics(self, bootstrap: str, partitions: int = 3) -> None:
         names = (self.scorecards, self.dlq, self.notifications, self.events, self.values)
+        names += (self.reviews,) if self.reviews else ()
         await ensure_topics(bootstrap, partitions, names=names)
 
 

@@ -32,6 +32,14 @@ from gateway.provider_tools.data_calls import DataCalls
 from gateway.provider_tools.events import InMemoryToolEventPublisher, ToolEventOutbox
 from gateway.provider_tools.survey_store import InMemorySurveyStore, load_survey_catalog
 from gateway.provider_tools.surveys import SurveyTool
+from gateway.reviews import Reviews
+from gateway.reviews.activity_log import InMemoryActivityLog
+from gateway.reviews.publisher import InMemoryReviewPublisher
+from gateway.reviews.revision_store import InMemoryRevisionStore
+from gateway.reviews.revisions import RevisionProposals
+from gateway.reviews.service import ReviewService
+from gateway.reviews.store import InMemoryReviewStore
+from gateway.reviews.worker import PacketWorker
 from gateway.runtime import GatewayRuntime
 from gateway.schema.build import GatewaySchema, build_schema
 from gateway.settings import GatewaySettings
@@ -39,6 +47,7 @@ from services.measures.read_model import SliceIndex, ValueReading, YearState
 from services.notifications import models as notification_models
 from services.notifications.digest import digest_of
 from services.notifications.read_model import NotAllowedError, NotFoundError
+from services.notifications.write_port import InMemoryStakeholderListRecords, StakeholderListStore
 from services.scorecard.changes import diff as scorecard_diff
 from services.scorecard.domain import view_of
 from services.scorecard.views import MeasureDataQuality, ScorecardDiff, ScorecardView
@@ -55,6 +64,7 @@ from shared.domain.fiscal import (
     rolling_period,
 )
 from shared.domain.providers import Slice
+from shared.domain.reviews import Review
 from shared.domain.scoring import score
 from shared.domain.summaries import (
     EMPTY,
@@ -66,6 +76,7 @@ from shared.domain.summaries import (
 )
 from shared.framework_log import InMemoryFrameworkLog
 from shared.pagination import Position
+from shared.review_packets import InMemoryPacketStore, RenderedPacket
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 QSMOS = ("cybersecurity", "financial-management", "grants-management", "human-resources")
@@ -331,6 +342,7 @@ class InMemoryNotifications:
     notifications: list[notification_models.Notification] = field(default_factory=list)
     subscriptions: dict[str, notification_models.Subscription] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=itertools.count)
+    stored_deliveries: list[notification_models.Delivery] = field(default_factory=list)
 
     async def list(
         self, qsmo: str | None, first: int, after: Position | None
@@ -358,7 +370,25 @@ class InMemoryNotifications:
         after: Position | None,
         qsmo: str | None = None,
     ) -> list[notification_models.Delivery]:
-        return []
+        items = sorted(
+            (
+                d
+                for d in self.stored_deliveries
+                if notification_id in (None, d.notification_id)
+                and status in (None, d.status)
+                and qsmo in (None, d.qsmo)
+            ),
+            key=lambda d: (d.created_at, d.id),
+            reverse=True,
+        )
+        if after is not None:
+            items = [d for d in items if (d.created_at, d.id) < (after.at, after.id)]
+        return items[: first + 1]
+
+    async def review_deliveries(
+        self, review_id: str, first: int, after: Position | None, qsmo: str | None = None
+    ) -> list[notification_models.Delivery]:
+        return await self.deliveries(f"review:{review_id}", None, first, after, qsmo)
 
     async def create(
         self,
@@ -437,6 +467,49 @@ class SubscriptionsView:
 
 
 @dataclass
+class FakePacketBuilder:
+    """Renders a packet from the review's id, state, cut-off and previous review; fails the
+    next ``failures`` builds (``PacketBuilder``, for tests)."""
+
+    failures: int = 0
+    built: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    async def build(self, review: Review, previous: Review | None) -> RenderedPacket:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("the typesetter ran out of ink")
+        previous_id = None if previous is None else previous.id
+        self.built.append((review.id, review.state.value, previous_id))
+        text = f"{review.title}|{review.state.value}|{review.cut_off.isoformat()}|{previous_id}"
+        return RenderedPacket(
+            pdf=b"%PDF-1.7 " + text.encode(),
+            xlsx=b"PK xlsx " + text.encode(),
+            csv=f"section,text\ncover,{text}\n".encode(),
+            pages=3,
+            summary=f"Overall GREEN: {review.id}",
+        )
+
+
+def build_reviews(
+    metrics: GatewayMetrics | None = None, builder: FakePacketBuilder | None = None
+) -> Reviews:
+    """The reviews on in-memory stores, a fake packet builder and an in-memory publisher."""
+    store = InMemoryReviewStore()
+    activity = InMemoryActivityLog()
+    worker = PacketWorker(
+        store,
+        InMemoryPacketStore(),
+        builder or FakePacketBuilder(),
+        InMemoryReviewPublisher(),
+        activity,
+        clock=lambda: NOW,
+        metrics=metrics,
+        retry_backoff_s=0,
+    )
+    return Reviews(service=ReviewService(store, activity, clock=lambda: NOW), worker=worker)
+
+
+@dataclass
 class Harness:
     """A runtime on fakes, its schema, and a way to run operations as a given key."""
 
@@ -448,6 +521,9 @@ class Harness:
     analysis: InMemoryAnalysisStore
     announced: InMemoryFrameworkAnnouncer
     framework_log: InMemoryFrameworkLog = field(default_factory=InMemoryFrameworkLog)
+    stakeholder_records: InMemoryStakeholderListRecords = field(
+        default_factory=InMemoryStakeholderListRecords
+    )
 
     def context(self, who: str | None) -> GatewayContext:
         if who is None:
@@ -523,6 +599,7 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
     scorecards = InMemoryScorecards()
     values = FakeMeasureValues()
     notifications = InMemoryNotifications()
+    stakeholder_records = InMemoryStakeholderListRecords()
     analysis = InMemoryAnalysisStore()
     announced = InMemoryFrameworkAnnouncer()
     framework_log = InMemoryFrameworkLog()
@@ -544,8 +621,21 @@ def build_harness(settings: GatewaySettings | None = None) -> Harness:
         registry=registry,
         clock=lambda: NOW,
         tools=provider_tools(catalog, framework, metrics),
+        reviews=build_reviews(metrics),
+        revisions=RevisionProposals(
+            InMemoryRevisionStore(), framework, InMemoryActivityLog(), lambda: NOW
+        ),
+        stakeholders=StakeholderListStore(stakeholder_records, lambda: NOW),
     )
     schema = build_schema(limits, metrics)
     return Harness(
-        runtime, schema, scorecards, values, notifications, analysis, announced, framework_log
+        runtime,
+        schema,
+        scorecards,
+        values,
+        notifications,
+        analysis,
+        announced,
+        framework_log,
+        stakeholder_records,
     )

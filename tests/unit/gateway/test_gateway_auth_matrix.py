@@ -10,10 +10,20 @@ from gateway.analysis import ImprovementAction
 from gateway.provider_tools.assessment_store import InMemoryAssessmentStore, load_element_catalog
 from gateway.provider_tools.data_call_store import InMemoryDataCallStore
 from gateway.provider_tools.survey_store import InMemorySurveyStore, StoredWave
-from services.notifications.models import Notification, Subscription
+from gateway.reviews.activity_log import InMemoryActivityLog
+from gateway.reviews.revision_store import InMemoryRevisionStore
+from gateway.reviews.revisions import RevisionKind, RevisionProposal
+from gateway.reviews.store import InMemoryReviewStore
+from services.notifications.models import (
+    Notification,
+    StakeholderList,
+    StakeholderMember,
+    Subscription,
+)
 from shared.catalog.data_call import example_sections
 from shared.domain.data_call_versions import SubmissionSource
 from shared.domain.data_call_versions import submit as submit_data_call
+from shared.domain.reviews import made_ready, new_review
 from shared.domain.self_assessment import Rating, submit
 from shared.domain.survey import SurveyItem, new_wave
 
@@ -36,6 +46,8 @@ def graphql_literal(value: object) -> str:
 
 DATA_CALL = graphql_literal(example_sections(2023))
 SURVEY_WAVE = "fy2024-seeded"
+DRAFT_REVIEW = f"FY2024-Q1|{OWN}"
+READY_REVIEW = f"FY2023-Q4|{OWN}"
 ALL_RATINGS = ", ".join(
     f'{{element: "{e.id}", rating: 4, evidence: "annual report"}}'
     for e in load_element_catalog().elements
@@ -143,10 +155,91 @@ MUTATIONS = {
         "{ stored }",
     ),
     "closeSurveyWave": (ADMIN_ONLY, f'closeSurveyWave(wave: "{SURVEY_WAVE}") {{ id status }}'),
+    "createReview": (
+        QSMO_WRITER,
+        f'createReview(fiscalYear: 2024, quarter: 2, qsmo: "{OWN}", meetingDate: "2024-05-20", '
+        'participants: ["CFO", "CX lead"]) { id state }',
+    ),
+    "makeReviewReady": (QSMO_WRITER, f'makeReviewReady(id: "{DRAFT_REVIEW}") {{ id state }}'),
+    "recordReviewMeeting": (
+        QSMO_WRITER,
+        f'recordReviewMeeting(id: "{READY_REVIEW}", decisions: [{{text: "Run a second wave"}}], '
+        'notes: "quorum") { id state }',
+    ),
+    "rerenderReviewPacket": (
+        QSMO_WRITER,
+        f'rerenderReviewPacket(id: "{DRAFT_REVIEW}") {{ id packet {{ version }} }}',
+    ),
+    "proposeRevision": (
+        QSMO_WRITER,
+        'proposeRevision(qsmo: "cybersecurity", measure: "customer-engagement", kind: TARGET, '
+        'proposedValue: 30, rationale: "The marketplace opened late") { id status }',
+    ),
+    "decideRevision": (
+        ADMIN_ONLY,
+        'decideRevision(id: "rev_seeded", decision: DECLINE, note: "keep the target") '
+        "{ id status }",
+    ),
+    "createStakeholderList": (
+        ADMIN_ONLY,
+        'createStakeholderList(name: "OMB RMO", kind: OMB, '
+        'members: [{name: "Jane Doe", address: "jane.doe@omb.example.gov"}]) { id }',
+    ),
+    "updateStakeholderList": (
+        ADMIN_ONLY,
+        'updateStakeholderList(id: "seeded-list", attachPdf: false) { id attachPdf }',
+    ),
+    "deleteStakeholderList": (ADMIN_ONLY, 'deleteStakeholderList(id: "seeded-list")'),
 }
 
 
+def _seed_reviews(harness: Harness) -> None:
+    store = harness.runtime.reviews.store
+    assert isinstance(store, InMemoryReviewStore)
+    for fiscal_year, quarter in ((2024, 1), (2023, 4)):
+        review = new_review(
+            qsmo=OWN,
+            fiscal_year=fiscal_year,
+            quarter=quarter,
+            title="Seeded review",
+            meeting_date=date(2024, 5, 20),
+            participants=("CFO",),
+            stakeholder_lists=(),
+            cut_off=NOW,
+            previous_review_id=None,
+            now=NOW,
+            by="t-admin",
+        )
+        if quarter == 4:
+            review = made_ready(review, NOW, None, NOW, "t-admin")
+        store.reviews[review.id] = review
+
+
+def _writes(harness: Harness) -> tuple[object, ...]:
+    """What a review mutation writes: the reviews and the activity log."""
+    store = harness.runtime.reviews.store
+    activity = harness.runtime.reviews.activity
+    assert isinstance(store, InMemoryReviewStore)
+    assert isinstance(activity, InMemoryActivityLog)
+    return (dict(store.reviews), dict(activity.entries))
+
+
+def _seed_stakeholders(harness: Harness) -> None:
+    harness.stakeholder_records.lists["seeded-list"] = StakeholderList(
+        id="seeded-list",
+        name="Seeded",
+        kind="OSSPI",
+        members=(StakeholderMember(name="Sam", address="sam@gsa.example.gov"),),
+        created_at=NOW,
+        created_by="t-admin",
+        updated_at=NOW,
+        updated_by="t-admin",
+    )
+
+
 def _seed(harness: Harness) -> None:
+    _seed_reviews(harness)
+    _seed_stakeholders(harness)
     elements = load_element_catalog()
     ratings = [Rating(element=e.id, rating=4, evidence="report") for e in elements.elements]
     submitted = submit(
@@ -190,6 +283,19 @@ def _seed(harness: Harness) -> None:
         created_at=NOW,
         created_by="t-admin",
         updated_at=NOW,
+    )
+    revisions = harness.runtime.revisions.store
+    assert isinstance(revisions, InMemoryRevisionStore)
+    revisions.proposals["rev_seeded"] = RevisionProposal(
+        id="rev_seeded",
+        qsmo=OWN,
+        measure="customer-engagement",
+        kind=RevisionKind.TARGET,
+        proposed_value=30,
+        current_value=40,
+        rationale="Seeded",
+        proposed_at=NOW,
+        proposed_by="t-pub-cybersecurity",
     )
     harness.notifications.subscriptions["sub_seeded"] = Subscription(
         id="sub_seeded",
@@ -241,6 +347,7 @@ CALLERS = [
 async def test_mutation_permissions(harness: Harness, mutation: str, who: str | None) -> None:
     _seed(harness)
     kind, selection = MUTATIONS[mutation]
+    before = _writes(harness)
     result = await harness.run(f"mutation {{ {selection} }}", who=who)
     expected = _expected(kind, mutation, who)
     if expected == "OK":
@@ -250,6 +357,7 @@ async def test_mutation_permissions(harness: Harness, mutation: str, who: str | 
     else:
         assert error_codes(result) == [expected], [e.formatted for e in result.errors or ()]
         assert not result.data or result.data.get(mutation) is None
+        assert _writes(harness) == before
 
 
 async def test_every_mutation_of_the_schema_is_in_the_matrix(harness: Harness) -> None:

@@ -59,3 +59,17 @@ def test_production_with_development_keys_does_not_start(tmp_path: Path) -> None
     assert result.returncode == 1, result.stderr[-2000:]
     [line] = [json.loads(text) for text in result.stderr.splitlines()]
     assert "holds development keys (dev-admin, dev-publisher-cybersecurity" in line["msg"]
+
+
+def test_review_settings_have_safe_defaults_and_refuse_a_bad_public_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = GatewaySettings()
+    assert settings.reviews_topic == "qsmo.reviews.v1"
+    assert (settings.packet_interval_s, settings.packet_processes) == (1.0, 1)
+    assert (settings.packet_lease_s, settings.public_url) == (120.0, None)
+    monkeypatch.setenv("QSMO_GATEWAY_PUBLIC_URL", "https://qsmo.example.gov")
+    assert GatewaySettings().public_url == "https://qsmo.example.gov"
+    monkeypatch.setenv("QSMO_GATEWAY_PUBLIC_URL", "qsmo.example.gov")
+    with pytest.raises(ValueError, match="public_url"):
+        GatewaySettings()

@@ -111,3 +111,85 @@ def test_the_graphql_examples_are_valid_against_the_committed_schema() -> None:
     assert any("DAILY_DIGEST" in e for e in examples)
     for example in examples:
         assert validate(schema, parse(example)) == [], example
+
+
+def _review_ready() -> Any:
+    from shared.events import ReviewReady
+
+    return ReviewReady(
+        message_id="review-ready:FY2025-Q2|cybersecurity",
+        review_id="FY2025-Q2|cybersecurity",
+        qsmo="cybersecurity",
+        fiscal_year=2025,
+        quarter=2,
+        title="FY2025 Q2 performance review — Cybersecurity Services QSMO",
+        meeting_date=date(2025, 4, 15),
+        cut_off=datetime(2025, 4, 1, tzinfo=UTC),
+        packet_links={"pdf": "/v1/reviews/FY2025-Q2|cybersecurity/packet.pdf"},
+        summary="Overall AMBER (82.4): 2 RED, 3 AMBER measures",
+        ready_at=datetime(2025, 3, 1, 12, tzinfo=UTC),
+    )
+
+
+def test_the_review_ready_body_example_is_what_the_code_sends() -> None:
+    from services.notifications.reviews import review_webhook_body
+
+    (example,) = [b for b in _blocks("json") if '"review.ready"' in b]
+    documented: dict[str, Any] = json.loads(example)
+    sent = json.loads(review_webhook_body(_review_ready(), "dlv_5b…", "sub_9a…"))
+    assert documented == sent
+
+
+def test_the_review_email_subject_and_the_missing_server_reason_are_the_codes() -> None:
+    from services.notifications.mail import NO_SERVER
+    from services.notifications.models import StakeholderMember
+    from services.notifications.reviews import review_email
+
+    member = StakeholderMember(name="Jane Doe", address="jane.doe@omb.example.gov")
+    content = review_email(_review_ready(), member, attach_pdf=True, public_url=None)
+    assert f'*"{content.subject}"*' in _flat(DOC)
+    assert NO_SERVER.startswith("no SMTP server configured: set QSMO_NOTIFICATIONS_SMTP_HOST")
+    assert '*"no SMTP server configured: set QSMO_NOTIFICATIONS_SMTP_HOST …"*' in _flat(DOC)
+
+
+def test_the_action_overdue_example_and_id_are_what_the_rule_raises() -> None:
+    import hashlib
+
+    from services.notifications.reviews import overdue_notification
+    from shared.events import ImprovementActionOverdue
+
+    message = ImprovementActionOverdue(
+        message_id="action-overdue:act_1:2025-02-28",
+        action_id="act_1",
+        qsmo="cybersecurity",
+        measure="customer-satisfaction",
+        title="Run a second survey wave",
+        owner="CX lead",
+        due_date=date(2025, 2, 28),
+        status="OPEN",
+        detected_at=datetime(2025, 3, 1, tzinfo=UTC),
+    )
+    notice = overdue_notification(message, NAMES)
+    assert f'*"{notice.message}"*' in _flat(DOC)
+    key = "action_overdue|action-overdue|act_1|2025-02-28|1|warning"
+    assert notice.id == "ntf_" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    assert "`action_overdue|action-overdue|<action id>|<due date>|1|warning`" in DOC
+
+
+def test_the_invalid_address_example_is_the_refusal_the_rules_write() -> None:
+    import pytest
+
+    from services.notifications.stakeholders import InvalidStakeholderList, checked_members
+
+    members = [("Jane", "jane@omb.example.gov"), ("Raj", "raj@omb.example.gov"), ("T", "x@")]
+    with pytest.raises(InvalidStakeholderList) as refused:
+        checked_members(members)
+    assert refused.value.field == "members[2].address"
+    assert f'*"{refused.value}"*' in _flat(DOC)
+
+
+def test_the_stakeholder_graphql_examples_are_there() -> None:
+    examples = _blocks("graphql")
+    for name in ("createStakeholderList", "updateStakeholderList", "stakeholderLists"):
+        assert any(name in e for e in examples), name
+    assert any("reviewDeliveries" in e for e in examples)
