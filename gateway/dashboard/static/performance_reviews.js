@@ -233,7 +233,7 @@ async function recordMeeting() {
 
 /** Fetch a packet with the signed-in key and hand it to the browser as a download. */
 async function download(reviewId, format, button) {
-  const response = await fetch(Q.packetPath(page.api.http, reviewId, format), { headers: { Authorization: `Bearer ${page.key}` } });
+  const response = await fetch(Q.packetPath(page.api.http, reviewId, format), { headers: { Authorization: await authorization(page.key) } });
   if (!response.ok) {
     const body = await response.json().catch(() => null);
     throw new Error((body && body.error && body.error.message) || `The packet answered HTTP ${response.status}.`);
