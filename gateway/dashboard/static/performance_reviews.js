@@ -4,6 +4,7 @@
 // the previous review, where the packet was sent and the draft actions the Adjust loop opened.
 // An admin, or a QSMO's publisher for its QSMO, creates a review, makes it READY (which freezes
 // its cut-off and packet and sends it) and records the meeting's decisions (HELD).
+import { authorization } from "./graphql.js";
 import * as Q from "./performance_reviews_queries.js";
 import {
   decisionRow, FORMATS, readDecisions, renderActivity, renderChanges, renderDecisions,
