@@ -2,7 +2,9 @@
 log, commentary and improvement actions (with each status change), and ``viewer``; a key's
 changes name none. And the dashboard's ``/dashboard/config.json`` from the settings."""
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +20,10 @@ from shared.identity.people import as_recorded, person_details, person_from_deta
 from shared.identity.settings import IdentitySettings
 
 ISSUER = "https://login.agency.example/oauth2/qsmo"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
+SECTION = (
+    DOC.read_text().split("\n### Who did it: people in the audit trail\n")[1].split("\n## ")[0]
+)
 ADA = Person(
     sub="00u1ada", name="Ada Admin", issuer=ISSUER, expires_at=datetime(2030, 1, 1, tzinfo=UTC)
 )
@@ -185,3 +191,14 @@ def test_a_bad_dashboard_client_names_its_field(dashboard: dict[str, str], field
             ]
         )
     assert field in str(error.value)
+
+
+async def test_the_documented_audit_query_names_the_person() -> None:
+    """docs/operations.md's audit-log query, run after a token's change and a key's."""
+    [document] = re.findall(r"```graphql\n(.*?)```", SECTION, re.DOTALL)
+    harness = build_harness()
+    change = 'mutation { setTarget(measure: "customer-engagement", target: 7, reason: "%s") { change { id } } }'
+    await run_as(harness, admin_token(), change % "token")
+    await harness.data(change % "key", who="admin")
+    nodes = (await harness.data(document))["auditLog"]["nodes"]
+    assert [(n["reason"], n["person"]) for n in nodes] == [("key", None), ("token", RECORDED)]
