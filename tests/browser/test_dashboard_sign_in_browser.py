@@ -7,6 +7,7 @@ admin page, and an admin mutation sent with a viewer's token is FORBIDDEN.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,27 +44,28 @@ class SignInLane:
         return self.lane.url("gateway", "/")
 
 
-@pytest.fixture(scope="module")
-def sign_in_lane(
-    stack: qsmo_stack.Stack, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_sign_in_lane(
+    stack: qsmo_stack.Stack, home: Path, token_ttl_s: int, *, refresh_tokens: bool = True
 ) -> Iterator[SignInLane]:
-    """A gateway trusting a provider instance that redirects to it (tokens live 15 s)."""
+    """A gateway trusting a provider instance of its own that redirects to it."""
     lane = DashboardLane()
-    home: Path = tmp_path_factory.mktemp("oidc-browser")
     port = qsmo_stack.free_port()
     script = prepare_server(ensure_oidc_provider(), home / "run")
     env = {
         **server_env(port, home / "data", [lane.url("gateway", "/")]),
-        "QSMO_OIDC_ACCESS_TOKEN_TTL_S": str(TOKEN_TTL_S),
+        "QSMO_OIDC_ACCESS_TOKEN_TTL_S": str(token_ttl_s),
+        "QSMO_OIDC_REFRESH_TOKENS": "1" if refresh_tokens else "0",
     }
     label = f"-sso-{lane.tag}"
-    stack.spawn(PROVIDER, ["node", str(script)], env=env, cwd=script.parent)
+    provider = f"{PROVIDER}-{lane.tag}"
+    stack.spawn(provider, ["node", str(script)], env=env, cwd=script.parent)
     try:
         wait_until(
             lambda: http_ok(f"{issuer_url(port)}/.well-known/openid-configuration"),
             60,
             "the browser test's OpenID provider",
-            stack.logs / f"{PROVIDER}.log",
+            stack.logs / f"{provider}.log",
         )
         qsmo_stack.run_async(
             lambda: ensure_topics(
@@ -75,7 +77,16 @@ def sign_in_lane(
         yield SignInLane(lane, issuer_url(port))
     finally:
         stack.stop(f"gateway{label}")
-        stack.stop(PROVIDER)
+        stack.stop(provider)
+
+
+@pytest.fixture(scope="module")
+def sign_in_lane(
+    stack: qsmo_stack.Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SignInLane]:
+    """Tokens that live 15 s, renewed with refresh tokens."""
+    with running_sign_in_lane(stack, tmp_path_factory.mktemp("oidc-browser"), TOKEN_TTL_S) as lane:
+        yield lane
 
 
 def _body(browser: WebDriver, name: str) -> str | None:
@@ -138,10 +149,19 @@ def test_a_viewer_cannot_reach_admin_actions(browser: WebDriver, sign_in_lane: S
     sign_in_through_the_provider(browser, sign_in_lane, "dev-viewer")
     who = browser.find_element(By.ID, "who")
     assert who.text == f"Signed in as {dev_users()['dev-viewer'].name} (viewer)"
-    # No page beyond the scorecards: neither the provider tools nor the reviews.
-    assert not browser.find_element(By.ID, "pages-nav").is_displayed()
-    for control in ("tools-page-item", "review-page-item", "review", "tools"):
-        assert not browser.find_element(By.ID, control).is_displayed(), control
+    # Scorecards and the performance reviews to read; neither the provider tools nor the
+    # submissions to review, and no control that creates or moves a review.
+    assert not browser.find_element(By.ID, "tools-page-item").is_displayed()
+    assert not browser.find_element(By.ID, "review-page-item").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, "#pages-nav button[data-page=reviews]").click()
+    eventually(
+        lambda: browser.execute_script("return document.getElementById('reviews').dataset.ready"),
+        30,
+        "the performance reviews page",
+    )
+    assert not browser.find_element(By.ID, "reviews-create-section").is_displayed()
+    for page in ("tools", "review"):
+        assert not browser.find_element(By.ID, page).is_displayed(), page
     # Forced: an admin mutation with a viewer's token from the same provider is FORBIDDEN.
     token = qsmo_stack.run_async(
         lambda: access_token(sign_in_lane.issuer, "dev-viewer", sign_in_lane.dashboard)
@@ -158,3 +178,20 @@ def test_a_viewer_cannot_reach_admin_actions(browser: WebDriver, sign_in_lane: S
     errors = response.json()["errors"]
     assert errors[0]["extensions"]["code"] == "FORBIDDEN", errors
     assert response.json()["data"] is None
+
+
+def test_without_a_refresh_token_the_session_expires_in_words(
+    browser: WebDriver, stack: qsmo_stack.Stack, tmp_path: Path
+) -> None:
+    """A provider that issues no refresh token: when the 5 s token expires the page cannot
+    renew, signs out and says so; signing in again is one redirect (the provider's session)."""
+    with running_sign_in_lane(stack, tmp_path, 5, refresh_tokens=False) as lane:
+        sign_in_through_the_provider(browser, lane, "dev-viewer")
+        eventually(lambda: _body(browser, "signedIn") is None, 40, "the session ended")
+        message = browser.find_element(By.ID, "sso-error").text
+        assert message == "Your session expired — sign in again."
+        assert not browser.find_element(By.ID, "dashboard").is_displayed()
+        assert browser.switch_to.active_element.get_attribute("data-provider") == "local"
+        browser.switch_to.active_element.click()  # no login page: the provider remembers
+        eventually(lambda: _body(browser, "signedIn") == "token", 30, "signed in again")
+        assert "Victor Viewer" in browser.find_element(By.ID, "who").text

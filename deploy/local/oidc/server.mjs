@@ -3,7 +3,8 @@
 // it listens on 127.0.0.1, its users share one documented password, and it keeps its signing
 // keys in plain files under the stack's home. Started by deploy/local/qsmo_local/oidc_provider.py.
 //
-//   node server.mjs                 serve (QSMO_OIDC_PORT, QSMO_OIDC_HOME, QSMO_OIDC_REDIRECT_URIS)
+//   node server.mjs                 serve (QSMO_OIDC_PORT, QSMO_OIDC_HOME, QSMO_OIDC_REDIRECT_URIS,
+//                                   QSMO_OIDC_ACCESS_TOKEN_TTL_S, QSMO_OIDC_REFRESH_TOKENS=0|1)
 //   node server.mjs rotate-keys     put new signing keys first, keep the previous ones published
 //
 // Access tokens are JWTs (RS256) for the resource QSMO_OIDC_AUDIENCE (default urn:qsmo:api)
@@ -26,6 +27,8 @@ const AUDIENCE = process.env.QSMO_OIDC_AUDIENCE || 'urn:qsmo:api';
 const OTHER_AUDIENCE = 'urn:qsmo:some-other-api';
 const ACCESS_TOKEN_TTL_S = Number(process.env.QSMO_OIDC_ACCESS_TOKEN_TTL_S || 600);
 const DASHBOARD_CLIENT = 'qsmo-dashboard';
+// 0: no refresh tokens (tests of the dashboard's "session expired — sign in again").
+const REFRESH_TOKENS = process.env.QSMO_OIDC_REFRESH_TOKENS !== '0';
 const REDIRECT_URIS = (process.env.QSMO_OIDC_REDIRECT_URIS || 'http://127.0.0.1:8000/')
   .split(',').map((uri) => uri.trim()).filter(Boolean);
 const KEYS_FILE = join(HOME, 'jwks.private.json');
@@ -158,7 +161,7 @@ const configuration = {
   loadExistingGrant,
   // The dashboard renews its access token with a refresh token (kept in the page's memory);
   // without offline_access such a token lives only as long as the provider session (8 h).
-  issueRefreshToken: async (ctx, client) => client.clientId === DASHBOARD_CLIENT
+  issueRefreshToken: async (ctx, client) => REFRESH_TOKENS && client.clientId === DASHBOARD_CLIENT
     && client.grantTypeAllowed('refresh_token'),
   extraTokenClaims: async (ctx, token) => {
     if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
