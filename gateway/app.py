@@ -147,7 +147,6 @@ def assemble(
     app.include_router(packet_http.router)  # GET /v1/reviews/{id}/packet.pdf|.xlsx|.csv
     if settings.graphiql:
         mount_graphiql_assets(app)  # GraphiQL's files under /graphiql/ (its page: GET /graphql)
-    mount_dashboard(
-        app, runtime.sign_in
-    )  # the dashboard page at / (gateway/dashboard, a client of /graphql)
+    # The dashboard page at / (gateway/dashboard, a client of /graphql) and its sign-in options.
+    mount_dashboard(app, runtime.sign_in)
     return app
