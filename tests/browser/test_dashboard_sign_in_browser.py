@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +32,8 @@ from shared.kafka import ensure_topics
 
 TOKEN_TTL_S = 15
 PROVIDER = "oidc-browser"
+CREATE_REVIEW = """mutation { createReview(fiscalYear: 2025, quarter: 1, qsmo: "cybersecurity",
+  meetingDate: "2025-01-20", participants: ["CFO"]) { id } }"""
 TOPICS = ("events", "values", "dlq", "scorecards", "framework", "notifications")
 
 
@@ -145,7 +148,25 @@ def test_an_admin_signs_in_at_the_provider_and_the_token_is_renewed(
     assert not browser.find_element(By.ID, "dashboard").is_displayed()
 
 
+def graphql(lane: SignInLane, token: str, document: str) -> dict[str, Any]:
+    response = httpx.post(
+        lane.lane.url("gateway", "/graphql"),
+        json={"query": document},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def test_a_viewer_cannot_reach_admin_actions(browser: WebDriver, sign_in_lane: SignInLane) -> None:
+    # A review an admin created with a sign-in token: its history names the person.
+    admin = qsmo_stack.run_async(
+        lambda: access_token(sign_in_lane.issuer, "dev-admin", sign_in_lane.dashboard)
+    )
+    created = graphql(sign_in_lane, admin, CREATE_REVIEW)
+    assert "errors" not in created, created
+    review = created["data"]["createReview"]["id"]
     sign_in_through_the_provider(browser, sign_in_lane, "dev-viewer")
     who = browser.find_element(By.ID, "who")
     assert who.text == f"Signed in as {dev_users()['dev-viewer'].name} (viewer)"
@@ -160,24 +181,27 @@ def test_a_viewer_cannot_reach_admin_actions(browser: WebDriver, sign_in_lane: S
         "the performance reviews page",
     )
     assert not browser.find_element(By.ID, "reviews-create-section").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, f'button[data-open="{review}"]').click()
+    steps = browser.find_element(By.ID, "review-activity")
+    eventually(
+        lambda: "DRAFT by Ada Admin" in (steps.get_attribute("textContent") or ""),
+        30,
+        "the review's history naming the admin",
+    )
     for page in ("tools", "review"):
         assert not browser.find_element(By.ID, page).is_displayed(), page
     # Forced: an admin mutation with a viewer's token from the same provider is FORBIDDEN.
     token = qsmo_stack.run_async(
         lambda: access_token(sign_in_lane.issuer, "dev-viewer", sign_in_lane.dashboard)
     )
-    response = httpx.post(
-        sign_in_lane.lane.url("gateway", "/graphql"),
-        json={
-            "query": 'mutation { setTarget(measure: "customer-engagement", target: 1, '
-            'reason: "forced") { change { id } } }'
-        },
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+    forced = graphql(
+        sign_in_lane,
+        token,
+        'mutation { setTarget(measure: "customer-engagement", target: 1, reason: "forced") '
+        "{ change { id } } }",
     )
-    errors = response.json()["errors"]
-    assert errors[0]["extensions"]["code"] == "FORBIDDEN", errors
-    assert response.json()["data"] is None
+    assert forced["errors"][0]["extensions"]["code"] == "FORBIDDEN", forced
+    assert forced["data"] is None
 
 
 def test_without_a_refresh_token_the_session_expires_in_words(
