@@ -12,6 +12,7 @@ provider: ``DashboardClientSettings``; without it the dashboard offers no sign-i
 Empty (the default): only API keys are accepted.
 """
 
+import re
 from ipaddress import ip_address
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -26,6 +27,8 @@ SigningAlgorithm = Literal[
 ]
 """Asymmetric JWS algorithms only: ``none`` and the HMAC family (HS256 …) can never be allowed."""
 LOOPBACK_HOSTS = ("localhost",)
+SCOPE = re.compile(r"^openid( [\x21\x23-\x5b\x5d-\x7e]+)*$")
+"""RFC 6749's scope syntax (space-separated tokens), ``openid`` first (an OpenID sign-in)."""
 
 
 def is_loopback_url(url: str) -> bool:
@@ -56,7 +59,7 @@ class DashboardClientSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     client_id: str = Field(min_length=1, max_length=200)
-    scope: str = Field(default="openid profile", pattern=r"^openid( [\x21\x23-\x5b\x5d-\x7e]+)*$")
+    scope: str = "openid profile"
     """Scopes asked for (space-separated, ``openid`` first); add ``offline_access`` where the
     provider then issues refresh tokens, so the dashboard renews without a new sign-in."""
     resource: str | None = Field(default=None, min_length=1)
@@ -64,6 +67,16 @@ class DashboardClientSettings(BaseModel):
     providers that choose the audience that way (oidc-provider); None: none sent."""
     label: str = Field(default="Sign in", min_length=1, max_length=80)
     """The button's text (e.g. "Sign in with the agency's account")."""
+
+    @field_validator("scope")
+    @classmethod
+    def _openid_scope(cls, value: str) -> str:
+        if not SCOPE.match(value):
+            raise ValueError(
+                "must be scopes separated by single spaces, 'openid' first "
+                f"(e.g. 'openid profile offline_access'); got {value!r}"
+            )
+        return value
 
 
 class OidcProviderSettings(BaseModel):

@@ -179,7 +179,8 @@ async def test_no_provider_no_sign_in_option() -> None:
     ("dashboard", "field"),
     [
         ({"client_id": ""}, "client_id"),
-        ({"client_id": "c", "scope": "profile"}, "scope"),
+        ({"client_id": "c", "scope": "profile"}, "'openid' first"),
+        ({"client_id": "c", "scope": "openid  profile"}, "single spaces"),
         ({"client_id": "c", "secret": "x"}, "secret"),
     ],
 )
