@@ -86,8 +86,9 @@ def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) ->
         f"  API keys   {stack.plaintext_keys_file}  (development keys; hashes in {stack.api_keys_file.name})"
     )
     if "gateway" in services:
+        how = "Sign in as a development user, or paste" if stack.running("oidc") else "paste"
         print(
-            f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  (paste the viewer key from the keys file)"
+            f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  ({how} the viewer key from the keys file)"
         )
     if stack.running("oidc"):
         print(
