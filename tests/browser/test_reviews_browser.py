@@ -347,17 +347,27 @@ def test_a_publisher_creates_a_review_makes_it_ready_and_records_the_meeting(
     assert frozen["packet"]["version"] > draft["packet"]["version"]
     assert rows(browser)[CREATED_ID]["table"] == "reviews-ready"
 
-    # The packet went out: one email to the QSMO's leadership list (no SMTP server in this
-    # lane: failed at once, with the reason); a publisher sees the address masked.
+    # The packet went out: one email per member of each list for the review — the QSMO's
+    # leadership list made above and the simulator's development lists (OMB, OSSPI, the
+    # QSMO's leadership) — no SMTP server in this lane: each failed at once, with the
+    # reason; a publisher sees the addresses masked.
     def delivered() -> list[dict[str, str]]:
         browser.find_element(By.CSS_SELECTOR, f'button[data-open="{CREATED_ID}"]').click()
         found: list[dict[str, str]] = browser.execute_script(DELIVERIES)
-        return found
+        return found if len(found) == 4 else []
 
-    (email,) = eventually(delivered, 60, "the packet's email delivery listed")
+    emails = eventually(delivered, 60, "the packet's four email deliveries listed")
+    (email,) = [e for e in emails if e["text"].startswith("email\tf…@example.gov\t")]
     assert email["status"] == "FAILED"
     assert email["text"].startswith("email\tf…@example.gov\tFAILED"), email
-    assert "no SMTP server configured" in email["text"]
+    assert all("no SMTP server configured" in e["text"] for e in emails)
+    masked = sorted(e["text"].split("\t")[1] for e in emails)
+    assert masked == [
+        "d…@financial-management.example.gov",
+        "e…@omb.example.gov",
+        "f…@example.gov",
+        "p…@gsa.example.gov",
+    ]
     assert browser.find_element(By.ID, "review-meeting-form").is_displayed()
     assert not browser.find_element(By.ID, "review-make-ready").is_displayed()
 
