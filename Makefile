@@ -5,6 +5,7 @@
 #   make groups  Kafka consumer groups of make up's stack: offsets and lag per partition
 #                (make groups GROUP=measures: one group; make groups JSON=1: as JSON)
 #   make dlq     the newest dead letters (reason, original bytes); make dlq LIMIT=100 JSON=1
+#   make token   a sign-in token from make up's OpenID provider (make token AS=dev-admin)
 #   make test    run the whole suite on its own ports (needs nothing running)
 #   make lint    ruff, mypy, import contracts           make bench   benchmarks → docs/benchmarks.md
 PYTHON ?= python3
@@ -16,9 +17,10 @@ SERVICES ?= all
 SIMULATE ?= 1
 GROUP ?=
 JSON ?=
+AS ?= dev-viewer
 PYTEST_ARGS ?=
 
-.PHONY: install up down clean status keys groups dlq test unit lint format bench
+.PHONY: install up down clean status keys groups dlq token test unit lint format bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -43,6 +45,9 @@ groups: install
 
 dlq: install
 	@$(BIN)/python $(STACK) dlq $(if $(LIMIT),--limit $(LIMIT)) $(if $(JSON),--json)
+
+token: install
+	@$(BIN)/python $(STACK) token --user $(AS)
 
 status:
 	@$(PYTHON) $(STACK) status

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api_keys import Person
+
 MAX_TEXT = 5000
 MAX_TITLE = 200
 
@@ -46,6 +48,8 @@ class Commentary(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     author: str
     created_at: datetime
+    author_person: Person | None = None
+    """Written with a sign-in token: the person (sub, name, issuer)."""
 
 
 class StatusChange(BaseModel):
@@ -58,6 +62,8 @@ class StatusChange(BaseModel):
     at: datetime
     by: str
     note: str | None = None
+    by_person: Person | None = None
+    """Changed with a sign-in token: the person."""
 
 
 ActionOrigin = Literal["person", "adjust-loop"]
@@ -92,13 +98,20 @@ class ImprovementAction(BaseModel):
     origin_reason: str | None = Field(default=None, max_length=MAX_TEXT)
     review_id: str | None = None
     overdue_announced: date | None = None
+    created_by_person: Person | None = None
+    """Opened with a sign-in token: the person."""
 
     def overdue(self, today: date) -> bool:
         """Not closed (draft, open or in progress) after its due date."""
         return not self.status.closed and self.due_date < today
 
     def with_status(
-        self, status: ActionStatus, at: datetime, by: str, note: str | None
+        self,
+        status: ActionStatus,
+        at: datetime,
+        by: str,
+        note: str | None,
+        by_person: Person | None = None,
     ) -> "ImprovementAction":
         """The action after a status change; ValueError if it already has that status, or
         for a change back to DRAFT (only the Adjust loop drafts actions)."""
@@ -108,7 +121,9 @@ class ImprovementAction(BaseModel):
             raise ValueError(
                 "an action cannot be moved back to DRAFT; use OPEN, IN_PROGRESS, DONE or CANCELLED"
             )
-        change = StatusChange(from_status=self.status, to_status=status, at=at, by=by, note=note)
+        change = StatusChange(
+            from_status=self.status, to_status=status, at=at, by=by, note=note, by_person=by_person
+        )
         return self.model_copy(
             update={
                 "status": status,

@@ -4,24 +4,27 @@ Thin on purpose: the router runs the schema with a context built per request by
 ``gateway.context.get_context``; websockets authenticate in ``connection_init``.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
-from datetime import timedelta
+from contextlib import asynccontextmanager, suppress
+from datetime import datetime, timedelta
 
 import pydantic_core
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.websockets import WebSocket, WebSocketState
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from gateway.auth import authorization_param, identify
+from gateway.auth import authorization_param, identify_caller
 from gateway.context import GatewayContext, get_context
 from gateway.dashboard import mount_dashboard
 from gateway.graphiql import graphiql_page, mount_graphiql_assets
+from gateway.ports import Clock
 from gateway.provider_tools import survey_http
 from gateway.provider_tools.data_call_http import data_call_router
 from gateway.result_cache import ResultCache
@@ -63,11 +66,34 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
         authorization = authorization_param(params)
         if authorization is None and context.request is not None:
             authorization = context.request.headers.get("authorization")
-        caller = identify(context.runtime.key_ring, authorization)
+        caller = await identify_caller(context.runtime.bearer_authenticator(), authorization)
         if caller.principal is None:
             raise ConnectionRejectionError({"message": caller.problem or "unauthenticated"})
         context.caller = caller
+        expires_at = caller.principal.person.expires_at if caller.principal.person else None
+        if expires_at is not None and isinstance(context.request, WebSocket):
+            close_when_expired(context.request, expires_at, context.runtime.clock)
         return {"keyId": caller.principal.key_id, "role": caller.principal.role.value}
+
+
+TOKEN_EXPIRED_CLOSE = 4401
+"""graphql-transport-ws's "Unauthorized": the connection's sign-in token expired."""
+_EXPIRY_WATCHES: set[asyncio.Task[None]] = set()
+
+
+def close_when_expired(websocket: WebSocket, expires_at: datetime, clock: Clock) -> None:
+    """Close a websocket opened with a sign-in token when the token expires (code 4401); the
+    client signs in again and reconnects. A connection that ended before is left alone."""
+
+    async def watch() -> None:
+        await asyncio.sleep(max(0.0, (expires_at - clock()).total_seconds()))
+        if websocket.client_state is WebSocketState.CONNECTED:
+            with suppress(RuntimeError):  # closed meanwhile
+                await websocket.close(TOKEN_EXPIRED_CLOSE, "the sign-in token expired")
+
+    task = asyncio.create_task(watch())
+    _EXPIRY_WATCHES.add(task)  # held until done (asyncio keeps only weak references)
+    task.add_done_callback(_EXPIRY_WATCHES.discard)
 
 
 Lifecycle = Callable[[], Awaitable[None]]
@@ -121,5 +147,6 @@ def assemble(
     app.include_router(packet_http.router)  # GET /v1/reviews/{id}/packet.pdf|.xlsx|.csv
     if settings.graphiql:
         mount_graphiql_assets(app)  # GraphiQL's files under /graphiql/ (its page: GET /graphql)
-    mount_dashboard(app)  # the dashboard page at / (gateway/dashboard, a client of /graphql)
+    # The dashboard page at / (gateway/dashboard, a client of /graphql) and its sign-in options.
+    mount_dashboard(app, runtime.sign_in)
     return app

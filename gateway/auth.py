@@ -1,7 +1,10 @@
 """Who is calling, and what they may do.
 
-Every operation needs an API key: ``Authorization: Bearer <key>`` on HTTP, or
-``{"Authorization": "Bearer <key>"}`` as the ``connection_init`` payload of a websocket.
+Every operation needs an API key or a sign-in token (an OpenID Connect access token,
+``shared.identity``): ``Authorization: Bearer <key or token>`` on HTTP, or
+``{"Authorization": "Bearer <key or token>"}`` as the ``connection_init`` payload of a websocket.
+A refused token is ``UNAUTHENTICATED`` (expired, wrong issuer …) or, when its claims map to no
+role, ``FORBIDDEN``; ``identify_caller`` asks ``shared.identity.BearerAuthenticator``.
 Viewer keys read everything; what a write needs is ``shared.authorization``'s table, asked
 through ``require``/``require_some``/``require_admin`` here, which turn a refusal into
 ``FORBIDDEN``. A key is never logged or echoed; its ``id`` may be.
@@ -13,10 +16,12 @@ from dataclasses import dataclass
 
 from strawberry.extensions import SchemaExtension
 
-from gateway.errors import ForbiddenError, UnauthenticatedError
+from gateway.errors import ForbiddenError, UnauthenticatedError, error_code
 from shared import authorization
 from shared.api_keys import ApiKeyRing, Principal
 from shared.authorization import Permission, PermissionDenied
+from shared.identity.bearer import BearerAuthenticator
+from shared.identity.refusals import TokenRefused
 
 MISSING = "this API needs an API key: send the header 'Authorization: Bearer <key>'."
 UNKNOWN = "the API key is not known; check that the whole key was sent, or ask for a new one."
@@ -28,12 +33,21 @@ class Caller:
 
     principal: Principal | None
     problem: str | None = None
+    forbidden: bool = False
+    """A valid token whose claims give no role: ``FORBIDDEN``, not ``UNAUTHENTICATED``."""
 
     def require(self) -> Principal:
-        """The principal; ``UNAUTHENTICATED`` without a valid key."""
+        """The principal; ``UNAUTHENTICATED`` without a valid key or token."""
         if self.principal is None:
+            if self.forbidden:
+                raise ForbiddenError(self.problem or MISSING)
             raise UnauthenticatedError(self.problem or MISSING)
         return self.principal
+
+    @property
+    def refusal(self) -> tuple[int, str]:
+        """The HTTP status and code of a refused caller: (401, UNAUTHENTICATED) or (403, FORBIDDEN)."""
+        return (403, "FORBIDDEN") if self.forbidden else (401, "UNAUTHENTICATED")
 
 
 ANONYMOUS = Caller(None, MISSING)
@@ -49,12 +63,24 @@ def bearer_key(authorization: object) -> str | None:
 
 
 def identify(key_ring: ApiKeyRing, authorization: object) -> Caller:
-    """The caller behind an ``Authorization`` value (None or junk: anonymous)."""
+    """The caller behind an ``Authorization`` value, by API key only (None or junk:
+    anonymous); requests go through ``identify_caller``, which also verifies tokens."""
     key = bearer_key(authorization)
     if key is None:
         return ANONYMOUS
     principal = key_ring.authenticate(key)
     return Caller(principal, None if principal else UNKNOWN)
+
+
+async def identify_caller(authenticator: BearerAuthenticator, authorization: object) -> Caller:
+    """The caller behind an ``Authorization`` value: an API key or a token (None: anonymous)."""
+    credential = bearer_key(authorization)
+    if credential is None:
+        return ANONYMOUS
+    try:
+        return Caller(await authenticator.authenticate(credential, UNKNOWN))
+    except TokenRefused as refusal:
+        return Caller(None, refusal.message, forbidden=refusal.status == 403)
 
 
 def authorization_param(params: Mapping[str, object] | None) -> object:
@@ -106,3 +132,10 @@ class RequireApiKey(SchemaExtension):
             caller = ANONYMOUS
         caller.require()
         yield
+        # Policy refusals (e.g. another QSMO's write) are counted by credential kind.
+        result = getattr(self.execution_context, "result", None)
+        errors = getattr(result, "errors", None) or ()
+        runtime = getattr(context, "runtime", None)
+        refused = any(error_code(error) == "FORBIDDEN" for error in errors)
+        if refused and caller.principal is not None and runtime is not None:
+            runtime.bearer_authenticator().forbidden(caller.principal)

@@ -21,6 +21,7 @@ from gateway.analysis_store import MongoAnalysisStore
 from gateway.app import assemble
 from gateway.caching import CachedScorecards, CachedSliceValues, ReadThrough, RefreshAhead
 from gateway.confidential_slices import ConfidentialSliceValues
+from gateway.dashboard import sign_in_options
 from gateway.framework_admin import FrameworkAdmin
 from gateway.framework_announcer import KafkaFrameworkAnnouncer
 from gateway.limits import Limits, catalog_list_sizes
@@ -59,6 +60,8 @@ from shared.domain.reviews import ReviewState
 from shared.domain.survey import MEASURE as SURVEY_MEASURE
 from shared.domain.survey import TOOL as SURVEY
 from shared.framework_log import MongoFrameworkLog
+from shared.identity.bearer import build_authenticator
+from shared.identity.settings import IdentitySettings
 from shared.kafka import connection_options, create_consumer, create_producer
 from shared.mongo import create_mongo_client
 from shared.review_packets import MongoPacketStore
@@ -100,6 +103,11 @@ def create_app(
     )
     registry = CollectorRegistry()
     metrics = GatewayMetrics(registry)
+    # Sign-in tokens beside keys (#20): QSMO_OIDC_PROVIDERS; refusals counted by reason.
+    identity = IdentitySettings()
+    authenticator = build_authenticator(
+        key_ring, identity, metrics.identity, environment=platform.environment
+    )
     mongo: Any = mongo_client or create_mongo_client(platform.mongo_url, appname="qsmo-gateway")
     database = mongo[platform.mongo_db]
     announcer = KafkaFrameworkAnnouncer(
@@ -276,6 +284,8 @@ def create_app(
         reviews=reviews,
         revisions=RevisionProposals(revision_store, framework, activity, clock),
         stakeholders=stakeholder_lists(database, clock),
+        authenticator=authenticator,
+        sign_in=sign_in_options(identity),
     )
     prepared: list[asyncio.Task[None]] = []
 

@@ -19,7 +19,7 @@ from strawberry.fastapi import BaseContext
 
 from gateway.analysis import Commentary, ImprovementAction
 from gateway.analysis_store import ActionKey, CommentaryKey
-from gateway.auth import ANONYMOUS, Caller, identify
+from gateway.auth import ANONYMOUS, Caller, identify_caller
 from gateway.errors import BadUserInputError
 from gateway.runtime import GatewayRuntime
 from services.scorecard.read_model import ScorecardView
@@ -134,8 +134,9 @@ Info = strawberry.Info[GatewayContext, None]
 async def get_context(connection: HTTPConnection) -> GatewayContext:
     """The ``context_getter``: the runtime of the app and the caller of this request."""
     runtime: GatewayRuntime = connection.app.state.runtime
+    authorization = connection.headers.get("authorization")
     return GatewayContext(
-        runtime, identify(runtime.key_ring, connection.headers.get("authorization"))
+        runtime, await identify_caller(runtime.bearer_authenticator(), authorization)
     )
 
 

@@ -28,6 +28,7 @@ from gateway.framework_rules import (
     known_qsmo,
     positive,
 )
+from shared.api_keys import Person
 from shared.catalog import load_catalog
 from shared.domain.catalog import (
     Catalog,
@@ -48,6 +49,7 @@ from shared.domain.overrides import Overrides
 from shared.domain.providers import ProviderRegistry
 from shared.events import GOVERNMENT, FrameworkChanged, FrameworkChangeKind
 from shared.framework_log import DuplicateChangeError, FrameworkLog, with_seq
+from shared.identity.people import person_details
 
 __all__ = ["FrameworkAdmin", "FrameworkChangeRejected"]
 log = logging.getLogger(__name__)
@@ -175,7 +177,14 @@ class FrameworkAdmin:
     # --- operations -------------------------------------------------------------------------
     @_clears_cache
     async def set_target(
-        self, measure: str, target: float, *, qsmo: str | None = None, actor: str, reason: str
+        self,
+        measure: str,
+        target: float,
+        *,
+        qsmo: str | None = None,
+        actor: str,
+        reason: str,
+        person: Person | None = None,
     ) -> FrameworkChanged:
         """Set a measure's target for everyone, or for one QSMO (government-wide ignores it)."""
         known = self._measure(measure)
@@ -183,29 +192,48 @@ class FrameworkAdmin:
         self._in_range("target", known, target)
         if qsmo is not None:
             await self._known_qsmo(qsmo)
-        return await self._record("target", actor, reason, measure=measure, qsmo=qsmo, value=target)
+        return await self._record(
+            "target", actor, reason, person=person, measure=measure, qsmo=qsmo, value=target
+        )
 
     @_clears_cache
     async def set_measure_weight(
-        self, measure: str, weight: float, *, actor: str, reason: str
+        self, measure: str, weight: float, *, actor: str, reason: str, person: Person | None = None
     ) -> FrameworkChanged:
         """Set a measure's weight within its dimension (> 0)."""
         self._measure(measure)
         positive("weight", weight)
-        return await self._record("weight", actor, reason, measure=measure, value=weight)
+        return await self._record(
+            "weight", actor, reason, person=person, measure=measure, value=weight
+        )
 
     @_clears_cache
     async def set_dimension_weight(
-        self, dimension: str, weight: float, *, actor: str, reason: str
+        self,
+        dimension: str,
+        weight: float,
+        *,
+        actor: str,
+        reason: str,
+        person: Person | None = None,
     ) -> FrameworkChanged:
         """Set a dimension's weight in the overall score (> 0)."""
         self._dimension(dimension)
         positive("weight", weight)
-        return await self._record("weight", actor, reason, dimension=dimension, value=weight)
+        return await self._record(
+            "weight", actor, reason, person=person, dimension=dimension, value=weight
+        )
 
     @_clears_cache
     async def set_baseline(
-        self, measure: str, value: float, *, qsmo: str | None = None, actor: str, reason: str
+        self,
+        measure: str,
+        value: float,
+        *,
+        qsmo: str | None = None,
+        actor: str,
+        reason: str,
+        person: Person | None = None,
     ) -> FrameworkChanged:
         """Set a measure's baseline for one QSMO, or government-wide (``qsmo`` None)."""
         known = self._measure(measure)
@@ -215,12 +243,12 @@ class FrameworkAdmin:
         if qsmo is not None:
             await self._known_qsmo(qsmo)
         return await self._record(
-            "baseline", actor, reason, measure=measure, qsmo=qsmo, value=value
+            "baseline", actor, reason, person=person, measure=measure, qsmo=qsmo, value=value
         )
 
     @_clears_cache
     async def adopt_dimension(
-        self, dimension: str, phase: int, *, actor: str, reason: str
+        self, dimension: str, phase: int, *, actor: str, reason: str, person: Person | None = None
     ) -> FrameworkChanged:
         """Adopt a proposed dimension: its measures count from ``phase`` on."""
         known = self._dimension(dimension)
@@ -232,12 +260,19 @@ class FrameworkAdmin:
         if isinstance(phase, bool) or phase not in phases:
             raise FrameworkChangeRejected("phase", f"must be one of {phases}, got {phase!r}")
         return await self._record(
-            "dimension_adopted", actor, reason, dimension=dimension, phase=phase
+            "dimension_adopted", actor, reason, person=person, dimension=dimension, phase=phase
         )
 
     @_clears_cache
     async def add_qsmo(
-        self, qsmo_id: str, name: str, lead_agency: str, *, actor: str, reason: str
+        self,
+        qsmo_id: str,
+        name: str,
+        lead_agency: str,
+        *,
+        actor: str,
+        reason: str,
+        person: Person | None = None,
     ) -> FrameworkChanged:
         """Add a QSMO (an id of lower-case letters, digits and dashes, new and not reserved)."""
         if not IDENTIFIER.match(qsmo_id):
@@ -253,7 +288,13 @@ class FrameworkAdmin:
                 raise FrameworkChangeRejected(field, "must not be empty")
         details = {"name": name.strip(), "lead_agency": lead_agency.strip()}
         return await self._record(
-            "qsmo_added", actor, reason, qsmo=qsmo_id, details=details, unique=f"qsmo|{qsmo_id}"
+            "qsmo_added",
+            actor,
+            reason,
+            person=person,
+            qsmo=qsmo_id,
+            details=details,
+            unique=f"qsmo|{qsmo_id}",
         )
 
     @_clears_cache
@@ -268,6 +309,7 @@ class FrameworkAdmin:
         *,
         actor: str,
         reason: str,
+        person: Person | None = None,
     ) -> FrameworkChanged:
         """Add a provider: a new id (never used, retired ones included), a kind, and the
         known QSMOs (at least one) whose marketplaces offer it."""
@@ -295,6 +337,7 @@ class FrameworkAdmin:
             "provider_added",
             actor,
             reason,
+            person=person,
             provider=provider_id,
             details=provider_details(provider),
             unique=f"provider|{provider_id}",
@@ -312,6 +355,7 @@ class FrameworkAdmin:
         parent_agency: str | None = None,
         actor: str,
         reason: str,
+        person: Person | None = None,
     ) -> FrameworkChanged:
         """Change the fields given (at least one, and to something new) of a known provider;
         the change records the provider as it is afterwards."""
@@ -337,13 +381,14 @@ class FrameworkAdmin:
             "provider_updated",
             actor,
             reason,
+            person=person,
             provider=provider_id,
             details=provider_details(updated),
         )
 
     @_clears_cache
     async def retire_provider(
-        self, provider_id: str, *, actor: str, reason: str
+        self, provider_id: str, *, actor: str, reason: str, person: Person | None = None
     ) -> FrameworkChanged:
         """Retire a provider: it keeps its history and accepts no new events (once only)."""
         current = known_provider("id", provider_id, await self.providers())
@@ -356,13 +401,21 @@ class FrameworkAdmin:
             "provider_retired",
             actor,
             reason,
+            person=person,
             provider=provider_id,
             unique=f"provider-retired|{provider_id}",
         )
 
     @_clears_cache
     async def set_sla_target(
-        self, provider_id: str, measure: str, target: float, *, actor: str, reason: str
+        self,
+        provider_id: str,
+        measure: str,
+        target: float,
+        *,
+        actor: str,
+        reason: str,
+        person: Person | None = None,
     ) -> FrameworkChanged:
         """Set a provider's SLA target for a measure: it wins over the QSMO's target for that
         provider's slice. The provider must be known and not retired; the target > 0 and
@@ -378,7 +431,13 @@ class FrameworkAdmin:
         positive("target", target)
         self._in_range("target", known, target)
         return await self._record(
-            "sla_target", actor, reason, provider=provider_id, measure=measure, value=target
+            "sla_target",
+            actor,
+            reason,
+            person=person,
+            provider=provider_id,
+            measure=measure,
+            value=target,
         )
 
     # --- helpers ----------------------------------------------------------------------------
@@ -417,6 +476,7 @@ class FrameworkAdmin:
         value: float | None = None,
         phase: int | None = None,
         details: dict[str, str] | None = None,
+        person: Person | None = None,
     ) -> FrameworkChanged:
         for name, text in (("actor", actor), ("reason", reason)):
             if not text or not text.strip():
@@ -433,7 +493,7 @@ class FrameworkAdmin:
             dimension=dimension,
             value=value,
             phase=phase,
-            details=details or {},
+            details={**(details or {}), **person_details(person)},
             actor=actor.strip(),
             reason=reason.strip(),
             changed_at=self._clock(),

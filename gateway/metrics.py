@@ -16,6 +16,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from gateway.errors import error_code
+from shared.identity.metrics import IdentityMetrics
 
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -59,6 +60,8 @@ class GatewayMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._names: set[str] = set()
+        self.identity = IdentityMetrics(registry, "gateway")
+        """Refused credentials by reason, accepted tokens (``shared.identity``)."""
         self.duration = Histogram(
             "qsmo_gateway_request_duration_seconds",
             "Time to answer a GraphQL query or mutation, by operation name, type and outcome.",

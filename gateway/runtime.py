@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+from gateway.dashboard import SignInOption
 from gateway.framework_admin import FrameworkAdmin
 from gateway.limits import Limits
 from gateway.live import LiveFeed
@@ -23,6 +24,7 @@ from gateway.reviews.revisions import RevisionProposals
 from gateway.settings import GatewaySettings
 from shared.api_keys import ApiKeyRing
 from shared.domain.catalog import Catalog
+from shared.identity.bearer import BearerAuthenticator
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,11 @@ class GatewayRuntime:
     revisions: RevisionProposals
     """Target and measure-weight revision proposals (#19's Adjust step)."""
     stakeholders: StakeholderLists
+    authenticator: BearerAuthenticator | None = None
+    """Keys and OpenID Connect tokens (``shared.identity``); None: keys only, nothing counted."""
+    sign_in: tuple[SignInOption, ...] = ()
+    """The providers the dashboard offers a sign-in with (``/dashboard/config.json``)."""
+
+    def bearer_authenticator(self) -> BearerAuthenticator:
+        """What authenticates a bearer value: the configured one, or the key ring alone."""
+        return self.authenticator or BearerAuthenticator(self.key_ring)

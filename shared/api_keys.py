@@ -19,6 +19,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -99,8 +100,25 @@ class ApiKeyFile(BaseModel):
         return self
 
 
+class Person(BaseModel):
+    """The person behind an OpenID Connect token: the provider's ``sub``, name and issuer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sub: str
+    name: str | None = None
+    issuer: str
+    expires_at: datetime | None = None
+    """When the token expires (its ``exp``): a websocket opened with it closes then."""
+
+
 class Principal(BaseModel):
-    """Who is calling: the key's id, role and (for publishers) QSMO or (for providers) provider."""
+    """Who is calling: the key's id, role and (for publishers) QSMO or (for providers) provider.
+
+    ``person`` is set when the caller signed in with a token (``shared.identity``); the
+    ``key_id`` is then ``oidc:<provider name>:<sub>``. The policy reads only the role and scope,
+    so a token and a key with the same role get the same answers.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -108,6 +126,7 @@ class Principal(BaseModel):
     role: Role
     qsmo: str | None = None
     provider: str | None = None
+    person: Person | None = None
 
 
 def hash_key(plaintext: str) -> str:

@@ -41,6 +41,7 @@ def stack() -> Iterator[qsmo_stack.Stack]:
         running.ensure_api_keys()
         running.start_mongo()
         running.start_kafka()
+        running.start_oidc()  # the local OpenID provider: services trust its tokens
         running.create_topics()
         yield running
     finally:

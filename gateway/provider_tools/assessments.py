@@ -30,6 +30,7 @@ from shared.domain.self_assessment import (
     SelfAssessmentRefusedError,
     Status,
 )
+from shared.identity.people import as_recorded
 
 TOOL = "self-assessment"
 ATTEMPTS = 3
@@ -92,6 +93,7 @@ class SelfAssessments:
                 ratings=ratings,
                 by=principal.key_id,
                 at=at,
+                person=as_recorded(principal.person),
             ),
         )
 
@@ -113,6 +115,7 @@ class SelfAssessments:
                 ratings=ratings,
                 by=principal.key_id,
                 at=at,
+                person=as_recorded(principal.person),
             ),
         )
 
@@ -143,6 +146,7 @@ class SelfAssessments:
                 comments=comments,
                 by=principal.key_id,
                 at=at,
+                person=as_recorded(principal.person),
             ),
         )
 

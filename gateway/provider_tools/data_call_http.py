@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
-from gateway.auth import identify
+from gateway.auth import identify_caller
 from gateway.provider_tools.data_calls import (
     DataCallConflictError,
     DataCalls,
@@ -85,7 +85,7 @@ def data_call_router() -> APIRouter:
     async def template(request: Request, fiscal_year: str, provider: str | None = None) -> Response:
         try:
             runtime = _runtime(request)
-            _principal(runtime, request)
+            await _principal(runtime, request)
             tool = runtime.tools.data_calls
             year = _fiscal_year(tool, fiscal_year)
             if provider is not None:
@@ -103,13 +103,18 @@ def data_call_router() -> APIRouter:
     async def upload(
         request: Request, fiscal_year: str, provider: str | None = None, reason: str | None = None
     ) -> JSONResponse:
+        runtime = _runtime(request)
         try:
-            runtime = _runtime(request)
-            principal = _principal(runtime, request)
+            principal = await _principal(runtime, request)
+        except HttpRefusal as refusal:
+            return refusal.response()
+        try:
             call = await _upload(
                 request, runtime.tools.data_calls, principal, fiscal_year, provider, reason
             )
         except HttpRefusal as refusal:
+            if refusal.status == 403:
+                runtime.bearer_authenticator().forbidden(principal)
             return refusal.response()
         return JSONResponse(_summary(call), status_code=201)
 
@@ -175,10 +180,12 @@ def _runtime(request: Request) -> GatewayRuntime:
     return runtime
 
 
-def _principal(runtime: GatewayRuntime, request: Request) -> Principal:
-    caller = identify(runtime.key_ring, request.headers.get("authorization"))
+async def _principal(runtime: GatewayRuntime, request: Request) -> Principal:
+    authorization = request.headers.get("authorization")
+    caller = await identify_caller(runtime.bearer_authenticator(), authorization)
     if caller.principal is None:
-        raise HttpRefusal(401, "UNAUTHENTICATED", caller.problem or "an API key is needed")
+        status, code = caller.refusal
+        raise HttpRefusal(status, code, caller.problem or "an API key is needed")
     return caller.principal
 
 

@@ -32,6 +32,7 @@ from shared.domain.data_call_versions import (
     submit,
 )
 from shared.domain.providers import Provider, ProviderRegistry
+from shared.identity.people import as_recorded
 
 TOOL = "data-call"
 ATTEMPTS = 3
@@ -140,6 +141,7 @@ class DataCalls:
                 sections=valid,
                 template_version=schema.version,
                 by=principal.key_id,
+                person=as_recorded(principal.person),
                 at=self._now(),
                 reason=reason,
                 source=source,
@@ -179,6 +181,7 @@ class DataCalls:
                 decision=decision,
                 comments=comments,
                 by=principal.key_id,
+                person=as_recorded(principal.person),
                 at=self._now(),
                 version=version,
             )

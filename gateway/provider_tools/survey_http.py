@@ -17,7 +17,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse
 
-from gateway.auth import identify
+from gateway.auth import identify_caller
 from gateway.provider_tools.survey_import import read_response_file
 from gateway.provider_tools.surveys import SurveyNotFoundError
 from gateway.runtime import GatewayRuntime
@@ -63,9 +63,10 @@ async def import_survey_responses(
     request: Request, wave: Annotated[str, Path(max_length=64)]
 ) -> JSONResponse:
     runtime: GatewayRuntime = request.app.state.runtime
-    caller = identify(runtime.key_ring, request.headers.get("authorization"))
+    authenticator = runtime.bearer_authenticator()
+    caller = await identify_caller(authenticator, request.headers.get("authorization"))
     if caller.principal is None:
-        return _error(401, "UNAUTHENTICATED", caller.problem or "send an API key", [])
+        return _error(*caller.refusal, caller.problem or "send an API key", [])
     sheet: str | None = None
     try:
         require(caller.principal, Permission.MANAGE_SURVEYS, action="import survey responses")
@@ -75,6 +76,7 @@ async def import_survey_responses(
             caller.principal, wave, parsed.columns, parsed.rows
         )
     except PermissionDenied as denied:
+        authenticator.forbidden(caller.principal)
         return _error(403, "FORBIDDEN", denied.message, [])
     except SurveyNotFoundError as missing:
         return _error(404, "NOT_FOUND", str(missing), [])

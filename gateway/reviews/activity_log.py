@@ -21,6 +21,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from gateway.pagination import Position
+from shared.api_keys import Person
 
 COLLECTION = "gateway_activity_log"
 AUTOMATION_ACTOR = "automation:adjust-loop"
@@ -40,6 +41,8 @@ class ActivityEntry(BaseModel):
     """The review, action or revision id the step is about."""
     summary: str
     details: dict[str, str] = Field(default_factory=dict)
+    person: Person | None = None
+    """A step taken with a sign-in token: the person (sub, name, issuer)."""
 
 
 class ActivityLog(Protocol):

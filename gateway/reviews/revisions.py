@@ -27,6 +27,7 @@ from gateway.analysis import clean_text
 from gateway.pagination import Position
 from gateway.ports import Clock
 from gateway.reviews.activity_log import ActivityEntry, ActivityLog
+from shared.api_keys import Person
 from shared.domain.catalog import Framework, Measure, format_number
 from shared.domain.overrides import Overrides
 from shared.events import FrameworkChanged
@@ -75,6 +76,10 @@ class RevisionProposal(BaseModel):
     decision_note: str | None = Field(default=None, max_length=MAX_NOTE)
     framework_change_id: str | None = None
     revision: int = 1
+    proposed_by_person: Person | None = None
+    """Proposed with a sign-in token: the person (sub, name, issuer)."""
+    decided_by_person: Person | None = None
+    """Decided with a sign-in token: the person."""
 
 
 class RevisionRejected(ValueError):  # noqa: N818 - a refusal, named like the others
@@ -118,11 +123,18 @@ class FrameworkWrites(Protocol):
 
     # Plain methods returning awaitables: FrameworkAdmin's operations are decorated.
     def set_target(
-        self, measure: str, target: float, *, qsmo: str | None = None, actor: str, reason: str
+        self,
+        measure: str,
+        target: float,
+        *,
+        qsmo: str | None = None,
+        actor: str,
+        reason: str,
+        person: Person | None = None,
     ) -> Awaitable[FrameworkChanged]: ...
 
     def set_measure_weight(
-        self, measure: str, weight: float, *, actor: str, reason: str
+        self, measure: str, weight: float, *, actor: str, reason: str, person: Person | None = None
     ) -> Awaitable[FrameworkChanged]: ...
 
 
@@ -187,6 +199,7 @@ class RevisionProposals:
         evidence: str | None,
         review_id: str | None,
         by: str,
+        by_person: Person | None = None,
     ) -> RevisionProposal:
         overrides = await self._framework.overrides()
         current = (
@@ -206,13 +219,20 @@ class RevisionProposals:
             review_id=checked_review_id(review_id),
             proposed_at=self._clock(),
             proposed_by=by,
+            proposed_by_person=by_person,
         )
         await self.store.insert(proposal)
-        await self._record(proposal, "revision.proposed", proposal.proposed_at, by)
+        await self._record(proposal, "revision.proposed", proposal.proposed_at, by, by_person)
         return proposal
 
     async def decide(
-        self, proposal_id: str, *, accept: bool, note: str, by: str
+        self,
+        proposal_id: str,
+        *,
+        accept: bool,
+        note: str,
+        by: str,
+        by_person: Person | None = None,
     ) -> RevisionProposal:
         current = await self.store.get(proposal_id)
         if current is None:
@@ -227,6 +247,7 @@ class RevisionProposals:
                 "status": RevisionStatus.ACCEPTED if accept else RevisionStatus.DECLINED,
                 "decided_at": now,
                 "decided_by": by,
+                "decided_by_person": by_person,
                 "decision_note": _text(note, "note", MAX_NOTE),
                 "revision": current.revision + 1,
             }
@@ -234,12 +255,16 @@ class RevisionProposals:
         if not await self.store.replace(decided, current.revision):
             raise RevisionRejected("id", f"revision proposal '{proposal_id}' was just decided")
         if accept:
-            decided = await self._apply(current, decided, by)
-        await self._record(decided, "revision.decided", now, by)
+            decided = await self._apply(current, decided, by, by_person)
+        await self._record(decided, "revision.decided", now, by, by_person)
         return decided
 
     async def _apply(
-        self, proposed: RevisionProposal, decided: RevisionProposal, by: str
+        self,
+        proposed: RevisionProposal,
+        decided: RevisionProposal,
+        by: str,
+        by_person: Person | None,
     ) -> RevisionProposal:
         reason = f"revision {proposed.id}: {proposed.rationale}"
         try:
@@ -250,10 +275,15 @@ class RevisionProposals:
                     qsmo=proposed.qsmo,
                     actor=by,
                     reason=reason,
+                    person=by_person,
                 )
             else:
                 change = await self._framework.set_measure_weight(
-                    proposed.measure, proposed.proposed_value, actor=by, reason=reason
+                    proposed.measure,
+                    proposed.proposed_value,
+                    actor=by,
+                    reason=reason,
+                    person=by_person,
                 )
         except Exception:
             # Not applied: the proposal is open again (undo the claim).
@@ -267,7 +297,14 @@ class RevisionProposals:
         await self.store.replace(applied, decided.revision)
         return applied
 
-    async def _record(self, proposal: RevisionProposal, action: str, at: datetime, by: str) -> None:
+    async def _record(
+        self,
+        proposal: RevisionProposal,
+        action: str,
+        at: datetime,
+        by: str,
+        by_person: Person | None,
+    ) -> None:
         value = format_number(proposal.proposed_value)
         scope = proposal.qsmo or "every QSMO"
         kind = "target" if proposal.kind is RevisionKind.TARGET else "weight"
@@ -292,6 +329,7 @@ class RevisionProposals:
                 id=entry_id,
                 at=at,
                 actor=by,
+                person=by_person,
                 action=action,
                 qsmo=proposal.qsmo,
                 subject=proposal.id,

@@ -24,6 +24,7 @@ from shared.api_keys import Principal
 from shared.authorization import Permission, require, require_some
 from shared.domain import reviews as rules
 from shared.domain.reviews import Review, ReviewDecision, ReviewRuleBroken, review_id
+from shared.identity.people import as_recorded
 
 ATTEMPTS = 3
 """How often a step is applied again after losing a race with the packet worker."""
@@ -104,6 +105,7 @@ class ReviewService:
             previous_review_id=None if previous is None else previous.id,
             now=now,
             by=principal.key_id,
+            person=as_recorded(principal.person),
         )
         try:
             await self.store.insert(review)
@@ -121,7 +123,14 @@ class ReviewService:
             frozen_at = rules.ready_cut_off(current, cut_off, now)
             previous = await self.store.previous(current.qsmo, frozen_at, excluding=current.id)
             previous_id = None if previous is None else previous.id
-            return rules.made_ready(current, frozen_at, previous_id, now, principal.key_id)
+            return rules.made_ready(
+                current,
+                frozen_at,
+                previous_id,
+                now,
+                principal.key_id,
+                as_recorded(principal.person),
+            )
 
         ready = await self._apply(principal, review, "make reviews ready", step)
         await self._record(ready, "review.ready", f"review.ready:{ready.id}", principal)
@@ -138,7 +147,14 @@ class ReviewService:
         cleaned = rules.clean_text(notes, "notes", rules.MAX_TEXT)
 
         async def step(current: Review, now: datetime) -> Review:
-            return rules.held(current, tuple(decisions), cleaned, now, principal.key_id)
+            return rules.held(
+                current,
+                tuple(decisions),
+                cleaned,
+                now,
+                principal.key_id,
+                as_recorded(principal.person),
+            )
 
         held = await self._apply(principal, review, "record review meetings", step)
         entry = f"review.held:{held.id}:{held.revision}"
@@ -185,6 +201,7 @@ class ReviewService:
                 id=entry_id,
                 at=review.updated_at,
                 actor=by.key_id,
+                person=as_recorded(by.person),
                 action=action,
                 qsmo=review.qsmo,
                 subject=review.id,

@@ -7,7 +7,7 @@ import strawberry
 from gateway.context import Info
 from gateway.pagination import Page, PagedList, Position, after_position
 from gateway.reviews.activity_log import ActivityEntry as ActivityEntryModel
-from gateway.schema.admin_types import KeyValue
+from gateway.schema.admin_types import KeyValue, Person
 from gateway.schema.pagination import Connection, connection
 
 
@@ -29,6 +29,9 @@ class ActivityEntry:
     )
     summary: str
     details: list[KeyValue]
+    person: Person | None = strawberry.field(
+        default=None, description="A step taken with a sign-in token: who (null otherwise)."
+    )
 
     @classmethod
     def from_model(cls, entry: ActivityEntryModel) -> "ActivityEntry":
@@ -41,6 +44,7 @@ class ActivityEntry:
             subject=strawberry.ID(entry.subject),
             summary=entry.summary,
             details=[KeyValue(key=k, value=v) for k, v in sorted(entry.details.items())],
+            person=Person.from_model(entry.person),
         )
 
 

@@ -9,13 +9,30 @@ from gateway.schema import fields
 from gateway.schema.enums import FrameworkChangeKind, Role
 from gateway.schema.framework_types import Dimension, Measure, Qsmo, qsmo_by_id
 from gateway.schema.provider_types import Provider, provider_by_id
+from shared.api_keys import Person as PersonModel
 from shared.events import FrameworkChanged
+from shared.identity.people import person_from_details, without_person
 
 
 @strawberry.type
 class KeyValue:
     key: str
     value: str
+
+
+@strawberry.type(
+    description="A person who signed in with an OpenID Connect provider (single sign-on)."
+)
+class Person:
+    sub: str = strawberry.field(description="The provider's stable id of the person (`sub`).")
+    name: str | None = strawberry.field(description="The person's name, as the provider said.")
+    issuer: str = strawberry.field(description="The provider (`iss`) that vouched for them.")
+
+    @classmethod
+    def from_model(cls, person: PersonModel | None) -> "Person | None":
+        if person is None:
+            return None
+        return cls(sub=person.sub, name=person.name, issuer=person.issuer)
 
 
 @strawberry.type(description="One audited admin change to the framework.")
@@ -31,11 +48,18 @@ class AuditEntry:
     )
     phase: int | None
     details: list[KeyValue]
-    actor: str = strawberry.field(description="Id of the admin key that made the change.")
+    actor: str = strawberry.field(
+        description="Id of the admin key that made the change (`oidc:<provider>:<sub>` for a "
+        "person signed in with a token: see `person`)."
+    )
     reason: str
     changed_at: datetime.datetime
     provider_id: strawberry.ID | None = strawberry.field(
         default=None, description="The provider a provider or SLA-target change concerns."
+    )
+    person: Person | None = strawberry.field(
+        default=None,
+        description="Made with a sign-in token: the person (sub, name, issuer); null for a key.",
     )
 
     @classmethod
@@ -51,12 +75,15 @@ class AuditEntry:
             value=change.value,
             phase=change.phase,
             details=[
-                KeyValue(key=k, value=v) for k, v in sorted(change.details.items()) if k != "seq"
+                KeyValue(key=k, value=v)
+                for k, v in sorted(without_person(change.details).items())
+                if k != "seq"
             ],
             actor=change.actor,
             reason=change.reason,
             changed_at=change.changed_at,
             provider_id=None if change.provider is None else strawberry.ID(change.provider),
+            person=Person.from_model(person_from_details(change.details)),
         )
 
     @strawberry.field
@@ -92,6 +119,9 @@ class Viewer:
     qsmo_id: strawberry.ID | None = strawberry.field(description="Publisher keys: their QSMO.")
     provider_id: strawberry.ID | None = strawberry.field(
         default=None, description="Provider keys: the provider they act for."
+    )
+    person: Person | None = strawberry.field(
+        default=None, description="Signed in with a token: who (null for an API key)."
     )
 
 

@@ -7,6 +7,7 @@ import strawberry
 from gateway import analysis as model
 from gateway.context import Info
 from gateway.schema import fields
+from gateway.schema.admin_types import Person
 from gateway.schema.enums import ImprovementActionOrigin, ImprovementActionStatus
 from gateway.schema.framework_types import Qsmo, qsmo_by_id
 
@@ -20,6 +21,9 @@ class Commentary:
     text: str
     author: str = strawberry.field(description="The id of the API key that wrote it.")
     created_at: datetime.datetime
+    person: Person | None = strawberry.field(
+        default=None, description="Written with a sign-in token: the author (null for a key)."
+    )
 
     @classmethod
     def from_model(cls, commentary: model.Commentary) -> "Commentary":
@@ -31,6 +35,7 @@ class Commentary:
             text=commentary.text,
             author=commentary.author,
             created_at=commentary.created_at,
+            person=Person.from_model(commentary.author_person),
         )
 
     @strawberry.field
@@ -45,6 +50,9 @@ class ImprovementActionChange:
     at: datetime.datetime
     by: str
     note: str | None
+    person: Person | None = strawberry.field(
+        default=None, description="Changed with a sign-in token: who (null for a key)."
+    )
 
 
 @strawberry.type(description="A corrective action for a measure, owned by a person or team.")
@@ -70,6 +78,9 @@ class ImprovementAction:
         description="The review the Adjust loop attached it to (null: the next review)."
     )
     _model: strawberry.Private[model.ImprovementAction]
+    created_by_person: Person | None = strawberry.field(
+        default=None, description="Opened with a sign-in token: who (null for a key)."
+    )
 
     @classmethod
     def from_model(cls, action: model.ImprovementAction) -> "ImprovementAction":
@@ -93,6 +104,7 @@ class ImprovementAction:
                     at=c.at,
                     by=c.by,
                     note=c.note,
+                    person=Person.from_model(c.by_person),
                 )
                 for c in action.history
             ],
@@ -100,6 +112,7 @@ class ImprovementAction:
             origin_reason=action.origin_reason,
             review_id=None if action.review_id is None else strawberry.ID(action.review_id),
             _model=action,
+            created_by_person=Person.from_model(action.created_by_person),
         )
 
     @fields.field(description="Still open after its due date (UTC).")

@@ -24,6 +24,7 @@ from gateway.provider_tools.data_calls import (
     UnknownProviderError,
 )
 from gateway.schema import fields
+from gateway.schema.admin_types import Person
 from gateway.schema.provider_types import Provider, provider_by_id
 from gateway.schema.tier_types import ProviderCost
 from shared.authorization import PermissionDenied
@@ -74,6 +75,9 @@ class DataCallReview:
     comments: str | None
     reviewed_by: str = strawberry.field(description="The reviewer's API key id.")
     reviewed_at: datetime
+    reviewed_by_person: Person | None = strawberry.field(
+        default=None, description="Reviewed with a sign-in token: who (null for a key)."
+    )
 
 
 @strawberry.type(description="One difference between two versions of a data call.")
@@ -131,6 +135,9 @@ class DataCallVersion:
     changes: list[DataCallChange] = strawberry.field(
         description="What changed since the version shown before it (empty for the first)."
     )
+    submitted_by_person: Person | None = strawberry.field(
+        default=None, description="Submitted with a sign-in token: who (null for a key)."
+    )
 
     @classmethod
     def from_model(
@@ -146,6 +153,7 @@ class DataCallVersion:
             status=DataCallStatus[version.status.name],
             template_version=version.template_version,
             submitted_by=version.submitted_by,
+            submitted_by_person=Person.from_model(version.submitted_by_person),
             submitted_at=version.submitted_at,
             reason=version.reason,
             source=DataCallSource[version.source.name],
@@ -156,6 +164,7 @@ class DataCallVersion:
                 comments=review.comments,
                 reviewed_by=review.by,
                 reviewed_at=review.at,
+                reviewed_by_person=Person.from_model(review.person),
             ),
             sections=JSON(version.sections),
             cost=cost_of(version.sections, fiscal_year),

@@ -19,6 +19,7 @@ from gateway.schema.notification_types import (
     NotificationSubscription,
 )
 from shared.authorization import Permission
+from shared.identity.people import as_recorded
 
 MAX_NOTE = 1000
 
@@ -51,6 +52,7 @@ class ActivityMutations:
             text=_text(text, "text", analysis.MAX_TEXT),
             author=principal.key_id,
             created_at=context.runtime.clock(),
+            author_person=as_recorded(principal.person),
         )
         await context.runtime.analysis.add_commentary(commentary)
         return Commentary.from_model(commentary)
@@ -84,6 +86,7 @@ class ActivityMutations:
             due_date=due_date,
             created_at=now,
             created_by=principal.key_id,
+            created_by_person=as_recorded(principal.person),
             updated_at=now,
             history=(
                 analysis.StatusChange(
@@ -91,6 +94,7 @@ class ActivityMutations:
                     to_status=analysis.ActionStatus.OPEN,
                     at=now,
                     by=principal.key_id,
+                    by_person=as_recorded(principal.person),
                 ),
             ),
         )
@@ -126,6 +130,7 @@ class ActivityMutations:
                 context.runtime.clock(),
                 principal.key_id,
                 cleaned,
+                as_recorded(principal.person),
             )
         except ValueError as error:
             raise BadUserInputError(str(error), field="status") from None

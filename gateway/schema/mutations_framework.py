@@ -48,7 +48,12 @@ class FrameworkMutations:
         require_admin(principal, "set targets")
         with translated_errors():
             change = await info.context.runtime.framework.set_target(
-                measure, target, qsmo=qsmo, actor=principal.key_id, reason=reason
+                measure,
+                target,
+                qsmo=qsmo,
+                actor=principal.key_id,
+                reason=reason,
+                person=principal.person,
             )
         return framework_change_payload(info, change)
 
@@ -74,12 +79,16 @@ class FrameworkMutations:
         with translated_errors():
             if measure is not None:
                 change = await framework.set_measure_weight(
-                    measure, weight, actor=principal.key_id, reason=reason
+                    measure, weight, actor=principal.key_id, reason=reason, person=principal.person
                 )
             else:
                 assert dimension is not None
                 change = await framework.set_dimension_weight(
-                    dimension, weight, actor=principal.key_id, reason=reason
+                    dimension,
+                    weight,
+                    actor=principal.key_id,
+                    reason=reason,
+                    person=principal.person,
                 )
         return framework_change_payload(info, change)
 
@@ -98,7 +107,12 @@ class FrameworkMutations:
         require_admin(principal, "set baselines")
         with translated_errors():
             change = await info.context.runtime.framework.set_baseline(
-                measure, value, qsmo=qsmo, actor=principal.key_id, reason=reason
+                measure,
+                value,
+                qsmo=qsmo,
+                actor=principal.key_id,
+                reason=reason,
+                person=principal.person,
             )
         return framework_change_payload(info, change)
 
@@ -112,7 +126,7 @@ class FrameworkMutations:
         require_admin(principal, "adopt dimensions")
         with translated_errors():
             change = await info.context.runtime.framework.adopt_dimension(
-                dimension, phase, actor=principal.key_id, reason=reason
+                dimension, phase, actor=principal.key_id, reason=reason, person=principal.person
             )
         return framework_change_payload(info, change)
 
@@ -124,6 +138,11 @@ class FrameworkMutations:
         require_admin(principal, "add QSMOs")
         with translated_errors():
             change = await info.context.runtime.framework.add_qsmo(
-                id, name, lead_agency, actor=principal.key_id, reason=reason
+                id,
+                name,
+                lead_agency,
+                actor=principal.key_id,
+                reason=reason,
+                person=principal.person,
             )
         return framework_change_payload(info, change)

@@ -45,6 +45,7 @@ class ProviderMutations:
                 parent_agency,
                 actor=principal.key_id,
                 reason=reason,
+                person=principal.person,
             )
         return framework_change_payload(info, change)
 
@@ -75,6 +76,7 @@ class ProviderMutations:
                 parent_agency=parent_agency,
                 actor=principal.key_id,
                 reason=reason,
+                person=principal.person,
             )
         return framework_change_payload(info, change)
 
@@ -89,7 +91,7 @@ class ProviderMutations:
         require_admin(principal, "retire providers")
         with translated_errors():
             change = await info.context.runtime.framework.retire_provider(
-                id, actor=principal.key_id, reason=reason
+                id, actor=principal.key_id, reason=reason, person=principal.person
             )
         return framework_change_payload(info, change)
 
@@ -110,6 +112,11 @@ class ProviderMutations:
         require_admin(principal, "set SLA targets")
         with translated_errors():
             change = await info.context.runtime.framework.set_sla_target(
-                provider, measure, target, actor=principal.key_id, reason=reason
+                provider,
+                measure,
+                target,
+                actor=principal.key_id,
+                reason=reason,
+                person=principal.person,
             )
         return framework_change_payload(info, change)

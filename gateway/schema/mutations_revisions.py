@@ -17,6 +17,7 @@ from gateway.schema.revision_types import (
     RevisionProposal,
 )
 from shared.authorization import Permission
+from shared.identity.people import as_recorded
 
 
 @contextmanager
@@ -65,6 +66,7 @@ class RevisionMutations:
                 evidence=evidence,
                 review_id=review_id,
                 by=principal.key_id,
+                by_person=as_recorded(principal.person),
             )
         return RevisionProposal.from_model(proposal)
 
@@ -85,5 +87,6 @@ class RevisionMutations:
                 accept=decision is RevisionDecision.ACCEPT,
                 note=note,
                 by=principal.key_id,
+                by_person=as_recorded(principal.person),
             )
         return RevisionProposal.from_model(decided)

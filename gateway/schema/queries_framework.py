@@ -7,7 +7,7 @@ import strawberry
 from gateway.context import Info
 from gateway.errors import BadUserInputError
 from gateway.schema import fields
-from gateway.schema.admin_types import QueryLimits, Viewer
+from gateway.schema.admin_types import Person, QueryLimits, Viewer
 from gateway.schema.common import fiscal_year_arg, value_measure
 from gateway.schema.enums import Role, SeriesGranularity
 from gateway.schema.framework_types import Framework, Measure, Qsmo, qsmo_by_id
@@ -33,6 +33,7 @@ class FrameworkQueries:
             role=Role(principal.role.value),
             qsmo_id=None if principal.qsmo is None else strawberry.ID(principal.qsmo),
             provider_id=None if principal.provider is None else strawberry.ID(principal.provider),
+            person=Person.from_model(principal.person),
         )
 
     @fields.field(description="The limits every operation must respect.")

@@ -9,6 +9,7 @@ from gateway.context import Info
 from gateway.reviews.packet_http import packet_links
 from gateway.schema import fields
 from gateway.schema.activity_types import ActivityEntry, activity_connection
+from gateway.schema.admin_types import Person
 from gateway.schema.framework_types import Qsmo, qsmo_by_id
 from gateway.schema.pagination import Connection
 from gateway.schema.scorecard_types import Scorecard, ScorecardDiff
@@ -42,6 +43,9 @@ class ReviewStep:
     at: datetime.datetime
     by: str = strawberry.field(description="The key id that took the step.")
     note: str | None
+    person: Person | None = strawberry.field(
+        default=None, description="Taken with a sign-in token: who (null for a key)."
+    )
 
 
 @strawberry.type(description="A decision recorded at the review meeting.")
@@ -49,6 +53,13 @@ class ReviewDecision:
     text: str
     owner: str | None
     due_date: datetime.date | None
+    recorded_by: str | None = strawberry.field(
+        default=None,
+        description="The key id that recorded the meeting's decisions (its latest HELD step).",
+    )
+    recorded_by_person: Person | None = strawberry.field(
+        default=None, description="Recorded with a sign-in token: who (null for a key)."
+    )
 
 
 @strawberry.input(description="A decision taken at the review meeting.")
@@ -121,9 +132,14 @@ class Review:
         description="The same scope's review with the latest cut-off before this one's."
     )
     packet: ReviewPacket
+    created_by_person: Person | None = strawberry.field(
+        default=None, description="Created with a sign-in token: who (null for a key)."
+    )
 
     @classmethod
     def from_model(cls, review: model.Review, public_url: str | None = None) -> "Review":
+        held = [s for s in review.history if s.state is model.ReviewState.HELD]
+        recorder = held[-1] if held else None
         return cls(
             id=strawberry.ID(review.id),
             qsmo_id=None if review.qsmo is None else strawberry.ID(review.qsmo),
@@ -138,11 +154,25 @@ class Review:
             created_by=review.created_by,
             updated_at=review.updated_at,
             history=[
-                ReviewStep(state=ReviewState(s.state.value), at=s.at, by=s.by, note=s.note)
+                ReviewStep(
+                    state=ReviewState(s.state.value),
+                    at=s.at,
+                    by=s.by,
+                    note=s.note,
+                    person=Person.from_model(s.person),
+                )
                 for s in review.history
             ],
             decisions=[
-                ReviewDecision(text=d.text, owner=d.owner, due_date=d.due_date)
+                ReviewDecision(
+                    text=d.text,
+                    owner=d.owner,
+                    due_date=d.due_date,
+                    recorded_by=None if recorder is None else recorder.by,
+                    recorded_by_person=None
+                    if recorder is None
+                    else Person.from_model(recorder.person),
+                )
                 for d in review.decisions
             ],
             notes=review.notes,
@@ -153,6 +183,7 @@ class Review:
                 else strawberry.ID(review.previous_review_id)
             ),
             packet=ReviewPacket.from_model(review.id, review.packet, public_url),
+            created_by_person=Person.from_model(review.created_by_person),
         )
 
     @strawberry.field

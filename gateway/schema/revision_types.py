@@ -8,6 +8,7 @@ import strawberry
 from gateway.context import Info
 from gateway.reviews import revisions as model
 from gateway.schema import fields
+from gateway.schema.admin_types import Person
 from gateway.schema.framework_types import Measure, Qsmo, qsmo_by_id
 
 
@@ -62,6 +63,12 @@ class RevisionProposal:
     framework_change_id: strawberry.ID | None = strawberry.field(
         description="The framework audit-log entry an accepted proposal made (auditLog id)."
     )
+    proposed_by_person: Person | None = strawberry.field(
+        default=None, description="Proposed with a sign-in token: who (null for a key)."
+    )
+    decided_by_person: Person | None = strawberry.field(
+        default=None, description="Decided with a sign-in token: who (null for a key)."
+    )
 
     @classmethod
     def from_model(cls, proposal: model.RevisionProposal) -> "RevisionProposal":
@@ -83,6 +90,8 @@ class RevisionProposal:
             decided_by=proposal.decided_by,
             decision_note=proposal.decision_note,
             framework_change_id=None if change is None else strawberry.ID(change),
+            proposed_by_person=Person.from_model(proposal.proposed_by_person),
+            decided_by_person=Person.from_model(proposal.decided_by_person),
         )
 
     @strawberry.field

@@ -19,6 +19,7 @@ from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
 from gateway.provider_tools.assessment_store import AssessmentConflictError
 from gateway.provider_tools.events import ToolEventInvalidError
 from gateway.schema import fields
+from gateway.schema.admin_types import Person
 from gateway.schema.provider_types import Provider, provider_by_id
 from shared.authorization import PermissionDenied
 from shared.domain import self_assessment as model
@@ -150,6 +151,9 @@ class SelfAssessmentHistoryEntry:
     by: str = strawberry.field(description="The API key id that did it.")
     at: datetime
     comments: str | None
+    person: Person | None = strawberry.field(
+        default=None, description="Done with a sign-in token: who (null for a key)."
+    )
 
 
 def category_results(
@@ -241,6 +245,7 @@ class SelfAssessment:
                     by=h.by,
                     at=h.at,
                     comments=h.comments,
+                    person=Person.from_model(h.person),
                 )
                 for h in (assessment.history if full else ())
             ],

@@ -16,10 +16,17 @@ from starlette.exceptions import HTTPException
 from services.ingest import openapi
 from services.ingest.auth import PublisherDep
 from services.ingest.csv_input import parse_csv_body
-from services.ingest.errors import IngestError, PayloadTooLargeError, UnsupportedMediaTypeError
+from services.ingest.errors import (
+    ForbiddenError,
+    IngestError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
 from services.ingest.handlers import accept_events
-from services.ingest.runtime import IngestRuntime, RecordDep, RuntimeDep, get_record
+from services.ingest.runtime import IngestRuntime, RecordDep, RuntimeDep, get_record, get_runtime
 from services.ingest.validation import Submission, parse_json_body
+from shared.identity.refusals import RefusalReason
+from shared.identity.tokens import TOKEN_KEY_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +143,12 @@ def _render(request: Request, error: IngestError) -> JSONResponse:
 
 async def _ingest_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, IngestError)
+    record = get_record(request)
+    if isinstance(error, ForbiddenError) and record.key_id is not None:
+        # An authenticated caller refused by the policy (e.g. another QSMO's events);
+        # refusals before that were counted where the credential was judged.
+        credential = "token" if record.key_id.startswith(TOKEN_KEY_PREFIX) else "key"
+        get_runtime(request).bearer_authenticator().refused(credential, RefusalReason.FORBIDDEN)
     return _render(request, error)
 
 

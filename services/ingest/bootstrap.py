@@ -33,6 +33,8 @@ from shared.api_keys import ApiKeyRing, load_api_keys
 from shared.catalog import load_catalog
 from shared.domain.catalog import Catalog
 from shared.framework_log import FrameworkLogReader, MongoFrameworkLog
+from shared.identity.bearer import build_authenticator
+from shared.identity.settings import IdentitySettings
 from shared.kafka import connection_options, create_producer
 from shared.mongo import create_mongo_client
 from shared.observability import health_router
@@ -72,6 +74,10 @@ def create_app(
     catalog = catalog or load_catalog()
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry, catalog.qsmo_ids)
+    # Sign-in tokens beside keys (#20): QSMO_OIDC_PROVIDERS; refusals counted by reason.
+    authenticator = build_authenticator(
+        key_ring, IdentitySettings(), metrics.identity, environment=platform.environment
+    )
     publisher = publisher or kafka_publisher(settings, platform, metrics)
     directory = QsmoDirectory(
         catalog.qsmo_ids, loaded=settings.qsmo_refresh_s <= 0, providers=catalog.providers
@@ -94,6 +100,7 @@ def create_app(
         publisher=publisher,
         registry=registry,
         metrics=metrics,
+        authenticator=authenticator,
     )
     return _assemble(runtime, following_added_qsmos)
 

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from shared.identity.metrics import IdentityMetrics
+
 EVENT_OUTCOMES = ("accepted", "invalid", "unauthorized", "forbidden", "throttled", "unavailable")
 _OUTCOME_BY_STATUS = {
     202: "accepted",
@@ -42,6 +44,8 @@ class IngestMetrics:
 
     def __init__(self, registry: CollectorRegistry, known_qsmos: Iterable[str]) -> None:
         self.known_qsmos = frozenset(known_qsmos)
+        self.identity = IdentityMetrics(registry, "ingest")
+        """Refused credentials by reason, accepted tokens (``shared.identity``)."""
         self.events = Counter(
             "qsmo_ingest_events_total",
             "Events received, by QSMO (catalog id or 'other') and outcome.",

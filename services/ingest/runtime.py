@@ -12,6 +12,7 @@ from services.ingest.ports import EventPublisher
 from services.ingest.request_context import RequestRecord, new_request_id
 from services.ingest.settings import IngestSettings
 from shared.api_keys import ApiKeyRing
+from shared.identity.bearer import BearerAuthenticator
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,12 @@ class IngestRuntime:
     publisher: EventPublisher
     registry: CollectorRegistry
     metrics: IngestMetrics
+    authenticator: BearerAuthenticator | None = None
+    """Keys and OpenID Connect tokens (``shared.identity``); None: keys only, nothing counted."""
+
+    def bearer_authenticator(self) -> BearerAuthenticator:
+        """What authenticates a bearer value: the configured one, or the key ring alone."""
+        return self.authenticator or BearerAuthenticator(self.key_ring)
 
 
 def get_runtime(request: Request) -> IngestRuntime:

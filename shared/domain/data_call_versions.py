@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shared.api_keys import Person
 from shared.domain.fiscal import fiscal_year_of
 
 MAX_VERSIONS = 50
@@ -55,6 +56,8 @@ class Review(BaseModel):
     comments: str | None
     by: str
     at: AwareDatetime
+    person: Person | None = None
+    """Decided with a sign-in token: the person (sub, name, issuer)."""
 
 
 class DataCallVersion(BaseModel):
@@ -71,6 +74,8 @@ class DataCallVersion(BaseModel):
     source: SubmissionSource
     status: DataCallStatus
     review: Review | None = None
+    submitted_by_person: Person | None = None
+    """Submitted with a sign-in token: the person."""
 
 
 class DataCall(BaseModel):
@@ -164,6 +169,7 @@ def submit(
     at: datetime,
     reason: str | None,
     source: SubmissionSource,
+    person: Person | None = None,
 ) -> DataCall:
     """``call`` with a new ``SUBMITTED`` version of (already validated) ``sections``.
 
@@ -178,6 +184,7 @@ def submit(
         template_version=template_version,
         sections=sections,
         submitted_by=by,
+        submitted_by_person=person,
         submitted_at=at,
         reason=reason,
         source=source,
@@ -229,6 +236,7 @@ def review(
     by: str,
     at: datetime,
     version: int | None = None,
+    person: Person | None = None,
 ) -> DataCall:
     """``call`` with its version under review accepted or returned.
 
@@ -260,7 +268,7 @@ def review(
     reviewed = latest.model_copy(
         update={
             "status": status,
-            "review": Review(decision=decision, comments=comments, by=by, at=at),
+            "review": Review(decision=decision, comments=comments, by=by, at=at, person=person),
         }
     )
     return call.model_copy(

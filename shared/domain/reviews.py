@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api_keys import Person
 from shared.domain.fiscal import fiscal_quarter_period, to_utc
 from shared.events import GOVERNMENT
 
@@ -80,6 +81,8 @@ class ReviewStep(BaseModel):
     at: datetime
     by: str
     note: str | None = None
+    person: Person | None = None
+    """Taken with a sign-in token: the person (sub, name, issuer)."""
 
 
 class Review(BaseModel):
@@ -110,6 +113,8 @@ class Review(BaseModel):
     packet: PacketInfo = PacketInfo()
     announced: bool = False
     """``ReviewReady`` was published (once per review)."""
+    created_by_person: Person | None = None
+    """Created with a sign-in token: the person."""
 
 
 def review_id(qsmo: str | None, fiscal_year: int, quarter: int) -> str:
@@ -264,8 +269,10 @@ def new_review(
     previous_review_id: str | None,
     now: datetime,
     by: str,
+    person: Person | None = None,
 ) -> Review:
-    """A DRAFT review whose preview packet is asked for (version 1, PENDING)."""
+    """A DRAFT review whose preview packet is asked for (version 1, PENDING); ``person``:
+    who signed in, when ``by`` is a sign-in token's id."""
     return Review(
         id=review_id(qsmo, fiscal_year, quarter),
         qsmo=qsmo,
@@ -278,8 +285,9 @@ def new_review(
         cut_off=cut_off,
         created_at=now,
         created_by=by,
+        created_by_person=person,
         updated_at=now,
-        history=(ReviewStep(state=ReviewState.DRAFT, at=now, by=by),),
+        history=(ReviewStep(state=ReviewState.DRAFT, at=now, by=by, person=person),),
         previous_review_id=previous_review_id,
         packet=PacketInfo(version=1, requested_at=now),
     )
@@ -296,11 +304,16 @@ def packet_requested(review: Review, now: datetime) -> Review:
 
 
 def made_ready(
-    review: Review, cut_off: datetime, previous_review_id: str | None, now: datetime, by: str
+    review: Review,
+    cut_off: datetime,
+    previous_review_id: str | None,
+    now: datetime,
+    by: str,
+    person: Person | None = None,
 ) -> Review:
     """The DRAFT review READY at ``cut_off`` (from ``ready_cut_off``), its frozen packet
     asked for."""
-    step = ReviewStep(state=ReviewState.READY, at=now, by=by)
+    step = ReviewStep(state=ReviewState.READY, at=now, by=by, person=person)
     ready = review.model_copy(
         update={
             "state": ReviewState.READY,
@@ -318,6 +331,7 @@ def held(
     notes: str | None,
     now: datetime,
     by: str,
+    person: Person | None = None,
 ) -> Review:
     """The READY review HELD with the meeting's decisions and notes; a HELD one amended
     (another history step, noted ``amended``). Refused (``id``) for a DRAFT."""
@@ -326,7 +340,7 @@ def held(
             "id", f"review '{review.id}' is a DRAFT: make it ready before recording its meeting"
         )
     note = "amended" if review.state is ReviewState.HELD else None
-    step = ReviewStep(state=ReviewState.HELD, at=now, by=by, note=note)
+    step = ReviewStep(state=ReviewState.HELD, at=now, by=by, note=note, person=person)
     return _changed(
         review,
         now,

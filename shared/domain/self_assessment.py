@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.api_keys import Person
 from shared.domain.fiscal import fiscal_year_of, fiscal_year_period
 from shared.domain.self_assessment_elements import (
     MAX_RATING,
@@ -107,6 +108,8 @@ class HistoryEntry(BaseModel):
     by: str
     at: datetime
     comments: str | None = None
+    person: Person | None = None
+    """A step taken with a sign-in token: the person (sub, name, issuer)."""
 
 
 class SelfAssessment(BaseModel):
@@ -192,10 +195,13 @@ def _next(
     by: str,
     at: datetime,
     comments: str | None = None,
+    person: Person | None = None,
     **changes: object,
 ) -> SelfAssessment:
     revision = 1 if current is None else current.revision + 1
-    entry = HistoryEntry(revision=revision, action=action, by=by, at=at, comments=comments)
+    entry = HistoryEntry(
+        revision=revision, action=action, by=by, at=at, comments=comments, person=person
+    )
     base = current or SelfAssessment(
         id=assessment_id(provider, fiscal_year),
         provider=provider,
@@ -220,6 +226,7 @@ def save_draft(
     ratings: Sequence[Rating],
     by: str,
     at: datetime,
+    person: Person | None = None,
 ) -> SelfAssessment:
     """Keep the form as it is (any subset of elements); refused while under review or after
     acceptance, or when a rating is out of range or names an unknown element."""
@@ -235,6 +242,7 @@ def save_draft(
         action=Action.SAVED,
         by=by,
         at=at,
+        person=person,
         status=Status.DRAFT,
         ratings=tuple(ratings),
         catalog_version=catalog.version,
@@ -250,6 +258,7 @@ def submit(
     ratings: Sequence[Rating] | None,
     by: str,
     at: datetime,
+    person: Person | None = None,
 ) -> SelfAssessment:
     """Hand the assessment to the QSMO for review: ``ratings`` (None: the saved draft's)
     must rate every element with evidence."""
@@ -266,6 +275,7 @@ def submit(
         action=Action.SUBMITTED,
         by=by,
         at=at,
+        person=person,
         status=Status.SUBMITTED,
         ratings=chosen,
         catalog_version=catalog.version,
@@ -281,6 +291,7 @@ def review(
     comments: str | None,
     by: str,
     at: datetime,
+    person: Person | None = None,
 ) -> SelfAssessment:
     """Accept (final; owes the event) or return (needs comments saying what to change) a
     submitted assessment."""
@@ -309,6 +320,7 @@ def review(
         action=Action.ACCEPTED if accepted else Action.RETURNED,
         by=by,
         at=at,
+        person=person,
         status=Status.ACCEPTED if accepted else Status.RETURNED,
         comments=text,
         reviewed_at=at,

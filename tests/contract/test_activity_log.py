@@ -6,6 +6,7 @@ import pytest
 
 from gateway.pagination import Position
 from gateway.reviews.activity_log import ActivityEntry, InMemoryActivityLog, MongoActivityLog
+from shared.api_keys import Person
 
 AT = datetime(2026, 1, 15, 12, tzinfo=UTC)
 
@@ -50,3 +51,15 @@ async def test_pages_are_newest_first_and_filtered(
     assert [e.id for e in rest] == ["action.drafted:a2", "action.drafted:a1", "action.drafted:a0"]
     assert [e.id for e in await log.page(None, "a3", 5, None)] == ["action.drafted:a3"]
     assert (await log.page(None, None, 1, None))[0].id == "action.drafted:g1"
+
+
+async def test_a_persons_step_keeps_the_person(log: InMemoryActivityLog | MongoActivityLog) -> None:
+    person = Person(sub="00u1ada", name="Ada Admin", issuer="https://login.agency.example")
+    entry = _entry("review.ready:r1", 0).model_copy(
+        update={"actor": "oidc:agency:00u1ada", "action": "review.ready", "person": person}
+    )
+    await log.record(entry)
+    await log.record(_entry("action.drafted:a1", 1))
+    page = {e.id: e for e in await log.page(None, None, 10, None)}
+    assert page["review.ready:r1"] == entry
+    assert page["action.drafted:a1"].person is None

@@ -7,6 +7,7 @@ import pytest
 
 from gateway.analysis import ActionStatus, ImprovementAction
 from gateway.analysis_store import InMemoryAnalysisStore, MongoAnalysisStore
+from shared.api_keys import Person
 
 AT = datetime(2026, 1, 15, 12, tzinfo=UTC)
 Store = InMemoryAnalysisStore | MongoAnalysisStore
@@ -67,3 +68,18 @@ async def test_the_announced_due_date_is_kept(store: Store) -> None:
     assert found is not None
     assert found.overdue_announced == date(2026, 2, 14)
     assert found.revision == 1  # not a person's change: no conflict with one
+
+
+async def test_an_actions_people_round_trip(store: Store) -> None:
+    pat = Person(sub="00u2pat", name="Pat Publisher", issuer="https://login.agency.example")
+    action = _action("act_p", ActionStatus.OPEN).model_copy(
+        update={"created_by": "oidc:agency:00u2pat", "created_by_person": pat, "origin": "person"}
+    )
+    await store.add_action(action)
+    moved = action.with_status(ActionStatus.IN_PROGRESS, AT, "oidc:agency:00u2pat", None, pat)
+    assert await store.replace_action(moved, action.revision)
+    stored = await store.get_action("act_p")
+    assert stored == moved
+    assert stored is not None
+    assert stored.created_by_person == pat
+    assert stored.history[-1].by_person == pat

@@ -14,6 +14,7 @@ from gateway.provider_tools.data_call_store import (
     InMemoryDataCallStore,
     MongoDataCallStore,
 )
+from shared.api_keys import Person
 from shared.catalog.data_call import example_sections
 from shared.domain.data_call_versions import (
     DataCall,
@@ -68,6 +69,33 @@ async def test_a_saved_data_call_reads_back_equal(store: DataCallStore) -> None:
     assert found.latest.sections == example_sections(2026)
     assert found.latest.submitted_at == AT
     assert await store.get("doi-ibc|FY2025") is None
+
+
+async def test_the_people_of_a_data_call_read_back(store: DataCallStore) -> None:
+    nia = Person(sub="00u3nia", name="Nia Provider", issuer="https://login.agency.example")
+    fran = Person(sub="00u4fran", issuer="https://login.agency.example")
+    submitted = submit(
+        None,
+        provider="doi-ibc",
+        fiscal_year=2026,
+        sections=example_sections(2026),
+        template_version="1.0",
+        by="oidc:agency:00u3nia",
+        at=AT,
+        reason=None,
+        source=SubmissionSource.WORKBOOK,
+        person=nia,
+    )
+    call = review(
+        submitted, decision=Decision.ACCEPT, comments=None, by="oidc:x:f", at=AT, person=fran
+    )
+    assert await store.save(call, None)
+    found = await store.get("doi-ibc|FY2026")
+    assert found == call
+    assert found is not None
+    assert found.latest.submitted_by_person == nia
+    assert found.latest.review is not None
+    assert found.latest.review.person == fran
 
 
 async def test_only_one_of_two_first_submissions_is_stored(store: DataCallStore) -> None:

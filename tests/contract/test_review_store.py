@@ -11,6 +11,7 @@ from gateway.reviews.store import (
     ReviewExistsError,
     ReviewFilter,
 )
+from shared.api_keys import Person
 from shared.domain.reviews import (
     PacketStatus,
     Review,
@@ -56,6 +57,33 @@ def _review(
         now=at,
         by="t-admin",
     )
+
+
+async def test_the_people_of_a_review_round_trip(store: Store) -> None:
+    pat = Person(sub="00u2pat", name="Pat Publisher", issuer="https://login.agency.example")
+    ada = Person(sub="00u1ada", issuer="https://login.agency.example")
+    review = new_review(
+        qsmo="cybersecurity",
+        fiscal_year=2025,
+        quarter=1,
+        title="FY2025 Q1 review",
+        meeting_date=date(2025, 2, 10),
+        participants=(),
+        stakeholder_lists=(),
+        cut_off=NOW,
+        previous_review_id=None,
+        now=NOW,
+        by="oidc:agency:00u2pat",
+        person=pat,
+    )
+    ready = made_ready(review, NOW, None, NOW, "oidc:agency:00u1ada", ada)
+    decided = held(ready, (ReviewDecision(text="Act"),), None, NOW, "t-admin")
+    await store.insert(decided)
+    stored = await store.get(review.id)
+    assert stored == decided
+    assert stored is not None
+    assert stored.created_by_person == pat
+    assert [s.person for s in stored.history] == [pat, ada, None]
 
 
 async def test_a_review_round_trips_and_a_second_one_is_refused(store: Store) -> None:

@@ -11,6 +11,7 @@ from gateway.reviews.revision_store import (
     open_proposals_for_packets,
 )
 from gateway.reviews.revisions import RevisionKind, RevisionProposal, RevisionStatus
+from shared.api_keys import Person
 from shared.catalog import load_catalog
 
 AT = datetime(2026, 1, 15, 12, tzinfo=UTC)
@@ -48,6 +49,17 @@ async def test_a_proposal_round_trips(store: Store) -> None:
     await store.insert(proposal)
     assert await store.get("rev_1") == proposal
     assert await store.get("rev_missing") is None
+
+
+async def test_the_people_of_a_proposal_round_trip(store: Store) -> None:
+    pat = Person(sub="00u2pat", name="Pat Publisher", issuer="https://login.agency.example")
+    proposal = _proposal("rev_p", 0).model_copy(update={"proposed_by_person": pat})
+    await store.insert(proposal)
+    stored = await store.get("rev_p")
+    assert stored == proposal
+    assert stored is not None
+    assert stored.proposed_by_person == pat
+    assert stored.decided_by_person is None
 
 
 async def test_a_decision_is_a_compare_and_set(store: Store) -> None:

@@ -8,6 +8,8 @@ benchmarks use; it re-exports the names below.
 - ``toolchain``: tools that must be on PATH, and running ``go``.
 - ``kafka``: the Kafka jars from Maven Central, the broker's config and storage, readiness.
 - ``ferretdb``: the FerretDB build from the Go module proxy, with the stack's patches.
+- ``oidc_provider``: npm's oidc-provider (pinned by ``deploy/local/oidc``'s lockfile) installed
+  into the cache, and the stack's local OpenID provider (``server.mjs``).
 - ``prometheus``: Debian's Prometheus and its config rendered with the stack's ports.
 - ``kustomize``: the pinned kustomize the manifest tests use.
 - ``poppler``: Debian's poppler-utils (``pdftoppm``, ``pdftotext``) the packet tests read PDFs with.
@@ -17,5 +19,6 @@ benchmarks use; it re-exports the names below.
 - ``stack``: ``Stack``, the infrastructure and services of one home directory.
 - ``groups``: consumer-group offsets and lag (``make groups``).
 - ``dead_letters``: the newest dead letters, decoded (``make dlq``).
-- ``cli``: ``up``, ``down``, ``status``, ``clean``, ``prepare``, ``keys``, ``groups``, ``dlq``.
+- ``oidc_sign_in``: signing in as a development user through the provider's login page.
+- ``cli``: ``token``, ``up``, ``down``, ``status``, ``clean``, ``prepare``, ``keys``, ``groups``, ``dlq``.
 """

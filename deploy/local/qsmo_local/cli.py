@@ -9,6 +9,7 @@ under a *home* directory (``.local/`` for ``make up``; a temporary one for the t
     python deploy/local/qsmo_stack.py down | status | clean | prepare | keys
     python deploy/local/qsmo_stack.py groups [--group measures] [--json]
     python deploy/local/qsmo_stack.py dlq [--limit 20] [--json]
+    python deploy/local/qsmo_stack.py token [--user dev-admin] [--resource urn:qsmo:api]
 """
 
 import argparse
@@ -26,6 +27,8 @@ from .ferretdb import ensure_ferretdb_binary
 from .groups import describe_groups, format_groups, groups_json
 from .kafka import ensure_kafka_jars
 from .kustomize import ensure_kustomize
+from .oidc_provider import AUDIENCE, DEV_USERS_FILE, ensure_oidc_provider
+from .oidc_sign_in import SignInError, access_token, dev_users
 from .paths import REPO
 from .poppler import ensure_poppler
 from .prometheus import ensure_prometheus
@@ -83,8 +86,14 @@ def print_summary(stack: Stack, services: list[str], loopback_webhooks: bool) ->
         f"  API keys   {stack.plaintext_keys_file}  (development keys; hashes in {stack.api_keys_file.name})"
     )
     if "gateway" in services:
+        how = "Sign in as a development user, or paste" if stack.running("oidc") else "paste"
         print(
-            f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  (paste the viewer key from the keys file)"
+            f"  dashboard  http://127.0.0.1:{stack.ports['gateway']}/  ({how} the viewer key from the keys file)"
+        )
+    if stack.running("oidc"):
+        print(
+            f"  sign-in    {stack.oidc_issuer}  (development OpenID provider; users and their "
+            f"password: {DEV_USERS_FILE.relative_to(REPO)})"
         )
     if loopback_webhooks and "notifications" in services:
         print(
@@ -165,9 +174,26 @@ def dlq(home: Path, bootstrap: str | None, limit: int, as_json: bool, topic: str
 def prepare() -> None:
     ensure_kafka_jars()
     ensure_ferretdb_binary()
+    ensure_oidc_provider()
     ensure_prometheus()
     ensure_poppler()
     ensure_kustomize()
+
+
+def token(stack: Stack, user: str, resource: str) -> str:
+    """An access token for a development user, signed in through the local provider's login
+    page (the dashboard client's code flow with PKCE), for ``curl -H "Authorization: Bearer …"``."""
+    if not stack.running("oidc"):
+        raise StackError(f"the local OpenID provider of {stack.home} is not running: make up")
+    if user not in dev_users():
+        known = ", ".join(dev_users())
+        raise StackError(f"no development user {user!r}; the users are: {known}")
+    try:
+        return run_async(
+            lambda: access_token(stack.oidc_issuer, user, stack.oidc_redirect_uri, resource)
+        )
+    except SignInError as error:
+        raise StackError(f"signing in as {user} failed: {error}") from None
 
 
 def status(stack: Stack) -> None:
@@ -181,7 +207,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = ["up", "down", "status", "clean", "prepare", "keys", "groups", "dlq"]
+    commands = ["up", "down", "status", "clean", "prepare", "keys", "groups", "dlq", "token"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("--home", type=Path, default=REPO / ".local")
     parser.add_argument("--services", default="all", help="all, none, or a comma-separated list")
@@ -194,6 +220,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--limit", type=int, default=20, help="dlq: the newest N (0: all)")
     parser.add_argument("--topic", default=DLQ_TOPIC, help="dlq: the dead-letter topic")
+    parser.add_argument(
+        "--user", default="dev-viewer", help="token: the development user (dev-users.json)"
+    )
+    parser.add_argument("--resource", default=AUDIENCE, help="token: the audience asked for")
     return parser.parse_args(argv)
 
 
@@ -212,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             log(
                 f"{'wrote new' if made else 'kept the'} development keys in {stack.plaintext_keys_file}"
             )
+        elif args.command == "token":
+            print(token(stack, args.user, args.resource))
         elif args.command == "prepare":
             prepare()
         elif args.command == "up":

@@ -13,6 +13,7 @@ DEV_PORTS = {
     "measures": 8002,
     "scorecard": 8003,
     "notifications": 8004,
+    "oidc": 8010,
     "smtp": 8025,
 }
 

@@ -15,6 +15,13 @@ from pathlib import Path
 from .console import StackError, log
 from .ferretdb import FERRETDB_BIN, ensure_ferretdb_binary
 from .kafka import broker_jvm, ensure_kafka_jars, format_storage, kafka_answers, write_broker_config
+from .oidc_provider import (
+    ensure_oidc_provider,
+    issuer_url,
+    prepare_server,
+    providers_setting,
+    server_env,
+)
 from .paths import HOME_MARKER, REPO
 from .ports import DEV_PORTS, free_port, port_open, with_new_ports
 from .processes import ProcessSupervisor
@@ -29,7 +36,7 @@ SERVICES = (
     ("notifications", "services.notifications"),
     ("gateway", "gateway"),
 )
-INFRASTRUCTURE = ("mongo", "kafka", "prometheus")
+INFRASTRUCTURE = ("mongo", "kafka", "prometheus", "oidc")
 
 
 PROVIDER_TOOLS_SIMULATOR = "provider-tools-simulator"
@@ -98,6 +105,8 @@ class Stack(ProcessSupervisor):
         }
         for name, _module in SERVICES:
             env[f"QSMO_{name.upper()}_PORT"] = str(self.ports[name])
+        if "QSMO_OIDC_PROVIDERS" not in os.environ and self.running("oidc"):
+            env["QSMO_OIDC_PROVIDERS"] = providers_setting(self.ports["oidc"])
         env.update(extra or {})
         return env
 
@@ -153,6 +162,31 @@ class Stack(ProcessSupervisor):
             return False
         finally:
             client.close()
+
+    @property
+    def oidc_issuer(self) -> str:
+        """The local OpenID provider's issuer (``start_oidc``)."""
+        return issuer_url(self.ports["oidc"])
+
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """Where the dashboard client's sign-in returns: the stack's gateway (the dashboard)."""
+        return f"http://127.0.0.1:{self.ports['gateway']}/"
+
+    def start_oidc(self, timeout_s: float = 60) -> None:
+        """Run the local OpenID provider (npm's oidc-provider, deploy/local/oidc/server.mjs)
+        with the development users; its signing keys stay in ``<home>/data/oidc``."""
+        installed = ensure_oidc_provider()
+        script = prepare_server(installed, self.home / "run" / "oidc")
+        env = server_env(self.ports["oidc"], self.home / "data" / "oidc", [self.oidc_redirect_uri])
+        self.spawn("oidc", ["node", str(script)], env=env, cwd=script.parent)
+        discovery = f"{self.oidc_issuer}/.well-known/openid-configuration"
+        wait_until(
+            lambda: self.running("oidc") and http_ok(discovery),
+            timeout_s,
+            f"the OpenID provider on {self.oidc_issuer}",
+            self.logs / "oidc.log",
+        )
 
     def start_prometheus(
         self,
@@ -370,6 +404,7 @@ class Stack(ProcessSupervisor):
         starters = (
             ("mongo", self.start_mongo),
             ("kafka", self.start_kafka),
+            ("oidc", self.start_oidc),
             ("prometheus", self.start_prometheus),
         )
         for name, starter in starters:

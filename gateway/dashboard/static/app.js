@@ -1,8 +1,9 @@
-// The QSMO performance dashboard: sign in with a key, pick a fiscal year and phase, read the
+// The QSMO performance dashboard: sign in (single sign-on, sign_in.js, or a key), pick a fiscal year and phase, read the
 // scorecard grid, drill into a cell's measures, follow notifications — live, without reload.
 // The tier switcher shows a QSMO's providers, one provider, or what an agency receives.
 // Provider, publisher and admin keys also get the provider tools' pages (tools.js).
 import { ApiError, LiveConnection, endpoints, query } from "./graphql.js";
+import { finishSignIn, loadConfig, startSignIn } from "./sign_in.js";
 import {
   describeTier, providerName, providersOf, renderComparison, renderTierPath, rowHeader, settleTier,
   tierFromParams, tierParams, tierQuery, tierRows, tierVariables,
@@ -16,9 +17,10 @@ import {
 const KEY_STORAGE = "qsmo-dashboard-key";
 const FEED_SIZE = 100;
 const REFRESH_DELAY_MS = 800;
+const EXPIRED = "Your session expired — sign in again.";
 
 const SETUP = `query DashboardSetup {
-  viewer { keyId role qsmoId }
+  viewer { keyId role qsmoId person { sub name issuer } }
   framework { version phases { number name fiscalYear }
     dimensions { id name active measures { id name direction unit aggregation } } }
   qsmos { id name }
@@ -56,7 +58,7 @@ const $ = (id) => document.getElementById(id);
 const api = endpoints(window.location);
 const params = new URLSearchParams(window.location.search);
 const state = {
-  key: null, live: null, stopScorecards: null, setup: null, fiscalYear: null, phase: null,
+  signedIn: null, key: null, live: null, stopScorecards: null, setup: null, fiscalYear: null, phase: null,
   cards: new Map(), selection: null, notifications: [], refreshTimer: null, detailTimer: null,
   expandedGroups: new Set(), tier: tierFromParams(params), directory: null, rows: [],
 };
@@ -364,6 +366,10 @@ function setLiveStatus(status) {
     connecting: "Live updates: connecting…", live: "Live updates: on",
     reconnecting: "Live updates: reconnecting…", unauthorized: "Live updates: key refused",
   };
+  if (status === "expired") {
+    signOut(EXPIRED);
+    return;
+  }
   $("live-status").textContent = words[status] || status;
   if (status !== "live") document.body.dataset.live = status;
 }
@@ -523,49 +529,77 @@ function selectionChanged() {
 }
 
 function reportError(error) {
+  if (error instanceof ApiError && error.code === "SESSION_EXPIRED") {
+    signOut(EXPIRED);
+    return;
+  }
   if (error instanceof ApiError && error.code === "UNAUTHENTICATED") {
-    signOut("The API no longer accepts this key; paste another one.");
+    signOut(state.signedIn ? EXPIRED : "The API no longer accepts this key; paste another one.");
     return;
   }
   showProblem(error.message || String(error));
 }
 
-async function signIn(key) {
+/** Who is signed in, in words: the person's name (a token) or the key's id, and the role. */
+function describeViewer(viewer) {
+  const role = viewer.role.toLowerCase();
+  const scope = viewer.qsmoId ? ` of ${viewer.qsmoId}` : "";
+  if (!viewer.person) return `Signed in as ${viewer.keyId} (${role}${scope})`;
+  return `Signed in as ${viewer.person.name || viewer.person.sub} (${role}${scope})`;
+}
+
+/** Show the dashboard for `key`: an API key, or a sign-in session (`TokenSession`). */
+async function signIn(key, session = null) {
   $("key-error").textContent = "";
+  $("sso-error").textContent = "";
+  const credential = session ? session.credential : key;
   let setup;
   try {
-    setup = await query(api.http, key, SETUP);
+    setup = await query(api.http, credential, SETUP);
   } catch (error) {
+    if (session) {
+      $("sso-error").textContent = error.code === "FORBIDDEN" || error.code === "UNAUTHENTICATED"
+        ? `The platform refused your sign-in: ${error.message}` : error.message;
+      return;
+    }
     sessionStorage.removeItem(KEY_STORAGE);
     $("key-error").textContent = error.code === "UNAUTHENTICATED"
       ? "The API does not accept this key. Check that you pasted the whole key." : error.message;
     $("api-key").focus();
     return;
   }
-  sessionStorage.setItem(KEY_STORAGE, key);
-  Object.assign(state, { key, setup });
+  if (!session) sessionStorage.setItem(KEY_STORAGE, key);  // a token stays in memory only
+  Object.assign(state, { key: credential, signedIn: session, setup });
   $("sign-in").hidden = true;
   $("dashboard").hidden = false;
   $("session").hidden = false;
-  $("who").textContent = `Signed in as ${setup.viewer.keyId} (${setup.viewer.role.toLowerCase()})`;
+  $("who").textContent = describeViewer(setup.viewer);
+  $("who").title = setup.viewer.person ? `${setup.viewer.person.sub} at ${setup.viewer.person.issuer}` : "";
+  $("forget-key").textContent = session ? "Sign out" : "Forget key";
+  document.body.dataset.signedIn = session ? "token" : "key";
   fillControls();
   drawGrid();
   // Read at once (also without a websocket); each (re)subscription reads again to catch up.
   refreshGrid().catch(reportError);
   loadDirectory().catch(reportError);
   loadFeed().catch(reportError);
-  state.live = new LiveConnection(api.ws, key, setLiveStatus);
+  state.live = new LiveConnection(api.ws, credential, setLiveStatus);
   state.live.start();
   subscribeScorecards();
   subscribeFeed();
-  startTools({ api, key, viewer: setup.viewer, qsmos: setup.qsmos, reportError });
+  startTools({ api, key: credential, viewer: setup.viewer, qsmos: setup.qsmos, reportError });
   if (!$("dashboard").hidden) $("grid-title").focus();
 }
 
 function signOut(message) {
+  if (state.key === null) return;  // already signed out (several requests may notice)
+  const wasToken = Boolean(state.signedIn);
   sessionStorage.removeItem(KEY_STORAGE);
   if (state.live) state.live.close();
-  Object.assign(state, { key: null, live: null, stopScorecards: null, selection: null, directory: null });
+  if (state.signedIn) state.signedIn.forget();
+  Object.assign(state, {
+    key: null, signedIn: null, live: null, stopScorecards: null, selection: null, directory: null,
+  });
   stopTools();
   $("tier-controls").hidden = true;
   state.cards.clear();
@@ -574,9 +608,15 @@ function signOut(message) {
   $("sign-in").hidden = false;
   document.body.dataset.live = "offline";
   delete document.body.dataset.gridReady;
-  $("key-error").textContent = message || "";
+  delete document.body.dataset.signedIn;
   $("api-key").value = "";
-  $("api-key").focus();
+  if (wasToken) {
+    $("sso-error").textContent = message || "";
+    $("sso-buttons").querySelector("button").focus();
+  } else {
+    $("key-error").textContent = message || "";
+    $("api-key").focus();
+  }
 }
 
 function wire() {
@@ -585,7 +625,8 @@ function wire() {
     const key = $("api-key").value.trim();
     if (key) signIn(key);
   });
-  $("forget-key").addEventListener("click", () => signOut("Key forgotten."));
+  $("forget-key").addEventListener("click",
+    () => signOut(state.signedIn ? "Signed out of the dashboard." : "Key forgotten."));
   $("fiscal-year").addEventListener("change", selectionChanged);
   $("phase").addEventListener("change", selectionChanged);
   for (const id of ["tier", "tier-qsmo", "tier-provider", "tier-agency"]) {
@@ -614,9 +655,38 @@ function wire() {
     if (event.target.closest && event.target.closest("#detail, #grid")) closeDetail();
   });
   $("grid-title").setAttribute("tabindex", "-1");
+  start().catch((error) => { $("sso-error").textContent = error.message; });
+}
+
+/** Offer the gateway's sign-in options; finish a sign-in coming back from a provider, or
+ * resume with the key of this tab. */
+async function start() {
+  const config = await loadConfig();
+  const options = config.signIn || [];
+  $("sso-buttons").replaceChildren(...options.map((option) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = option.label;
+    button.dataset.provider = option.provider;
+    button.addEventListener("click", () => startSignIn(option).catch((error) => {
+      $("sso-error").textContent = error.message;
+    }));
+    return button;
+  }));
+  $("sso").hidden = options.length === 0;
+  let session = null;
+  try {
+    session = await finishSignIn(options);
+  } catch (error) {
+    $("sso").hidden = false;
+    $("sso-error").textContent = error.message;
+  }
   const saved = sessionStorage.getItem(KEY_STORAGE);
-  if (saved) signIn(saved);
+  if (session) await signIn(null, session);
+  else if (saved) await signIn(saved);
+  else if (options.length) $("sso-buttons").querySelector("button").focus();
   else $("api-key").focus();
+  document.body.dataset.signInReady = "true";
 }
 
 wire();

@@ -19,13 +19,28 @@ export function endpoints(location) {
   return { http: http.href, ws: ws.href };
 }
 
+/**
+ * The `Authorization` value for `key`: an API key (a string) or a sign-in session's
+ * `credential()` (a function giving the current access token, renewed when due). A session
+ * that cannot renew rejects with an ApiError coded SESSION_EXPIRED.
+ */
+export async function authorization(key) {
+  if (typeof key !== "function") return `Bearer ${key}`;
+  try {
+    return `Bearer ${await key()}`;
+  } catch (error) {
+    throw new ApiError(`Your session expired (${error.message}); sign in again.`, "SESSION_EXPIRED");
+  }
+}
+
 /** Run a query; resolves to `data`, rejects with an ApiError carrying the error code. */
 export async function query(url, key, document, variables = {}) {
+  const bearer = await authorization(key);
   let response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+      headers: { "Content-Type": "application/json", Authorization: bearer },
       body: JSON.stringify({ query: document, variables }),
     });
   } catch {
@@ -42,11 +57,14 @@ export async function query(url, key, document, variables = {}) {
 
 const PROTOCOL = "graphql-transport-ws";
 const UNAUTHORIZED_CLOSE = 4403;
+const TOKEN_EXPIRED_CLOSE = 4401;
 
 /**
  * One WebSocket carrying any number of subscriptions; reconnects with back-off and
- * re-sends every active subscription after each `connection_ack`.
- * `onStatus(status)`: "connecting", "live", "reconnecting" or "unauthorized".
+ * re-sends every active subscription after each `connection_ack`. `key` is an API key or a
+ * sign-in session's credential function: the gateway closes a token's connection when the
+ * token expires (4401), and the connection comes back at once with the renewed token.
+ * `onStatus(status)`: "connecting", "live", "reconnecting", "unauthorized" or "expired".
  */
 export class LiveConnection {
   constructor(url, key, onStatus) {
@@ -59,6 +77,7 @@ export class LiveConnection {
     this.acknowledged = false;
     this.closed = false;
     this.failures = 0;
+    this.expiries = 0;
     this.retryTimer = null;
   }
 
@@ -72,10 +91,19 @@ export class LiveConnection {
     const socket = new WebSocket(this.url, PROTOCOL);
     this.socket = socket;
     this.acknowledged = false;
-    socket.addEventListener("open", () => {
-      socket.send(JSON.stringify({
-        type: "connection_init", payload: { Authorization: `Bearer ${this.key}` },
-      }));
+    socket.addEventListener("open", async () => {
+      let bearer;
+      try {
+        bearer = await authorization(this.key);
+      } catch {
+        this.closed = true;
+        socket.close(1000, "signed out");
+        this.onStatus("expired");
+        return;
+      }
+      if (socket.readyState === WebSocket.OPEN) {
+        socket.send(JSON.stringify({ type: "connection_init", payload: { Authorization: bearer } }));
+      }
     });
     socket.addEventListener("message", (message) => this.receive(socket, message.data));
     socket.addEventListener("close", (event) => this.lost(socket, event.code));
@@ -91,6 +119,7 @@ export class LiveConnection {
     if (message.type === "connection_ack") {
       this.acknowledged = true;
       this.failures = 0;
+      this.expiries = 0;
       this.onStatus("live");
       for (const [id, subscription] of this.subscriptions) this.send(id, subscription);
     } else if (message.type === "ping") {
@@ -112,6 +141,11 @@ export class LiveConnection {
     this.socket = null;
     if (code === UNAUTHORIZED_CLOSE) {
       this.onStatus("unauthorized");
+      return;
+    }
+    if (code === TOKEN_EXPIRED_CLOSE && this.expiries < 3) {
+      this.expiries += 1;  // the token expired: reconnect now, with the renewed one
+      this.open();
       return;
     }
     this.failures += 1;

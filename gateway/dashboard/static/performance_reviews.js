@@ -4,6 +4,7 @@
 // the previous review, where the packet was sent and the draft actions the Adjust loop opened.
 // An admin, or a QSMO's publisher for its QSMO, creates a review, makes it READY (which freezes
 // its cut-off and packet and sends it) and records the meeting's decisions (HELD).
+import { authorization } from "./graphql.js";
 import * as Q from "./performance_reviews_queries.js";
 import {
   decisionRow, FORMATS, readDecisions, renderActivity, renderChanges, renderDecisions,
@@ -233,7 +234,7 @@ async function recordMeeting() {
 
 /** Fetch a packet with the signed-in key and hand it to the browser as a download. */
 async function download(reviewId, format, button) {
-  const response = await fetch(Q.packetPath(page.api.http, reviewId, format), { headers: { Authorization: `Bearer ${page.key}` } });
+  const response = await fetch(Q.packetPath(page.api.http, reviewId, format), { headers: { Authorization: await authorization(page.key) } });
   if (!response.ok) {
     const body = await response.json().catch(() => null);
     throw new Error((body && body.error && body.error.message) || `The packet answered HTTP ${response.status}.`);

@@ -14,12 +14,12 @@ export const REVIEW = `query PerformanceReview($id: ID!) {
   review(id: $id) {
     ${SUMMARY} participants notes updatedAt createdBy previousReviewId stakeholderListIds
     previous { id title cutOff }
-    history { state at by note }
+    history { state at by note person { name } }
     decisions { text owner dueDate }
     scorecard { overallScore overallStatus }
     changes { oldOverallScore newOverallScore oldOverallStatus newOverallStatus causes
       measures { id dimensionId oldValue newValue oldStatus newStatus causes } }
-    activity(first: 20) { nodes { id at actor action summary } } } }`;
+    activity(first: 20) { nodes { id at actor action summary person { name } } } } }`;
 
 export const CREATE = `mutation PerformanceReviewCreate($fy: Int!, $quarter: Int!, $qsmo: ID, $meetingDate: Date!,
   $participants: [String!]!) {

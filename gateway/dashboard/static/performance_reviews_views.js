@@ -149,6 +149,11 @@ export function readDecisions(container) {
   }).filter((d) => d.text || d.owner || d.dueDate);
 }
 
+/** Who took a step: a signed-in person's name (single sign-on), else the key id. */
+function who(actor, person) {
+  return person && person.name ? person.name : actor;
+}
+
 /** Where each email and webhook of a READY review went. */
 export function renderDeliveries(table, deliveries) {
   table.replaceChildren(
@@ -183,8 +188,8 @@ export function renderDraftActions(table, actions, measureName, scopeName, revie
 /** The review's steps and automatic work, newest first. */
 export function renderActivity(list, review) {
   const steps = review.history.map((h) => element("li", { "data-state": h.state },
-    `${when(h.at)}: ${h.state} by ${h.by}${h.note ? ` — ${h.note}` : ""}`));
+    `${when(h.at)}: ${h.state} by ${who(h.by, h.person)}${h.note ? ` — ${h.note}` : ""}`));
   const entries = review.activity.nodes.map((a) => element("li", { "data-action": a.action },
-    `${when(a.at)}: ${a.summary} (${a.actor})`));
+    `${when(a.at)}: ${a.summary} (${who(a.actor, a.person)})`));
   list.replaceChildren(...steps.reverse(), ...entries);
 }

@@ -3,7 +3,7 @@
 // what was submitted (review.js); everyone but a provider reads the performance reviews
 // (performance_reviews.js). Which pages a key sees follows its role; `?page=tools|review|reviews`
 // opens one.
-import { ApiError, query } from "./graphql.js";
+import { ApiError, authorization, query } from "./graphql.js";
 import { closeReviews, openReviews, wireReviews } from "./performance_reviews.js";
 import { openReview, wireReview } from "./review.js";
 import * as Q from "./tools_queries.js";
@@ -174,7 +174,7 @@ async function loadDataCall() {
 async function downloadTemplate() {
   const { provider, fy } = chosen();
   const response = await fetch(Q.dataCallPaths(session.api.http, fy, provider).template,
-    { headers: { Authorization: `Bearer ${session.key}` } });
+    { headers: { Authorization: await authorization(session.key) } });
   if (!response.ok) throw new Error(await errorText(response));
   const blob = await response.blob();
   const link = $("dc-template-link");
@@ -204,7 +204,7 @@ async function uploadWorkbook() {
   say("dc-message", `Uploading ${file.name}…`);
   renderUploadErrors($("dc-errors"), []);
   const response = await fetch(url, { method: "POST", body: file,
-    headers: { Authorization: `Bearer ${session.key}`, "Content-Type": Q.XLSX } });
+    headers: { Authorization: await authorization(session.key), "Content-Type": Q.XLSX } });
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (body && body.error) || {};
