@@ -6,6 +6,7 @@ nothing (the ledger is checked against the topic at the end), a refused mutation
 nothing (document counts of every collection a mutation can write are unchanged).
 """
 
+import itertools
 import json
 import secrets
 import uuid
@@ -309,24 +310,29 @@ async def _stakeholder_list(lane: SecurityLane, http: httpx.AsyncClient) -> dict
     return variables
 
 
-REVIEW_YEARS = iter(range(2001, 2100))
-"""A fresh fiscal year (long ended) for every review a cell creates: one review per scope and
-quarter, so a second one would be a CONFLICT."""
+REVIEW_QUARTERS = itertools.cycle(
+    [(year, quarter) for year in range(2001, 2021) for quarter in (1, 2, 3, 4)]
+)
+"""A fresh quarter (long ended) for every review a cell creates: one review per scope and
+quarter, so a second one would be a CONFLICT. Shared by the key and the token matrices (each
+on its own lane and database, each using far fewer than the 80 quarters), so it cycles
+instead of running out — or into quarters that have not ended."""
 CREATE_REVIEW = (
-    f'createReview(fiscalYear: $fy, quarter: 2, qsmo: "{OWN}", meetingDate: "2030-01-15", '
+    f'createReview(fiscalYear: $fy, quarter: $q, qsmo: "{OWN}", meetingDate: "2030-01-15", '
     'participants: ["CFO"]) { id state }'
 )
 
 
 async def _new_review_year(_: SecurityLane, __: httpx.AsyncClient) -> dict[str, Any]:
-    return {"fy": next(REVIEW_YEARS)}
+    year, quarter = next(REVIEW_QUARTERS)
+    return {"fy": year, "q": quarter}
 
 
 async def _draft_review(lane: SecurityLane, http: httpx.AsyncClient) -> dict[str, Any]:
     """A fresh DRAFT review of a long-ended quarter (created by the admin)."""
     variables = await _new_review_year(lane, http)
     response = await lane.graphql(
-        http, f"mutation($fy: Int!) {{ {CREATE_REVIEW} }}", variables, who="admin"
+        http, f"mutation($fy: Int!, $q: Int!) {{ {CREATE_REVIEW} }}", variables, who="admin"
     )
     body = response.json()
     assert "errors" not in body, body
@@ -513,7 +519,7 @@ MUTATIONS = {
         True, "($id: ID!)", "deleteStakeholderList(id: $id)", _stakeholder_list
     ),
     # Performance reviews: admin, or the QSMO's publisher (MANAGE_REVIEWS).
-    "createReview": MutationRow(False, "($fy: Int!)", CREATE_REVIEW, _new_review_year),
+    "createReview": MutationRow(False, "($fy: Int!, $q: Int!)", CREATE_REVIEW, _new_review_year),
     "makeReviewReady": MutationRow(
         False, "($id: ID!)", "makeReviewReady(id: $id) { state }", _draft_review
     ),
