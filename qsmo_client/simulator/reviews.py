@@ -92,11 +92,14 @@ def run(
             flush=True,
         )
         wait_for_history(api, key, expected, args.history_timeout_s)
-        ids = []
+        ids: list[str] = []
         for quarter in quarters:
             if quarter == quarters[-1]:
                 # Only the latest quarter's reviews go out by email (to the local SMTP sink
-                # under make up): the older ones are history, not news.
+                # under make up): the older ones are history, not news. A review goes out
+                # when its READY packet is rendered, to the lists that exist then: wait for
+                # the older ones before the lists are made.
+                wait_for_packets(api, key, ids, args.packet_timeout_s)
                 for list_id in ensure_stakeholder_lists(api, key, catalog):
                     print(f"reviews: stakeholder list {list_id} created", file=out, flush=True)
             for qsmo, name in scopes:
