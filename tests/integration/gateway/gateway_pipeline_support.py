@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -23,6 +24,7 @@ import httpx
 import qsmo_stack
 
 from shared.kafka import ensure_topics
+from shared.mongo import create_mongo_client
 
 
 @dataclass(frozen=True)
@@ -239,3 +241,56 @@ def run_shell_example(script: str, cwd: Path, env: dict[str, str] | None = None)
         answers.append(answer)
         text = text[end:].strip()
     return answers
+
+
+def notifications_env(lane: Lane, port: int, **extra: str) -> dict[str, str]:
+    """The notifications service on the lane's topics and database (it sends review packets),
+    with ``extra`` settings (e.g. its SMTP server)."""
+    return {
+        "QSMO_MONGO_DB": lane.database,
+        "QSMO_NOTIFICATIONS_PORT": str(port),
+        "QSMO_NOTIFICATIONS_GROUP_ID": f"notifications-{lane.tag}",
+        "QSMO_NOTIFICATIONS_SCORECARDS_TOPIC": lane.topic("scorecards"),
+        "QSMO_NOTIFICATIONS_DLQ_TOPIC": lane.topic("dlq"),
+        "QSMO_NOTIFICATIONS_NOTIFICATIONS_TOPIC": lane.topic("notifications"),
+        "QSMO_NOTIFICATIONS_EVENTS_TOPIC": lane.topic("events"),
+        "QSMO_NOTIFICATIONS_VALUES_TOPIC": lane.topic("values"),
+        "QSMO_NOTIFICATIONS_REVIEWS_TOPIC": lane.topic("reviews"),
+        "QSMO_NOTIFICATIONS_MEASURES_GROUP_ID": f"measures-{lane.tag}",
+        "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": f"scorecard-{lane.tag}",
+        **extra,
+    }
+
+
+ADJUST_SWEEPS = re.compile(r'^qsmo_gateway_adjust_sweeps_total\{outcome="ok"\} ([0-9.e+]+)$', re.M)
+
+
+async def adjust_sweeps(pipeline: Pipeline) -> float:
+    """The lane gateway's successful Adjust-loop sweeps so far (from its /metrics)."""
+    response = await pipeline.http.get(pipeline.lane.url("gateway", "/metrics"))
+    found = ADJUST_SWEEPS.search(response.text)
+    return float(found.group(1)) if found else 0.0
+
+
+async def more_adjust_sweeps(pipeline: Pipeline, count: int) -> None:
+    """Wait until the lane gateway's Adjust loop has swept ``count`` more times."""
+    start = await adjust_sweeps(pipeline)
+
+    async def swept() -> bool:
+        return await adjust_sweeps(pipeline) >= start + count
+
+    await eventually(swept, 30, f"{count} more Adjust-loop sweeps")
+
+
+async def drafted_entries(stack: qsmo_stack.Stack, lane: Lane) -> list[str]:
+    """The ids of the lane's ``action.drafted`` activity-log entries."""
+    client = create_mongo_client(stack.mongo_url)
+    try:
+        found = (
+            await client[lane.database]["gateway_activity_log"]
+            .find({"action": "action.drafted"})
+            .to_list()
+        )
+    finally:
+        await client.close()
+    return [d["_id"] for d in found]

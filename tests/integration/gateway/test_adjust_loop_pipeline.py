@@ -3,7 +3,6 @@ the measures service, the measure is RED at both quarter ends, and the gateway's
 sweeps draft exactly one action — also after more sweeps and a restart of the gateway; an
 overdue action is announced on the reviews topic exactly once, restart included."""
 
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,20 +10,25 @@ import httpx
 import pytest
 import qsmo_stack
 from aiokafka import TopicPartition
-from gateway_pipeline_support import Keys, Lane, Pipeline, eventually
+from gateway_pipeline_support import (
+    Keys,
+    Lane,
+    Pipeline,
+    drafted_entries,
+    eventually,
+    more_adjust_sweeps,
+)
 
 from shared.domain.adjust_rules import latest_ended_quarters
 from shared.domain.fiscal import fiscal_quarter_period
 from shared.events import ImprovementActionOverdue
 from shared.kafka import create_consumer, ensure_topics
-from shared.mongo import create_mongo_client
 
 QSMO = "cybersecurity"
 REVIEW_PARTITIONS = 3
 MEASURE = "customer-engagement"  # sum, higher is better, 40 a year
 ACTIONS = """{ improvementActions(qsmo: "cybersecurity", measure: "customer-engagement") {
   nodes { id status owner origin originReason title createdBy } } }"""
-SWEEPS = re.compile(r'^qsmo_gateway_adjust_sweeps_total\{outcome="ok"\} ([0-9.e+]+)$', re.M)
 
 
 def _gateway_env(lane: Lane) -> dict[str, str]:
@@ -60,21 +64,6 @@ async def adjust_lane(stack: qsmo_stack.Stack) -> AsyncIterator[Pipeline]:
             stack.stop(f"{service}-gw-{lane.tag}")
 
 
-async def _sweeps(pipeline: Pipeline) -> float:
-    response = await pipeline.http.get(pipeline.lane.url("gateway", "/metrics"))
-    found = SWEEPS.search(response.text)
-    return float(found.group(1)) if found else 0.0
-
-
-async def _more_sweeps(pipeline: Pipeline, count: int) -> None:
-    start = await _sweeps(pipeline)
-
-    async def swept() -> bool:
-        return await _sweeps(pipeline) >= start + count
-
-    await eventually(swept, 30, f"{count} more Adjust-loop sweeps")
-
-
 async def _review_messages(bootstrap: str, topic: str) -> list[ImprovementActionOverdue]:
     """Every message on the topic: read up to its end offsets (no waiting for luck)."""
     consumer = create_consumer(bootstrap, group_id=None)
@@ -91,19 +80,6 @@ async def _review_messages(bootstrap: str, topic: str) -> list[ImprovementAction
         return found
     finally:
         await consumer.stop()
-
-
-async def _drafted_entries(stack: qsmo_stack.Stack, lane: Lane) -> list[str]:
-    client = create_mongo_client(stack.mongo_url)
-    try:
-        found = (
-            await client[lane.database]["gateway_activity_log"]
-            .find({"action": "action.drafted"})
-            .to_list()
-        )
-    finally:
-        await client.close()
-    return [d["_id"] for d in found]
 
 
 async def test_red_at_two_quarter_ends_drafts_one_action_across_sweeps_and_a_restart(
@@ -145,11 +121,11 @@ async def test_red_at_two_quarter_ends_drafts_one_action_across_sweeps_and_a_res
     assert message.message_id == f"action-overdue:{overdue_id}:{yesterday}"
     assert (message.owner, message.status) == ("CX lead", "OPEN")
 
-    await _more_sweeps(adjust_lane, 2)
+    await more_adjust_sweeps(adjust_lane, 2)
     stack.stop(f"gateway-gw-{adjust_lane.lane.tag}")
     _start_gateway(stack, adjust_lane.lane)
-    await _more_sweeps(adjust_lane, 2)
+    await more_adjust_sweeps(adjust_lane, 2)
 
     assert [a["id"] for a in await drafted()] == [expected_id]
-    assert await _drafted_entries(stack, adjust_lane.lane) == [f"action.drafted:{expected_id}"]
+    assert await drafted_entries(stack, adjust_lane.lane) == [f"action.drafted:{expected_id}"]
     assert [m.message_id for m in await _review_messages(bootstrap, topic)] == [message.message_id]

@@ -10,7 +10,6 @@ review READY → email received by the local SMTP server with the packet.
 import asyncio
 import email
 import email.policy
-import re
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -23,12 +22,19 @@ from typing import Any
 import httpx
 import pytest
 import qsmo_stack
-from gateway_pipeline_support import Keys, Lane, Pipeline, eventually
+from gateway_pipeline_support import (
+    Keys,
+    Lane,
+    Pipeline,
+    drafted_entries,
+    eventually,
+    more_adjust_sweeps,
+    notifications_env,
+)
 from qsmo_local.mail_sink import Mailbox, start_sink
 
 from shared.domain.adjust_rules import latest_ended_quarters
 from shared.domain.fiscal import fiscal_quarter_period
-from shared.mongo import create_mongo_client
 
 QSMO = "cybersecurity"
 MEASURE = "customer-engagement"  # sum, higher is better, 40 a year: 1 a quarter is RED
@@ -38,7 +44,6 @@ ACTIONS = """{ improvementActions(qsmo: "cybersecurity", measure: "customer-enga
   nodes { id status owner origin reviewId title } } }"""
 REVIEW = """query($id: ID!) { review(id: $id) { id state cutOff
   packet { status version pages sha256Pdf pdfUrl } } }"""
-SWEEPS = re.compile(r'^qsmo_gateway_adjust_sweeps_total\{outcome="ok"\} ([0-9.e+]+)$', re.M)
 DELIVERIES = """query($id: ID!) { reviewDeliveries(reviewId: $id) {
   nodes { channel recipient status attempts lastError } } }"""
 
@@ -51,26 +56,17 @@ class Loop:
 
 
 def _services_env(lane: Lane, smtp_port: int, cert: Path) -> dict[str, dict[str, str]]:
-    notifications = {
-        "QSMO_MONGO_DB": lane.database,
-        "QSMO_NOTIFICATIONS_PORT": str(qsmo_stack.free_port()),
-        "QSMO_NOTIFICATIONS_GROUP_ID": f"notifications-{lane.tag}",
-        "QSMO_NOTIFICATIONS_SCORECARDS_TOPIC": lane.topic("scorecards"),
-        "QSMO_NOTIFICATIONS_DLQ_TOPIC": lane.topic("dlq"),
-        "QSMO_NOTIFICATIONS_NOTIFICATIONS_TOPIC": lane.topic("notifications"),
-        "QSMO_NOTIFICATIONS_EVENTS_TOPIC": lane.topic("events"),
-        "QSMO_NOTIFICATIONS_VALUES_TOPIC": lane.topic("values"),
-        "QSMO_NOTIFICATIONS_REVIEWS_TOPIC": lane.topic("reviews"),
-        "QSMO_NOTIFICATIONS_MEASURES_GROUP_ID": f"measures-{lane.tag}",
-        "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": f"scorecard-{lane.tag}",
-        "QSMO_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
-        "QSMO_NOTIFICATIONS_SMTP_PORT": str(smtp_port),
-        "QSMO_NOTIFICATIONS_SMTP_USERNAME": SMTP_USER,
-        "QSMO_NOTIFICATIONS_SMTP_PASSWORD": SMTP_PASSWORD,
-        "QSMO_NOTIFICATIONS_SMTP_CA_FILE": str(cert),
-        "QSMO_NOTIFICATIONS_SMTP_FROM": "QSMO Performance Platform <qsmo@platform.example.gov>",
-        "QSMO_NOTIFICATIONS_PUBLIC_URL": "https://qsmo.example.gov",
-    }
+    notifications = notifications_env(
+        lane,
+        qsmo_stack.free_port(),
+        QSMO_NOTIFICATIONS_SMTP_HOST="127.0.0.1",
+        QSMO_NOTIFICATIONS_SMTP_PORT=str(smtp_port),
+        QSMO_NOTIFICATIONS_SMTP_USERNAME=SMTP_USER,
+        QSMO_NOTIFICATIONS_SMTP_PASSWORD=SMTP_PASSWORD,
+        QSMO_NOTIFICATIONS_SMTP_CA_FILE=str(cert),
+        QSMO_NOTIFICATIONS_SMTP_FROM="QSMO Performance Platform <qsmo@platform.example.gov>",
+        QSMO_NOTIFICATIONS_PUBLIC_URL="https://qsmo.example.gov",
+    )
     gateway = {
         **lane.env("gateway"),
         "QSMO_GATEWAY_ADJUST_INTERVAL_S": "0.5",
@@ -109,27 +105,8 @@ async def loop(stack: qsmo_stack.Stack, tmp_path: Path) -> AsyncIterator[Loop]:
         await server.wait_closed()
 
 
-async def _sweeps(pipeline: Pipeline) -> float:
-    response = await pipeline.http.get(pipeline.lane.url("gateway", "/metrics"))
-    found = SWEEPS.search(response.text)
-    return float(found.group(1)) if found else 0.0
-
-
 def _zulu(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
-
-
-async def _drafted_entries(stack: qsmo_stack.Stack, lane: Lane) -> list[str]:
-    client = create_mongo_client(stack.mongo_url)
-    try:
-        found = (
-            await client[lane.database]["gateway_activity_log"]
-            .find({"action": "action.drafted"})
-            .to_list()
-        )
-    finally:
-        await client.close()
-    return [d["_id"] for d in found]
 
 
 def _pdf_text(pdf: bytes, directory: Path) -> str:
@@ -235,14 +212,7 @@ async def test_red_for_two_quarters_drafts_an_action_and_the_ready_packet_is_ema
     assert delivery["recipient"] == ADDRESS
 
     # Once: three more sweeps draft nothing more, and the email went out once.
-    start = await _sweeps(pipeline)
-
-    async def swept() -> bool:
-        return await _sweeps(pipeline) >= start + 3
-
-    await eventually(swept, 30, "three more Adjust-loop sweeps")
+    await more_adjust_sweeps(pipeline, 3)
     assert len(await drafted()) == 1
-    assert await _drafted_entries(loop.stack, pipeline.lane) == [
-        f"action.drafted:{expected_action}"
-    ]
+    assert await drafted_entries(loop.stack, pipeline.lane) == [f"action.drafted:{expected_action}"]
     assert len(loop.mailbox.received) == 1

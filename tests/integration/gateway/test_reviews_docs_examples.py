@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import qsmo_stack
 from gateway_pipeline_support import (
-    Lane,
     Pipeline,
     eventually,
     keys_home,
+    notifications_env,
     run_shell_example,
     running_pipeline,
 )
@@ -48,23 +48,6 @@ def block(marker: str) -> str:
     found = [b for b in BLOCKS if marker in b]
     assert len(found) == 1, (marker, len(found))
     return found[0]
-
-
-def notifications_env(lane: Lane, port: int) -> dict[str, str]:
-    """The notifications service on the lane's topics and database (it sends the packets)."""
-    return {
-        "QSMO_MONGO_DB": lane.database,
-        "QSMO_NOTIFICATIONS_PORT": str(port),
-        "QSMO_NOTIFICATIONS_GROUP_ID": f"notifications-{lane.tag}",
-        "QSMO_NOTIFICATIONS_SCORECARDS_TOPIC": lane.topic("scorecards"),
-        "QSMO_NOTIFICATIONS_DLQ_TOPIC": lane.topic("dlq"),
-        "QSMO_NOTIFICATIONS_NOTIFICATIONS_TOPIC": lane.topic("notifications"),
-        "QSMO_NOTIFICATIONS_EVENTS_TOPIC": lane.topic("events"),
-        "QSMO_NOTIFICATIONS_VALUES_TOPIC": lane.topic("values"),
-        "QSMO_NOTIFICATIONS_REVIEWS_TOPIC": lane.topic("reviews"),
-        "QSMO_NOTIFICATIONS_MEASURES_GROUP_ID": f"measures-{lane.tag}",
-        "QSMO_NOTIFICATIONS_SCORECARD_GROUP_ID": f"scorecard-{lane.tag}",
-    }
 
 
 @pytest.fixture(scope="module")
