@@ -20,6 +20,18 @@ RESULTS_DIR = REPO / ".local" / "bench-results"
 
 
 @dataclass
+class Target:
+    """What a figure should reach (issue #21) and whether this run reached it.
+
+    ``aim`` reads like "≥ 0.7 × the store's limit"; ``why`` says, when it is not met, why.
+    """
+
+    aim: str
+    met: bool
+    why: str = ""
+
+
+@dataclass
 class Figure:
     """One measured quantity over several runs, optionally against a same-run baseline."""
 
@@ -29,6 +41,7 @@ class Figure:
     baseline_name: str | None = None
     baseline_runs: list[float] = field(default_factory=list)
     higher_is_better: bool = True
+    target: Target | None = None
 
     @property
     def median(self) -> float:
@@ -52,6 +65,20 @@ class Figure:
                 f" | baseline {self.baseline_name}: {baseline} | ratio {format_ratio(self.ratio)}"
             )
         return text
+
+
+def ratio_target(figure: Figure, at_least: float, aim: str, why: str = "") -> Figure:
+    """``figure`` with a target on its ratio to the same-run baseline (≥ ``at_least``)."""
+    ratio = figure.ratio
+    figure.target = Target(aim, ratio is not None and ratio >= at_least, why)
+    return figure
+
+
+def value_target(figure: Figure, limit: float, aim: str, why: str = "") -> Figure:
+    """``figure`` with a target on its median: ≥ ``limit`` if higher is better, else ≤."""
+    met = figure.median >= limit if figure.higher_is_better else figure.median <= limit
+    figure.target = Target(aim, met, why)
+    return figure
 
 
 def format_ratio(value: float | None) -> str:

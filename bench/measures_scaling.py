@@ -17,7 +17,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from bench.harness import Figure, private_stack, qsmo_stack, report
-from bench.measures_throughput import _counted, _events, _fill
+from bench.workload import backfill_events as _events
+from bench.workload import counted_events as _counted
+from bench.workload import fill_topic as _fill
 
 EVENTS = int(os.environ.get("QSMO_BENCH_SCALING_EVENTS", "30000"))
 RUNS = int(os.environ.get("QSMO_BENCH_RUNS", "3"))

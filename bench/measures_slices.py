@@ -24,7 +24,9 @@ from typing import Any
 from pymongo import monitoring
 
 from bench.harness import Figure, private_stack, qsmo_stack, report
-from bench.measures_throughput import _events, _fill, _service_rate
+from bench.measures_throughput import _service_rate
+from bench.workload import backfill_events as _events
+from bench.workload import fill_topic as _fill
 from services.measures.decoding import RawRecord
 from services.measures.handlers import process_batch
 from services.measures.publisher import InMemoryValuePublisher

@@ -16,64 +16,20 @@ import random
 import time
 import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bench.harness import Figure, private_stack, qsmo_stack, report
+from bench.workload import CATALOG, backfill_events, counted_events, fill_topic
 from services.measures.decoding import RawRecord
 from services.measures.handlers import process_batch
 from services.measures.publisher import InMemoryValuePublisher
 from services.measures.repository import InMemoryMeasureRepository
-from shared.catalog import load_catalog
 from shared.codecs import encode
-from shared.events import AcceptedEvent
 from shared.kafka import create_consumer, create_producer, ensure_topics
-from shared.mongo import create_mongo_client
 from shared.topics import event_key
 
 EVENTS = int(os.environ.get("QSMO_BENCH_MEASURES_EVENTS", "200000"))
 RUNS = int(os.environ.get("QSMO_BENCH_RUNS", "3"))
-CATALOG = load_catalog()
-
-
-def _events(count: int, now: datetime) -> list[AcceptedEvent]:
-    """A realistic mix: every QSMO and measure, timestamps over the last 90 days."""
-    rng = random.Random(1)
-    framework = CATALOG.framework()
-    measures = [m for m in framework.measures]
-    qsmos = CATALOG.qsmo_ids
-    events = []
-    for i in range(count):
-        measure = rng.choice(measures)
-        low = measure.value_range.min
-        high = measure.value_range.max if measure.value_range.max is not None else 1000
-        events.append(
-            AcceptedEvent(
-                event_id=f"b-{i}",
-                qsmo=rng.choice(qsmos),
-                measure=measure.id,
-                value=round(rng.uniform(low, high), 2),
-                occurred_at=now - timedelta(seconds=rng.uniform(0, 90 * 86400)),
-                ingested_at=now,
-                request_id="bench",
-            )
-        )
-    return events
-
-
-async def _fill(bootstrap: str, topic: str, events: list[AcceptedEvent]) -> None:
-    await ensure_topics(bootstrap, 6, names=(topic,))
-    producer = create_producer(bootstrap, linger_ms=20)
-    await producer.start()
-    try:
-        for start in range(0, len(events), 5000):
-            chunk = events[start : start + 5000]
-            futures = [
-                await producer.send(topic, encode(e), key=event_key(e.qsmo, e.measure))
-                for e in chunk
-            ]
-            await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
 
 
 async def _raw_consume_rate(bootstrap: str, topic: str, total: int) -> float:
@@ -117,15 +73,6 @@ async def _in_memory_rate(bootstrap: str, topic: str, total: int) -> float:
         await consumer.stop()
 
 
-async def _counted(mongo_url: str, database: str) -> int:
-    client = create_mongo_client(mongo_url)
-    try:
-        streams = await client[database]["measure_streams"].find({}, {"event_count": 1}).to_list()
-        return sum(s["event_count"] for s in streams)
-    finally:
-        await client.close()
-
-
 async def _service_rate(stack: qsmo_stack.Stack, topic: str, total: int, run: int) -> float:
     database = f"bench_{uuid.uuid4().hex[:6]}"
     env = {
@@ -137,7 +84,7 @@ async def _service_rate(stack: qsmo_stack.Stack, topic: str, total: int, run: in
     started = time.perf_counter()
     stack.start_service("measures", extra_env=env, instance=f"-bench{run}")
     try:
-        while await _counted(stack.mongo_url, database) < total:  # noqa: ASYNC110 (polls the store)
+        while await counted_events(stack.mongo_url, database) < total:  # noqa: ASYNC110 (polls the store)
             await asyncio.sleep(0.5)
         return total / (time.perf_counter() - started)
     finally:
@@ -174,7 +121,7 @@ async def _steady_latency(stack: qsmo_stack.Stack, seconds: float = 20) -> tuple
         rng, sent, started = random.Random(2), 0, time.perf_counter()
         while time.perf_counter() - started < seconds:
             now = datetime.now(UTC)
-            for event in _events(50, now):
+            for event in backfill_events(50, now):
                 event = event.model_copy(update={"event_id": f"s-{sent}", "ingested_at": now})
                 await producer.send(topic, encode(event), key=event_key(event.qsmo, event.measure))
                 sent += 1
@@ -203,7 +150,9 @@ def main() -> None:
     with private_stack() as stack:
         topic = f"bench.events.{uuid.uuid4().hex[:6]}"
         print(f"   filling {topic} with {EVENTS:,} events …", flush=True)
-        asyncio.run(_fill(stack.kafka_bootstrap, topic, _events(EVENTS, datetime.now(UTC))))
+        asyncio.run(
+            fill_topic(stack.kafka_bootstrap, topic, backfill_events(EVENTS, datetime.now(UTC)))
+        )
         service, raw, memory = [], [], []
         for run in range(RUNS):
             raw.append(asyncio.run(_raw_consume_rate(stack.kafka_bootstrap, topic, EVENTS)))

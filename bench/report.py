@@ -50,6 +50,33 @@ def _cell(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def _targets() -> list[str]:
+    """Every figure that carries a target, in one table: its aim, value, ratio, met or not."""
+    rows = []
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        for figure in json.loads(path.read_text()):
+            target = figure.get("target")
+            if not target:
+                continue
+            met = "**met**" if target["met"] else "**not met**"
+            why = f" — {target['why']}" if target.get("why") and not target["met"] else ""
+            rows.append(
+                f"| {target['aim']} | {figure['name']} ({path.stem}) | "
+                f"{_cell(figure['median'])} {figure['unit']} | {figure.get('baseline_name') or '–'} | "
+                f"{format_ratio(figure.get('ratio'))} | {met}{why} |"
+            )
+    if not rows:
+        return []
+    return [
+        "",
+        "## Targets (issue #21)",
+        "",
+        "| target | figure | median | same-run baseline | ratio | this run |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
+
+
 def main() -> None:
     lines = [
         "# Benchmarks",
@@ -61,6 +88,7 @@ def main() -> None:
         "",
         *_machine(),
     ]
+    lines += _targets()
     for path in sorted(RESULTS_DIR.glob("*.json")):
         figures = json.loads(path.read_text())
         lines += [
