@@ -17,6 +17,26 @@ DESCRIPTIONS = {
     "measures_slices": "Measures: what provider and agency slices cost (same events with and without, same run).",
     "gateway_latency": "Gateway: scorecard queries at a steady rate against a bare strawberry query.",
     "series_latency": "Gateway: `measureSeries` (12 months, 4 years of simulator history) against one scorecard.",
+    "measures_store_limit": (
+        "Measures: the service's durable rate against the store's own limit (a bare PyMongo loop "
+        "writing exactly the service's documents, same batches), and store statements per 1,000 events."
+    ),
+    "measures_growth": (
+        "Measures: throughput from 10,000 to 1,000,000 events, and memory with the state-cache cap "
+        "at 1,000,000 distinct keys."
+    ),
+    "end_to_end": (
+        "End to end: `POST /v1/events` → durable values, against the Kafka Streams peer "
+        "(`bench/kstreams/`) on the same broker and topic shape."
+    ),
+    "kstreams_peer": (
+        "The Kafka Streams peer (`bench/kstreams/`, exactly_once_v2): a pre-filled topic to queryable state."
+    ),
+    "scorecard_latency": (
+        "Event → scorecard: from an event's acceptance to a scorecard version that includes it, "
+        "at 1,000 events/s."
+    ),
+    "store_backends": "Store backends: FerretDB on SQLite against FerretDB on PostgreSQL, 1–3 concurrent writers.",
     "review_packets": (
         "Review packets (4 years of simulator history): a QSMO's and the government-wide packet "
         "built (gather at the cut-off, PDF, XLSX, CSV) against the same content without charts."
