@@ -1,0 +1,213 @@
+"""The Kafka Streams peer: events/s from a pre-filled topic to queryable, committed state.
+
+The peer (``bench/kstreams``, see its README) computes what the measures service keeps — per
+(QSMO, measure, fiscal year / fiscal quarter / UTC day) count, exact sum, min, max and latest
+— with ``processing.guarantee=exactly_once_v2`` and RocksDB stores with changelogs, on the
+private stack's broker. Per run: a fresh ``application.id`` and state directory; the clock
+runs from starting the JVM until (a) its interactive query answers that the fiscal-year store
+counts all EVENTS events and (b) the application's committed offsets reach the end of the
+topic (the transaction holding the last state changes is committed). Median of RUNS runs.
+
+``bench.end_to_end`` runs the same measurement in its own run, as the baseline of the
+end-to-end figure; ``python -m bench kstreams_peer`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bench.harness import REPO, Figure, private_stack, qsmo_stack, report
+from bench.workload import backfill_events, fill_topic
+from shared.domain.fiscal import fiscal_quarter_of, to_utc
+from shared.events import AcceptedEvent
+
+EVENTS = int(os.environ.get("QSMO_BENCH_KSTREAMS_EVENTS", "200000"))
+RUNS = int(os.environ.get("QSMO_BENCH_RUNS", "3"))
+PROJECT = REPO / "bench" / "kstreams"
+JAR = PROJECT / "target" / "kstreams-peer.jar"
+LIB = PROJECT / "target" / "lib"
+MAIN_CLASS = "gov.gsa.qsmo.bench.MeasuresPeer"
+PEER_NAME = "Kafka Streams peer (exactly_once_v2, RocksDB + changelogs), topic → queryable state"
+
+
+def build_jar() -> Path:
+    """``mvn -q -B package`` in bench/kstreams unless the jar is newer than its sources."""
+    sources = [PROJECT / "pom.xml", *PROJECT.joinpath("src").rglob("*")]
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    if JAR.exists() and LIB.is_dir() and JAR.stat().st_mtime >= newest:
+        return JAR
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError("the Kafka Streams peer needs Maven (mvn) and Java 17: install both")
+    print("   building the Kafka Streams peer (mvn -q -B package) …", flush=True)
+    result = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(PROJECT / "pom.xml"), "package"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"building bench/kstreams failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
+    return JAR
+
+
+def peer_query(port: int, path: str = "/count") -> dict[str, object] | None:
+    """The peer's HTTP answer as JSON, or None while it does not answer 200."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            answer: dict[str, object] = json.loads(response.read())
+            return answer
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+async def committed_offsets(bootstrap: str, group_id: str, topic: str) -> int:
+    """The sum of ``group_id``'s committed offsets on ``topic`` (0 before its first commit)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group_id)
+        return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic)
+    finally:
+        await admin.close()
+
+
+def period_keys(event: AcceptedEvent) -> tuple[str, str, str]:
+    """The keys of ``event``'s fiscal-year, fiscal-quarter and day aggregates (as the service's)."""
+    at = to_utc(event.occurred_at)
+    year, quarter = fiscal_quarter_of(at)
+    stream = f"{event.qsmo}|{event.measure}"
+    return (
+        f"{stream}|fiscal_year|FY{year}",
+        f"{stream}|fiscal_quarter|FY{year} Q{quarter}",
+        f"{stream}|day|{at.date().isoformat()}",
+    )
+
+
+def check_aggregates(port: int, events: list[AcceptedEvent]) -> None:
+    """Compare the peer's aggregates of the first event's keys with the events themselves.
+
+    Count, the exact sum (each double's exact value, as the peer's ``BigDecimal``), min, max
+    and latest (greatest ``occurred_at``); raises RuntimeError on any difference.
+    """
+    for key in period_keys(events[0]):
+        mine = [e for e in events if key in period_keys(e)]
+        answer = peer_query(port, "/aggregate?key=" + urllib.parse.quote(key))
+        latest = max(mine, key=lambda e: e.occurred_at)
+        expected = {
+            "count": len(mine),
+            "sum_exact": sum((Fraction(e.value) for e in mine), Fraction(0)),
+            "min": min(e.value for e in mine),
+            "max": max(e.value for e in mine),
+            "latest": latest.value,
+        }
+        got = None
+        if answer is not None:
+            latest_answer = answer["latest"]
+            got = {
+                "count": answer["count"],
+                "sum_exact": Fraction(Decimal(str(answer["sum_exact"]))),
+                "min": answer["min"],
+                "max": answer["max"],
+                "latest": latest_answer["value"] if isinstance(latest_answer, dict) else None,
+            }
+        if got != expected:
+            raise RuntimeError(f"the peer's {key} is {got}, the events give {expected}")
+
+
+def peer_rate(
+    stack: qsmo_stack.Stack,
+    topic: str,
+    events: list[AcceptedEvent],
+    run: int,
+) -> float:
+    """Start a fresh peer on ``topic`` (holding ``events``); events/s until all are committed state.
+
+    Before stopping the peer, checks its aggregates of one stream against the events.
+    """
+    total = len(events)
+    application_id = f"qsmo-bench-peer-{uuid.uuid4().hex[:8]}"
+    state_dir = stack.home / "kstreams" / application_id
+    state_dir.mkdir(parents=True)
+    port = qsmo_stack.free_port()
+    java = shutil.which("java") or "java"
+    argv = [
+        java,
+        "-Xms256m",
+        "-Xmx1g",
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        "-cp",
+        f"{JAR}:{LIB}/*",
+        MAIN_CLASS,
+        *("--bootstrap", stack.kafka_bootstrap, "--topic", topic),
+        *("--application-id", application_id, "--state-dir", str(state_dir)),
+        *("--port", str(port)),
+    ]
+    label = f"kstreams-peer{run}"
+    deadline = time.monotonic() + max(180.0, total / 200)
+    started = time.perf_counter()
+    stack.spawn(label, argv)
+    try:
+        while True:
+            answer = peer_query(port)
+            if (
+                answer is not None
+                and answer.get("count") == total
+                and asyncio.run(committed_offsets(stack.kafka_bootstrap, application_id, topic))
+                == total
+            ):
+                rate = total / (time.perf_counter() - started)
+                check_aggregates(port, events)
+                return rate
+            if not stack.running(label):
+                raise RuntimeError(f"the peer stopped; see {stack.logs / (label + '.log')}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the peer counted {answer} of {total} events before the deadline; "
+                    f"see {stack.logs / (label + '.log')}"
+                )
+            time.sleep(0.2)
+    finally:
+        stack.stop(label)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def measure_peer(stack: qsmo_stack.Stack, total: int, runs: int) -> tuple[str, list[float]]:
+    """Fill a topic with ``total`` backfill events; the peer's events/s over ``runs`` runs."""
+    build_jar()
+    topic = f"bench.kstreams.{uuid.uuid4().hex[:6]}"
+    print(f"   filling {topic} with {total:,} events …", flush=True)
+    events = backfill_events(total, datetime.now(UTC))
+    asyncio.run(fill_topic(stack.kafka_bootstrap, topic, events))
+    rates = []
+    for run in range(runs):
+        rates.append(peer_rate(stack, topic, events, run))
+        print(f"   run {run + 1}: Kafka Streams peer {rates[-1]:,.0f} events/s", flush=True)
+    return topic, rates
+
+
+def main() -> None:
+    with private_stack(mongo=False) as stack:
+        _, rates = measure_peer(stack, EVENTS, RUNS)
+    report("kstreams_peer", [Figure(f"{PEER_NAME}, {EVENTS:,} events", "events/s", rates)])
+
+
+if __name__ == "__main__":
+    main()
