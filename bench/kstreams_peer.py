@@ -189,23 +189,29 @@ def peer_rate(
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
-def measure_peer(stack: qsmo_stack.Stack, total: int, runs: int) -> tuple[str, list[float]]:
-    """Fill a topic with ``total`` backfill events; the peer's events/s over ``runs`` runs."""
+def prefill(stack: qsmo_stack.Stack, total: int) -> tuple[str, list[AcceptedEvent]]:
+    """Build the peer; a new topic filled with ``total`` backfill events: the topic and events."""
     build_jar()
     topic = f"bench.kstreams.{uuid.uuid4().hex[:6]}"
     print(f"   filling {topic} with {total:,} events …", flush=True)
     events = backfill_events(total, datetime.now(UTC))
     asyncio.run(fill_topic(stack.kafka_bootstrap, topic, events))
+    return topic, events
+
+
+def measure_peer(stack: qsmo_stack.Stack, total: int, runs: int) -> list[float]:
+    """The peer's events/s over ``runs`` runs on a topic pre-filled with ``total`` events."""
+    topic, events = prefill(stack, total)
     rates = []
     for run in range(runs):
         rates.append(peer_rate(stack, topic, events, run))
         print(f"   run {run + 1}: Kafka Streams peer {rates[-1]:,.0f} events/s", flush=True)
-    return topic, rates
+    return rates
 
 
 def main() -> None:
     with private_stack(mongo=False) as stack:
-        _, rates = measure_peer(stack, EVENTS, RUNS)
+        rates = measure_peer(stack, EVENTS, RUNS)
     report("kstreams_peer", [Figure(f"{PEER_NAME}, {EVENTS:,} events", "events/s", rates)])
 
 
