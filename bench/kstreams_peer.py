@@ -164,17 +164,26 @@ def peer_rate(
     deadline = time.monotonic() + max(180.0, total / 200)
     started = time.perf_counter()
     stack.spawn(label, argv)
+    queryable: float | None = None
     try:
         while True:
             answer = peer_query(port)
+            if answer is not None and queryable is None:
+                queryable = time.perf_counter() - started
             if (
                 answer is not None
                 and answer.get("count") == total
                 and asyncio.run(committed_offsets(stack.kafka_bootstrap, application_id, topic))
                 == total
             ):
-                rate = total / (time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                print(
+                    f"   peer: queryable after {queryable:.1f} s (JVM start, group join, "
+                    f"stores open), every event committed after {elapsed:.1f} s",
+                    flush=True,
+                )
                 check_aggregates(port, events)
+                rate = total / elapsed
                 return rate
             if not stack.running(label):
                 raise RuntimeError(f"the peer stopped; see {stack.logs / (label + '.log')}")
