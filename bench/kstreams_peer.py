@@ -102,34 +102,49 @@ def period_keys(event: AcceptedEvent) -> tuple[str, str, str]:
 
 
 def check_aggregates(port: int, events: list[AcceptedEvent]) -> None:
-    """Compare the peer's aggregates of the first event's keys with the events themselves.
+    """Compare the peer's aggregates with the events themselves; RuntimeError on a difference.
 
-    Count, the exact sum (each double's exact value, as the peer's ``BigDecimal``), min, max
-    and latest (greatest ``occurred_at``); raises RuntimeError on any difference.
+    Every fiscal-year and fiscal-quarter aggregate (the workload's 90 days cross a fiscal
+    year's start, so the calendar's boundaries are checked), and the day aggregates of the
+    first event's stream: count, the exact sum (each double's exact value, as the peer's
+    ``BigDecimal``), min, max and latest (greatest ``occurred_at``).
     """
-    for key in period_keys(events[0]):
-        mine = [e for e in events if key in period_keys(e)]
-        answer = peer_query(port, "/aggregate?key=" + urllib.parse.quote(key))
-        latest = max(mine, key=lambda e: e.occurred_at)
+    groups: dict[str, list[AcceptedEvent]] = {}
+    for event in events:
+        for key in period_keys(event):
+            groups.setdefault(key, []).append(event)
+    first_stream = f"{events[0].qsmo}|{events[0].measure}|day|"
+    checked = [k for k in groups if "|day|" not in k or k.startswith(first_stream)]
+    years = sum(1 for k in groups if "|fiscal_year|" in k)
+    answer = peer_query(port)
+    if answer is None or answer.get("keys") != years:
+        raise RuntimeError(f"the peer has {answer} fiscal-year aggregates, the events {years}")
+    for key in checked:
+        mine = groups[key]
         expected = {
             "count": len(mine),
             "sum_exact": sum((Fraction(e.value) for e in mine), Fraction(0)),
             "min": min(e.value for e in mine),
             "max": max(e.value for e in mine),
-            "latest": latest.value,
+            "latest": max(mine, key=lambda e: e.occurred_at).value,
         }
-        got = None
-        if answer is not None:
-            latest_answer = answer["latest"]
-            got = {
-                "count": answer["count"],
-                "sum_exact": Fraction(Decimal(str(answer["sum_exact"]))),
-                "min": answer["min"],
-                "max": answer["max"],
-                "latest": latest_answer["value"] if isinstance(latest_answer, dict) else None,
-            }
+        got = _aggregate(port, key)
         if got != expected:
             raise RuntimeError(f"the peer's {key} is {got}, the events give {expected}")
+
+
+def _aggregate(port: int, key: str) -> dict[str, object] | None:
+    answer = peer_query(port, "/aggregate?key=" + urllib.parse.quote(key))
+    if answer is None:
+        return None
+    latest = answer["latest"]
+    return {
+        "count": answer["count"],
+        "sum_exact": Fraction(Decimal(str(answer["sum_exact"]))),
+        "min": answer["min"],
+        "max": answer["max"],
+        "latest": latest["value"] if isinstance(latest, dict) else None,
+    }
 
 
 def peer_rate(
@@ -140,7 +155,7 @@ def peer_rate(
 ) -> float:
     """Start a fresh peer on ``topic`` (holding ``events``); events/s until all are committed state.
 
-    Before stopping the peer, checks its aggregates of one stream against the events.
+    Before stopping the peer, checks its aggregates against the events (``check_aggregates``).
     """
     total = len(events)
     application_id = f"qsmo-bench-peer-{uuid.uuid4().hex[:8]}"
