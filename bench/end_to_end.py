@@ -11,7 +11,9 @@ Per run, on one private stack (Kafka + FerretDB), in this order:
 - the measures service alone on the peer's pre-filled topic (fresh database and group), from
   its start until every event is durable: the service's own share of the end-to-end figure.
 
-Medians of RUNS runs. The HTTP bodies are encoded before the clock starts.
+Medians of RUNS runs. The HTTP bodies are encoded before the clock starts. The peer's and
+the service-alone figures include their start (process start, group join; the peer prints
+its share); the end-to-end clock starts with both services up and ready.
 """
 
 from __future__ import annotations
