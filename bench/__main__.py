@@ -7,7 +7,8 @@ import time
 
 import bench
 
-SKIP = {"harness", "report"}
+SKIP = {"harness", "report", "workload", "kstreams_peer"}
+"""Not benchmarks of their own: plumbing, and the peer (``end_to_end`` measures it in its run)."""
 
 
 def main() -> int:

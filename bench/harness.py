@@ -102,6 +102,7 @@ def report(benchmark: str, figures: list[Figure]) -> None:
 @contextmanager
 def private_stack(kafka: bool = True, mongo: bool = True) -> Iterator[qsmo_stack.Stack]:
     """Kafka and/or FerretDB on free ports in a temporary home, stopped afterwards."""
+    (REPO / ".local").mkdir(exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="bench-", dir=REPO / ".local"))
     stack = qsmo_stack.Stack.with_free_ports(home)
     stack.die_with_parent = True
