@@ -49,6 +49,7 @@ class MeasuresService(ConsumingService[MeasuresSettings]):
             process,
             self.metrics,
             max_records=settings.max_batch_records,
+            linger_ms=settings.batch_linger_ms,
             poll_timeout_ms=settings.poll_timeout_ms,
             retry_backoff_s=settings.retry_backoff_s,
             forget_states=self.repository.forget_cached_states,

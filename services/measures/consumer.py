@@ -33,6 +33,7 @@ def events_loop(
     forget_states: Callable[[], None],
     warm_states: Callable[[list[int]], Awaitable[None]],
     max_records: int,
+    linger_ms: int,
     poll_timeout_ms: int,
     retry_backoff_s: float,
 ) -> BatchLoop[BatchReport]:
@@ -69,6 +70,7 @@ def events_loop(
         [topic],
         process_batch,
         max_records=max_records,
+        linger_ms=linger_ms,
         poll_timeout_ms=poll_timeout_ms,
         retry_backoff_s=retry_backoff_s,
         on_revoked=revoked,

@@ -9,7 +9,7 @@ import asyncio
 from aiokafka.errors import CommitFailedError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from shared.batch_consumer import Batch, BatchLoop, WaitForBatch
+from shared.batch_consumer import Batch, BatchLoop, WaitForBatch, poll_batch
 
 TOPIC = "events"
 P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
@@ -157,3 +157,57 @@ async def test_a_rebalance_waits_for_the_batch_in_flight() -> None:
     release.set()
     await asyncio.wait_for(asyncio.gather(batch, rebalance), timeout=5)
     assert events == ["batch started", "batch done", "revoked"]
+
+
+class PollingConsumer:
+    """``getmany`` answering from a script of polls, recording the limits it was given."""
+
+    def __init__(self, polls: list[Batch]) -> None:
+        self.polls = polls
+        self.asked: list[tuple[int, int]] = []
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> Batch:
+        self.asked.append((timeout_ms, max_records))
+        return self.polls.pop(0) if self.polls else {}
+
+
+async def test_a_batch_keeps_taking_fetched_records_up_to_its_limit() -> None:
+    consumer = PollingConsumer(
+        [{P0: records(P0, range(3))}, {P0: records(P0, range(3, 5)), P1: records(P1, range(4))}]
+    )
+    batch = await poll_batch(consumer, max_records=9, poll_timeout_ms=10, linger_ms=0)  # type: ignore[arg-type]
+    assert {tp: [r.offset for r in rs] for tp, rs in batch.items()} == {
+        P0: [0, 1, 2, 3, 4],
+        P1: [0, 1, 2, 3],
+    }
+    assert [limit for _, limit in consumer.asked] == [9, 6]  # full after two polls
+    assert consumer.asked[1][0] == 0  # no linger: only what is fetched already
+
+
+async def test_a_full_batch_does_not_poll_again() -> None:
+    consumer = PollingConsumer([{P0: records(P0, range(5))}, {P0: records(P0, range(5, 9))}])
+    batch = await poll_batch(consumer, max_records=5, poll_timeout_ms=10, linger_ms=1000)  # type: ignore[arg-type]
+    assert sum(len(rs) for rs in batch.values()) == 5
+    assert len(consumer.asked) == 1
+
+
+async def test_a_batch_lingers_for_more_records_only_after_the_first_came() -> None:
+    quiet = PollingConsumer([])
+    assert await poll_batch(quiet, max_records=5, poll_timeout_ms=10, linger_ms=200) == {}  # type: ignore[arg-type]
+    assert len(quiet.asked) == 1
+    trickle = PollingConsumer([{P0: records(P0, range(1))}, {P0: records(P0, range(1, 2))}])
+    batch = await poll_batch(trickle, max_records=5, poll_timeout_ms=10, linger_ms=200)  # type: ignore[arg-type]
+    assert [r.offset for r in batch[P0]] == [0, 1]
+    assert 0 < trickle.asked[1][0] <= 200  # waits for the rest of the linger, no longer
+
+
+async def test_a_partition_polled_again_from_an_earlier_offset_keeps_only_the_new_records() -> None:
+    consumer = PollingConsumer(
+        [
+            {P0: records(P0, range(10, 13)), P1: records(P1, range(2))},
+            {P0: records(P0, range(8, 11))},  # a rebalance in between sought P0 back
+        ]
+    )
+    batch = await poll_batch(consumer, max_records=100, poll_timeout_ms=10, linger_ms=0)  # type: ignore[arg-type]
+    assert [r.offset for r in batch[P0]] == [8, 9, 10]
+    assert [r.offset for r in batch[P1]] == [0, 1]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from services.measures.settings import MeasuresSettings
 from shared.api_keys import (
     ApiKeyEntry,
     ApiKeyFile,
@@ -50,6 +51,18 @@ def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("QSMO_ENVIRONMENT", "staging")
     with pytest.raises(ValidationError, match="environment"):
         PlatformSettings()
+
+
+def test_measures_batches_fill_from_a_backlog_and_linger_briefly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("QSMO_MEASURES_MAX_BATCH_RECORDS", raising=False)
+    monkeypatch.delenv("QSMO_MEASURES_BATCH_LINGER_MS", raising=False)
+    defaults = MeasuresSettings()
+    assert (defaults.max_batch_records, defaults.batch_linger_ms) == (10_000, 50)
+    monkeypatch.setenv("QSMO_MEASURES_BATCH_LINGER_MS", "2000")  # would delay every value 2 s
+    with pytest.raises(ValidationError, match="batch_linger_ms"):
+        MeasuresSettings()
 
 
 def _ring(*ids: str) -> ApiKeyRing:
