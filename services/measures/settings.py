@@ -3,6 +3,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.measures.state_cache import DEFAULT_MAX_STATES
 from shared import topics
 from shared.settings import WorkerSettings
 
@@ -17,3 +18,8 @@ class MeasuresSettings(WorkerSettings):
     events_topic: str = topics.EVENTS
     dlq_topic: str = topics.EVENTS_DLQ
     values_topic: str = topics.MEASURE_VALUES
+    state_cache_max_states: int = Field(default=DEFAULT_MAX_STATES, ge=1)
+    """Period states (and, apart, stream states) kept in memory; least recently used go first.
+
+    ~1 KB each. Past the cap the service reads a state it dropped from the store again, and
+    looks up every key it does not hold (docs/operations.md, "Measures state cache")."""
