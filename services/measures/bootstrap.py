@@ -25,7 +25,11 @@ class MeasuresService(ConsumingService[MeasuresSettings]):
         super().__init__(settings, platform)
         self.metrics = MeasuresMetrics(self.registry)
         self.catalog = load_catalog()
-        self.repository = MongoMeasureRepository(self.database)
+        self.repository = MongoMeasureRepository(
+            self.database,
+            max_cached_states=settings.state_cache_max_states,
+            metrics=self.metrics,
+        )
 
     async def start(self) -> None:
         settings = self.settings

@@ -2,6 +2,7 @@
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+STATE_KINDS = ("period", "stream")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
@@ -65,3 +66,27 @@ class MeasuresMetrics:
             "Unix time of the last successful commit.",
             registry=registry,
         )
+        self.cached_states = Gauge(
+            "qsmo_measures_cached_states",
+            "Period and stream states held in memory, by kind (capped by "
+            "QSMO_MEASURES_STATE_CACHE_MAX_STATES per kind).",
+            ["kind"],
+            registry=registry,
+        )
+        self.state_evictions = Counter(
+            "qsmo_measures_state_evictions_total",
+            "States dropped from the cache to stay under its cap, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.state_lookups = Counter(
+            "qsmo_measures_state_lookups_total",
+            "States looked up in the store because the cache could not vouch for them "
+            "(before warming, or once it has evicted), by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in STATE_KINDS:
+            self.cached_states.labels(kind)
+            self.state_evictions.labels(kind)
+            self.state_lookups.labels(kind)

@@ -3,6 +3,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.measures.state_cache import DEFAULT_MAX_STATES
 from shared import topics
 from shared.settings import WorkerSettings
 
@@ -23,3 +24,8 @@ class MeasuresSettings(WorkerSettings):
     batch_linger_ms: int = Field(default=50, ge=0, le=500)
     """How long a batch that is not full waits for more records once the first came: under a
     trickle more events then share a batch's writes, for at most this much added latency."""
+    state_cache_max_states: int = Field(default=DEFAULT_MAX_STATES, ge=1)
+    """Period states (and, apart, stream states) kept in memory; least recently used go first.
+
+    ~1 KB each. Past the cap the service reads a state it dropped from the store again, and
+    looks up every key it does not hold (docs/operations.md, "Measures state cache")."""
