@@ -16,10 +16,12 @@ import random
 import time
 import urllib.request
 import uuid
+import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bench.harness import Figure, private_stack, qsmo_stack, report
-from bench.workload import CATALOG, backfill_events, counted_events, fill_topic
+from bench.workload import CATALOG, PARTITIONS, backfill_events, counted_events, fill_topic
 from services.measures.decoding import RawRecord
 from services.measures.handlers import process_batch
 from services.measures.publisher import InMemoryValuePublisher
@@ -30,6 +32,34 @@ from shared.topics import event_key
 
 EVENTS = int(os.environ.get("QSMO_BENCH_MEASURES_EVENTS", "200000"))
 RUNS = int(os.environ.get("QSMO_BENCH_RUNS", "3"))
+BATCH = 2000
+"""Records per ``process_batch`` call (the consumer's ``getmany`` size)."""
+
+
+def handler_records(count: int, now: datetime | None = None) -> list[RawRecord]:
+    """``count`` backfill events as Kafka records, offsets in order per partition (no broker)."""
+    offsets = [0] * PARTITIONS
+    records = []
+    for event in backfill_events(count, now or datetime(2026, 11, 30, 12, tzinfo=UTC)):
+        key = event_key(event.qsmo, event.measure)
+        partition = zlib.crc32(key) % PARTITIONS
+        records.append(RawRecord("bench", partition, offsets[partition], key, encode(event)))
+        offsets[partition] += 1
+    return records
+
+
+async def run_handler(records: Sequence[RawRecord]) -> None:
+    """``process_batch`` over ``records`` in batches of ``BATCH``, in-memory adapters."""
+    repository, publisher = InMemoryMeasureRepository(), InMemoryValuePublisher()
+    now = datetime.now(UTC)
+    for start in range(0, len(records), BATCH):
+        await process_batch(
+            records[start : start + BATCH],
+            repository=repository,
+            publisher=publisher,
+            catalog=CATALOG,
+            now=now,
+        )
 
 
 async def _raw_consume_rate(bootstrap: str, topic: str, total: int) -> float:
