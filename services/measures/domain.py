@@ -57,7 +57,7 @@ from shared.domain.summaries import EMPTY, Ranked, Summary, fold_ranked, ranked
 NOTHING_APPLIED = -1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountedEvent:
     """An accepted event that counts (not a duplicate), with its Kafka position."""
 
@@ -78,7 +78,7 @@ class CountedEvent:
         return _scopes(self.provider, self.agency)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MonthPart:
     """One calendar month's share of a fiscal-year state.
 
@@ -91,7 +91,7 @@ class MonthPart:
     last_ingested_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PeriodState:
     """The rolling summary of one (QSMO, measure, period), and the offset folded last."""
 
@@ -115,7 +115,7 @@ class PeriodState:
         return period_key(self.qsmo, self.measure, self.period, self.slice)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StreamState:
     """What a (QSMO, measure) stream has seen: its newest ``occurred_at`` and last offset."""
 
@@ -154,7 +154,7 @@ class BatchPlan:
     """Which providers and agencies the batch's events name, per QSMO fiscal year."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sighting:
     """An event of ``provider`` and/or ``agency`` in ``qsmo``'s ``fiscal_year`` (either may be None)."""
 
@@ -203,7 +203,7 @@ def _periods_of_day(day: date) -> tuple[tuple[Period, int, int | None], ...]:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Placement:
     """One state an event folds into: its key, period and scope (and month, for a year)."""
 
@@ -217,7 +217,7 @@ class _Placement:
     month: Period | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Placements:
     """Where the events of one stream, UTC day, provider and agency go."""
 
@@ -240,12 +240,17 @@ def _placements(
             fiscal_year,
             quarter,
             scope,
-            month_period(day.year, day.month) if period.kind is PeriodKind.FISCAL_YEAR else None,
+            _month(day.year, day.month) if period.kind is PeriodKind.FISCAL_YEAR else None,
         )
         for period, fiscal_year, quarter in _periods_of_day(day)
         for scope in _scopes(provider, agency)
     )
     return _Placements(stream_key(qsmo, measure), states[0].fiscal_year, states)
+
+
+@lru_cache(maxsize=1024)
+def _month(year: int, month: int) -> Period:
+    return month_period(year, month)
 
 
 def _placements_of(event: CountedEvent) -> _Placements:

@@ -25,7 +25,7 @@ from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import to_utc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Latest:
     """The observation that wins ``latest``: greatest ``occurred_at``, then greatest ``seq``.
 
@@ -46,7 +46,7 @@ class Latest:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Count, exact sum (``partials``), min, max and latest of a set of observations."""
 
