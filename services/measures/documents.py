@@ -25,6 +25,7 @@ text, so as field names they are escaped (``field_name``: ``%``, ``.`` and ``$``
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from services.measures.domain import MonthPart, PeriodState, Sighting, StreamState
@@ -103,8 +104,8 @@ def month_parts(document: Mapping[str, Any]) -> dict[str, MonthPart]:
 
 
 def period_state(document: dict[str, Any]) -> PeriodState:
-    period = Period(
-        PeriodKind(document["kind"]),
+    period = _period(
+        document["kind"],
         document["label"],
         document["start"].replace(tzinfo=UTC),
         document["end"].replace(tzinfo=UTC),
@@ -123,6 +124,12 @@ def period_state(document: dict[str, Any]) -> PeriodState:
         months=month_parts(document),
         slice=slice_of(document),
     )
+
+
+@lru_cache(maxsize=65536)
+def _period(kind: str, label: str, start: datetime, end: datetime) -> Period:
+    # Many documents name the same period (every stream's fiscal year): built once.
+    return Period(PeriodKind(kind), label, start, end)
 
 
 def slice_of(document: Mapping[str, Any]) -> Slice | None:

@@ -52,12 +52,12 @@ from shared.domain.fiscal import (
     to_utc,
 )
 from shared.domain.providers import Slice
-from shared.domain.summaries import EMPTY, Summary, fold
+from shared.domain.summaries import EMPTY, Ranked, Summary, fold_ranked, ranked
 
 NOTHING_APPLIED = -1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountedEvent:
     """An accepted event that counts (not a duplicate), with its Kafka position."""
 
@@ -78,7 +78,7 @@ class CountedEvent:
         return _scopes(self.provider, self.agency)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MonthPart:
     """One calendar month's share of a fiscal-year state.
 
@@ -91,7 +91,7 @@ class MonthPart:
     last_ingested_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PeriodState:
     """The rolling summary of one (QSMO, measure, period), and the offset folded last."""
 
@@ -115,7 +115,7 @@ class PeriodState:
         return period_key(self.qsmo, self.measure, self.period, self.slice)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StreamState:
     """What a (QSMO, measure) stream has seen: its newest ``occurred_at`` and last offset."""
 
@@ -154,7 +154,7 @@ class BatchPlan:
     """Which providers and agencies the batch's events name, per QSMO fiscal year."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sighting:
     """An event of ``provider`` and/or ``agency`` in ``qsmo``'s ``fiscal_year`` (either may be None)."""
 
@@ -203,15 +203,69 @@ def _periods_of_day(day: date) -> tuple[tuple[Period, int, int | None], ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Placement:
+    """One state an event folds into: its key, period and scope (and month, for a year)."""
+
+    key: str
+    qsmo: str
+    measure: str
+    period: Period
+    fiscal_year: int
+    fiscal_quarter: int | None
+    scope: Slice | None
+    month: Period | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Placements:
+    """Where the events of one stream, UTC day, provider and agency go."""
+
+    stream_key: str
+    fiscal_year: int
+    states: tuple[_Placement, ...]
+
+
+@lru_cache(maxsize=65536)
+def _placements(
+    qsmo: str, measure: str, day: date, provider: str | None, agency: str | None
+) -> _Placements:
+    # Events of one stream and day share their keys: computed once, not 3-9 times per event.
+    states = tuple(
+        _Placement(
+            period_key(qsmo, measure, period, scope),
+            qsmo,
+            measure,
+            period,
+            fiscal_year,
+            quarter,
+            scope,
+            _month(day.year, day.month) if period.kind is PeriodKind.FISCAL_YEAR else None,
+        )
+        for period, fiscal_year, quarter in _periods_of_day(day)
+        for scope in _scopes(provider, agency)
+    )
+    return _Placements(stream_key(qsmo, measure), states[0].fiscal_year, states)
+
+
+@lru_cache(maxsize=1024)
+def _month(year: int, month: int) -> Period:
+    return month_period(year, month)
+
+
+def _placements_of(event: CountedEvent) -> _Placements:
+    day = to_utc(event.occurred_at).date()
+    return _placements(event.qsmo, event.measure, day, event.provider, event.agency)
+
+
 def keys_of(events: Iterable[CountedEvent]) -> tuple[set[str], set[str]]:
     """The period keys and stream keys a batch of events needs loaded."""
     period_keys: set[str] = set()
     stream_keys: set[str] = set()
     for event in events:
-        stream_keys.add(stream_key(event.qsmo, event.measure))
-        for period, _, _ in periods_of(event.occurred_at):
-            for scope in event.slices:
-                period_keys.add(period_key(event.qsmo, event.measure, period, scope))
+        placements = _placements_of(event)
+        stream_keys.add(placements.stream_key)
+        period_keys.update(p.key for p in placements.states)
     return period_keys, stream_keys
 
 
@@ -225,107 +279,209 @@ def plan_batch(
     ``periods`` and ``streams`` hold the stored states of the batch's keys (missing = new).
     Events at or below a state's ``applied_offset`` are skipped for that state only, so a
     batch replayed after a crash at any point ends in the same states as one clean run.
+
+    Every decision is taken per event, in order, exactly as folding the events one by one
+    would: which states still need the event (a state's offset moves with each event it
+    folds), whether it restates a period (against the stream's newest ``occurred_at`` before
+    the event), whether it is late. Only the summaries are computed once per state, at the
+    end (``fold_ranked``: count, exact sum, min, max and latest do not depend on the order).
     """
     plan = BatchPlan()
-    current_periods = dict(periods)
-    current_streams = dict(streams)
+    folds: dict[str, _Fold] = {}
+    runs: dict[str, _StreamRun] = {}
     for event in events:
-        skey = stream_key(event.qsmo, event.measure)
-        stream = current_streams.get(skey) or StreamState(event.qsmo, event.measure)
-        newly = _fold_into_periods(plan, current_periods, stream, event)
+        placements = _placements_of(event)
+        run = runs.get(placements.stream_key)
+        if run is None:
+            stored = streams.get(placements.stream_key)
+            run = runs[placements.stream_key] = _StreamRun(
+                stored or StreamState(event.qsmo, event.measure)
+            )
+        newly = _fold_into_periods(plan, folds, periods, run.max_occurred_at, event, placements)
         if event.provider is not None or event.agency is not None:
-            plan.sightings.add(_sighting(event))
-        if event.offset > stream.applied_offset:
-            current_streams[skey] = plan.streams[skey] = _advance(stream, event)
+            plan.sightings.add(
+                Sighting(event.qsmo, placements.fiscal_year, event.provider, event.agency)
+            )
+        if event.offset > run.applied_offset:
             if newly:
                 plan.newly_counted.append(event)
-                if (
-                    stream.max_occurred_at is not None
-                    and event.occurred_at < stream.max_occurred_at
-                ):
+                if run.max_occurred_at is not None and event.occurred_at < run.max_occurred_at:
                     plan.late_events += 1
+            run.advance(event)
+    for key, fold in folds.items():
+        plan.touched[key] = state = fold.result()
+        if fold.observations:
+            plan.periods[key] = state
+            plan.folded[key] = len(fold.observations)
+    plan.streams = {key: run.result() for key, run in runs.items() if run.moved}
     return plan
 
 
 def _fold_into_periods(
     plan: BatchPlan,
-    current: dict[str, PeriodState],
-    stream: StreamState,
+    folds: dict[str, _Fold],
+    stored: Mapping[str, PeriodState],
+    max_seen: datetime | None,
     event: CountedEvent,
+    placements: _Placements,
 ) -> bool:
-    """Fold ``event`` into each of its states (periods × scopes) not yet past its offset."""
-    newly = False
-    for placement in periods_of(event.occurred_at):
-        for scope in event.slices:
-            newly = _fold_into_period(plan, current, stream, event, placement, scope) or newly
-    return newly
+    """Add ``event`` to each of its states (periods × scopes) not yet past its offset."""
+    observation: Ranked | None = None
+    offset, ingested_at = event.offset, event.ingested_at
+    for place in placements.states:
+        fold = folds.get(place.key)
+        if fold is None:
+            fold = folds[place.key] = _Fold(place, stored.get(place.key))
+        if offset <= fold.applied_offset:
+            continue
+        if observation is None:
+            observation = ranked(event.value, event.occurred_at, offset)
+        fold.applied_offset = offset
+        fold.partition = event.partition
+        fold.observations.append(observation)
+        if fold.last_ingested_at is None or ingested_at > fold.last_ingested_at:
+            fold.last_ingested_at = ingested_at
+        if max_seen is not None and max_seen >= place.period.end:
+            fold.restated += 1
+            plan.restated.add(place.key)
+        if fold.months is not None and place.month is not None:
+            restating = max_seen is not None and max_seen >= place.month.end
+            fold.month(place.month.label).add(observation, ingested_at, restating)
+    return observation is not None
 
 
-def _fold_into_period(
-    plan: BatchPlan,
-    current: dict[str, PeriodState],
-    stream: StreamState,
-    event: CountedEvent,
-    placement: tuple[Period, int, int | None],
-    scope: Slice | None,
-) -> bool:
-    period, fiscal_year, quarter = placement
-    key = period_key(event.qsmo, event.measure, period, scope)
-    state = current.get(key) or PeriodState(
-        event.qsmo, event.measure, period, fiscal_year, quarter, slice=scope
-    )
-    newly = event.offset > state.applied_offset
-    if newly:
-        restating = stream.max_occurred_at is not None and stream.max_occurred_at >= period.end
-        state = replace(
-            state,
-            summary=fold(state.summary, event.value, event.occurred_at, event.offset),
-            restated_count=state.restated_count + int(restating),
-            applied_offset=event.offset,
-            partition=event.partition,
-            last_ingested_at=_later(state.last_ingested_at, event.ingested_at),
-            months=_months_with(state, stream, event),
+class _MonthFold:
+    """What a batch adds to one month part of a fiscal-year state."""
+
+    __slots__ = ("last_ingested_at", "observations", "part", "restated")
+
+    def __init__(self, part: MonthPart) -> None:
+        self.part = part
+        self.observations: list[Ranked] = []
+        self.restated = 0
+        self.last_ingested_at = part.last_ingested_at
+
+    def add(self, observation: Ranked, ingested_at: datetime, restating: bool) -> None:
+        self.observations.append(observation)
+        self.restated += restating
+        if self.last_ingested_at is None or ingested_at > self.last_ingested_at:
+            self.last_ingested_at = ingested_at
+
+    def result(self) -> MonthPart:
+        return MonthPart(
+            summary=fold_ranked(self.part.summary, self.observations),
+            restated_count=self.part.restated_count + self.restated,
+            last_ingested_at=self.last_ingested_at,
         )
-        current[key] = plan.periods[key] = state
-        plan.folded[key] = plan.folded.get(key, 0) + 1
-        if restating:
-            plan.restated.add(key)
-    plan.touched[key] = state
-    return newly
 
 
-def _sighting(event: CountedEvent) -> Sighting:
-    fiscal_year = periods_of(event.occurred_at)[0][1]
-    return Sighting(event.qsmo, fiscal_year, event.provider, event.agency)
+class _Fold:
+    """A period state and what a batch folds into it, its offset moving event by event."""
 
-
-def _months_with(
-    state: PeriodState, stream: StreamState, event: CountedEvent
-) -> Mapping[str, MonthPart]:
-    """A fiscal-year state's months with ``event`` folded into its month (others: unchanged)."""
-    if state.period.kind is not PeriodKind.FISCAL_YEAR:
-        return state.months
-    at = to_utc(event.occurred_at)
-    month = month_period(at.year, at.month)
-    part = state.months.get(month.label, MonthPart())
-    restating = stream.max_occurred_at is not None and stream.max_occurred_at >= month.end
-    folded = MonthPart(
-        summary=fold(part.summary, event.value, event.occurred_at, event.offset),
-        restated_count=part.restated_count + int(restating),
-        last_ingested_at=_later(part.last_ingested_at, event.ingested_at),
+    __slots__ = (
+        "applied_offset",
+        "last_ingested_at",
+        "months",
+        "observations",
+        "partition",
+        "place",
+        "restated",
+        "stored",
     )
-    return {**state.months, month.label: folded}
+
+    def __init__(self, place: _Placement, stored: PeriodState | None) -> None:
+        self.place = place
+        self.stored = stored
+        self.observations: list[Ranked] = []
+        self.restated = 0
+        if stored is None:
+            self.applied_offset, self.partition, self.last_ingested_at = NOTHING_APPLIED, -1, None
+        else:
+            self.applied_offset, self.partition = stored.applied_offset, stored.partition
+            self.last_ingested_at = stored.last_ingested_at
+        kind = place.period.kind if stored is None else stored.period.kind
+        self.months: dict[str, _MonthFold] | None = {} if kind is PeriodKind.FISCAL_YEAR else None
+
+    def month(self, label: str) -> _MonthFold:
+        assert self.months is not None
+        month = self.months.get(label)
+        if month is None:
+            stored = self.stored.months.get(label) if self.stored is not None else None
+            month = self.months[label] = _MonthFold(stored or MonthPart())
+        return month
+
+    def result(self) -> PeriodState:
+        """The state with everything folded (the state itself when nothing was)."""
+        place, state = self.place, self.stored
+        if state is None:
+            state = PeriodState(
+                place.qsmo,
+                place.measure,
+                place.period,
+                place.fiscal_year,
+                place.fiscal_quarter,
+                slice=place.scope,
+            )
+        if not self.observations:
+            return state
+        months = state.months
+        if self.months:
+            months = {**months, **{label: m.result() for label, m in self.months.items()}}
+        return PeriodState(
+            qsmo=state.qsmo,
+            measure=state.measure,
+            period=state.period,
+            fiscal_year=state.fiscal_year,
+            fiscal_quarter=state.fiscal_quarter,
+            summary=fold_ranked(state.summary, self.observations),
+            restated_count=state.restated_count + self.restated,
+            applied_offset=self.applied_offset,
+            partition=self.partition,
+            last_ingested_at=self.last_ingested_at,
+            months=months,
+            slice=state.slice,
+        )
 
 
-def _advance(stream: StreamState, event: CountedEvent) -> StreamState:
-    return replace(
-        stream,
-        max_occurred_at=_later(stream.max_occurred_at, event.occurred_at),
-        applied_offset=event.offset,
-        partition=event.partition,
-        event_count=stream.event_count + 1,
-        last_ingested_at=_later(stream.last_ingested_at, event.ingested_at),
+class _StreamRun:
+    """A stream state advancing event by event through a batch."""
+
+    __slots__ = (
+        "applied_offset",
+        "event_count",
+        "last_ingested_at",
+        "max_occurred_at",
+        "moved",
+        "partition",
+        "state",
     )
+
+    def __init__(self, state: StreamState) -> None:
+        self.state = state
+        self.max_occurred_at = state.max_occurred_at
+        self.applied_offset = state.applied_offset
+        self.partition = state.partition
+        self.event_count = state.event_count
+        self.last_ingested_at = state.last_ingested_at
+        self.moved = False
+
+    def advance(self, event: CountedEvent) -> None:
+        self.max_occurred_at = _later(self.max_occurred_at, event.occurred_at)
+        self.applied_offset = event.offset
+        self.partition = event.partition
+        self.event_count += 1
+        self.last_ingested_at = _later(self.last_ingested_at, event.ingested_at)
+        self.moved = True
+
+    def result(self) -> StreamState:
+        return replace(
+            self.state,
+            max_occurred_at=self.max_occurred_at,
+            applied_offset=self.applied_offset,
+            partition=self.partition,
+            event_count=self.event_count,
+            last_ingested_at=self.last_ingested_at,
+        )
 
 
 def _later(a: datetime | None, b: datetime) -> datetime:

@@ -8,6 +8,7 @@ durable, and a crash at any earlier point replays the batch to the same end stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from services.measures.decoding import PoisonMessageError, RawRecord, dead_letter, decode_event
 from services.measures.domain import (
@@ -19,6 +20,7 @@ from services.measures.domain import (
 )
 from services.measures.ports import MeasureRepository, PositionedEvent, ValuePublisher
 from shared.domain.catalog import Catalog
+from shared.domain.fiscal import Period
 from shared.domain.summaries import value_of
 from shared.events import MeasureValueChanged, PeriodRef
 
@@ -116,29 +118,33 @@ def value_changes(
     """
     aggregation = catalog.framework_for_measure(state.measure).measure(state.measure).aggregation
     summary = state.summary
-    common = {
-        "qsmo": state.qsmo,
-        "measure": state.measure,
-        "period": PeriodRef(
-            kind=state.period.kind.value,
-            label=state.period.label,
-            fiscal_year=state.fiscal_year,
-            fiscal_quarter=state.fiscal_quarter,
-            start=state.period.start,
-            end=state.period.end,
-        ),
-        "aggregation": aggregation.value,
-        "value": value_of(summary, aggregation),
-        "count": summary.count,
-        "summary": summary.to_document(),
-        "restated": restated,
-        "restated_count": state.restated_count,
-        "source_event_count": folded,
-        "last_occurred_at": summary.latest.occurred_at if summary.latest else None,
-        "last_ingested_at": state.last_ingested_at,
-        "changed_at": now,
-    }
-    return (
-        MeasureValueChanged(scope="qsmo", **common),
-        MeasureValueChanged(scope="government", **common),
+    qsmo_scope = MeasureValueChanged(
+        scope="qsmo",
+        qsmo=state.qsmo,
+        measure=state.measure,
+        period=_period_ref(state.period, state.fiscal_year, state.fiscal_quarter),
+        aggregation=aggregation.value,
+        value=value_of(summary, aggregation),
+        count=summary.count,
+        summary=summary.to_document(),
+        restated=restated,
+        restated_count=state.restated_count,
+        source_event_count=folded,
+        last_occurred_at=summary.latest.occurred_at if summary.latest else None,
+        last_ingested_at=state.last_ingested_at,
+        changed_at=now,
+    )
+    # The same message but for its scope: copied, not validated a second time.
+    return qsmo_scope, qsmo_scope.model_copy(update={"scope": "government"})
+
+
+@lru_cache(maxsize=4096)
+def _period_ref(period: Period, fiscal_year: int, fiscal_quarter: int | None) -> PeriodRef:
+    return PeriodRef(
+        kind=period.kind.value,
+        label=period.label,
+        fiscal_year=fiscal_year,
+        fiscal_quarter=fiscal_quarter,
+        start=period.start,
+        end=period.end,
     )

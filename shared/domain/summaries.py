@@ -7,15 +7,15 @@ a late event lands in its own day without disturbing anything else.
 
 Exact sums: the sum is kept as the *greedy expansion* of the exact real total ``S``: the tuple
 ``(p0, p1, …)`` with ``p0 = round(S)``, ``p1 = round(S - p0)`` and so on until nothing is left
-(each ``round`` to the nearest double, the remainders computed exactly with Shewchuk's error-free
-two-sum, which is what ``math.fsum`` uses internally). Because the expansion depends only on
-``S``, equal totals give equal tuples whatever the order of the additions, and ``p0`` is the
-correctly rounded sum. It is plain floats, so it stores as JSON or BSON without ``Decimal``.
+(each ``round`` to the nearest double, the remainders computed exactly: ``math.fsum`` is
+Shewchuk's error-free summation). Because the expansion depends only on ``S``, equal totals
+give equal tuples whatever the order of the additions, and ``p0`` is the correctly rounded sum.
+It is plain floats, so it stores as JSON or BSON without ``Decimal``.
 A total beyond the float range raises ``OverflowError``.
 """
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import reduce
@@ -25,7 +25,7 @@ from shared.domain.catalog import Aggregation
 from shared.domain.fiscal import to_utc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Latest:
     """The observation that wins ``latest``: greatest ``occurred_at``, then greatest ``seq``.
 
@@ -46,7 +46,7 @@ class Latest:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Count, exact sum (``partials``), min, max and latest of a set of observations."""
 
@@ -124,32 +124,29 @@ EMPTY = Summary()
 """The summary of no observations: the identity of ``merge``."""
 
 
-def _two_sum_grow(partials: list[float], x: float) -> list[float]:
-    """Add ``x`` to non-overlapping ``partials`` exactly (Shewchuk's grow-expansion)."""
-    grown: list[float] = []
-    for y in partials:
-        if abs(x) < abs(y):
-            x, y = y, x
-        high = x + y
-        if not math.isfinite(high):
-            raise OverflowError("sum exceeds the float range")
-        low = y - (high - x)
-        if low:
-            grown.append(low)
-        x = high
-    grown.append(x)
-    return grown
-
-
 def _expansion(values: Iterable[float]) -> tuple[float, ...]:
-    """The greedy expansion ``(round(S), round(S - p0), …)`` of the exact sum ``S``."""
-    partials: list[float] = []
-    for value in values:
-        partials = _two_sum_grow(partials, value)
+    """The greedy expansion ``(round(S), round(S - p0), …)`` of the exact sum ``S``.
+
+    ``math.fsum`` is the exact sum correctly rounded (Shewchuk's algorithm, in C), so each
+    term is ``fsum`` of the values and the negated terms so far. A total (or a running total)
+    beyond the float range raises ``OverflowError``, as does a non-finite value.
+    """
+    terms = list(values)
+    if len(terms) == 1:
+        # One finite value is its own expansion (fsum would only copy it).
+        only = terms[0]
+        if not math.isfinite(only):
+            raise OverflowError("sum exceeds the float range")
+        return (only,) if only else ()
     canonical: list[float] = []
-    while (head := math.fsum(partials)) != 0.0:
-        canonical.append(head)
-        partials = _two_sum_grow(partials, -head)
+    try:
+        while (head := math.fsum(terms)) != 0.0:
+            if not math.isfinite(head):
+                raise OverflowError("sum exceeds the float range")
+            canonical.append(head)
+            terms.append(-head)
+    except (OverflowError, ValueError):  # fsum: "intermediate overflow", "-inf + inf"
+        raise OverflowError("sum exceeds the float range") from None
     return tuple(canonical)
 
 
@@ -159,17 +156,43 @@ def observation(value: float, occurred_at: datetime, seq: int) -> Summary:
     Raises ValueError for a bool, a non-finite value or a naive ``occurred_at``. ``-0.0`` is
     stored as ``0.0`` so that equal inputs always give equal documents.
     """
+    return fold_ranked(EMPTY, [ranked(value, occurred_at, seq)])
+
+
+Ranked = tuple[datetime, int, float]
+"""One observation as ``(occurred_at in UTC, seq, value)``: checked, and ordered as ``latest``
+orders observations (the greater tuple wins, as in ``Latest.wins_over``)."""
+
+
+def ranked(value: float, occurred_at: datetime, seq: int) -> Ranked:
+    """One observation, checked, for ``fold_ranked``; the checks of ``observation``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"value must be a number, got {value!r}")
     number = float(value) + 0.0
     if not math.isfinite(number):
         raise ValueError(f"value must be finite, got {value!r}")
+    return (to_utc(occurred_at), seq, number)
+
+
+def fold_ranked(summary: Summary, observations: Sequence[Ranked]) -> Summary:
+    """``summary`` with every observation folded in, at once: one exact sum for all of them.
+
+    Equal to folding them one by one (``fold``) in any order, since count, exact sum, min,
+    max and latest do not depend on the order; ``summary`` itself when there are none.
+    """
+    if not observations:
+        return summary
+    values = [number for _, _, number in observations]
+    occurred_at, seq, number = max(observations)
+    latest = Latest(number, occurred_at, seq)
+    if summary.count == 0:
+        return Summary(len(values), _expansion(values), min(values), max(values), latest)
     return Summary(
-        count=1,
-        partials=_expansion([number]),
-        min=number,
-        max=number,
-        latest=Latest(number, to_utc(occurred_at), seq),
+        count=summary.count + len(values),
+        partials=_expansion([*summary.partials, *values]),
+        min=_either(min, summary.min, min(values)),
+        max=_either(max, summary.max, max(values)),
+        latest=_later(summary.latest, latest),
     )
 
 
@@ -214,9 +237,7 @@ def fold_all(
     observations: Iterable[tuple[float, datetime, int]], summary: Summary = EMPTY
 ) -> Summary:
     """``summary`` with every ``(value, occurred_at, seq)`` observation folded in."""
-    for value, occurred_at, seq in observations:
-        summary = fold(summary, value, occurred_at, seq)
-    return summary
+    return fold_ranked(summary, [ranked(v, at, seq) for v, at, seq in observations])
 
 
 def merge_all(summaries: Iterable[Summary]) -> Summary:
