@@ -3,6 +3,7 @@
 The service runs in the consuming services' shell (``shared.worker``).
 """
 
+from services.scorecard.cache import CachedScorecardRepository
 from services.scorecard.consumer import ScorecardConsumer
 from services.scorecard.handlers import ScorecardContext
 from services.scorecard.metrics import ScorecardMetrics
@@ -29,7 +30,7 @@ class ScorecardService(ConsumingService[ScorecardSettings]):
         settings = self.settings
         await self.prepare_store(self.repository.create_indexes, self.framework_log.create_indexes)
         context = ScorecardContext(
-            repository=self.repository,
+            repository=CachedScorecardRepository(self.repository),
             publisher=KafkaScorecardPublisher(
                 await self.start_producer(), settings.scorecards_topic
             ),

@@ -103,8 +103,10 @@ class ScorecardConsumer:
     def started(self) -> bool:
         return self._loop.started
 
-    def forget_watermarks(self) -> None:
-        """Reload the partition watermarks before the next framework check (rebalance)."""
+    def forget_cached_state(self) -> None:
+        """Reload the partition watermarks before the next framework check (rebalance), and
+        whatever the repository keeps between batches."""
+        self._context.repository.forget_cached()
         self._marks = None
         self._rescored = None
         self._next_check = 0.0
@@ -126,11 +128,11 @@ class ScorecardConsumer:
 
     async def _forget(self) -> None:
         self._metrics.lag.clear()  # partitions this instance no longer owns must not linger
-        self.forget_watermarks()
+        self.forget_cached_state()
 
     async def _failed(self) -> None:
         self._metrics.batch_failures.inc()
-        self.forget_watermarks()
+        self.forget_cached_state()
 
     async def _between_polls(self) -> None:
         for tp, lag in (await partition_lags(self._consumer)).items():

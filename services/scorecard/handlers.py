@@ -17,6 +17,7 @@ Every fresh scorecard is compared with the latest version *judged at the same in
 makes no version except through ``rescore``.
 """
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,9 +167,11 @@ async def process_values(
             trigger.measures.add(item.measure)
             if restated[key]:
                 trigger.restated.add(item.measure)
-    report = await _recompute(triggers, list(inputs.values()), context, state, now)
-    # Saved last: until then a replay still sees these inputs as changed and recomputes.
-    await repository.save_inputs(list(changed.values()))
+    # The inputs are saved after the announcement (with the publication mark): until then
+    # a replay still sees them as changed and recomputes.
+    report = await _recompute(
+        triggers, list(inputs.values()), context, state, now, then_save=list(changed.values())
+    )
     report.messages, report.ignored = len(messages), ignored
     return report
 
@@ -289,7 +292,14 @@ async def _recompute(
     context: ScorecardContext,
     state: FrameworkState,
     now: datetime,
+    then_save: Sequence[InputState] = (),
 ) -> RecomputeReport:
+    """Recompute, store, announce, then (at once) mark announced and save ``then_save``.
+
+    Both last writes wait for the broker's acknowledgement: an input saved before its
+    scorecard was announced would make a replay skip the announcement. They are
+    independent of each other, so they run concurrently: the next batch waits for one round
+    trip instead of two."""
     by_owner: dict[str, list[InputState]] = defaultdict(list)
     for item in inputs:
         by_owner[item.owner].append(item)
@@ -328,8 +338,13 @@ async def _recompute(
     announce = [*unpublished, *report.versions]
     if announce:
         await context.publisher.publish([changed_message(s.view, s.transitions) for s in announce])
-        await context.repository.mark_published(
-            {s.view.scorecard_id: s.view.version for s in announce}
-        )
+    # Both finish before a failure is raised: the retry must not race a write still running.
+    for outcome in await asyncio.gather(
+        context.repository.mark_published({s.view.scorecard_id: s.view.version for s in announce}),
+        context.repository.save_inputs(then_save),
+        return_exceptions=True,
+    ):
+        if isinstance(outcome, BaseException):
+            raise outcome
     report.published = len(announce)
     return report

@@ -70,6 +70,10 @@ class ScorecardRepository(Protocol):
     async def ping(self) -> None:
         """Return when the store answers."""
 
+    def forget_cached(self) -> None:
+        """Drop anything kept from earlier reads and writes (at a rebalance, after a failed
+        batch): the next reads see the store. A no-op for an adapter that keeps nothing."""
+
 
 class ScorecardPublisher(Protocol):
     """Announces new versions; returns once the broker acknowledged every message."""

@@ -114,6 +114,9 @@ class MongoScorecardRepository:
     async def ping(self) -> None:
         await self._db.command("ping")
 
+    def forget_cached(self) -> None:
+        return None  # keeps nothing (the service wraps it in cache.CachedScorecardRepository)
+
 
 class InMemoryScorecardRepository:
     """The same behaviour in dictionaries of documents, for unit tests of the handlers."""
@@ -178,4 +181,7 @@ class InMemoryScorecardRepository:
         return Counter(d["overall_status"] for d in self.current.values())
 
     async def ping(self) -> None:
+        return None
+
+    def forget_cached(self) -> None:
         return None

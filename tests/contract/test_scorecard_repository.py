@@ -1,10 +1,12 @@
-"""One suite, two adapters: the in-memory scorecard repository must behave like MongoDB's."""
+"""One suite, two adapters: the in-memory scorecard repository must behave like MongoDB's,
+and the service's write-through cache in front of either must too."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from services.scorecard.cache import CachedScorecardRepository
 from services.scorecard.domain import compute_scorecard
 from services.scorecard.inputs import InputState
 from services.scorecard.ports import StoredVersion
@@ -48,11 +50,13 @@ def _version(version: int, values: list[float], qsmo: str = "cybersecurity") -> 
     return StoredVersion(view, (transition,))
 
 
-@pytest.fixture(params=["in-memory", "mongo"])
+@pytest.fixture(params=["in-memory", "mongo", "cached in-memory", "cached mongo"])
 def repository(request: pytest.FixtureRequest) -> Any:
-    if request.param == "in-memory":
-        return InMemoryScorecardRepository()
-    return MongoScorecardRepository(request.getfixturevalue("mongo_db"))
+    if request.param.endswith("in-memory"):
+        store: Any = InMemoryScorecardRepository()
+    else:
+        store = MongoScorecardRepository(request.getfixturevalue("mongo_db"))
+    return CachedScorecardRepository(store) if request.param.startswith("cached") else store
 
 
 async def test_inputs_round_trip_by_owner(repository: Any) -> None:
@@ -72,7 +76,7 @@ async def test_inputs_round_trip_by_owner(repository: Any) -> None:
 
 
 async def test_versions_current_pointer_and_publication(repository: Any) -> None:
-    if isinstance(repository, MongoScorecardRepository):
+    if hasattr(repository, "create_indexes"):
         await repository.create_indexes()
     first = _version(1, [40])
     await repository.insert_versions([first])
@@ -122,3 +126,39 @@ async def test_watermarks(repository: Any) -> None:
         "values|0": 3,
         "values|1": 4,
     }
+
+
+async def test_reads_before_writes_see_the_writes_in_the_stores_order(repository: Any) -> None:
+    """What a running writer does every batch: read, write, read again."""
+    assert await repository.load_inputs(["cybersecurity"]) == []
+    assert await repository.load_latest(["FY2024|cybersecurity"]) == {}
+    a = _input("qsmo", "cybersecurity", "customer-engagement", 2024, [1])
+    b = _input("qsmo", "cybersecurity", "customer-satisfaction", 2024, [4])
+    await repository.save_inputs([a, b])
+    a2 = _input("qsmo", "cybersecurity", "customer-engagement", 2024, [1, 2])
+    c = _input("qsmo", "cybersecurity", "price-transparency", 2023, [80])
+    await repository.save_inputs([c, a2])
+    assert await repository.load_inputs(["cybersecurity", "government"]) == [a2, b, c]
+    first, second = _version(1, [40]), _version(2, [10])
+    await repository.insert_versions([first])
+    await repository.save_current([first])
+    assert not (await repository.load_latest(["FY2024|cybersecurity"]))[
+        "FY2024|cybersecurity"
+    ].published
+    await repository.mark_published({"FY2024|cybersecurity": 1})
+    await repository.insert_versions([second])
+    latest = await repository.load_latest(["FY2024|cybersecurity", "FY2024|government"])
+    assert list(latest) == ["FY2024|cybersecurity"]
+    assert (latest["FY2024|cybersecurity"].stored, latest["FY2024|cybersecurity"].published) == (
+        second,
+        False,
+    )
+    await repository.mark_published({"FY2024|cybersecurity": 2})  # still pointing at 1
+    assert not (await repository.load_latest(["FY2024|cybersecurity"]))[
+        "FY2024|cybersecurity"
+    ].published
+    await repository.save_current([second])
+    await repository.mark_published({"FY2024|cybersecurity": 2})
+    assert (await repository.load_latest(["FY2024|cybersecurity"]))[
+        "FY2024|cybersecurity"
+    ].published
