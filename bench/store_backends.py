@@ -37,7 +37,7 @@ from bench.harness import REPO, Figure, private_stack, report
 
 KEYS = int(os.environ.get("QSMO_BENCH_STORE_KEYS", "5000"))
 BATCH = 50
-BATCHES = int(os.environ.get("QSMO_BENCH_STORE_BATCHES", "60"))
+BATCHES = int(os.environ.get("QSMO_BENCH_STORE_BATCHES", "120"))
 RUNS = int(os.environ.get("QSMO_BENCH_RUNS", "3"))
 WRITERS = (1, 2, 3)
 PG_VARIANTS = os.environ.get("QSMO_BENCH_STORE_PG_VARIANTS", "patched").split(",")
@@ -83,25 +83,30 @@ def _document(writer: int, key: int, version: int) -> dict[str, Any]:
 def _writer(url: str, database: str, writer: int, start: Barrier, results: Any, seed: int) -> None:
     """One writer process: the insert phase, then the upsert phase; reports both spans."""
     from pymongo import MongoClient, ReplaceOne
+    from pymongo.errors import PyMongoError
 
     client: MongoClient[dict[str, Any]] = MongoClient(url, socketTimeoutMS=STALL_S * 1000)
     collection = client[database]["measure_periods"]
     rng = random.Random(seed)
     documents = [_document(writer, k, 0) for k in range(KEYS)]
-    start.wait()
-    began = time.perf_counter()
-    for offset in range(0, KEYS, INSERT_CHUNK):
-        collection.insert_many(documents[offset : offset + INSERT_CHUNK], ordered=False)
-    results.put(("insert", writer, began, time.perf_counter(), KEYS))
-    start.wait()
-    began = time.perf_counter()
-    for version in range(1, BATCHES + 1):
-        keys = rng.sample(range(KEYS), BATCH)
-        operations = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in
-                      (_document(writer, k, version) for k in keys)]  # fmt: skip
-        collection.bulk_write(operations, ordered=False)
-    results.put(("upsert", writer, began, time.perf_counter(), BATCHES * BATCH))
-    client.close()
+    try:
+        start.wait()
+        began = time.perf_counter()
+        for offset in range(0, KEYS, INSERT_CHUNK):
+            collection.insert_many(documents[offset : offset + INSERT_CHUNK], ordered=False)
+        results.put(("insert", writer, began, time.perf_counter(), KEYS))
+        start.wait()
+        began = time.perf_counter()
+        for version in range(1, BATCHES + 1):
+            keys = rng.sample(range(KEYS), BATCH)
+            operations = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in
+                          (_document(writer, k, version) for k in keys)]  # fmt: skip
+            collection.bulk_write(operations, ordered=False)
+        results.put(("upsert", writer, began, time.perf_counter(), BATCHES * BATCH))
+    except PyMongoError as error:  # a stalled store: the parent reports the phase as stalled
+        print(f"   writer {writer}: {type(error).__name__}: {error}"[:160], flush=True)
+    finally:
+        client.close()
 
 
 def _create_collection(url: str, database: str) -> None:
