@@ -14,7 +14,10 @@ the phase. The two stores run in the same run: the stack's own FerretDB/SQLite (
 build, ``bench.harness.private_stack``) and FerretDB 1.24.2 on a throw-away PostgreSQL 15
 cluster with ``synchronous_commit=off`` (``deploy/local/ferretdb-pg``, variant
 ``patched``: the two fixes ported; QSMO_BENCH_STORE_PG_VARIANTS=unpatched,hold-fix,patched
-measures the others too, each stalled phase counted as 0). Baseline: SQLite, 1 writer.
+measures the others too, each stalled phase counted as 0). Baseline: SQLite, 1 writer; the
+last figures compare each store's 2 and 3 writers with its own 1 writer (the scaling).
+docs/local-infra.md, "FerretDB on PostgreSQL, measured 2026-12-01", has the figures and the
+decision.
 """
 
 from __future__ import annotations
@@ -216,6 +219,18 @@ def main() -> None:
                         baseline_runs=baseline,
                     )
                 )
+    # The scaling itself: each store's 2 and 3 writers against its own 1 writer.
+    for label in backends:
+        for writers in WRITERS[1:]:
+            figures.append(
+                Figure(
+                    f"Scaling of FerretDB/{label}: {writers} writers against its own 1 writer",
+                    "upserts/s",
+                    rates[(label, "upsert", writers)],
+                    baseline_name=f"FerretDB/{label}, 1 writer",
+                    baseline_runs=rates[(label, "upsert", 1)],
+                )
+            )
     report("store_backends", figures)
 
 
