@@ -18,9 +18,11 @@ class MeasuresSettings(WorkerSettings):
     events_topic: str = topics.EVENTS
     dlq_topic: str = topics.EVENTS_DLQ
     values_topic: str = topics.MEASURE_VALUES
-    max_batch_records: int = Field(default=10_000, ge=1, le=50_000)
+    max_batch_records: int = Field(default=5_000, ge=1, le=50_000)
     """Most records in one batch. A backlog fills batches up to this: events that share a
-    batch share their state writes (a fiscal year touched by 1,000 events is written once)."""
+    batch share their state writes (a fiscal year touched by 1,000 events is written once).
+    Bounded because a batch's fold runs without yielding to the consumer's heartbeats: on a
+    starved machine 10,000 came close to the 10 s session timeout (the member was expelled)."""
     batch_linger_ms: int = Field(default=50, ge=0, le=500)
     """How long a batch that is not full waits for more records once the first came: under a
     trickle more events then share a batch's writes, for at most this much added latency."""

@@ -59,7 +59,7 @@ def test_measures_batches_fill_from_a_backlog_and_linger_briefly(
     monkeypatch.delenv("QSMO_MEASURES_MAX_BATCH_RECORDS", raising=False)
     monkeypatch.delenv("QSMO_MEASURES_BATCH_LINGER_MS", raising=False)
     defaults = MeasuresSettings()
-    assert (defaults.max_batch_records, defaults.batch_linger_ms) == (10_000, 50)
+    assert (defaults.max_batch_records, defaults.batch_linger_ms) == (5_000, 50)
     monkeypatch.setenv("QSMO_MEASURES_BATCH_LINGER_MS", "2000")  # would delay every value 2 s
     with pytest.raises(ValidationError, match="batch_linger_ms"):
         MeasuresSettings()
