@@ -292,7 +292,8 @@ async def _memory_run(
 def _memory(stack: qsmo_stack.Stack) -> list[Figure]:
     events = distinct_key_events(KEYS, datetime.now(UTC))
     print(
-        f"   {len(events):,} events, one new day key each; cap {CAP:,} vs {UNCAPPED:,}", flush=True
+        f"   {len(events):,} events, three new day states each; cap {CAP:,} vs {UNCAPPED:,}",
+        flush=True,
     )
     capped = asyncio.run(_memory_run(stack, events, CAP))
     print(f"   capped: {capped}", flush=True)
