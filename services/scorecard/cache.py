@@ -4,8 +4,8 @@ The instance that owns a values partition is the only writer of the scorecards w
 hash to it (docs/scorecard.md), so until its partitions move, what it last read or wrote is
 what the store holds. Reading it back for every batch cost two store round trips before any
 scorecard could be computed: an owner ``$in`` over the inputs (a collection scan on FerretDB
-1.24) and one lookup per scorecard and per version probe — a third of a batch at 1,000
-events/s (``bench/scorecard_latency.py``).
+1.24) and one lookup per scorecard and per version probe — 130–180 ms of a 500–800 ms batch
+at 1,000 events/s on the local store (``bench/scorecard_latency.py``, 2026-12-01).
 
 Cached: each owner's inputs (all years) once loaded, and each scorecard's latest version, or
 that it has none. Everything else is read through. The consumer calls ``forget_cached`` at

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from scorecard_support import both_scopes, stored_current, stored_versions, value_message
 
 from gateway.framework_admin import FrameworkAdmin
+from services.scorecard.cache import CachedScorecardRepository
 from services.scorecard.consumer import ScorecardConsumer
 from services.scorecard.handlers import ScorecardContext
 from services.scorecard.metrics import ScorecardMetrics
@@ -148,6 +149,41 @@ async def test_a_failed_batch_is_not_committed_and_is_sought_back() -> None:
     await consumer.handle(batch)
     assert fake.committed == {}
     assert fake.sought == {tp: rs[0].offset for tp, rs in batch.items()}
+
+
+async def test_a_batch_failing_after_a_first_write_is_retried_from_the_store() -> None:
+    """The service's cache over a store that fails once between the version and the pointer:
+    the failure drops the cache, the retry reads the version back and points at it, and one
+    version is stored and announced."""
+
+    class FailsOnce(InMemoryScorecardRepository):
+        failed = False
+        forgotten = 0
+
+        async def save_current(self, versions: Any) -> None:
+            if not self.failed:
+                self.failed = True
+                raise ConnectionError("store down")
+            await super().save_current(versions)
+
+        def forget_cached(self) -> None:
+            self.forgotten += 1
+
+    store = FailsOnce()
+    fake = FakeKafka(set(PARTITIONS))
+    consumer, out = instance(fake, CachedScorecardRepository(store), InMemoryFrameworkLog())
+    batch = records(both_scopes("cybersecurity", "customer-engagement", 2024, [30]))
+    await consumer.handle(batch)
+    assert (fake.committed, store.forgotten) == ({}, 1)
+    assert len(stored_versions(store, 2024, "cybersecurity")) == 1  # stored, not pointed at
+    await consumer.handle(batch)  # the retry, after the seek back
+    assert fake.committed == {tp: rs[-1].offset + 1 for tp, rs in batch.items()}
+    assert [v.version for v in stored_versions(store, 2024, "cybersecurity")] == [1]
+    assert [(c.scorecard_id, c.version) for c in out.changes] == [
+        ("FY2024|cybersecurity", 1),
+        ("FY2024|government", 1),
+    ]
+    assert all(document["published"] for document in store.current.values())
 
 
 async def test_a_new_day_rescores_open_years_and_a_status_change_makes_a_version() -> None:
