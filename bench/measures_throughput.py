@@ -260,8 +260,8 @@ def main() -> None:
                 ),
                 30000,
                 "≥ 30,000 events/s on one core",
-                "the Python share is bounded by decoding and per-state work; "
-                "see bench/profiles/README.md",
+                "per-state work bounds it (the in-memory repository converts each loaded and "
+                "saved state to and from its document); see bench/profiles/README.md",
             ),
             Figure(
                 f"measures handler alone, {EVENTS:,} records in memory in batches of {BATCH:,}",

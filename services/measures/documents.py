@@ -126,7 +126,7 @@ def period_state(document: dict[str, Any]) -> PeriodState:
     )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _period(kind: str, label: str, start: datetime, end: datetime) -> Period:
     # Many documents name the same period (every stream's fiscal year): built once.
     return Period(PeriodKind(kind), label, start, end)

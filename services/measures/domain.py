@@ -226,7 +226,7 @@ class _Placements:
     states: tuple[_Placement, ...]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _placements(
     qsmo: str, measure: str, day: date, provider: str | None, agency: str | None
 ) -> _Placements:
