@@ -75,6 +75,20 @@ class Write:
     payload: list[Any]
 
 
+class RecordedCursor:
+    """The part of a PyMongo cursor ``warm`` uses: ``limit`` and ``async for``."""
+
+    def __init__(self, documents: list[dict[str, Any]]) -> None:
+        self._documents = documents
+
+    def limit(self, count: int) -> RecordedCursor:
+        return RecordedCursor(self._documents[:count])
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        for document in self._documents:
+            yield document
+
+
 @dataclass
 class RecordingCollection:
     """The collection surface the measures repository uses, recording its writes.
@@ -102,11 +116,9 @@ class RecordingCollection:
     async def find_one(self, query: dict[str, Any]) -> dict[str, Any] | None:
         return self.stored.get(query["_id"])
 
-    async def find(self, query: dict[str, Any], *_: Any) -> AsyncIterator[dict[str, Any]]:
+    def find(self, query: dict[str, Any], *_: Any) -> RecordedCursor:
         partitions = set(query.get("partition", {}).get("$in", ()))
-        for document in list(self.stored.values()):
-            if document.get("partition") in partitions:
-                yield document
+        return RecordedCursor([d for d in self.stored.values() if d.get("partition") in partitions])
 
     async def create_index(self, *_: Any, **__: Any) -> None:
         return None
