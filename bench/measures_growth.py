@@ -8,10 +8,13 @@ Figures:
   is dense current data (``bench.workload.current_events``; ``QSMO_BENCH_GROWTH_MIX=backfill``
   for the sparse 90-day one): in the sparse mix the first ~7,000 events of a run create their
   day states (cheap inserts) and later ones replace them, so 10,000 against 100,000 events
-  would compare two mixes of writes rather than the cost of more data;
+  would compare two mixes of writes rather than the cost of more data. The handler runs with
+  the measures process's collector settings (``services.measures.collector``), as in the
+  service: at CPython's defaults the full collections walk the growing in-memory store, and
+  10,000 events ran ~1.2–1.6× faster than 100,000 for that reason alone;
 - the real service (``python -m services.measures``) durable into FerretDB at each size of
-  ``QSMO_BENCH_GROWTH_DURABLE_SIZES`` (10,000 and 100,000: at ~2,000 events/s a 1,000,000 run
-  takes ~8 minutes, so it is left to ``QSMO_BENCH_GROWTH_DURABLE_SIZES=10000,100000,1000000``).
+  ``QSMO_BENCH_GROWTH_DURABLE_SIZES`` (10,000, 100,000 and 1,000,000: ~2 minutes a run for
+  the largest at ~9,000 events/s of dense data).
   The service is started and assigned its partitions first, then the topic is filled: the
   time runs from the first event produced to the service's last commit (its own gauge), so
   start-up and polling do not weigh on the small sizes;
@@ -22,11 +25,16 @@ Figures:
   (from its ``/metrics``) and both runs' events/s (what the cap costs). The uncapped run's
   ``qsmo_measures_cached_states`` is the exact number of distinct states, and names the
   figure.
+
+``QSMO_BENCH_GROWTH_PARTS`` (default ``python,durable,memory``) runs some parts only; the
+figures of a part not run are kept from the module's last results, so its section's date is
+that of the newest part.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import urllib.request
@@ -36,7 +44,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.harness import Figure, Target, private_stack, qsmo_stack, report
+from bench.harness import RESULTS_DIR, Figure, Target, private_stack, qsmo_stack, report
+from bench.measures_throughput import service_collector
 from bench.workload import CATALOG, backfill_events, current_events, fill_topic
 from services.measures.decoding import RawRecord
 from services.measures.handlers import process_batch
@@ -54,7 +63,8 @@ SIZES = [
     int(s) for s in os.environ.get("QSMO_BENCH_GROWTH_SIZES", "10000,100000,1000000").split(",")
 ]
 DURABLE_SIZES = [
-    int(s) for s in os.environ.get("QSMO_BENCH_GROWTH_DURABLE_SIZES", "10000,100000").split(",")
+    int(s)
+    for s in os.environ.get("QSMO_BENCH_GROWTH_DURABLE_SIZES", "10000,100000,1000000").split(",")
 ]
 MIX = {"current": current_events, "backfill": backfill_events}[
     os.environ.get("QSMO_BENCH_GROWTH_MIX", "current")
@@ -105,7 +115,8 @@ async def _in_memory_rate(total: int) -> float:
 
 
 def _python_share() -> list[Figure]:
-    rates = {size: [asyncio.run(_in_memory_rate(size)) for _ in range(RUNS)] for size in SIZES}
+    with service_collector():
+        rates = {size: [asyncio.run(_in_memory_rate(size)) for _ in range(RUNS)] for size in SIZES}
     for size, runs in rates.items():
         print(f"   in-memory {size:,}: {', '.join(f'{r:,.0f}' for r in runs)} events/s", flush=True)
     smallest = SIZES[0]
@@ -333,11 +344,37 @@ def _memory(stack: qsmo_stack.Stack) -> list[Figure]:
     ]
 
 
+PARTS = set(os.environ.get("QSMO_BENCH_GROWTH_PARTS", "python,durable,memory").split(","))
+PART_PREFIXES = {
+    "python": "measures handler, in-memory repository",
+    "durable": "measures service durable (FerretDB)",
+}
+
+
+def _part_of(name: str) -> str:
+    return next((p for p, prefix in PART_PREFIXES.items() if name.startswith(prefix)), "memory")
+
+
+def _kept(part: str) -> list[Figure]:
+    """The last results' figures of a part not run this time."""
+    path = RESULTS_DIR / "measures_growth.json"
+    if not path.exists():
+        return []
+    kept = []
+    for saved in json.loads(path.read_text()):
+        if _part_of(saved["name"]) != part:
+            continue
+        target = saved.pop("target", None)
+        fields = {k: v for k, v in saved.items() if k not in ("median", "ratio")}
+        kept.append(Figure(**fields, target=Target(**target) if target else None))
+    return kept
+
+
 def main() -> None:
-    figures = _python_share()
+    figures = _python_share() if "python" in PARTS else _kept("python")
     with private_stack() as stack:
-        figures += _durable(stack)
-        figures += _memory(stack)
+        figures += _durable(stack) if "durable" in PARTS else _kept("durable")
+        figures += _memory(stack) if "memory" in PARTS else _kept("memory")
     report("measures_growth", figures)
 
 

@@ -100,6 +100,9 @@ def _targets() -> list[str]:
         "| target | figure | median | same-run baseline | ratio | this run |",
         "|---|---|---|---|---|---|",
         *rows,
+        "",
+        "What was changed to meet them, and why each unmet one is not met (with the next step), is in",
+        "the notes at the end of this page.",
     ]
 
 
